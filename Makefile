@@ -1,0 +1,34 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: install demo test lint bench clean-output
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## Set up and crawl the bundled offline demo mirror into output/.
+demo: install
+	$(PY) -m newscrawl.mirror.demo
+
+## The whole suite: lint, then pytest.
+test: install
+	$(PY) -m ruff check newscrawl tests benchmarks
+	$(PY) -m pytest
+
+lint: install
+	$(PY) -m ruff check newscrawl tests benchmarks
+
+## Speed and memory benchmark (installs the benchmark-only extra).
+bench: install
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) benchmarks/run.py
+
+clean-output:
+	find output -mindepth 1 ! -name .gitkeep -delete

@@ -1,0 +1,58 @@
+"""The article item: exactly the JSON-lines fields of the output spec.
+
+Items are plain dataclasses handled through itemadapter, so Scrapy's feed
+exporters serialise them as they are. Images and galleries are nested
+dictionaries (``{url, caption, credit}`` and ``{title, images: [...]}``),
+which is what the JSON-lines format holds; the TypedDicts below document
+their shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import TypedDict
+
+
+class Image(TypedDict):
+    url: str
+    caption: str | None
+    credit: str | None
+
+
+class GalleryImage(TypedDict):
+    url: str
+    title: str | None
+    caption: str | None
+    credit: str | None
+
+
+class Gallery(TypedDict):
+    title: str | None
+    images: list[GalleryImage]
+
+
+@dataclass
+class Article:
+    """One article (or picture gallery) of a site, as written to the outputs."""
+
+    site: str
+    id: str | None
+    url: str | None
+    title: str | None
+    published: str | None
+    updated: str | None = None
+    authors: list[str] = field(default_factory=list)
+    editor: str | None = None
+    lead: str | None = None
+    body_markdown: str | None = None
+    images: list[Image] = field(default_factory=list)
+    gallery: Gallery | None = None
+    tags: list[str] = field(default_factory=list)
+    category: str | None = None
+    lang: str | None = None
+    source_name: str | None = None
+    crawled_at: str | None = None
+    content_hash: str | None = None
+
+
+ARTICLE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Article))

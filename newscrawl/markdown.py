@@ -1,0 +1,50 @@
+"""Body HTML → Markdown, through markdownify, with the canonical figures of :mod:`newscrawl.html`."""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+from bs4 import BeautifulSoup
+from lxml.html import HtmlElement
+from markdownify import ATX, MarkdownConverter
+
+from newscrawl.html import FIGURE_CLASS
+from newscrawl.text import clean_multiline
+
+
+def _escape(text: str) -> str:
+    return re.sub(r"([\\`*_\[\]])", r"\\\1", text)
+
+
+def figure_markdown(url: str, caption: str | None, credit: str | None) -> str:
+    """An image with its caption and credit kept as text under it."""
+    alt = _escape(caption or "").replace("\n", " ")
+    lines = [f"![{alt}]({url})"]
+    under = " · ".join(_escape(part) for part in (caption, credit) if part)
+    if under:
+        lines.append(f"*{under}*")
+    return "\n".join(lines)
+
+
+class _Converter(MarkdownConverter):
+    def convert_figure(self, el, text, parent_tags):
+        if FIGURE_CLASS in (el.get("class") or []):
+            md = figure_markdown(el.get("data-src"), el.get("data-caption"), el.get("data-credit"))
+            return f"\n\n{md}\n\n"
+        return f"\n\n{text.strip()}\n\n" if text.strip() else ""
+
+    def convert_a(self, el, text, parent_tags):
+        if not el.get("href"):
+            return text
+        return super().convert_a(el, text, parent_tags)
+
+
+_CONVERTER = _Converter(heading_style=ATX, bullets="-", strip=["iframe"], escape_misc=False)
+
+
+def to_markdown(root: HtmlElement) -> str:
+    """Convert a cleaned body element to Markdown (paragraphs, headings, lists, quotes, figures)."""
+    markup = lxml.html.tostring(root, encoding="unicode")
+    soup = BeautifulSoup(markup, "lxml")
+    return clean_multiline(_CONVERTER.convert_soup(soup)) or ""

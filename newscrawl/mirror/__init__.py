@@ -1,0 +1,1 @@
+"""The bundled offline demo mirror of the sites, its generator and its local server."""

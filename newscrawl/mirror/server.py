@@ -1,0 +1,129 @@
+"""A local HTTP server that plays the real sites back from a bundled mirror.
+
+A mirror directory holds ``manifest.json``: real URL (raw, un-percent-encoded path, no
+query) → route (a file with its content type, a redirect, or an error status). The server
+listens on 127.0.0.1 and answers ``GET /<scheme>/<host><path>?<query>`` for the real URL
+``<scheme>://<host><path>``; :class:`newscrawl.mirror.handler.MirrorDownloadHandler` sends
+Scrapy's requests there, so spiders, robots.txt, redirects and retries all see the real URLs.
+
+Run it by hand with ``python -m newscrawl.mirror.server [--port 8765] [DIR ...]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import threading
+from collections import Counter
+from collections.abc import Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+MIRROR_ROOT = Path(__file__).resolve().parent
+DEFAULT_SITES = ("dw",)
+
+
+def default_dirs() -> list[Path]:
+    return [MIRROR_ROOT / name for name in DEFAULT_SITES]
+
+
+class Mirror:
+    """The routes of one or more mirror directories (later directories win)."""
+
+    def __init__(self, dirs: Iterable[Path]):
+        self.routes: dict[str, tuple[Path, dict]] = {}
+        for directory in dirs:
+            manifest = json.loads((Path(directory) / "manifest.json").read_text(encoding="utf-8"))
+            for url, route in manifest.items():
+                self.routes[self.key(url)] = (Path(directory), route)
+
+    @staticmethod
+    def key(url: str) -> str:
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc.lower()}{unquote(parts.path)}"
+
+    def lookup(self, url: str) -> tuple[Path, dict] | None:
+        return self.routes.get(self.key(url))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: MirrorServer
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        scheme, _, rest = self.path.lstrip("/").partition("/")
+        url = f"{scheme}://{rest}"
+        self.server.hits[Mirror.key(url)] += 1
+        found = self.server.mirror.lookup(url)
+        if found is None:
+            return self._send(404, b"<html><body><h1>404 Not Found</h1></body></html>")
+        directory, route = found
+        status = int(route.get("status", 200))
+        if "location" in route:
+            return self._send(status, b"", {"Location": route["location"]})
+        if "file" in route:
+            body = (directory / route["file"]).read_bytes()
+            return self._send(status, body, {"Content-Type": route.get("content_type", "text/html")})
+        return self._send(status, f"<html><body><h1>{status}</h1></body></html>".encode())
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        headers = {"Content-Type": "text/html; charset=utf-8", **(headers or {})}
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class MirrorServer(ThreadingHTTPServer):
+    """``with MirrorServer(dirs) as server: ... server.base_url`` — serves in a thread."""
+
+    daemon_threads = True
+
+    def __init__(self, dirs: Iterable[Path] | None = None, port: int = 0):
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.mirror = Mirror(dirs or default_dirs())
+        self.hits: Counter[str] = Counter()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def load(self, dirs: Iterable[Path]) -> None:
+        """Serve other directories from now on (a site that changed between two crawls)."""
+        self.mirror = Mirror(dirs)
+
+    def start(self) -> MirrorServer:
+        self._thread = threading.Thread(target=self.serve_forever, name="mirror", daemon=True)
+        self._thread.start()
+        return self
+
+    def __enter__(self) -> MirrorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("dirs", nargs="*", type=Path, help="mirror directories (default: all bundled)")
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args(argv)
+    server = MirrorServer(args.dirs or None, args.port)
+    print(f"serving the mirror at {server.base_url} (Ctrl-C stops)", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""Validation: an item missing what an archive needs is dropped, logged and counted."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.statscollectors import StatsCollector
+
+from newscrawl.text import parse_datetime
+
+logger = logging.getLogger(__name__)
+REQUIRED = ("id", "url", "title", "published", "body_markdown")
+#: Clock skew tolerated before a publication date counts as "in the future".
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def validate_article(item: Any, now: datetime | None = None) -> str | None:
+    """The reason to drop the item (a short stats key), or ``None`` when it is fit to archive."""
+    a = ItemAdapter(item)
+    for name in REQUIRED:
+        if not a.get(name):
+            return f"missing_{'body' if name == 'body_markdown' else name}"
+    published = parse_datetime(a["published"])
+    if published is None:
+        return "invalid_published"
+    if published > (now or datetime.now(UTC)) + FUTURE_TOLERANCE:
+        return "published_in_future"
+    return None
+
+
+def count_drop(stats: StatsCollector | None, reason: str, url: str | None, detail: str = "") -> None:
+    """The one place a drop is counted (``newscrawl/dropped/<reason>``) and logged."""
+    if stats is not None:
+        stats.inc_value(f"newscrawl/dropped/{reason}")
+    logger.warning("Dropped %s: %s%s", url or "<no url>", reason, f" ({detail})" if detail else "")
+
+
+class ValidatePipeline:
+    def __init__(self, stats: StatsCollector):
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
+        return cls(crawler.stats)
+
+    def process_item(self, item: Any) -> Any:
+        reason = validate_article(item)
+        if reason:
+            count_drop(self.stats, reason, ItemAdapter(item).get("url"))
+            # Already logged with its reason: keep Scrapy's own drop message quiet.
+            raise DropItem(f"invalid item: {reason}", log_level="DEBUG")
+        return item

@@ -1,0 +1,63 @@
+"""newscrawl settings: every setting the project reads or changes, in one place.
+
+Override any of them per run with ``-s NAME=value``. The project's own settings:
+
+NEWSCRAWL_OUTPUT_DIR   where posts go: ``<dir>/<spider>/_posts/`` (default ``output``)
+NEWSCRAWL_STATE_DIR    the SQLite state shared by all spiders (default ``output/state``)
+NEWSCRAWL_IMAGE_PROXY  prefix that image URLs in posts are rewritten through, e.g.
+                       ``https://images.weserv.nl/?url=`` (default: off)
+NEWSCRAWL_MIRROR       base URL of a local mirror server (``python -m newscrawl.mirror.server``)
+                       to fetch every page from instead of the real sites (default: off)
+"""
+
+BOT_NAME = "newscrawl"
+SPIDER_MODULES = ["newscrawl.spiders"]
+NEWSPIDER_MODULE = "newscrawl.spiders"
+COMMANDS_MODULE = "newscrawl.commands"
+
+# ---- newscrawl -----------------------------------------------------------------------
+NEWSCRAWL_OUTPUT_DIR = "output"
+NEWSCRAWL_STATE_DIR = "output/state"
+NEWSCRAWL_IMAGE_PROXY = None
+NEWSCRAWL_MIRROR = None
+
+# ---- politeness ----------------------------------------------------------------------
+USER_AGENT = "newscrawl/0.1 (news-archiving crawler; Scrapy; obeys robots.txt)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.25
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = 30
+RETRY_ENABLED = True
+RETRY_TIMES = 2  # 5xx, 408, 429 and connection errors; a 404 is final
+HTTPCACHE_ENABLED = False
+
+# ---- pipeline ------------------------------------------------------------------------
+ITEM_PIPELINES = {
+    "newscrawl.pipelines.NormalizePipeline": 100,
+    "newscrawl.pipelines.ValidatePipeline": 200,
+    "newscrawl.pipelines.DedupePipeline": 300,
+    "newscrawl.posts.JekyllPostsPipeline": 800,
+}
+
+# JSON lines through Scrapy's feed exports: one line per new or changed article per run,
+# appended; ``-o``/``-O file.jsonl`` on the command line replaces this.
+FEEDS = {
+    "output/%(name)s/articles.jsonl": {"format": "jsonlines", "encoding": "utf-8", "overwrite": False},
+}
+FEED_EXPORT_ENCODING = "utf-8"
+FEED_STORE_EMPTY = False
+
+# ---- transport -----------------------------------------------------------------------
+# The mirror handler is Scrapy's HTTP/1.1 handler unless NEWSCRAWL_MIRROR is set.
+DOWNLOAD_HANDLERS = {
+    "http": "newscrawl.mirror.handler.MirrorDownloadHandler",
+    "https": "newscrawl.mirror.handler.MirrorDownloadHandler",
+}
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+LOG_LEVEL = "INFO"

@@ -1,0 +1,114 @@
+"""What every site module provides, and the helpers their parsers share."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+from scrapy.http import Response
+
+from newscrawl.items import Article
+from newscrawl.text import clean_text
+
+TRACKING_PARAMS = re.compile(r"^(utm_.*|maca|fbclid|gclid|mc_cid|mc_eid|at_medium|at_campaign)$", re.I)
+
+
+class ParseError(Exception):
+    """A page that fits none of the site's layouts. ``reason`` becomes the stats key."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass
+class ParsedPage:
+    """A parser's answer: the item, and a page to fetch to complete it (if any)."""
+
+    item: Article
+    #: The gallery page holding captions the article page lacks.
+    gallery_url: str | None = None
+
+
+class Site:
+    """A news site: its URL rules and its article parser. Subclasses are stateless."""
+
+    name: ClassVar[str]
+    source_name: ClassVar[str]
+    allowed_domains: ClassVar[list[str]]
+
+    def canonical_url(self, url: str) -> str:
+        raise NotImplementedError
+
+    def article_id(self, url: str) -> str | None:
+        """The stable site id an article URL carries, or ``None`` for other pages."""
+        raise NotImplementedError
+
+    def parse(self, response: Response) -> ParsedPage:
+        """Turn a fetched (or saved) page into an item; raise :class:`ParseError` if impossible."""
+        raise NotImplementedError
+
+
+def normalise_url(url: str, host_map: dict[str, str] | None = None, https: bool = True) -> str:
+    """Absolute URL with tracking parameters and fragment dropped, path percent-encoded once."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    if host_map:
+        host = host_map.get(host, host)
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if not TRACKING_PARAMS.match(k)])
+    path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~")
+    scheme = "https" if https and parts.scheme in ("http", "https") else parts.scheme
+    return urlunsplit((scheme, netloc, path or "/", query, ""))
+
+
+def json_ld_objects(response: Response) -> list[dict[str, Any]]:
+    """Every JSON-LD object of the page (``@graph`` and lists flattened); bad blocks skipped."""
+    found: list[dict[str, Any]] = []
+    for raw in response.xpath('//script[@type="application/ld+json"]/text()').getall():
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            continue
+        stack = data if isinstance(data, list) else [data]
+        while stack:
+            obj = stack.pop(0)
+            if isinstance(obj, dict):
+                if isinstance(obj.get("@graph"), list):
+                    stack.extend(obj["@graph"])
+                found.append(obj)
+            elif isinstance(obj, list):
+                stack.extend(obj)
+    return found
+
+
+def json_ld_of_type(response: Response, *types: str) -> dict[str, Any] | None:
+    for obj in json_ld_objects(response):
+        kind = obj.get("@type")
+        kinds = kind if isinstance(kind, list) else [kind]
+        if any(k in types for k in kinds):
+            return obj
+    return None
+
+
+def ld_names(value: Any) -> list[str]:
+    """Names from a JSON-LD ``author``-like value (str, object or list of either)."""
+    items = value if isinstance(value, list) else [value]
+    names = []
+    for item in items:
+        name = item.get("name") if isinstance(item, dict) else item
+        if isinstance(name, str) and (name := clean_text(name)):
+            names.append(name)
+    return names
+
+
+def first(*values: Any) -> Any:
+    """The first value that is not ``None`` or empty."""
+    for value in values:
+        if value not in (None, "", [], {}):
+            return value
+    return None

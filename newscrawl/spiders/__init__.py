@@ -1,0 +1,1 @@
+"""Spiders: thin. They choose what to fetch; site modules parse, pipelines do the rest."""

@@ -1,0 +1,117 @@
+"""What every newscrawl spider shares: article requests deduplicated on the site id,
+parse failures turned into counted drops or one retry, gallery completion."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import scrapy
+from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from newscrawl.items import Article
+from newscrawl.pipelines.validate import count_drop
+from newscrawl.sites import ParseError, Site
+
+
+def split_arg(value: str | list[str] | None) -> list[str]:
+    """``-a x=a,b`` → ``["a", "b"]`` (a list passes through)."""
+    if value is None:
+        return []
+    values = value if isinstance(value, list) else str(value).split(",")
+    return [v.strip() for v in values if v and v.strip()]
+
+
+def truthy(value: Any) -> bool:
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def falsy(value: Any) -> bool:
+    return str(value).strip().lower() in {"0", "false", "no", "off", ""}
+
+
+class NewsSpider(scrapy.Spider):
+    site: ClassVar[Site]
+
+    def __init__(self, *args: Any, urls: str | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.urls = split_arg(urls)
+        self.requested_ids: set[str] = set()
+
+    # ---- requests ------------------------------------------------------------------
+    def article_request(self, url: str, **meta: Any) -> scrapy.Request | None:
+        """A request for an article page, or ``None`` for other pages and ids already asked for."""
+        canonical = self.site.canonical_url(url)
+        article_id = self.site.article_id(canonical)
+        if article_id is None:
+            return None
+        if article_id in self.requested_ids:
+            self.crawler.stats.inc_value("newscrawl/requests/duplicate_id")
+            return None
+        self.requested_ids.add(article_id)
+        self.crawler.stats.inc_value("newscrawl/requests/article")
+        return scrapy.Request(canonical, callback=self.parse_article, errback=self.article_failed,
+                              meta={"article_id": article_id, **meta})
+
+    def article_requests(self, urls: list[str], **meta: Any) -> Iterator[scrapy.Request]:
+        for url in urls:
+            request = self.article_request(url, **meta)
+            if request is not None:
+                yield request
+
+    # ---- article pages -------------------------------------------------------------
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        if not isinstance(response, TextResponse):
+            count_drop(self.crawler.stats, "not_html", response.url)
+            return
+        try:
+            parsed = self.site.parse(response)
+        except ParseError as exc:
+            retry = None
+            if exc.reason == "truncated_page":
+                retry = get_retry_request(response.request, spider=self, reason=exc.reason,
+                                          max_retry_times=1)
+            if retry is not None:
+                yield retry
+            else:
+                count_drop(self.crawler.stats, exc.reason, response.url, str(exc))
+            return
+        if parsed.gallery_url:
+            yield scrapy.Request(parsed.gallery_url, callback=self.complete_gallery,
+                                 errback=self.gallery_failed, cb_kwargs={"item": parsed.item},
+                                 dont_filter=True)
+        else:
+            yield parsed.item
+
+    def complete_gallery(self, response: Response, item: Article) -> Iterator[Article]:
+        """Take the full captions from the gallery's own page."""
+        try:
+            gallery = self.site.parse(response).item.gallery
+        except ParseError:
+            gallery = None
+        if gallery and gallery.get("images"):
+            item.gallery = gallery
+            self.crawler.stats.inc_value("newscrawl/gallery/completed")
+        else:
+            self.crawler.stats.inc_value("newscrawl/gallery/incomplete")
+            self.logger.warning("Gallery page %s gave no captions; keeping the partial gallery of %s",
+                                response.url, item.url)
+        yield item
+
+    def gallery_failed(self, failure: Failure) -> Iterator[Article]:
+        item = failure.request.cb_kwargs["item"]
+        self.crawler.stats.inc_value("newscrawl/gallery/incomplete")
+        self.logger.warning("Gallery page %s failed (%s); keeping the partial gallery of %s",
+                            failure.request.url, failure.getErrorMessage(), item.url)
+        yield item
+
+    def article_failed(self, failure: Failure) -> None:
+        """A fetch that failed for good (after retries): a counted, logged drop."""
+        if failure.check(HttpError):
+            reason = f"http_{failure.value.response.status}"
+        else:
+            reason = f"fetch_failed_{failure.type.__name__}"
+        count_drop(self.crawler.stats, reason, failure.request.url, failure.getErrorMessage())

@@ -1,0 +1,35 @@
+"""Shared fixtures: the bundled DW mirror pages and their expected values."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from scrapy.http import HtmlResponse
+
+from newscrawl.mirror.server import MIRROR_ROOT
+
+DW_MIRROR = MIRROR_ROOT / "dw"
+
+
+def load_manifest(directory: Path = DW_MIRROR) -> dict:
+    return json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+
+
+def page_url(file: str, directory: Path = DW_MIRROR) -> str:
+    """The real URL a mirror page is served at (its canonical 200 route)."""
+    for url, route in load_manifest(directory).items():
+        if route.get("file") == file and int(route.get("status", 200)) == 200:
+            return url
+    raise KeyError(file)
+
+
+def response_for(file: str, url: str | None = None, directory: Path = DW_MIRROR) -> HtmlResponse:
+    body = (directory / file).read_bytes()
+    return HtmlResponse(url=url or page_url(file, directory), body=body, encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def dw_expected() -> dict:
+    return json.loads((DW_MIRROR / "expected.json").read_text(encoding="utf-8"))

@@ -1,0 +1,99 @@
+"""Normalise, validate and deduplicate, as Scrapy runs them (through from_crawler)."""
+
+from __future__ import annotations
+
+import pytest
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
+
+from newscrawl.items import ARTICLE_FIELDS, Article
+from newscrawl.pipelines import DedupePipeline, NormalizePipeline, ValidatePipeline
+from newscrawl.state import ArticleStore
+
+
+def raw_item(**overrides) -> Article:
+    values = dict(
+        site="dw", id="a-1", url="https://www.dw.com/zh/x/a-1", title="  标题\u00a0 一 ",
+        published="2023-10-31T16:28:57.123+02:00", updated="2023-10-31T14:28:57.900Z",
+        authors=["安静", " 安静 ", ""], lead="导语\n第二行",
+        body_markdown="正文<script>alert(1)</script>第一段。  \n\n\n\n第二段。",
+        images=[{"url": "/image/1_6.jpg", "caption": " 说明 ", "credit": None},
+                {"url": "", "caption": "空的图片", "credit": None}],
+        tags=["外交", "外交", "中美"], source_name="德国之声", lang="zh-Hans",
+    )
+    values.update(overrides)
+    return Article(**values)
+
+
+@pytest.fixture
+def crawler(tmp_path):
+    c = get_crawler(settings_dict={"NEWSCRAWL_STATE_DIR": str(tmp_path / "state")})
+    return c
+
+
+def test_the_item_has_exactly_the_json_lines_fields():
+    assert ARTICLE_FIELDS == (
+        "site", "id", "url", "title", "published", "updated", "authors", "editor", "lead",
+        "body_markdown", "images", "gallery", "tags", "category", "lang", "source_name",
+        "crawled_at", "content_hash")
+
+
+def test_normalize():
+    item = NormalizePipeline().process_item(raw_item())
+    assert item.title == "标题 一"
+    assert item.published == "2023-10-31T14:28:57Z"
+    assert item.updated is None  # not later than the publication (to the second)
+    assert item.authors == ["安静"]
+    assert item.tags == ["外交", "中美"]
+    assert item.lead == "导语 第二行"
+    assert item.body_markdown == "正文第一段。\n\n第二段。"
+    assert item.images == [{"url": "https://www.dw.com/image/1_6.jpg", "caption": "说明", "credit": None}]
+    assert item.crawled_at.endswith("Z") and len(item.content_hash) == 32
+    again = NormalizePipeline().process_item(item)
+    assert again.content_hash == item.content_hash  # idempotent
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"id": None}, "missing_id"),
+        ({"title": "  "}, "missing_title"),
+        ({"published": None}, "missing_published"),
+        ({"published": "3 小时前"}, "missing_published"),
+        ({"body_markdown": ""}, "missing_body"),
+        ({"published": "2099-01-01T00:00:00Z"}, "published_in_future"),
+    ],
+)
+def test_validate_drops_with_a_counted_reason(crawler, overrides, reason, caplog):
+    item = NormalizePipeline().process_item(raw_item(**overrides))
+    with pytest.raises(DropItem):
+        ValidatePipeline.from_crawler(crawler).process_item(item)
+    assert crawler.stats.get_value(f"newscrawl/dropped/{reason}") == 1
+    assert reason in caplog.text
+
+
+def test_validate_passes_a_good_item(crawler):
+    item = NormalizePipeline().process_item(raw_item())
+    assert ValidatePipeline.from_crawler(crawler).process_item(item) is item
+
+
+def test_dedupe_within_and_across_runs(crawler, tmp_path):
+    dedupe = DedupePipeline.from_crawler(crawler)
+    store = ArticleStore.from_crawler(crawler)
+    item = NormalizePipeline().process_item(raw_item())
+    assert dedupe.process_item(item) is item
+    with pytest.raises(DropItem):  # the same id again in this run
+        dedupe.process_item(NormalizePipeline().process_item(raw_item(url="https://www.dw.com/zh/y/a-1")))
+    assert crawler.stats.get_value("newscrawl/dropped/duplicate") == 1
+    store.record(item)
+
+    # next run: unchanged → dropped quietly; changed title → passes with `updated` set
+    crawler2 = get_crawler(settings_dict={"NEWSCRAWL_STATE_DIR": str(tmp_path / "state")})
+    dedupe2 = DedupePipeline.from_crawler(crawler2)
+    with pytest.raises(DropItem):
+        dedupe2.process_item(NormalizePipeline().process_item(raw_item()))
+    assert crawler2.stats.get_value("newscrawl/items/unchanged") == 1
+    crawler3 = get_crawler(settings_dict={"NEWSCRAWL_STATE_DIR": str(tmp_path / "state")})
+    changed = NormalizePipeline().process_item(raw_item(title="新标题"))
+    assert DedupePipeline.from_crawler(crawler3).process_item(changed).updated == changed.crawled_at
+    assert crawler3.stats.get_value("newscrawl/items/updated") == 1

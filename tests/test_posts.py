@@ -1,0 +1,168 @@
+"""The Jekyll writer: paths, slugs, YAML round-trips with hostile titles, collisions."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from scrapy.utils.test import get_crawler
+
+from newscrawl.items import Article
+from newscrawl.pipelines import normalize_article
+from newscrawl.posts import JekyllPostsPipeline, render_post, slugify
+from newscrawl.state import ArticleStore
+
+HOSTILE_TITLES = [
+    '他说："不要让意识形态蒙蔽双眼"',
+    "It's a 'quoted' title",
+    r"back\slash \n not a newline",
+    "冒号: 问号? 星号* 竖线| 尖括号<>",
+    "--- looks like a front matter fence ---",
+    "# 开头是井号",
+    "line one\nline two",
+    "emoji 🚀 与 & 百分号 % 100",
+    "  - leading dash and spaces",
+    "[方括号] {花括号}: yes",
+    "null",
+    "2024-01-30",
+    "true",
+]
+
+
+def make_item(**overrides) -> Article:
+    values = dict(
+        site="dw", id="a-68200101", url="https://www.dw.com/zh/x/a-68200101",
+        title="中美外长通话", published="2023-10-31T14:28:57Z", authors=["安静", "文山"],
+        lead="导语", body_markdown="（德国之声中文网）正文第一段。\n\n## 小标题\n\n第二段。",
+        images=[{"url": "https://static.dw.com/image/1_6.jpg", "caption": "图片说明", "credit": "路透社"}],
+        tags=["中美关系", "外交"], category="政治", lang="zh-Hans", source_name="德国之声",
+    )
+    values.update(overrides)
+    return normalize_article(Article(**values))
+
+
+def split_post(text: str) -> tuple[dict, str]:
+    assert text.startswith("---\n")
+    end = text.index("\n---\n", 4)
+    return yaml.safe_load(text[4:end]), text[end + 5:]
+
+
+@pytest.fixture
+def writer(tmp_path: Path) -> JekyllPostsPipeline:
+    crawler = get_crawler(settings_dict={"NEWSCRAWL_OUTPUT_DIR": str(tmp_path / "out"),
+                                         "NEWSCRAWL_STATE_DIR": str(tmp_path / "state")})
+    return JekyllPostsPipeline.from_crawler(crawler)
+
+
+@pytest.mark.parametrize("title", HOSTILE_TITLES)
+def test_front_matter_round_trips_hostile_titles(writer, title):
+    item = make_item(title=title)
+    writer.process_item(item)
+    [post] = list((writer.posts_dir("dw")).glob("*.md"))
+    matter, _ = split_post(post.read_text(encoding="utf-8"))
+    assert matter["title"] == item.title
+    assert matter["date"] == item.published
+    assert matter["from"] == item.url
+    assert matter["authors"] == item.authors
+    # file names are portable: none of the unsafe characters, no leading dash or dot
+    assert not re.search(r'[/\\:*?"<>|#%&\s]', post.name)
+    assert not post.name[11:].startswith(("-", "."))
+
+
+def test_post_layout_follows_the_seed(writer):
+    item = make_item(gallery={"title": "图集标题", "images": [
+        {"url": "https://static.dw.com/image/2_6.jpg", "title": "第一张", "caption": "说明一",
+         "credit": "美联社"},
+        {"url": "https://static.dw.com/image/3_6.jpg", "title": None, "caption": "说明二", "credit": None},
+    ]})
+    text = render_post(item)
+    matter, body = split_post(text)
+    assert list(matter)[:8] == ["layout", "title", "date", "author", "from", "tags", "comments", "categories"]
+    assert matter["author"] == "安静、文山"
+    assert matter["tags"] == ["德国之声", "中美关系", "外交"]
+    assert matter["categories"][-1] == "德国之声"
+    assert matter["comments"] is True
+    assert matter["image"] == "https://static.dw.com/image/1_6.jpg"
+    assert "editor" not in matter and "updated" not in matter  # no empty keys
+    lines = body.split("\n")
+    assert lines[0] == "<!--1698762537000-->"
+    assert lines[1] == "[中美外长通话](https://www.dw.com/zh/x/a-68200101)"
+    assert lines[2] == "------"
+    assert "## 小标题" in body
+    gallery = body[body.index("## 相关图集：图集标题"):]
+    assert gallery.index("![说明一](https://static.dw.com/image/2_6.jpg)") < gallery.index("说明二")
+    assert "**第一张**：说明一 · 美联社" in gallery
+
+
+def test_author_falls_back_to_source_name():
+    matter, _ = split_post(render_post(make_item(authors=[])))
+    assert matter["author"] == "德国之声"
+    assert "authors" not in matter
+
+
+def test_image_proxy_rewrites_post_images_only(writer):
+    item = make_item(body_markdown="![图片说明](https://static.dw.com/image/1_6.jpg)\n\n正文")
+    text = render_post(item, image_proxy="https://images.weserv.nl/?url=")
+    assert "](https://images.weserv.nl/?url=static.dw.com/image/1_6.jpg)" in text
+    assert split_post(text)[0]["image"] == "https://images.weserv.nl/?url=static.dw.com/image/1_6.jpg"
+    assert item.images[0]["url"] == "https://static.dw.com/image/1_6.jpg"  # the item keeps the real URL
+
+
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        ("中美外长通话：谈乌克兰战争 (二)", "中美外长通话：谈乌克兰战争-(二)"),
+        ('a/b\\c:d*e?f"g<h>i|j#k%l&m  n', "a-b-c-d-e-f-g-h-i-j-k-l-m-n"),
+        ("  .hidden title. ", "hidden-title"),
+        ("?:|", "a-1"),
+        ("长" * 80, "长" * 50),
+    ],
+)
+def test_slugify(title, slug):
+    assert slugify(title, "a-1") == slug
+
+
+def test_collision_gets_id_and_nothing_is_overwritten(writer):
+    first = make_item(id="a-1", title="同一个标题")
+    second = make_item(id="a-2", title="同一个标题", body_markdown="另一篇文章的正文")
+    writer.process_item(first)
+    writer.process_item(second)
+    names = sorted(p.name for p in writer.posts_dir("dw").glob("*.md"))
+    assert names == ["2023-10-31-同一个标题-a-2.md", "2023-10-31-同一个标题.md"]
+    assert "另一篇文章的正文" in (writer.posts_dir("dw") / names[0]).read_text(encoding="utf-8")
+
+
+def test_retitled_article_keeps_its_path(writer):
+    writer.process_item(make_item(title="旧标题"))
+    writer.process_item(make_item(title="新标题", body_markdown="改过的正文"))
+    [post] = list(writer.posts_dir("dw").glob("*.md"))
+    assert post.name == "2023-10-31-旧标题.md"
+    assert split_post(post.read_text(encoding="utf-8"))[0]["title"] == "新标题"
+
+
+def test_a_file_not_in_the_state_is_never_overwritten(writer):
+    directory = writer.posts_dir("dw")
+    directory.mkdir(parents=True)
+    (directory / "2023-10-31-中美外长通话.md").write_text("hand-written", encoding="utf-8")
+    writer.process_item(make_item())
+    assert (directory / "2023-10-31-中美外长通话.md").read_text(encoding="utf-8") == "hand-written"
+    assert (directory / "2023-10-31-中美外长通话-a-68200101.md").exists()
+
+
+def test_no_temporary_files_left(writer):
+    writer.process_item(make_item())
+    assert [p.name for p in writer.posts_dir("dw").iterdir()] == ["2023-10-31-中美外长通话.md"]
+
+
+def test_store_survives_reopen(tmp_path):
+    store = ArticleStore(tmp_path / "s.sqlite3")
+    store.record(make_item())
+    store.set_post_path("dw", "a-68200101", "2023-10-31-x.md")
+    store.close()
+    again = ArticleStore(tmp_path / "s.sqlite3")
+    known = again.get("dw", "a-68200101")
+    assert known.post_path == "2023-10-31-x.md"
+    assert known.title == "中美外长通话"
+    assert known.content_hash == make_item().content_hash
