@@ -8,9 +8,7 @@ to a temporary file in the same directory and renamed into place.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,7 @@ import yaml
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
+from newscrawl.files import write_atomic
 from newscrawl.markdown import figure_markdown
 from newscrawl.state import ArticleStore
 from newscrawl.text import clean_text, nfc, parse_datetime
@@ -117,21 +116,6 @@ def render_post(item: Any, image_proxy: str | None = None) -> str:
             lines.append("")
         parts.append("\n".join(lines).strip())
     return "\n\n".join(p for p in parts if p) + "\n"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file in the same directory and rename: never a half file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".md", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class JekyllPostsPipeline:

@@ -6,6 +6,7 @@ NEWSCRAWL_OUTPUT_DIR   where posts go: ``<dir>/<spider>/_posts/`` (default ``out
 NEWSCRAWL_STATE_DIR    the SQLite state shared by all spiders (default ``output/state``)
 NEWSCRAWL_IMAGE_PROXY  prefix that image URLs in posts are rewritten through, e.g.
                        ``https://images.weserv.nl/?url=`` (default: off)
+NEWSCRAWL_RUN_REPORTS  write ``<output>/<spider>/runs/<UTC time>.json`` after each crawl (default on)
 NEWSCRAWL_MIRROR       base URL of a local mirror server (``python -m newscrawl.mirror.server``)
                        to fetch every page from instead of the real sites (default: off)
 """
@@ -20,6 +21,7 @@ NEWSCRAWL_OUTPUT_DIR = "output"
 NEWSCRAWL_STATE_DIR = "output/state"
 NEWSCRAWL_IMAGE_PROXY = None
 NEWSCRAWL_MIRROR = None
+NEWSCRAWL_RUN_REPORTS = True
 
 # ---- politeness ----------------------------------------------------------------------
 USER_AGENT = "newscrawl/0.1 (news-archiving crawler; Scrapy; obeys robots.txt)"
@@ -36,6 +38,8 @@ RETRY_ENABLED = True
 RETRY_TIMES = 2  # 5xx, 408, 429 and connection errors; a 404 is final
 HTTPCACHE_ENABLED = False
 
+EXTENSIONS = {"newscrawl.extensions.RunReport": 500}
+
 # ---- pipeline ------------------------------------------------------------------------
 ITEM_PIPELINES = {
     "newscrawl.pipelines.NormalizePipeline": 100,
@@ -47,7 +51,8 @@ ITEM_PIPELINES = {
 # JSON lines through Scrapy's feed exports: one line per new or changed article per run,
 # appended; ``-o``/``-O file.jsonl`` on the command line replaces this.
 FEEDS = {
-    "output/%(name)s/articles.jsonl": {"format": "jsonlines", "encoding": "utf-8", "overwrite": False},
+    # %(output_dir)s is NEWSCRAWL_OUTPUT_DIR (a spider attribute, see spiders/base.py)
+    "%(output_dir)s/%(name)s/articles.jsonl": {"format": "jsonlines", "encoding": "utf-8", "overwrite": False},
 }
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_STORE_EMPTY = False

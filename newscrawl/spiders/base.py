@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import scrapy
 from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -40,6 +41,11 @@ class NewsSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         self.urls = split_arg(urls)
         self.requested_ids: set[str] = set()
+
+    @property
+    def output_dir(self) -> str:
+        """``NEWSCRAWL_OUTPUT_DIR``, for the ``%(output_dir)s`` of ``FEEDS`` paths."""
+        return self.settings.get("NEWSCRAWL_OUTPUT_DIR")
 
     # ---- requests ------------------------------------------------------------------
     def article_request(self, url: str, **meta: Any) -> scrapy.Request | None:
@@ -112,6 +118,8 @@ class NewsSpider(scrapy.Spider):
         """A fetch that failed for good (after retries): a counted, logged drop."""
         if failure.check(HttpError):
             reason = f"http_{failure.value.response.status}"
+        elif failure.check(IgnoreRequest):  # off-site redirect, robots.txt
+            reason = "ignored_request"
         else:
             reason = f"fetch_failed_{failure.type.__name__}"
         count_drop(self.crawler.stats, reason, failure.request.url, failure.getErrorMessage())
