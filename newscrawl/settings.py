@@ -52,7 +52,11 @@ ITEM_PIPELINES = {
 # appended; ``-o``/``-O file.jsonl`` on the command line replaces this.
 FEEDS = {
     # %(output_dir)s is NEWSCRAWL_OUTPUT_DIR (a spider attribute, see spiders/base.py)
-    "%(output_dir)s/%(name)s/articles.jsonl": {"format": "jsonlines", "encoding": "utf-8", "overwrite": False},
+    "%(output_dir)s/%(name)s/articles.jsonl": {
+        "format": "jsonlines",
+        "encoding": "utf-8",
+        "overwrite": False,
+    },
 }
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_STORE_EMPTY = False
