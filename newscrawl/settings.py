@@ -38,6 +38,10 @@ RETRY_ENABLED = True
 RETRY_TIMES = 2  # 5xx, 408, 429 and connection errors; a 404 is final
 HTTPCACHE_ENABLED = False
 
+DOWNLOADER_MIDDLEWARES = {
+    # before RedirectMiddleware (600) sees the response: off-site redirects become counted drops
+    "newscrawl.middlewares.OffsiteRedirectMiddleware": 650,
+}
 EXTENSIONS = {"newscrawl.extensions.RunReport": 500}
 
 # ---- pipeline ------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from scrapy.statscollectors import StatsCollector
 
 from newscrawl.text import parse_datetime
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("newscrawl.drops")
 REQUIRED = ("id", "url", "title", "published", "body_markdown")
 #: Clock skew tolerated before a publication date counts as "in the future".
 FUTURE_TOLERANCE = timedelta(days=1)

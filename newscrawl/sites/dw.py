@@ -195,7 +195,7 @@ class _Page:
         """Follow an Apollo ``{"__ref": key}`` to its entry (other values unchanged)."""
         if isinstance(value, dict) and "__ref" in value:
             return self.state.get(value["__ref"]) or {}
-        return value
+        return value if value is not None else {}
 
     def meta(self, prop: str) -> str | None:
         return self.response.xpath(f'//meta[@property="{prop}" or @name="{prop}"]/@content').get()

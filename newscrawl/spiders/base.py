@@ -7,15 +7,19 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import scrapy
-from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from newscrawl.items import Article
+from newscrawl.middlewares import OffsiteRedirect
 from newscrawl.pipelines.validate import count_drop
 from newscrawl.sites import ParseError, Site
+
+
+#: Parse failures worth a second fetch of the page.
+RETRY_PARSE_FAILURES = frozenset({"truncated_page"})
 
 
 def split_arg(value: str | list[str] | None) -> list[str]:
@@ -76,12 +80,12 @@ class NewsSpider(scrapy.Spider):
         try:
             parsed = self.site.parse(response)
         except ParseError as exc:
-            retry = None
-            if exc.reason == "truncated_page":
-                retry = get_retry_request(response.request, spider=self, reason=exc.reason,
-                                          max_retry_times=1)
-            if retry is not None:
-                yield retry
+            if exc.reason in RETRY_PARSE_FAILURES and not response.meta.get("newscrawl_retried"):
+                # a page cut short may come whole the next time: one more try
+                self.crawler.stats.inc_value(f"newscrawl/retried/{exc.reason}")
+                yield response.request.replace(
+                    dont_filter=True,
+                    meta={"article_id": response.meta.get("article_id"), "newscrawl_retried": True})
             else:
                 count_drop(self.crawler.stats, exc.reason, response.url, str(exc))
             return
@@ -118,7 +122,9 @@ class NewsSpider(scrapy.Spider):
         """A fetch that failed for good (after retries): a counted, logged drop."""
         if failure.check(HttpError):
             reason = f"http_{failure.value.response.status}"
-        elif failure.check(IgnoreRequest):  # off-site redirect, robots.txt
+        elif failure.check(OffsiteRedirect):
+            reason = "offsite_redirect"
+        elif failure.check(IgnoreRequest):  # e.g. robots.txt
             reason = "ignored_request"
         else:
             reason = f"fetch_failed_{failure.type.__name__}"

@@ -1,0 +1,110 @@
+"""End to end: the real ``scrapy crawl dw`` against the bundled mirror on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections import Counter
+from urllib.parse import unquote
+
+import pytest
+
+from newscrawl.mirror.server import MirrorServer
+from tests.conftest import DW_MIRROR
+from tests.crawl import crawl
+
+SOURCES = ("-a", "feed=1", "-a", "topics=t-68199001")
+
+
+@pytest.fixture(scope="module")
+def server():
+    with MirrorServer([DW_MIRROR]) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def two_runs(server, tmp_path_factory):
+    out = tmp_path_factory.mktemp("crawl")
+    first = crawl("dw", server.base_url, out, *SOURCES)
+    posts_after_first = {name: path_text for name, path_text in _texts(out).items()}
+    jsonl_after_first = first.jsonl()
+    hits_after_first = Counter(server.hits)
+    second = crawl("dw", server.base_url, out, *SOURCES)
+    return first, posts_after_first, jsonl_after_first, hits_after_first, second
+
+
+def _texts(out):
+    return {p.name: p.read_text(encoding="utf-8") for p in (out / "dw" / "_posts").glob("*.md")}
+
+
+def expected_items(dw_expected) -> dict[str, dict]:
+    """id → expected values of every page the feed and the topic page lead to."""
+    wanted = {unquote(u) for u in dw_expected["feed"] + dw_expected["topic"]}
+    return {v["id"]: v for k, v in dw_expected.items() if k.endswith(".html") and v["url"] in wanted}
+
+
+def test_first_run_writes_one_post_per_article(two_runs, dw_expected):
+    first, _, jsonl, _, _ = two_runs
+    assert first.returncode == 0, first.log[-3000:]
+    assert first.report["finish_reason"] == "finished"
+    want = expected_items(dw_expected)
+    posts = first.posts()
+    ids = [matter["id"] for matter, _ in posts.values()]
+    assert sorted(ids) == sorted(want)  # every article, exactly once
+    assert sorted(line["id"] for line in jsonl) == sorted(want)
+    for matter, body in posts.values():
+        expected = want[matter["id"]]
+        assert matter["title"] == expected["title"]
+        assert matter["date"] == expected["published"]
+        assert unquote(matter["from"]) == expected["url"]
+        assert matter["from"].startswith("https://www.dw.com/")
+        assert "maca" not in matter["from"]
+        assert matter["tags"][0] == "德国之声" and matter["categories"][-1] == "德国之声"
+        assert body.startswith("<!--")
+        article_body = body.split("\n## 相关图集：")[0].split("\n## 相關圖集：")[0]
+        for junk in expected.get("body_must_not_contain", []):
+            assert junk not in article_body
+    assert first.stat("newscrawl/items/new") == len(want)
+
+
+def test_jsonl_lines_are_complete_and_readable(two_runs, dw_expected):
+    first, _, jsonl, _, _ = two_runs
+    raw = (first.out / "dw" / "articles.jsonl").read_text(encoding="utf-8")
+    assert "\\u" not in raw  # Chinese is not escaped
+    want = expected_items(dw_expected)
+    for line in jsonl:
+        assert set(line) == {"site", "id", "url", "title", "published", "updated", "authors", "editor",
+                             "lead", "body_markdown", "images", "gallery", "tags", "category", "lang",
+                             "source_name", "crawled_at", "content_hash"}
+        assert line["authors"] == want[line["id"]]["authors"]
+        assert line["gallery"] == want[line["id"]]["gallery"]  # incl. captions from g- pages
+
+
+def test_bad_pages_are_counted_drops_not_crashes(two_runs):
+    first = two_runs[0]
+    dropped = {k.split("/", 2)[2]: v for k, v in first.stats.items() if k.startswith("newscrawl/dropped/")}
+    assert dropped.get("http_404") == 1
+    assert dropped.get("http_500") == 1
+    assert dropped.get("truncated_page") == 1
+    assert first.stat("newscrawl/retried/truncated_page") == 1  # retried once first
+    assert any(k.startswith("missing_") or k == "unrecognised_layout" for k in dropped)
+    assert dropped.get("offsite_redirect") == 1
+    errors = [line for line in first.log.splitlines() if " ERROR: " in line]
+    assert all("Gave up retrying" in line for line in errors), errors  # the 500, after retries
+    assert "Traceback" not in first.log and first.stat("log_count/WARNING") <= 10
+
+
+def test_feed_and_listing_links_are_deduplicated_on_the_id(two_runs, server):
+    first = two_runs[0]
+    assert first.stat("newscrawl/requests/duplicate_id") >= 1
+    hits = two_runs[3]
+    article_hits = {k: v for k, v in hits.items() if "/a-" in k}
+    assert max(article_hits.values()) <= 3  # at most the retries of a failing page
+
+
+def test_second_run_writes_nothing_new(two_runs):
+    first, posts_before, _, _, second = two_runs
+    assert second.returncode == 0
+    assert _texts(second.out) == posts_before
+    assert second.stat("newscrawl/items/new") == 0
+    assert second.stat("newscrawl/items/updated") == 0
+    assert second.stat("newscrawl/items/unchanged") == first.stat("newscrawl/items/new")
+    assert len(second.jsonl()) == len(two_runs[2])  # nothing appended
