@@ -23,10 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from newscrawl.mirror.build_dw import build
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
+from newscrawl.mirror.build_dw import build
 from newscrawl.mirror.server import Mirror, MirrorServer
 from newscrawl.pipelines import DedupePipeline, normalize_article, validate_article
 from newscrawl.posts import JekyllPostsPipeline

@@ -17,7 +17,6 @@ from newscrawl.middlewares import OffsiteRedirect
 from newscrawl.pipelines.validate import count_drop
 from newscrawl.sites import ParseError, Site
 
-
 #: Parse failures worth a second fetch of the page.
 RETRY_PARSE_FAILURES = frozenset({"truncated_page"})
 
