@@ -100,12 +100,12 @@ def render_post(item: Any, image_proxy: str | None = None) -> str:
     if image_proxy:
         for image in a.get("images") or []:
             body = body.replace(f"]({image['url']})", f"]({proxied(image['url'], image_proxy)})")
-    parts = [f"---\n{matter}---\n<!--{millis}-->\n[{_escape_link_text(title)}]({a['url']})\n------\n",
+    parts = [f"---\n{matter}---\n<!--{millis}-->\n[{_escape_link_text(title)}]({a['url']})\n------",
              body.strip()]
     gallery = a.get("gallery")
     if gallery and gallery.get("images"):
         heading = GALLERY_HEADING.get(a.get("lang") or "", "相关图集")
-        lines = [f"## {heading}：{gallery.get('title') or title}"]
+        lines = [f"## {heading}：{gallery.get('title') or title}", ""]
         for image in gallery["images"]:
             lines.append(figure_markdown(proxied(image["url"], image_proxy), image.get("caption"), None)
                          .split("\n", 1)[0])

@@ -90,6 +90,7 @@ def test_post_layout_follows_the_seed(writer):
     assert lines[0] == "<!--1698762537000-->"
     assert lines[1] == "[中美外长通话](https://www.dw.com/zh/x/a-68200101)"
     assert lines[2] == "------"
+    assert lines[3] == "" and lines[4].startswith("（德国之声中文网）")  # one blank line, as in the seeds
     assert "## 小标题" in body
     gallery = body[body.index("## 相关图集：图集标题"):]
     assert gallery.index("![说明一](https://static.dw.com/image/2_6.jpg)") < gallery.index("说明二")
