@@ -66,10 +66,17 @@ def normalise_url(url: str, host_map: dict[str, str] | None = None, https: bool 
     return urlunsplit((scheme, netloc, path or "/", query, ""))
 
 
+_JSON_LD = re.compile(
+    r"""<script\b[^>]*\btype\s*=\s*["']?application/ld\+json["']?[^>]*>(.*?)</script\s*>""", re.I | re.S)
+
+
 def json_ld_objects(response: Response) -> list[dict[str, Any]]:
-    """Every JSON-LD object of the page (``@graph`` and lists flattened); bad blocks skipped."""
+    """Every JSON-LD object of the page (``@graph`` and lists flattened); bad blocks skipped.
+
+    Found in the text, without building the DOM.
+    """
     found: list[dict[str, Any]] = []
-    for raw in response.xpath('//script[@type="application/ld+json"]/text()').getall():
+    for raw in _JSON_LD.findall(response.text):
         try:
             data = json.loads(raw)
         except ValueError:
@@ -107,8 +114,14 @@ def ld_names(value: Any) -> list[str]:
 
 
 def first(*values: Any) -> Any:
-    """The first value that is not ``None`` or empty."""
+    """The first value that is not ``None`` or empty; a callable is called only when reached.
+
+    Fallbacks that cost a DOM query are passed as ``lambda: ...`` so that a page whose
+    embedded data has the field never builds its DOM.
+    """
     for value in values:
+        if callable(value):
+            value = value()
         if value not in (None, "", [], {}):
             return value
     return None

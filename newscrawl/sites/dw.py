@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, ClassVar
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -168,18 +169,11 @@ class _Page:
         self.url = self.site.canonical_url(self.response.url)
         self.id = self.site.article_id(self.url) or self.site.article_id(self.response.url)
         self.number = self.id.split("-", 1)[1] if self.id else None
-        self.state = _apollo_state(self.response.text) if isinstance(self.response.text, str) else None
-        if self.state is None:
-            self.state = {}
-        self.ld = json_ld_of_type(self.response, "NewsArticle", "Article", "ReportageNewsArticle",
-                                  "ImageGallery", "WebPage") or {}
-        if self.ld.get("@type") == "WebPage":
-            self.ld = {}
+        self.state = _apollo_state(self.response.text) or {}
         if self.id and self.id.startswith("g-"):
             self.entry = self.state.get(f"ImageGallery:{self.number}") or {}
         else:
             self.entry = self.state.get(f"Article:{self.number}") or {}
-        self.header = self.response.css("article header")
         if self.id and self.id.startswith("g-") and (self.entry or self.response.css("article h1")):
             self.kind = "gallery"
         elif self.entry or self.ld or self.response.css("article h1, article div.rich-text"):
@@ -190,6 +184,21 @@ class _Page:
             raise ParseError("unrecognised_layout",
                              f"{self.response.url}: no DW article layout"
                              " (no Apollo entry, JSON-LD or article DOM)")
+
+    @cached_property
+    def ld(self) -> dict[str, Any]:
+        """The page's JSON-LD article (only looked for when a field needs it)."""
+        ld = json_ld_of_type(self.response, "NewsArticle", "Article", "ReportageNewsArticle",
+                             "ImageGallery") or {}
+        return ld
+
+    @cached_property
+    def header(self) -> Any:
+        return self.response.css("article header")
+
+    def text(self, css: str, within: Any = None) -> str | None:
+        """Text of the first element matching ``css`` (in the page or ``within``)."""
+        return (within if within is not None else self.response).css(css).xpath("string()").get()
 
     def ref(self, value: Any) -> Any:
         """Follow an Apollo ``{"__ref": key}`` to its entry (other values unchanged)."""
@@ -219,24 +228,25 @@ def _apollo_state(text: str) -> dict[str, Any] | None:
 # ---- current template: one small function per field ---------------------------------
 
 def _title(p: _Page) -> str | None:
-    return clean_text(first(p.entry.get("title"), p.entry.get("name"), p.ld.get("headline"),
-                            p.header.css("h1").xpath("string()").get(),
-                            p.response.css("article h1").xpath("string()").get()))
+    return clean_text(first(p.entry.get("title"), p.entry.get("name"), lambda: p.ld.get("headline"),
+                            lambda: p.text("h1", p.header), lambda: p.text("article h1")))
 
 
 def _published(p: _Page) -> str | None:
     return to_utc_iso(first(p.entry.get("firstPublicationDate"), p.entry.get("contentDate"),
-                            p.ld.get("datePublished"), p.meta("article:published_time"),
-                            p.header.css("time::attr(datetime)").get()))
+                            lambda: p.ld.get("datePublished"), lambda: p.meta("article:published_time"),
+                            lambda: p.header.css("time::attr(datetime)").get()))
 
 
 def _updated(p: _Page) -> str | None:
     return to_utc_iso(first(p.entry.get("lastModifiedDate"), p.entry.get("lastPublicationDate"),
-                            p.ld.get("dateModified"), p.meta("article:modified_time")))
+                            lambda: p.ld.get("dateModified"), lambda: p.meta("article:modified_time")))
 
 
 def _authors(p: _Page) -> list[str]:
     persons = [p.ref(ref).get("fullName") for ref in p.entry.get("persons") or []]
+    if not persons and "persons" in p.entry:
+        return []  # the article's own entry is authoritative: nobody is named
     if not persons:
         persons = [x.get("fullName") for x in p.entry.get('persons({"amount":1})') or []
                    if isinstance(x, dict)]
@@ -249,14 +259,13 @@ def _authors(p: _Page) -> list[str]:
 
 
 def _lead(p: _Page) -> str | None:
-    return clean_text(first(p.entry.get("teaser"),
-                            p.header.css("p.teaser-text").xpath("string()").get(),
-                            p.ld.get("description")))
+    return clean_text(first(p.entry.get("teaser"), lambda: p.text("p.teaser-text", p.header),
+                            lambda: p.ld.get("description")))
 
 
 def _tags(p: _Page) -> list[str]:
     names = [p.ref(ref).get("name") for ref in p.entry.get("relatedAutoTopics") or []]
-    if not names:
+    if not names and "relatedAutoTopics" not in p.entry:
         names = p.response.css('[data-tracking-name="section-related-topics"] a[href*="/t-"]') \
                           .xpath("string()").getall()
     return unique([n for n in map(clean_text, names) if n])
@@ -265,8 +274,7 @@ def _tags(p: _Page) -> list[str]:
 def _category(p: _Page) -> str | None:
     focus = p.entry.get("thematicFocusCategory") or {}
     return clean_text(first(focus.get("name") if isinstance(focus, dict) else None,
-                            p.entry.get("kicker"),
-                            p.header.css(".kicker > span:first-child").xpath("string()").get()))
+                            p.entry.get("kicker"), lambda: p.text(".kicker > span:first-child", p.header)))
 
 
 def _content_link_image(p: _Page, link: Any) -> Image | None:
@@ -397,7 +405,7 @@ def _current_item(p: _Page) -> ParsedPage:
 
 def _canonical(p: _Page) -> str:
     declared = first(p.entry.get("canonicalUrl"),
-                     p.response.xpath('//link[@rel="canonical"]/@href').get())
+                     lambda: p.response.xpath('//link[@rel="canonical"]/@href').get())
     if declared and p.site.article_id(urljoin(BASE, declared)) == p.id:
         return p.site.canonical_url(urljoin(BASE, declared))
     return p.url
