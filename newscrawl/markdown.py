@@ -29,7 +29,7 @@ def figure_markdown(url: str, caption: str | None, credit: str | None) -> str:
 
 class _Converter(MarkdownConverter):
     def convert_figure(self, el, text, parent_tags):
-        if FIGURE_CLASS in (el.get("class") or []):
+        if el.get("class") == FIGURE_CLASS:
             md = figure_markdown(el.get("data-src"), el.get("data-caption"), el.get("data-credit"))
             return f"\n\n{md}\n\n"
         return f"\n\n{text.strip()}\n\n" if text.strip() else ""
@@ -46,5 +46,5 @@ _CONVERTER = _Converter(heading_style=ATX, bullets="-", strip=["iframe"], escape
 def to_markdown(root: HtmlElement) -> str:
     """Convert a cleaned body element to Markdown (paragraphs, headings, lists, quotes, figures)."""
     markup = lxml.html.tostring(root, encoding="unicode")
-    soup = BeautifulSoup(markup, "lxml")
+    soup = BeautifulSoup(markup, "lxml", multi_valued_attributes=None)
     return clean_multiline(_CONVERTER.convert_soup(soup)) or ""
