@@ -53,7 +53,8 @@ ITEM_PIPELINES = {
 }
 
 # JSON lines through Scrapy's feed exports: one line per new or changed article per run,
-# appended; ``-o``/``-O file.jsonl`` on the command line replaces this.
+# appended; ``-o``/``-O file.jsonl`` on the command line adds a feed of the user's (Scrapy
+# merges it with this one, so the archive's own file stays complete).
 FEEDS = {
     # %(output_dir)s is NEWSCRAWL_OUTPUT_DIR (a spider attribute, see spiders/base.py)
     "%(output_dir)s/%(name)s/articles.jsonl": {

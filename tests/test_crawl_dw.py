@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from urllib.parse import unquote
 
@@ -108,3 +109,64 @@ def test_second_run_writes_nothing_new(two_runs):
     assert second.stat("newscrawl/items/updated") == 0
     assert second.stat("newscrawl/items/unchanged") == first.stat("newscrawl/items/new")
     assert len(second.jsonl()) == len(two_runs[2])  # nothing appended
+
+
+def edited_mirror(tmp_path, file: str, old: str, new: str):
+    """A copy of the mirror in which one page's text changed (the site edited an article)."""
+    import shutil
+
+    copy = tmp_path / "mirror-day2"
+    shutil.copytree(DW_MIRROR, copy)
+    page = copy / file
+    text = page.read_text(encoding="utf-8")
+    assert old in text
+    page.write_text(text.replace(old, new), encoding="utf-8")
+    return copy
+
+
+def test_a_retitled_article_rewrites_its_own_post(tmp_path):
+    out = tmp_path / "out"
+    url = "https://www.dw.com/zh/a-68200101"
+    with MirrorServer([DW_MIRROR]) as server:
+        first = crawl("dw", server.base_url, out, "-a", f"urls={url}")
+        [(name, (matter, _))] = first.posts().items()
+        assert matter["title"] == "欧盟就关键原材料供应链新规达成一致"
+        server.load([edited_mirror(tmp_path, "pages/a-68200101.html", "欧盟就关键原材料供应链新规达成一致",
+                                   "欧盟正式通过关键原材料供应链新规")])
+        second = crawl("dw", server.base_url, out, "-a", f"urls={url}")
+    [(name2, (matter2, _))] = second.posts().items()
+    assert name2 == name  # same file, for ever
+    assert matter2["title"] == "欧盟正式通过关键原材料供应链新规"
+    assert matter2["updated"] >= matter2["date"]
+    assert second.stat("newscrawl/items/updated") == 1 and second.stat("newscrawl/posts/rewritten") == 1
+    assert [line["title"] for line in second.jsonl()] == ["欧盟就关键原材料供应链新规达成一致",
+                                                         "欧盟正式通过关键原材料供应链新规"]
+
+
+def test_robots_txt_is_obeyed_and_o_writes_the_users_file(server, tmp_path):
+    target = tmp_path / "mine.jsonl"
+    result = crawl("dw", server.base_url, tmp_path / "out", "-a",
+                   "urls=https://www.dw.com/zh/search/a-68200101,https://p.dw.com/p/4YkQa",
+                   "-O", str(target))
+    assert result.stat("newscrawl/dropped/ignored_request") == 1  # /zh/search is disallowed
+    assert result.stat("robotstxt/forbidden") == 1
+    lines = target.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1  # the permalink, followed to its article
+    assert json.loads(lines[0])["id"] == "a-68200101"
+    # the archive's own JSON lines stay complete (Scrapy merges FEEDS with -O)
+    assert (tmp_path / "out" / "dw" / "articles.jsonl").read_text(encoding="utf-8").splitlines() == lines
+
+
+def test_every_post_loads_back_to_its_item(two_runs):
+    first = two_runs[0]
+    items = {line["id"]: line for line in two_runs[2]}
+    for matter, _ in first.posts().values():
+        item = items[matter["id"]]
+        assert matter["title"] == item["title"]
+        assert matter["date"] == item["published"]
+        assert matter["from"] == item["url"]
+        assert matter.get("authors", []) == item["authors"]
+        assert matter.get("lead") == item["lead"]
+        assert matter.get("updated") == item["updated"]
+        assert matter["tags"] == ["德国之声", *item["tags"]]
+        assert matter["lang"] == item["lang"]

@@ -51,12 +51,19 @@ class NewsSpider(scrapy.Spider):
         return self.settings.get("NEWSCRAWL_OUTPUT_DIR")
 
     # ---- requests ------------------------------------------------------------------
-    def article_request(self, url: str, **meta: Any) -> scrapy.Request | None:
-        """A request for an article page, or ``None`` for other pages and ids already asked for."""
+    def article_request(self, url: str, explicit: bool = False, **meta: Any) -> scrapy.Request | None:
+        """A request for an article page, or ``None`` for other pages and ids already asked for.
+
+        ``explicit`` URLs (given by the user) are fetched even when they carry no id, e.g. a
+        short permalink that redirects to the article.
+        """
         canonical = self.site.canonical_url(url)
         article_id = self.site.article_id(canonical)
         if article_id is None:
-            return None
+            if not explicit:
+                return None
+            return scrapy.Request(canonical, callback=self.parse_article, errback=self.article_failed,
+                                  meta=meta)
         if article_id in self.requested_ids:
             self.crawler.stats.inc_value("newscrawl/requests/duplicate_id")
             return None
@@ -65,9 +72,10 @@ class NewsSpider(scrapy.Spider):
         return scrapy.Request(canonical, callback=self.parse_article, errback=self.article_failed,
                               meta={"article_id": article_id, **meta})
 
-    def article_requests(self, urls: list[str], **meta: Any) -> Iterator[scrapy.Request]:
+    def article_requests(self, urls: list[str], explicit: bool = False,
+                         **meta: Any) -> Iterator[scrapy.Request]:
         for url in urls:
-            request = self.article_request(url, **meta)
+            request = self.article_request(url, explicit=explicit, **meta)
             if request is not None:
                 yield request
 

@@ -45,7 +45,7 @@ class DwSpider(NewsSpider):
             yield scrapy.Request(url, callback=self.parse_feed)
         for url in self.topics:
             yield scrapy.Request(url, callback=self.parse_listing)
-        for request in self.article_requests(self.urls, source="urls"):
+        for request in self.article_requests(self.urls, explicit=True, source="urls"):
             yield request
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:

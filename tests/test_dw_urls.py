@@ -1,0 +1,104 @@
+"""DW URL rules and discovery: canonical URLs, ids, the feed, listing pages, spider arguments."""
+
+from __future__ import annotations
+
+import pytest
+from scrapy.http import TextResponse, XmlResponse
+from scrapy.utils.test import get_crawler
+
+from newscrawl.sites.dw import SITE
+from newscrawl.spiders.dw import DwSpider
+from tests.conftest import DW_MIRROR, response_for
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        ("https://www.dw.com/zh/中美外长通话/a-63608577?maca=chi-rss-chi-all-1127-rdf",
+         "https://www.dw.com/zh/%E4%B8%AD%E7%BE%8E%E5%A4%96%E9%95%BF%E9%80%9A%E8%AF%9D/a-63608577"),
+        ("https://www.dw.com/zh/%E4%B8%AD%E7%BE%8E/a-1?utm_source=x&utm_medium=y#comments",
+         "https://www.dw.com/zh/%E4%B8%AD%E7%BE%8E/a-1"),
+        ("http://m.dw.com/zh/x/a-1", "https://www.dw.com/zh/x/a-1"),
+        ("https://amp.dw.com/zh-hant/x/a-1", "https://www.dw.com/zh-hant/x/a-1"),
+        ("https://dw.com/zh/x/g-2", "https://www.dw.com/zh/x/g-2"),
+        ("https://api.dw.com/api/detail/article/63581643", "https://www.dw.com/zh/a-63581643"),
+        ("https://www.dw.com/zh/topic/t-1?page=2&utm_campaign=z", "https://www.dw.com/zh/topic/t-1?page=2"),
+    ],
+)
+def test_canonical_url(url, canonical):
+    assert SITE.canonical_url(url) == canonical
+
+
+@pytest.mark.parametrize(
+    ("url", "article_id"),
+    [
+        ("https://www.dw.com/zh/中美外长通话/a-63608577", "a-63608577"),
+        ("https://www.dw.com/zh/a-63608577", "a-63608577"),
+        ("https://www.dw.com/zh-hant/圖集/g-59831348", "g-59831348"),
+        ("https://www.dw.com/de/russland/a-68117411", "a-68117411"),
+        ("https://www.dw.com/zh/全球视野/t-68199001", None),
+        ("https://www.dw.com/zh/x/s-9058", None),
+        ("https://www.dw.com/zh/x/av-63607000", None),
+        ("https://www.dw.com/zh/x/video-63607000", None),
+        ("https://www.dw.com/zh/x/person-1", None),
+        ("https://p.dw.com/p/4boRv", None),
+        ("https://example.org/zh/x/a-1", None),
+    ],
+)
+def test_article_id(url, article_id):
+    assert SITE.article_id(url) == article_id
+
+
+def test_feed_links_rss_and_rdf():
+    body = (DW_MIRROR / "rss-chi-all.xml").read_bytes()
+    links = SITE.feed_links(XmlResponse("https://rss.dw.com/xml/rss-chi-all", body=body))
+    assert len(links) >= 18 and all("maca=" in link for link in links)
+    rdf = (b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+           b'xmlns="http://purl.org/rss/1.0/"><item><title>t</title>'
+           b'<link>https://www.dw.com/zh/x/a-1?maca=chi-rss</link></item></rdf:RDF>')
+    assert SITE.feed_links(XmlResponse("https://rss.dw.com/rdf/rss-chi-all", body=rdf)) == [
+        "https://www.dw.com/zh/x/a-1?maca=chi-rss"]
+
+
+def test_listing_links_keep_only_content_after_the_spider_filters(dw_expected):
+    response = response_for("pages/t-68199001.html")
+    ids = {SITE.article_id(SITE.canonical_url(u)) for u in SITE.listing_links(response)} - {None}
+    want = {SITE.article_id(u) for u in dw_expected["topic"]}
+    assert ids == want
+
+
+def test_a_page_that_is_no_article_is_refused():
+    from newscrawl.sites import ParseError
+
+    response = TextResponse("https://www.dw.com/zh/x/a-1", body=b"<html><body><p>hi</p></body></html>",
+                            encoding="utf-8")
+    with pytest.raises(ParseError) as exc:
+        SITE.parse(response)
+    assert exc.value.reason == "unrecognised_layout"
+
+
+def spider(**kwargs) -> DwSpider:
+    return DwSpider.from_crawler(get_crawler(DwSpider), **kwargs)
+
+
+def test_spider_sources():
+    assert spider().feeds == ["https://rss.dw.com/xml/rss-chi-all"]
+    s = spider(topics="t-1,68199001, https://www.dw.com/zh/x/s-9058?maca=x", lang="zh-hant")
+    assert s.feeds == []
+    assert s.topics == ["https://www.dw.com/zh-hant/t-1", "https://www.dw.com/zh-hant/t-68199001",
+                        "https://www.dw.com/zh/x/s-9058"]
+    assert spider(topics="t-1", feed="1").feeds == ["https://rss.dw.com/xml/rss-chi-all"]
+    assert spider(feed="0").feeds == []
+    assert spider(feed="https://rss.dw.com/rdf/rss-chi-all").feeds == ["https://rss.dw.com/rdf/rss-chi-all"]
+    assert spider(urls="https://www.dw.com/zh/x/a-1").feeds == []
+
+
+def test_spider_requests_each_id_once():
+    s = spider()
+    urls = ["https://www.dw.com/zh/old/a-1?maca=x", "https://amp.dw.com/zh/new/a-1",
+            "https://www.dw.com/zh/x/t-5", "https://www.dw.com/zh/y/g-2"]
+    requests = list(s.article_requests(urls))
+    assert [r.url for r in requests] == ["https://www.dw.com/zh/old/a-1", "https://www.dw.com/zh/y/g-2"]
+    assert s.crawler.stats.get_value("newscrawl/requests/duplicate_id") == 1
+    permalink = list(s.article_requests(["https://p.dw.com/p/4boRv"], explicit=True))
+    assert [r.url for r in permalink] == ["https://p.dw.com/p/4boRv"]
