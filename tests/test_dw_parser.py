@@ -142,3 +142,45 @@ def test_broken_pages_are_refused_with_a_reason(dw_expected):
             assert exc.reason in {"truncated_page", "unrecognised_layout"}
             continue
         assert validate_article(normalize_article(parsed.item)) is not None, file
+
+
+def variant(file: str, *replacements: tuple[str, str]):
+    """A mirror page with a few strings changed: the same page in a layout variant."""
+    text = (DW_MIRROR / file).read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new)
+    from scrapy.http import HtmlResponse
+
+    return HtmlResponse(url=load_manifest_url(file), body=text.encode("utf-8"), encoding="utf-8")
+
+
+def test_legacy_author_of_the_apollo_entry_is_used_when_no_person_is_linked():
+    response = variant("pages/a-68200102.html", ('"legacyAuthor":""', '"legacyAuthor":"林一 摘译, 王二"'))
+    assert normalize_article(SITE.parse(response).item).authors == ["林一", "王二"]
+
+
+def test_json_ld_organisation_is_no_author(dw_expected):
+    want = dw_expected["pages/a-68200120.html"]["authors"]
+    response = variant("pages/a-68200120.html",
+                       ('"author":[{"@type":"Person","name":"周文"},{"@type":"Person","name":"李明远"}]',
+                        '"author":[{"@type":"Organization","name":"Deutsche Welle"}]'))
+    assert SITE.parse(response).item.authors == want  # from the header byline instead
+
+
+def test_agency_signoffs_are_removed_but_source_notes_kept():
+    extra = "<p>（路透社、法新社）</p><p>cwo/fab (dpa, afp)</p><p>ju (rtr)</p><p>（本文参考了欧盟委员会的公报）</p>"
+    in_state = extra.replace("<", "\\u003c")  # the state escapes "<" as the real pages do
+    response = variant("pages/a-68200108.html", (r"\u003cp>（路透社、法新社）\u003c/p>", in_state))
+    body = normalize_article(SITE.parse(response).item).body_markdown
+    for gone in ("路透社、法新社", "cwo/fab", "ju (rtr)"):
+        assert gone not in body
+    assert "（本文参考了欧盟委员会的公报）" in body
+
+
+def test_topics_from_the_2023_aside_when_the_state_has_none(dw_expected):
+    want = dw_expected["pages/a-68200121.html"]["tags"]
+    response = variant("pages/a-68200121.html",
+                       ('data-tracking-name="section-related-topics"', 'data-tracking-name="x"'),
+                       ("<aside", '<aside data-tracking-name="related-topics"'))
+    assert SITE.parse(response).item.tags == want

@@ -47,12 +47,17 @@ FORMAT_ID = "6"  # 940×529, the format the site itself shares
 CREDIT_LABEL = re.compile(r"^\s*(?:图像来源|圖片來源|图片来源|圖像來源|Bild|Image|Photo|Foto)\s*[:：]\s*")
 CAPTION_CREDIT = re.compile(
     r"[（(]?\s*(?:图像来源|圖片來源|图片来源|Bild|Photo|Foto)\s*[:：]\s*([^)）]+)[)）]?\s*$")
+AUTHOR_SEPARATORS = re.compile(r"[,，、/]| und | and ")
+NOT_AUTHORS = {"Deutsche Welle", "DW", "德国之声", "德國之聲", "德国之声中文网", "德國之聲中文網"}
+# topic links: the 2024+ section, and the 2023 aside
+TOPIC_LINKS = ('[data-tracking-name="section-related-topics"] a[href*="/t-"],'
+               ' aside[data-tracking-name="related-topics"] a[href*="/t-"]')
 AUTHOR_ROLE = re.compile(r"\s*(?:摘译|摘譯|编译|編譯|编辑|編輯|撰文|报道|報導|综合报道|綜合報導|整理)$")
 # Body lines that are navigation or legal boilerplate, not article text.
 BOILERPLATE_LINE = re.compile(
     r"^(?:更多内容|更多內容|相关内容|相關內容|Read more|Mehr zum Thema|Lesen Sie auch)\s*[:：]"
     r"|^©\s*\d{4}\s*年?\s*(?:德国之声|德國之聲|Deutsche Welle|DW)"
-    r"|^[a-z]{2,4}(?:/[a-z]{2,4})+\s*\([^)]*\)$",
+    r"|^[a-z]{2,4}(?:/[a-z]{2,4})*\s*\([a-z ,/]*\)$",  # agency sign-off: "cwo/fab (dpa, afp)"
     re.I,
 )
 AGENCIES = {"路透社", "法新社", "美联社", "美聯社", "德新社", "美联", "路透", "法新", "德国之声", "德國之聲",
@@ -244,18 +249,17 @@ def _updated(p: _Page) -> str | None:
 
 
 def _authors(p: _Page) -> list[str]:
-    persons = [p.ref(ref).get("fullName") for ref in p.entry.get("persons") or []]
-    if not persons and "persons" in p.entry:
-        return []  # the article's own entry is authoritative: nobody is named
-    if not persons:
-        persons = [x.get("fullName") for x in p.entry.get('persons({"amount":1})') or []
-                   if isinstance(x, dict)]
-    if not persons:
-        persons = ld_names(p.ld.get("author"))
-    if not persons:
-        persons = p.header.css(".author-details .author, .author-details .author-link") \
-                          .xpath("string()").getall()
-    return unique([n for n in map(_author_name, persons) if n])
+    """The page's own Apollo entry is authoritative (no author there means nobody is named);
+    without one: JSON-LD, then the header's byline."""
+    if p.entry:
+        names = [p.ref(ref).get("fullName") for ref in p.entry.get("persons") or []] or [
+            x.get("fullName") for x in p.entry.get('persons({"amount":1})') or [] if isinstance(x, dict)]
+        if not names and p.entry.get("legacyAuthor"):
+            names = AUTHOR_SEPARATORS.split(p.entry["legacyAuthor"])
+    else:
+        names = [n for n in ld_names(p.ld.get("author")) if n not in NOT_AUTHORS] or p.header.css(
+            ".author-details .author, .author-details .author-link").xpath("string()").getall()
+    return unique([n for n in map(_author_name, names) if n and n not in NOT_AUTHORS])
 
 
 def _lead(p: _Page) -> str | None:
@@ -266,8 +270,7 @@ def _lead(p: _Page) -> str | None:
 def _tags(p: _Page) -> list[str]:
     names = [p.ref(ref).get("name") for ref in p.entry.get("relatedAutoTopics") or []]
     if not names and "relatedAutoTopics" not in p.entry:
-        names = p.response.css('[data-tracking-name="section-related-topics"] a[href*="/t-"]') \
-                          .xpath("string()").getall()
+        names = p.response.css(TOPIC_LINKS).xpath("string()").getall()
     return unique([n for n in map(clean_text, names) if n])
 
 
@@ -481,7 +484,7 @@ def _legacy_item(p: _Page) -> Article:
     title = clean_text(first(r.css("#bodyContent h1, .col3 h1").xpath("string()").get(),
                              r.css("h1").xpath("string()").get()))
     authors_text = facts.get("author") or ""
-    names = re.split(r"[,，、/]| und | and ", authors_text)
+    names = AUTHOR_SEPARATORS.split(authors_text)
     authors = unique([n for n in map(_author_name, names) if n])
     keywords = re.split(r"[,，、]", facts.get("keywords") or p.meta("keywords") or "")
     tags = unique([t for t in map(clean_text, (facts.get("topics_links") or []) + keywords) if t])
