@@ -7,6 +7,10 @@ NEWSCRAWL_STATE_DIR    the SQLite state shared by all spiders (default ``output/
 NEWSCRAWL_IMAGE_PROXY  prefix that image URLs in posts are rewritten through, e.g.
                        ``https://images.weserv.nl/?url=`` (default: off)
 NEWSCRAWL_RUN_REPORTS  write ``<output>/<spider>/runs/<UTC time>.json`` after each crawl (default on)
+NEWSCRAWL_RECENT_HOURS articles published less than this many hours ago are fetched again on
+                       re-crawls, as edits are common then (default 48)
+NEWSCRAWL_RETRY_FAILED_HOURS  a page that gave no item is tried again after this many hours (24)
+NEWSCRAWL_MAX_LISTING_PAGES  the most pages of one listing a crawl follows (default 50)
 NEWSCRAWL_MIRROR       base URL of a local mirror server (``python -m newscrawl.mirror.server``)
                        to fetch every page from instead of the real sites (default: off)
 """
@@ -22,6 +26,9 @@ NEWSCRAWL_STATE_DIR = "output/state"
 NEWSCRAWL_IMAGE_PROXY = None
 NEWSCRAWL_MIRROR = None
 NEWSCRAWL_RUN_REPORTS = True
+NEWSCRAWL_RECENT_HOURS = 48
+NEWSCRAWL_RETRY_FAILED_HOURS = 24
+NEWSCRAWL_MAX_LISTING_PAGES = 50
 
 # ---- politeness ----------------------------------------------------------------------
 USER_AGENT = "newscrawl/0.1 (news-archiving crawler; Scrapy; obeys robots.txt)"

@@ -32,23 +32,40 @@ CREATE TABLE IF NOT EXISTS articles (
     published TEXT,
     content_hash TEXT,
     post_path TEXT,
+    listed_title TEXT,
     first_seen TEXT NOT NULL,
     last_changed TEXT NOT NULL,
     PRIMARY KEY (site, id)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS articles_post_path ON articles (post_path);
+CREATE TABLE IF NOT EXISTS failures (
+    site TEXT NOT NULL,
+    id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    last_tried TEXT NOT NULL,
+    PRIMARY KEY (site, id)
+);
 """
+#: Columns added after the first release, added to older databases on open.
+MIGRATIONS = {"listed_title": "ALTER TABLE articles ADD COLUMN listed_title TEXT"}
 
 
 @dataclass(frozen=True)
 class Known:
     """What the state knows of one article."""
 
+    @property
+    def complete(self) -> bool:
+        """Archived: its text went through every pipeline at least once."""
+        return self.content_hash is not None
+
     url: str | None
     title: str | None
     content_hash: str | None
     post_path: str | None
     published: str | None
+    listed_title: str | None = None
 
 
 class ArticleStore:
@@ -59,6 +76,10 @@ class ArticleStore:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(articles)")}
+        for column, statement in MIGRATIONS.items():
+            if column not in columns:
+                self.db.execute(statement)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArticleStore:
@@ -74,13 +95,19 @@ class ArticleStore:
     # ---- reads ---------------------------------------------------------------------
     def get(self, site: str, article_id: str) -> Known | None:
         row = self.db.execute(
-            "SELECT url, title, content_hash, post_path, published FROM articles"
+            "SELECT url, title, content_hash, post_path, published, listed_title FROM articles"
             " WHERE site = ? AND id = ?", (site, article_id)).fetchone()
         return Known(*row) if row else None
 
     def path_owner(self, post_path: str) -> tuple[str, str] | None:
         row = self.db.execute("SELECT site, id FROM articles WHERE post_path = ?",
                               (post_path,)).fetchone()
+        return tuple(row) if row else None
+
+    def last_failure(self, site: str, article_id: str) -> tuple[str, int, str] | None:
+        """``(reason, attempts, last_tried)`` of an id whose page could not be archived."""
+        row = self.db.execute("SELECT reason, attempts, last_tried FROM failures"
+                              " WHERE site = ? AND id = ?", (site, article_id)).fetchone()
         return tuple(row) if row else None
 
     def count(self, site: str | None = None) -> int:
@@ -101,6 +128,14 @@ class ArticleStore:
             " last_changed = excluded.last_changed",
             (a["site"], a["id"], a["url"], a["title"], a["published"], a["content_hash"], now, now))
 
+    def record_failure(self, site: str, article_id: str, reason: str) -> None:
+        """An id whose page was dropped (HTTP error, no layout, invalid item)."""
+        self.db.execute(
+            "INSERT INTO failures (site, id, reason, attempts, last_tried) VALUES (?, ?, ?, 1, ?)"
+            " ON CONFLICT (site, id) DO UPDATE SET reason = excluded.reason,"
+            " attempts = attempts + 1, last_tried = excluded.last_tried",
+            (site, article_id, reason, utc_now_iso()))
+
     def set_post_path(self, site: str, article_id: str, post_path: str) -> None:
         now = utc_now_iso()
         self.db.execute(
@@ -109,8 +144,19 @@ class ArticleStore:
             " ON CONFLICT (site, id) DO UPDATE SET post_path = excluded.post_path",
             (site, article_id, post_path, now, now))
 
+    def set_listed_title(self, site: str, article_id: str, title: str) -> None:
+        """The title a listing or feed showed when the article was last fetched."""
+        now = utc_now_iso()
+        self.db.execute(
+            "INSERT INTO articles (site, id, listed_title, first_seen, last_changed)"
+            " VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (site, id) DO UPDATE SET listed_title = excluded.listed_title",
+            (site, article_id, title, now, now))
+
     def _item_scraped(self, item: Any, response: Any = None, spider: Any = None) -> None:
         self.record(item)
+        a = ItemAdapter(item)
+        self.db.execute("DELETE FROM failures WHERE site = ? AND id = ?", (a["site"], a["id"]))
 
     def close(self, *args: Any, **kwargs: Any) -> None:
         self.db.close()

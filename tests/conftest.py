@@ -30,6 +30,16 @@ def response_for(file: str, url: str | None = None, directory: Path = DW_MIRROR)
     return HtmlResponse(url=url or page_url(file, directory), body=body, encoding="utf-8")
 
 
+def project_settings(tmp: Path, **overrides) -> dict:
+    """The project's settings (newscrawl/settings.py), outputs and state under ``tmp``."""
+    from newscrawl import settings
+
+    values = {name: getattr(settings, name) for name in dir(settings) if name.isupper()}
+    values.update(NEWSCRAWL_OUTPUT_DIR=str(tmp / "out"), NEWSCRAWL_STATE_DIR=str(tmp / "state"))
+    values.update(overrides)
+    return values
+
+
 @pytest.fixture(scope="session")
 def dw_expected() -> dict:
     return json.loads((DW_MIRROR / "expected.json").read_text(encoding="utf-8"))

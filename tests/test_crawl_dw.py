@@ -101,14 +101,27 @@ def test_feed_and_listing_links_are_deduplicated_on_the_id(two_runs, server):
     assert max(article_hits.values()) <= 3  # at most the retries of a failing page
 
 
-def test_second_run_writes_nothing_new(two_runs):
+def test_second_run_fetches_no_article_and_writes_nothing(two_runs):
     first, posts_before, _, _, second = two_runs
     assert second.returncode == 0
     assert _texts(second.out) == posts_before
-    assert second.stat("newscrawl/items/new") == 0
-    assert second.stat("newscrawl/items/updated") == 0
-    assert second.stat("newscrawl/items/unchanged") == first.stat("newscrawl/items/new")
+    assert second.stat("newscrawl/requests/article") == 0
+    assert second.stat("newscrawl/incremental/known_skipped") == first.stat("newscrawl/items/new")
+    assert second.stat("newscrawl/incremental/failed_skipped") == 5  # 404, 500, truncated, ...
+    # the feed, the topic page (+ its slugless redirect) and robots.txt of two hosts
+    assert second.stat("downloader/request_count") == 5
+    assert second.stat("item_scraped_count") == 0
     assert len(second.jsonl()) == len(two_runs[2])  # nothing appended
+
+
+def test_full_recrawl_fetches_everything_and_writes_nothing_new(two_runs, server):
+    first, posts_before, jsonl_before, _, _ = two_runs
+    full = crawl("dw", server.base_url, first.out, *SOURCES, "-a", "full=1")
+    assert full.stat("newscrawl/incremental/known_skipped") == 0
+    assert full.stat("newscrawl/items/unchanged") == first.stat("newscrawl/items/new")
+    assert full.stat("newscrawl/items/new") == 0 and full.stat("newscrawl/items/updated") == 0
+    assert _texts(first.out) == posts_before
+    assert full.jsonl() == jsonl_before
 
 
 def edited_mirror(tmp_path, file: str, old: str, new: str):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 from scrapy.http import TextResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
 from newscrawl.sites.dw import SITE
 from newscrawl.spiders.dw import DwSpider
-from tests.conftest import DW_MIRROR, response_for
+from tests.conftest import DW_MIRROR, project_settings, response_for
 
 
 @pytest.mark.parametrize(
@@ -51,18 +54,18 @@ def test_article_id(url, article_id):
 
 def test_feed_links_rss_and_rdf():
     body = (DW_MIRROR / "rss-chi-all.xml").read_bytes()
-    links = SITE.feed_links(XmlResponse("https://rss.dw.com/xml/rss-chi-all", body=body))
-    assert len(links) >= 18 and all("maca=" in link for link in links)
+    links = SITE.feed_entries(XmlResponse("https://rss.dw.com/xml/rss-chi-all", body=body))
+    assert len(links) >= 18 and all("maca=" in link.url and link.title for link in links)
     rdf = (b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
            b'xmlns="http://purl.org/rss/1.0/"><item><title>t</title>'
            b'<link>https://www.dw.com/zh/x/a-1?maca=chi-rss</link></item></rdf:RDF>')
-    assert SITE.feed_links(XmlResponse("https://rss.dw.com/rdf/rss-chi-all", body=rdf)) == [
-        "https://www.dw.com/zh/x/a-1?maca=chi-rss"]
+    assert SITE.feed_entries(XmlResponse("https://rss.dw.com/rdf/rss-chi-all", body=rdf)) == [
+        ("https://www.dw.com/zh/x/a-1?maca=chi-rss", "t")]
 
 
 def test_listing_links_keep_only_content_after_the_spider_filters(dw_expected):
     response = response_for("pages/t-68199001.html")
-    ids = {SITE.article_id(SITE.canonical_url(u)) for u in SITE.listing_links(response)} - {None}
+    ids = {SITE.article_id(SITE.canonical_url(link.url)) for link in SITE.listing_entries(response)} - {None}
     want = {SITE.article_id(u) for u in dw_expected["topic"]}
     assert ids == want
 
@@ -78,7 +81,8 @@ def test_a_page_that_is_no_article_is_refused():
 
 
 def spider(**kwargs) -> DwSpider:
-    return DwSpider.from_crawler(get_crawler(DwSpider), **kwargs)
+    tmp = Path(tempfile.mkdtemp())
+    return DwSpider.from_crawler(get_crawler(DwSpider, settings_dict=project_settings(tmp)), **kwargs)
 
 
 def test_spider_sources():
@@ -100,5 +104,6 @@ def test_spider_requests_each_id_once():
     requests = list(s.article_requests(urls))
     assert [r.url for r in requests] == ["https://www.dw.com/zh/old/a-1", "https://www.dw.com/zh/y/g-2"]
     assert s.crawler.stats.get_value("newscrawl/requests/duplicate_id") == 1
+    assert requests[0].meta["article_id"] == "a-1"
     permalink = list(s.article_requests(["https://p.dw.com/p/4boRv"], explicit=True))
     assert [r.url for r in permalink] == ["https://p.dw.com/p/4boRv"]

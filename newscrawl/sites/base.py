@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from scrapy.http import Response
@@ -14,6 +14,13 @@ from newscrawl.items import Article
 from newscrawl.text import clean_text
 
 TRACKING_PARAMS = re.compile(r"^(utm_.*|maca|fbclid|gclid|mc_cid|mc_eid|at_medium|at_campaign)$", re.I)
+
+
+class Link(NamedTuple):
+    """A link found on a feed or listing page, with the title shown there (if any)."""
+
+    url: str
+    title: str | None = None
 
 
 class ParseError(Exception):
@@ -50,6 +57,24 @@ class Site:
     def parse(self, response: Response) -> ParsedPage:
         """Turn a fetched (or saved) page into an item; raise :class:`ParseError` if impossible."""
         raise NotImplementedError
+
+    def feed_entries(self, response: Response) -> list[Link]:
+        """Article links of a feed (RSS 2.0 or RDF), in feed order, with their titles."""
+        entries = []
+        for item in response.xpath("//*[local-name()='item']"):
+            url = (item.xpath("./*[local-name()='link']/text()").get() or "").strip()
+            if url:
+                entries.append(Link(url, clean_text(item.xpath("./*[local-name()='title']/text()").get())))
+        return entries
+
+    def listing_entries(self, response: Response) -> list[Link]:
+        """Links of a listing (topic, tag, category) page, page order, with their link texts."""
+        return [Link(response.urljoin(a.attrib["href"]), clean_text(a.xpath("string()").get()))
+                for a in response.xpath("//a[@href]")]
+
+    def next_page(self, response: Response) -> str | None:
+        """The listing's next page, or ``None`` on the last (or only) page."""
+        return None
 
 
 def normalise_url(url: str, host_map: dict[str, str] | None = None, https: bool = True) -> str:

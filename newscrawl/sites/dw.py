@@ -141,16 +141,6 @@ class DW(Site):
             value = f"t-{value}"
         return f"{BASE}/{lang}/{value}"
 
-    # ---- discovery -----------------------------------------------------------------
-    def feed_links(self, response: Response) -> list[str]:
-        """Article links of the RSS 2.0 or RDF feed, in feed order."""
-        links = response.xpath("//*[local-name()='item']/*[local-name()='link']/text()").getall()
-        return [link.strip() for link in links if link.strip()]
-
-    def listing_links(self, response: Response) -> list[str]:
-        """Absolute links of a topic/section page (every ``a[href]``, page order)."""
-        return [response.urljoin(h) for h in response.css("a::attr(href)").getall()]
-
     # ---- article parser ------------------------------------------------------------
     def parse(self, response: Response) -> ParsedPage:
         if b"</html>" not in response.body[-4096:].lower():

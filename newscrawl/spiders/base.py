@@ -1,9 +1,26 @@
-"""What every newscrawl spider shares: article requests deduplicated on the site id,
-parse failures turned into counted drops or one retry, gallery completion."""
+"""What every newscrawl spider shares.
+
+A site's spider only says where its sources are (feeds, listing pages, single URLs).
+This base turns links into article requests — one per site id per run, canonical URLs —
+and makes re-crawls incremental through the state:
+
+* an article the state has archived is not requested again, unless it was published within
+  the recent window (``NEWSCRAWL_RECENT_HOURS``, default 48) or a listing now shows it under
+  a title it did not show before (a retitle);
+* a page that gave no item (404, no layout, invalid) is tried again only after
+  ``NEWSCRAWL_RETRY_FAILED_HOURS`` (default 24);
+* a listing stops paginating at the first page on which every linked article is known;
+* ``-a full=1`` ignores the state for both (the pipelines still write no duplicate).
+
+It also turns parse failures into counted drops (or one more try), and completes
+galleries whose captions live on a page of their own.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any, ClassVar
 
 import scrapy
@@ -16,6 +33,9 @@ from newscrawl.items import Article
 from newscrawl.middlewares import OffsiteRedirect
 from newscrawl.pipelines.validate import count_drop
 from newscrawl.sites import ParseError, Site
+from newscrawl.sites.base import Link
+from newscrawl.state import ArticleStore, Known
+from newscrawl.text import clean_text, parse_datetime
 
 #: Parse failures worth a second fetch of the page.
 RETRY_PARSE_FAILURES = frozenset({"truncated_page"})
@@ -40,62 +60,141 @@ def falsy(value: Any) -> bool:
 class NewsSpider(scrapy.Spider):
     site: ClassVar[Site]
 
-    def __init__(self, *args: Any, urls: str | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, urls: str | None = None, full: str | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.urls = split_arg(urls)
-        self.requested_ids: set[str] = set()
+        self.full = truthy(full) if full is not None else False
+        #: one decision per article id per run: requested, or skipped as known
+        self.decided_ids: set[str] = set()
 
     @property
     def output_dir(self) -> str:
         """``NEWSCRAWL_OUTPUT_DIR``, for the ``%(output_dir)s`` of ``FEEDS`` paths."""
         return self.settings.get("NEWSCRAWL_OUTPUT_DIR")
 
-    # ---- requests ------------------------------------------------------------------
-    def article_request(self, url: str, explicit: bool = False, **meta: Any) -> scrapy.Request | None:
-        """A request for an article page, or ``None`` for other pages and ids already asked for.
+    @cached_property
+    def store(self) -> ArticleStore:
+        return ArticleStore.from_crawler(self.crawler)
 
-        ``explicit`` URLs (given by the user) are fetched even when they carry no id, e.g. a
-        short permalink that redirects to the article.
+    @cached_property
+    def recent_window(self) -> timedelta:
+        return timedelta(hours=self.settings.getfloat("NEWSCRAWL_RECENT_HOURS"))
+
+    @cached_property
+    def retry_failed_after(self) -> timedelta:
+        return timedelta(hours=self.settings.getfloat("NEWSCRAWL_RETRY_FAILED_HOURS"))
+
+    def stat(self, key: str, count: int = 1) -> None:
+        self.crawler.stats.inc_value(key, count)
+
+    def link_url(self, url: str) -> str:
+        """The URL to follow for a found link (a spider may map it, e.g. to its edition)."""
+        return self.site.canonical_url(url)
+
+    # ---- article requests ----------------------------------------------------------
+    def article_request(self, link: Link | str, explicit: bool = False, **meta: Any) -> scrapy.Request | None:
+        """A request for an article page, or ``None`` for other pages, ids already decided on
+        in this run, and archived articles that need no re-fetch.
+
+        ``explicit`` URLs (given by the user) are always fetched, even when they carry no id
+        (e.g. a short permalink that redirects to the article).
         """
-        canonical = self.site.canonical_url(url)
-        article_id = self.site.article_id(canonical)
+        link = Link(link) if isinstance(link, str) else link
+        url = self.link_url(link.url)
+        article_id = self.site.article_id(url)
         if article_id is None:
             if not explicit:
                 return None
-            return scrapy.Request(canonical, callback=self.parse_article, errback=self.article_failed,
-                                  meta=meta)
-        if article_id in self.requested_ids:
-            self.crawler.stats.inc_value("newscrawl/requests/duplicate_id")
+            return self._request(url, None, link.title, meta)
+        if article_id in self.decided_ids:
+            self.stat("newscrawl/requests/duplicate_id")
             return None
-        self.requested_ids.add(article_id)
-        self.crawler.stats.inc_value("newscrawl/requests/article")
-        return scrapy.Request(canonical, callback=self.parse_article, errback=self.article_failed,
-                              meta={"article_id": article_id, **meta})
+        self.decided_ids.add(article_id)
+        if not (explicit or self.full):
+            known = self.store.get(self.site.name, article_id)
+            if known is not None and known.complete and not self._refetch(known, link.title):
+                self.stat("newscrawl/incremental/known_skipped")
+                return None
+            if known is None or not known.complete:
+                failure = self.store.last_failure(self.site.name, article_id)
+                if failure and datetime.now(UTC) - parse_datetime(failure[2]) < self.retry_failed_after:
+                    self.stat("newscrawl/incremental/failed_skipped")
+                    return None
+        return self._request(url, article_id, link.title, meta)
 
-    def article_requests(self, urls: list[str], explicit: bool = False,
+    def _request(self, url: str, article_id: str | None, title: str | None, meta: dict) -> scrapy.Request:
+        self.stat("newscrawl/requests/article")
+        return scrapy.Request(url, callback=self.parse_article, errback=self.article_failed,
+                              meta={"article_id": article_id, "listed_title": title, **meta})
+
+    def _refetch(self, known: Known, listed_title: str | None) -> bool:
+        """Whether an archived article is worth fetching again."""
+        published = parse_datetime(known.published)
+        if published and datetime.now(UTC) - published < self.recent_window:
+            self.stat("newscrawl/incremental/recent_refetched")
+            return True
+        title = clean_text(listed_title)
+        if title and title not in (known.title, known.listed_title):
+            self.stat("newscrawl/incremental/retitled_refetched")
+            self.logger.info("Listed under a new title, fetching again: %s %r", known.url, title)
+            return True
+        return False
+
+    def article_requests(self, links: list[Link] | list[str], explicit: bool = False,
                          **meta: Any) -> Iterator[scrapy.Request]:
-        for url in urls:
-            request = self.article_request(url, explicit=explicit, **meta)
+        for link in links:
+            request = self.article_request(link, explicit=explicit, **meta)
             if request is not None:
                 yield request
+
+    # ---- feeds and listings --------------------------------------------------------
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        entries = self.site.feed_entries(response)
+        self.stat("newscrawl/feed/items", len(entries))
+        yield from self.article_requests(entries, source="feed")
+
+    def parse_listing(self, response: Response, page: int = 1) -> Iterator[scrapy.Request]:
+        """One page of a topic/tag/category listing; the next page only while it brings news."""
+        self.stat("newscrawl/incremental/listing_pages")
+        links = [link for link in self.site.listing_entries(response)
+                 if self.site.article_id(self.link_url(link.url))]
+        all_known = bool(links) and all(self._is_archived(link) for link in links)
+        yield from self.article_requests(links, source="listing")
+        next_url = self.site.next_page(response)
+        if not next_url:
+            return
+        if all_known and not self.full:
+            self.stat("newscrawl/incremental/stopped_early")
+            self.logger.info("Every article on %s is known: not paginating further", response.url)
+        elif page >= self.settings.getint("NEWSCRAWL_MAX_LISTING_PAGES"):
+            self.logger.warning("Stopping %s at the page limit (%d)", response.url, page)
+        else:
+            yield scrapy.Request(next_url, callback=self.parse_listing, cb_kwargs={"page": page + 1})
+
+    def _is_archived(self, link: Link) -> bool:
+        known = self.store.get(self.site.name, self.site.article_id(self.link_url(link.url)))
+        return known is not None and known.complete
 
     # ---- article pages -------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[Any]:
         if not isinstance(response, TextResponse):
-            count_drop(self.crawler.stats, "not_html", response.url)
+            self.drop("not_html", response)
             return
         try:
             parsed = self.site.parse(response)
         except ParseError as exc:
             if exc.reason in RETRY_PARSE_FAILURES and not response.meta.get("newscrawl_retried"):
                 # a page cut short may come whole the next time: one more try
-                self.crawler.stats.inc_value(f"newscrawl/retried/{exc.reason}")
-                yield response.request.replace(
-                    dont_filter=True,
-                    meta={"article_id": response.meta.get("article_id"), "newscrawl_retried": True})
+                self.stat(f"newscrawl/retried/{exc.reason}")
+                yield response.request.replace(dont_filter=True, meta={
+                    key: response.meta.get(key) for key in ("article_id", "listed_title")
+                } | {"newscrawl_retried": True})
             else:
-                count_drop(self.crawler.stats, exc.reason, response.url, str(exc))
+                self.drop(exc.reason, response, str(exc))
             return
+        title = response.meta.get("listed_title")
+        if title and parsed.item.id:
+            self.store.set_listed_title(self.site.name, parsed.item.id, title)
         if parsed.gallery_url:
             yield scrapy.Request(parsed.gallery_url, callback=self.complete_gallery,
                                  errback=self.gallery_failed, cb_kwargs={"item": parsed.item},
@@ -111,16 +210,16 @@ class NewsSpider(scrapy.Spider):
             gallery = None
         if gallery and gallery.get("images"):
             item.gallery = gallery
-            self.crawler.stats.inc_value("newscrawl/gallery/completed")
+            self.stat("newscrawl/gallery/completed")
         else:
-            self.crawler.stats.inc_value("newscrawl/gallery/incomplete")
+            self.stat("newscrawl/gallery/incomplete")
             self.logger.warning("Gallery page %s gave no captions; keeping the partial gallery of %s",
                                 response.url, item.url)
         yield item
 
     def gallery_failed(self, failure: Failure) -> Iterator[Article]:
         item = failure.request.cb_kwargs["item"]
-        self.crawler.stats.inc_value("newscrawl/gallery/incomplete")
+        self.stat("newscrawl/gallery/incomplete")
         self.logger.warning("Gallery page %s failed (%s); keeping the partial gallery of %s",
                             failure.request.url, failure.getErrorMessage(), item.url)
         yield item
@@ -135,4 +234,12 @@ class NewsSpider(scrapy.Spider):
             reason = "ignored_request"
         else:
             reason = f"fetch_failed_{failure.type.__name__}"
-        count_drop(self.crawler.stats, reason, failure.request.url, failure.getErrorMessage())
+        self.drop(reason, failure.request, failure.getErrorMessage())
+
+    def drop(self, reason: str, where: Response | scrapy.Request, detail: str = "") -> None:
+        """A page that gave no item: counted, logged, and remembered so that re-crawls
+        try it again only after ``NEWSCRAWL_RETRY_FAILED_HOURS``."""
+        count_drop(self.crawler.stats, reason, where.url, detail)
+        article_id = where.meta.get("article_id") or self.site.article_id(where.url)
+        if article_id:
+            self.store.record_failure(self.site.name, article_id, reason)

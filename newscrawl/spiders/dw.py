@@ -6,16 +6,16 @@ Sources (comma-separated lists; the RSS feed when none is given):
   ``t-``/``s-`` ids, or bare numbers for topics);
 * ``-a urls=<article or gallery URL>,...`` — single pages;
 * ``-a feed=1`` (the Chinese feed) or ``-a feed=<feed URL>`` — read a feed as well;
-* ``-a lang=zh`` — the edition that bare topic ids resolve to (``zh`` or ``zh-hant``).
+* ``-a lang=zh`` — the edition that bare topic ids resolve to (``zh`` or ``zh-hant``);
+* ``-a full=1`` — ignore the state: fetch every article again (see ``spiders/base.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import scrapy
-from scrapy.http import Response
 
 from newscrawl.sites.dw import SITE
 from newscrawl.spiders.base import NewsSpider, falsy, split_arg, truthy
@@ -47,12 +47,3 @@ class DwSpider(NewsSpider):
             yield scrapy.Request(url, callback=self.parse_listing)
         for request in self.article_requests(self.urls, explicit=True, source="urls"):
             yield request
-
-    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
-        links = SITE.feed_links(response)
-        self.crawler.stats.inc_value("newscrawl/feed/items", len(links))
-        yield from self.article_requests(links, source="feed")
-
-    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
-        self.crawler.stats.inc_value("newscrawl/listing/pages")
-        yield from self.article_requests(SITE.listing_links(response), source="listing")
