@@ -2,8 +2,9 @@
 
 from newscrawl.sites.base import ParsedPage, ParseError, Site
 from newscrawl.sites.dw import SITE as DW_SITE
+from newscrawl.sites.epochtimes import SITE as EPOCHTIMES_SITE
 
-SITES: dict[str, Site] = {DW_SITE.name: DW_SITE}
+SITES: dict[str, Site] = {site.name: site for site in (DW_SITE, EPOCHTIMES_SITE)}
 
 
 def get_site(name: str) -> Site:

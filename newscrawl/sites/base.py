@@ -16,6 +16,10 @@ from newscrawl.text import clean_text
 TRACKING_PARAMS = re.compile(r"^(utm_.*|maca|fbclid|gclid|mc_cid|mc_eid|at_medium|at_campaign)$", re.I)
 
 
+_CONTENT_LINKS = ("//a[@href][not(ancestor::header or ancestor::nav or ancestor::footer"
+                  " or ancestor::aside or ancestor::*[@id='sidebar'])]")
+
+
 class Link(NamedTuple):
     """A link found on a feed or listing page, with the title shown there (if any)."""
 
@@ -68,9 +72,24 @@ class Site:
         return entries
 
     def listing_entries(self, response: Response) -> list[Link]:
-        """Links of a listing (topic, tag, category) page, page order, with their link texts."""
-        return [Link(response.urljoin(a.attrib["href"]), clean_text(a.xpath("string()").get()))
-                for a in response.xpath("//a[@href]")]
+        """Article links of a listing (topic, tag, category) page, in page order.
+
+        Site chrome (header, nav, footer, sidebars) is left out; an article linked several
+        times (picture and headline) is one entry, titled with its longest link text.
+        """
+        entries: dict[str, Link] = {}
+        for a in response.xpath(_CONTENT_LINKS):
+            url = response.urljoin(a.attrib["href"])
+            article_id = self.article_id(self.canonical_url(url))
+            if article_id is None:
+                continue
+            title = clean_text(a.xpath("string()").get())
+            seen = entries.get(article_id)
+            if seen is None:
+                entries[article_id] = Link(url, title)
+            elif title and len(title) > len(seen.title or ""):
+                entries[article_id] = Link(seen.url, title)
+        return list(entries.values())
 
     def next_page(self, response: Response) -> str | None:
         """The listing's next page, or ``None`` on the last (or only) page."""
