@@ -1,45 +1,188 @@
-"""Run reports: every crawl leaves ``<NEWSCRAWL_OUTPUT_DIR>/<spider>/runs/<UTC time>.json``.
+"""Run reports, layout-drift alarms and the progress line.
 
-The report holds the finish reason and the crawl stats (requests, responses by status,
-new/updated/unchanged items, drops by reason, ...), so a scheduled crawl can be checked
-after the fact and tests can read what a real ``scrapy crawl`` did.
+Every crawl leaves ``<NEWSCRAWL_OUTPUT_DIR>/<spider>/runs/<UTC time>.json``: duration,
+requests, responses by status, items new/updated/unchanged, drops by reason, rendered
+pages, and the field coverage of the items it archived (share with authors, lead, images,
+gallery, tags; median body length in characters), plus the full crawl stats.
+
+A run whose coverage or median body length falls clearly below the recent runs' (the
+median of the last ``NEWSCRAWL_DRIFT_RUNS`` reports with enough items) logs a warning
+naming the spider and the field, and its report lists the alarm: this is how a layout
+change on a site is noticed the same day. ``scrapy crawlall`` counts such a run as failed.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import statistics
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from itemadapter import ItemAdapter
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from twisted.internet import task
 
 from newscrawl.files import write_atomic
+
+logger = logging.getLogger(__name__)
+
+#: Fields whose share of archived items is watched, and how an item "has" them.
+COVERAGE_FIELDS = ("authors", "lead", "images", "gallery", "tags")
 
 
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+def _prefixed(stats: dict[str, Any], prefix: str) -> dict[str, Any]:
+    return {k[len(prefix):]: v for k, v in sorted(stats.items()) if k.startswith(prefix)}
+
+
+def find_drift(current: dict[str, Any], history: list[dict[str, Any]], *, min_items: int,
+               drop: float, min_share: float) -> list[dict[str, Any]]:
+    """Alarms for the fields of ``current`` that fell clearly below the recent runs.
+
+    A field alarms when its value is below ``(1 - drop)`` × the median of the same field
+    over ``history`` (earlier reports with at least ``min_items`` archived items). Shares
+    whose usual value is under ``min_share`` are too rare to judge (a gallery now and then).
+    """
+    if current.get("archived", 0) < min_items:
+        return []
+    usable = [r for r in history if r.get("archived", 0) >= min_items]
+    if not usable:
+        return []
+    alarms = []
+    for field in (*COVERAGE_FIELDS, "median_body_chars"):
+        past = [r["coverage"][field] for r in usable if r.get("coverage", {}).get(field) is not None]
+        value = current["coverage"].get(field)
+        if not past or value is None:
+            continue
+        baseline = statistics.median(past)
+        if field != "median_body_chars" and baseline < min_share:
+            continue
+        if value < baseline * (1 - drop):
+            alarms.append({"field": field, "value": value, "baseline": baseline})
+    return alarms
+
+
 class RunReport:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        self.output_dir = Path(crawler.settings.get("NEWSCRAWL_OUTPUT_DIR"))
+        s = crawler.settings
+        self.output_dir = Path(s.get("NEWSCRAWL_OUTPUT_DIR"))
+        self.history_size = s.getint("NEWSCRAWL_DRIFT_RUNS")
+        self.min_items = s.getint("NEWSCRAWL_DRIFT_MIN_ITEMS")
+        self.drop = s.getfloat("NEWSCRAWL_DRIFT_DROP")
+        self.min_share = s.getfloat("NEWSCRAWL_DRIFT_MIN_SHARE")
+        self.counts = dict.fromkeys(COVERAGE_FIELDS, 0)
+        self.body_lengths: list[int] = []
+        self.started = time.monotonic()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunReport:
         if not crawler.settings.getbool("NEWSCRAWL_RUN_REPORTS"):
             raise NotConfigured
         ext = cls(crawler)
+        crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
+    def item_scraped(self, item: Any, **kwargs: Any) -> None:
+        a = ItemAdapter(item)
+        for field in COVERAGE_FIELDS:
+            if a.get(field):
+                self.counts[field] += 1
+        self.body_lengths.append(len(a.get("body_markdown") or ""))
+
+    def coverage(self) -> dict[str, Any]:
+        n = len(self.body_lengths)
+        cover: dict[str, Any] = {f: (round(c / n, 3) if n else None) for f, c in self.counts.items()}
+        cover["median_body_chars"] = int(statistics.median(self.body_lengths)) if n else None
+        return cover
+
+    def runs_dir(self, spider: Spider) -> Path:
+        return self.output_dir / spider.name / "runs"
+
+    def history(self, spider: Spider) -> list[dict[str, Any]]:
+        reports = []
+        for path in sorted(self.runs_dir(spider).glob("*.json"))[-self.history_size:]:
+            try:
+                reports.append(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError):
+                logger.warning("Unreadable run report %s: left out of the drift baseline", path)
+        return reports
+
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = {k: _plain(v) for k, v in sorted(self.crawler.stats.get_stats().items())}
-        report = {"spider": spider.name, "finish_reason": reason, "stats": stats}
+        report: dict[str, Any] = {
+            "spider": spider.name,
+            "finish_reason": reason,
+            "started": stats.get("start_time"),
+            "finished": datetime.now(UTC).isoformat(),
+            "duration_s": round(time.monotonic() - self.started, 3),
+            "requests": stats.get("downloader/request_count", 0),
+            "responses_by_status": _prefixed(stats, "downloader/response_status_count/"),
+            "items": _prefixed(stats, "newscrawl/items/"),
+            "archived": len(self.body_lengths),
+            "dropped": _prefixed(stats, "newscrawl/dropped/"),
+            "rendered_pages": stats.get("newscrawl/rendered/pages", 0),
+            "coverage": self.coverage(),
+        }
+        report["alarms"] = find_drift(report, self.history(spider), min_items=self.min_items,
+                                      drop=self.drop, min_share=self.min_share)
+        for alarm in report["alarms"]:
+            self.crawler.stats.inc_value("newscrawl/drift/alarms")
+            logger.warning("Layout drift? spider %s: %s is %s, the recent runs had %s",
+                           spider.name, alarm["field"], alarm["value"], alarm["baseline"])
+        report["stats"] = stats
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%S-%fZ")
-        path = self.output_dir / spider.name / "runs" / f"{stamp}.json"
+        path = self.runs_dir(spider) / f"{stamp}.json"
         write_atomic(path, json.dumps(report, ensure_ascii=False, indent=1) + "\n")
         spider.logger.info("Run report: %s", path)
+
+
+class Progress:
+    """The progress line, in articles: pages and archived articles per minute."""
+
+    def __init__(self, crawler: Crawler, interval: float):
+        self.crawler = crawler
+        self.interval = interval
+        self.task: task.LoopingCall | None = None
+        self.last = (0, 0)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Progress:
+        interval = crawler.settings.getfloat("LOGSTATS_INTERVAL")
+        if not interval:
+            raise NotConfigured
+        ext = cls(crawler, interval)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.task = task.LoopingCall(self.log, spider)
+        self.task.start(self.interval)
+
+    def log(self, spider: Spider) -> None:
+        stats = self.crawler.stats
+        pages = stats.get_value("response_received_count", 0)
+        articles = stats.get_value("item_scraped_count", 0)
+        per_minute = 60.0 / self.interval
+        logger.info(
+            "Crawled %d pages (at %d pages/min), archived %d articles (at %d articles/min), "
+            "%d unchanged, %d dropped", pages, (pages - self.last[0]) * per_minute, articles,
+            (articles - self.last[1]) * per_minute,
+            stats.get_value("newscrawl/items/unchanged", 0),
+            sum(v for k, v in stats.get_stats().items() if k.startswith("newscrawl/dropped/")),
+            extra={"spider": spider})
+        self.last = (pages, articles)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.task and self.task.running:
+            self.task.stop()

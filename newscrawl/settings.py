@@ -7,6 +7,10 @@ NEWSCRAWL_STATE_DIR    the SQLite state shared by all spiders (default ``output/
 NEWSCRAWL_IMAGE_PROXY  prefix that image URLs in posts are rewritten through, e.g.
                        ``https://images.weserv.nl/?url=`` (default: off)
 NEWSCRAWL_RUN_REPORTS  write ``<output>/<spider>/runs/<UTC time>.json`` after each crawl (default on)
+NEWSCRAWL_DRIFT_RUNS   how many recent run reports make the drift baseline (default 5)
+NEWSCRAWL_DRIFT_MIN_ITEMS  runs with fewer archived articles are not judged (default 5)
+NEWSCRAWL_DRIFT_DROP   a field alarms below (1 - this) x its recent median (default 0.5)
+NEWSCRAWL_DRIFT_MIN_SHARE  coverage shares usually under this are not judged (default 0.2)
 NEWSCRAWL_RECENT_HOURS articles published less than this many hours ago are fetched again on
                        re-crawls, as edits are common then (default 48)
 NEWSCRAWL_RETRY_FAILED_HOURS  a page that gave no item is tried again after this many hours (24)
@@ -26,6 +30,10 @@ NEWSCRAWL_STATE_DIR = "output/state"
 NEWSCRAWL_IMAGE_PROXY = None
 NEWSCRAWL_MIRROR = None
 NEWSCRAWL_RUN_REPORTS = True
+NEWSCRAWL_DRIFT_RUNS = 5
+NEWSCRAWL_DRIFT_MIN_ITEMS = 5
+NEWSCRAWL_DRIFT_DROP = 0.5
+NEWSCRAWL_DRIFT_MIN_SHARE = 0.2
 NEWSCRAWL_RECENT_HOURS = 48
 NEWSCRAWL_RETRY_FAILED_HOURS = 24
 NEWSCRAWL_MAX_LISTING_PAGES = 50
@@ -49,7 +57,12 @@ DOWNLOADER_MIDDLEWARES = {
     # before RedirectMiddleware (600) sees the response: off-site redirects become counted drops
     "newscrawl.middlewares.OffsiteRedirectMiddleware": 650,
 }
-EXTENSIONS = {"newscrawl.extensions.RunReport": 500}
+EXTENSIONS = {
+    "newscrawl.extensions.RunReport": 500,
+    # the progress line in articles per minute replaces Scrapy's items/min line
+    "scrapy.extensions.logstats.LogStats": None,
+    "newscrawl.extensions.Progress": 0,
+}
 
 # ---- pipeline ------------------------------------------------------------------------
 ITEM_PIPELINES = {
