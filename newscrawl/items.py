@@ -53,6 +53,8 @@ class Article:
     source_name: str | None = None
     crawled_at: str | None = None
     content_hash: str | None = None
+    #: whether the page had to be rendered by the browser (JavaScript) to give this item
+    rendered: bool = False
 
 
 ARTICLE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Article))

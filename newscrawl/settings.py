@@ -15,6 +15,12 @@ NEWSCRAWL_RECENT_HOURS articles published less than this many hours ago are fetc
                        re-crawls, as edits are common then (default 48)
 NEWSCRAWL_RETRY_FAILED_HOURS  a page that gave no item is tried again after this many hours (24)
 NEWSCRAWL_MAX_LISTING_PAGES  the most pages of one listing a crawl follows (default 50)
+NEWSCRAWL_RENDERING    render pages that need JavaScript with chromium (default on)
+NEWSCRAWL_CHROMIUM_PATH  the browser (default /usr/bin/chromium, Debian's package)
+NEWSCRAWL_RENDER_FALLBACK  a page whose static HTML gives no valid item is fetched once more
+                       through the browser (default on; a spider may set render_fallback)
+NEWSCRAWL_RENDER_URLS  regular expressions of URLs rendered from the start (default none)
+NEWSCRAWL_RENDER_TIMEOUT  seconds the browser may take to load a page (default 20)
 NEWSCRAWL_MIRROR       base URL of a local mirror server (``python -m newscrawl.mirror.server``)
                        to fetch every page from instead of the real sites (default: off)
 """
@@ -87,11 +93,23 @@ FEED_EXPORT_ENCODING = "utf-8"
 FEED_STORE_EMPTY = False
 
 # ---- transport -----------------------------------------------------------------------
-# The mirror handler is Scrapy's HTTP/1.1 handler unless NEWSCRAWL_MIRROR is set.
+# HTTP/1.1, or chromium for requests that ask for rendering; NEWSCRAWL_MIRROR redirects both.
 DOWNLOAD_HANDLERS = {
-    "http": "newscrawl.mirror.handler.MirrorDownloadHandler",
-    "https": "newscrawl.mirror.handler.MirrorDownloadHandler",
+    "http": "newscrawl.transport.DownloadHandler",
+    "https": "newscrawl.transport.DownloadHandler",
 }
+
+# ---- rendering (scrapy-playwright with Debian's chromium; see newscrawl/rendering.py) ---
+ADDONS = {"newscrawl.rendering.RenderingAddon": 0}
+NEWSCRAWL_RENDERING = True
+NEWSCRAWL_CHROMIUM_PATH = "/usr/bin/chromium"
+NEWSCRAWL_RENDER_FALLBACK = True
+NEWSCRAWL_RENDER_URLS: list[str] = []
+NEWSCRAWL_RENDER_TIMEOUT = 20
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_ABORT_REQUEST = "newscrawl.rendering.abort_request"
+PLAYWRIGHT_MAX_CONTEXTS = 2
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 LOG_LEVEL = "INFO"

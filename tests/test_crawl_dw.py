@@ -74,7 +74,7 @@ def test_jsonl_lines_are_complete_and_readable(two_runs, dw_expected):
     for line in jsonl:
         assert set(line) == {"site", "id", "url", "title", "published", "updated", "authors", "editor",
                              "lead", "body_markdown", "images", "gallery", "tags", "category", "lang",
-                             "source_name", "crawled_at", "content_hash"}
+                             "source_name", "crawled_at", "content_hash", "rendered"}
         assert line["authors"] == want[line["id"]]["authors"]
         assert line["gallery"] == want[line["id"]]["gallery"]  # incl. captions from g- pages
 

@@ -3,7 +3,7 @@
 A mirror directory holds ``manifest.json``: real URL (raw, un-percent-encoded path, no
 query) → route (a file with its content type, a redirect, or an error status). The server
 listens on 127.0.0.1 and answers ``GET /<scheme>/<host><path>?<query>`` for the real URL
-``<scheme>://<host><path>``; :class:`newscrawl.mirror.handler.MirrorDownloadHandler` sends
+``<scheme>://<host><path>``; :class:`newscrawl.transport.DownloadHandler` sends
 Scrapy's requests there, so spiders, robots.txt, redirects and retries all see the real URLs.
 
 Run it by hand with ``python -m newscrawl.mirror.server [--port 8765] [DIR ...]``.

@@ -18,6 +18,7 @@ galleries whose captions live on a page of their own.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -31,13 +32,16 @@ from twisted.python.failure import Failure
 
 from newscrawl.items import Article
 from newscrawl.middlewares import OffsiteRedirect
-from newscrawl.pipelines.validate import count_drop
+from newscrawl.pipelines.validate import count_drop, validate_article
+from newscrawl.rendering import render_meta
 from newscrawl.sites import ParseError, Site
 from newscrawl.sites.base import Link
 from newscrawl.state import ArticleStore, Known
 from newscrawl.text import clean_text, parse_datetime
+from newscrawl.transport import RenderTimeout, RenderUnavailable
 
-#: Parse failures worth a second fetch of the page.
+#: Parse failures worth a second plain fetch of the page (never a rendering: a browser
+#: would close the cut-off markup and hide the damage).
 RETRY_PARSE_FAILURES = frozenset({"truncated_page"})
 
 
@@ -124,8 +128,36 @@ class NewsSpider(scrapy.Spider):
 
     def _request(self, url: str, article_id: str | None, title: str | None, meta: dict) -> scrapy.Request:
         self.stat("newscrawl/requests/article")
-        return scrapy.Request(url, callback=self.parse_article, errback=self.article_failed,
-                              meta={"article_id": article_id, "listed_title": title, **meta})
+        meta = {"article_id": article_id, "listed_title": title, **meta}
+        if any(pattern.search(url) for pattern in self.render_patterns):
+            meta.update(render_meta(self.render_timeout_ms))
+        return scrapy.Request(url, callback=self.parse_article, errback=self.article_failed, meta=meta)
+
+    # ---- rendering -----------------------------------------------------------------
+    #: URL patterns of this spider's pages that always need the browser (added to
+    #: NEWSCRAWL_RENDER_URLS); and whether its site allows the adaptive fallback.
+    render_urls: ClassVar[list[str]] = []
+    render_fallback: ClassVar[bool] = True
+
+    @cached_property
+    def render_patterns(self) -> list[re.Pattern[str]]:
+        return [re.compile(p) for p in [*self.settings.getlist("NEWSCRAWL_RENDER_URLS"), *self.render_urls]]
+
+    @cached_property
+    def render_timeout_ms(self) -> int:
+        return self.settings.getint("NEWSCRAWL_RENDER_TIMEOUT") * 1000
+
+    def _render_again(self, response: Response, reason: str) -> scrapy.Request | None:
+        """The same page once more through the browser, if its static HTML failed and the
+        site allows it (adaptive rendering)."""
+        if (response.meta.get("playwright") or reason in RETRY_PARSE_FAILURES or not self.render_fallback
+                or not self.settings.getbool("NEWSCRAWL_RENDER_FALLBACK")
+                or not self.settings.getbool("NEWSCRAWL_RENDERING")):
+            return None
+        self.stat("newscrawl/rendered/fallback")
+        self.logger.info("Static HTML of %s gave no article (%s): rendering it", response.url, reason)
+        meta = {key: response.meta.get(key) for key in ("article_id", "listed_title")}
+        return response.request.replace(dont_filter=True, meta=meta | render_meta(self.render_timeout_ms))
 
     def _refetch(self, known: Known, listed_title: str | None) -> bool:
         """Whether an archived article is worth fetching again."""
@@ -180,18 +212,33 @@ class NewsSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self.drop("not_html", response)
             return
+        rendered = bool(response.meta.get("playwright"))
+        if rendered:
+            self.stat("newscrawl/rendered/pages")
         try:
             parsed = self.site.parse(response)
+            reason = validate_article(parsed.item)
         except ParseError as exc:
+            parsed, reason = None, exc.reason
             if exc.reason in RETRY_PARSE_FAILURES and not response.meta.get("newscrawl_retried"):
                 # a page cut short may come whole the next time: one more try
                 self.stat(f"newscrawl/retried/{exc.reason}")
                 yield response.request.replace(dont_filter=True, meta={
                     key: response.meta.get(key) for key in ("article_id", "listed_title")
                 } | {"newscrawl_retried": True})
-            else:
-                self.drop(exc.reason, response, str(exc))
-            return
+                return
+        if reason:
+            again = self._render_again(response, reason)
+            if again is not None:
+                yield again
+                return
+            if rendered:
+                self.stat("newscrawl/rendered/failed")
+            if parsed is None:
+                self.drop(reason, response)
+                return
+            # an item that is still invalid goes on to ValidatePipeline, which drops and counts it
+        parsed.item.rendered = rendered
         title = response.meta.get("listed_title")
         if title and parsed.item.id:
             self.store.set_listed_title(self.site.name, parsed.item.id, title)
@@ -230,6 +277,10 @@ class NewsSpider(scrapy.Spider):
             reason = f"http_{failure.value.response.status}"
         elif failure.check(OffsiteRedirect):
             reason = "offsite_redirect"
+        elif failure.check(RenderUnavailable):
+            reason = "render_unavailable"
+        elif failure.check(RenderTimeout):
+            reason = "render_timeout"
         elif failure.check(IgnoreRequest):  # e.g. robots.txt
             reason = "ignored_request"
         else:

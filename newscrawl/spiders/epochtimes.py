@@ -26,6 +26,8 @@ class EpochTimesSpider(NewsSpider):
     name = "epochtimes"
     site = SITE
     allowed_domains = SITE.allowed_domains
+    #: server-rendered pages: a browser would not find an article the HTML lacks
+    render_fallback = False
 
     def __init__(self, *args: Any, tags: str | None = None, categories: str | None = None,
                  feed: str | None = None, edition: str = "gb", **kwargs: Any):
