@@ -1,7 +1,8 @@
 """A local HTTP server that plays the real sites back from a bundled mirror.
 
 A mirror directory holds ``manifest.json``: real URL (raw, un-percent-encoded path, no
-query) → route (a file with its content type, a redirect, or an error status). The server
+query) → route (a file with its content type, a redirect, or an error status, optionally
+after a `delay` in seconds). The server
 listens on 127.0.0.1 and answers ``GET /<scheme>/<host><path>?<query>`` for the real URL
 ``<scheme>://<host><path>``; :class:`newscrawl.transport.DownloadHandler` sends
 Scrapy's requests there, so spiders, robots.txt, redirects and retries all see the real URLs.
@@ -15,6 +16,7 @@ import argparse
 import contextlib
 import json
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +25,7 @@ from urllib.parse import unquote, urlsplit
 
 MIRROR_ROOT = Path(__file__).resolve().parent
 DEFAULT_SITES = ("dw",)
+MAX_DELAY = 15.0
 
 
 def default_dirs() -> list[Path]:
@@ -60,6 +63,8 @@ class _Handler(BaseHTTPRequestHandler):
         if found is None:
             return self._send(404, b"<html><body><h1>404 Not Found</h1></body></html>")
         directory, route = found
+        if route.get("delay"):  # a slow server, for timeouts (bounded: tests must end)
+            time.sleep(min(float(route["delay"]), MAX_DELAY))
         status = int(route.get("status", 200))
         if "location" in route:
             return self._send(status, b"", {"Location": route["location"]})
