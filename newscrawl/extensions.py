@@ -2,8 +2,9 @@
 
 Every crawl leaves ``<NEWSCRAWL_OUTPUT_DIR>/<spider>/runs/<UTC time>.json``: duration,
 requests, responses by status, items new/updated/unchanged, drops by reason, rendered
-pages, and the field coverage of the items it archived (share with authors, lead, images,
-gallery, tags; median body length in characters), plus the full crawl stats.
+pages, and the field coverage of the articles it parsed — new, updated and unchanged alike,
+as coverage measures the parser, not the news (share with authors, lead, images, gallery,
+tags; median body length in characters) — plus the crawl stats.
 
 A run whose coverage or median body length falls clearly below the recent runs' (the
 median of the last ``NEWSCRAWL_DRIFT_RUNS`` reports with enough items) logs a warning
@@ -28,10 +29,11 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 from newscrawl.files import write_atomic
+from newscrawl.pipelines.dedupe import UnchangedItem
 
 logger = logging.getLogger(__name__)
 
-#: Fields whose share of archived items is watched, and how an item "has" them.
+#: Fields whose share of parsed articles is watched, and how an item "has" them.
 COVERAGE_FIELDS = ("authors", "lead", "images", "gallery", "tags")
 
 
@@ -48,12 +50,12 @@ def find_drift(current: dict[str, Any], history: list[dict[str, Any]], *, min_it
     """Alarms for the fields of ``current`` that fell clearly below the recent runs.
 
     A field alarms when its value is below ``(1 - drop)`` × the median of the same field
-    over ``history`` (earlier reports with at least ``min_items`` archived items). Shares
+    over ``history`` (earlier reports with at least ``min_items`` parsed articles). Shares
     whose usual value is under ``min_share`` are too rare to judge (a gallery now and then).
     """
-    if current.get("archived", 0) < min_items:
+    if current.get("parsed_articles", 0) < min_items:
         return []
-    usable = [r for r in history if r.get("archived", 0) >= min_items]
+    usable = [r for r in history if r.get("parsed_articles", 0) >= min_items]
     if not usable:
         return []
     alarms = []
@@ -89,8 +91,14 @@ class RunReport:
             raise NotConfigured
         ext = cls(crawler)
         crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(ext.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
+
+    def item_dropped(self, item: Any, exception: BaseException, **kwargs: Any) -> None:
+        """An unchanged article was parsed as well as a new one: it counts for coverage."""
+        if isinstance(exception, UnchangedItem):
+            self.item_scraped(item)
 
     def item_scraped(self, item: Any, **kwargs: Any) -> None:
         a = ItemAdapter(item)
@@ -128,7 +136,7 @@ class RunReport:
             "requests": stats.get("downloader/request_count", 0),
             "responses_by_status": _prefixed(stats, "downloader/response_status_count/"),
             "items": _prefixed(stats, "newscrawl/items/"),
-            "archived": len(self.body_lengths),
+            "parsed_articles": len(self.body_lengths),
             "dropped": _prefixed(stats, "newscrawl/dropped/"),
             "rendered_pages": stats.get("newscrawl/rendered/pages", 0),
             "coverage": self.coverage(),

@@ -7,6 +7,7 @@ NEWSCRAWL_STATE_DIR    the SQLite state shared by all spiders (default ``output/
 NEWSCRAWL_IMAGE_PROXY  prefix that image URLs in posts are rewritten through, e.g.
                        ``https://images.weserv.nl/?url=`` (default: off)
 NEWSCRAWL_RUN_REPORTS  write ``<output>/<spider>/runs/<UTC time>.json`` after each crawl (default on)
+NEWSCRAWL_MAX_ERRORS   ``scrapy crawlall`` counts a spider with more logged errors as failed (10)
 NEWSCRAWL_DRIFT_RUNS   how many recent run reports make the drift baseline (default 5)
 NEWSCRAWL_DRIFT_MIN_ITEMS  runs with fewer archived articles are not judged (default 5)
 NEWSCRAWL_DRIFT_DROP   a field alarms below (1 - this) x its recent median (default 0.5)
@@ -36,6 +37,7 @@ NEWSCRAWL_STATE_DIR = "output/state"
 NEWSCRAWL_IMAGE_PROXY = None
 NEWSCRAWL_MIRROR = None
 NEWSCRAWL_RUN_REPORTS = True
+NEWSCRAWL_MAX_ERRORS = 10
 NEWSCRAWL_DRIFT_RUNS = 5
 NEWSCRAWL_DRIFT_MIN_ITEMS = 5
 NEWSCRAWL_DRIFT_DROP = 0.5
@@ -64,6 +66,7 @@ DOWNLOADER_MIDDLEWARES = {
     "newscrawl.middlewares.OffsiteRedirectMiddleware": 650,
 }
 EXTENSIONS = {
+    "newscrawl.locks.SpiderLockExtension": 0,
     "newscrawl.extensions.RunReport": 500,
     # the progress line in articles per minute replaces Scrapy's items/min line
     "scrapy.extensions.logstats.LogStats": None,

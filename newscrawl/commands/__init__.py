@@ -1,1 +1,1 @@
-"""Project commands (``COMMANDS_MODULE``): ``scrapy extract``."""
+"""Project commands (``COMMANDS_MODULE``): ``scrapy extract``, ``scrapy crawlall``."""

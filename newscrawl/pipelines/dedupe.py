@@ -23,6 +23,10 @@ from newscrawl.state import ArticleStore
 logger = logging.getLogger(__name__)
 
 
+class UnchangedItem(DropItem):
+    """An archived article that has not changed: nothing to write (it was parsed fine)."""
+
+
 class DedupePipeline:
     def __init__(self, store: ArticleStore, stats: StatsCollector):
         self.store = store
@@ -46,7 +50,7 @@ class DedupePipeline:
             return item
         if known.content_hash == a["content_hash"] and known.title == a["title"]:
             self.stats.inc_value("newscrawl/items/unchanged")
-            raise DropItem(f"unchanged {a['id']}", log_level="DEBUG")
+            raise UnchangedItem(f"unchanged {a['id']}", log_level="DEBUG")
         if not a.get("updated"):
             a["updated"] = a["crawled_at"]
         self.stats.inc_value("newscrawl/items/updated")

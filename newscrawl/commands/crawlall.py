@@ -1,0 +1,118 @@
+"""``scrapy crawlall [-c crawl.toml] [spider ...]``: several or all spiders in one go, for cron.
+
+Each spider runs with the arguments and settings its section of the config file gives
+(TOML; see ``deploy/crawl.toml``); without a config, every spider runs with its defaults.
+The exit status tells cron and systemd how it went:
+
+* ``0`` — every spider finished, without drift alarms;
+* ``1`` — a spider failed: its finish reason was not ``finished``, it logged more than
+  ``NEWSCRAWL_MAX_ERRORS`` errors, its sources gave no article at all although articles
+  were expected (``expect_articles``, default true), or its run report raised a
+  layout-drift alarm;
+* ``75`` (EX_TEMPFAIL) — nothing failed, but a spider was skipped because another run of
+  it still holds its lock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any, ClassVar
+
+from scrapy import signals
+from scrapy.commands import ScrapyCommand
+from scrapy.crawler import Crawler
+from scrapy.exceptions import UsageError
+from scrapy.spiderloader import get_spider_loader
+
+logger = logging.getLogger(__name__)
+EX_TEMPFAIL = 75
+
+
+def judge(name: str, reason: str | None, stats: dict[str, Any], *, max_errors: int,
+          expect_articles: bool) -> list[str]:
+    """Why a finished crawl counts as failed (empty: it did not)."""
+    problems = []
+    if reason != "finished":
+        problems.append(f"finish reason {reason!r}")
+    errors = stats.get("log_count/ERROR", 0)
+    if errors > max_errors:
+        problems.append(f"{errors} errors logged (more than {max_errors})")
+    seen = sum(stats.get(k, 0) for k in ("newscrawl/requests/article", "newscrawl/incremental/known_skipped",
+                                         "newscrawl/incremental/failed_skipped"))
+    if expect_articles and reason == "finished" and seen == 0:
+        problems.append("its sources gave no article at all")
+    if stats.get("newscrawl/drift/alarms", 0):
+        problems.append(f"{stats['newscrawl/drift/alarms']} layout-drift alarm(s) in its run report")
+    return problems
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    default_settings: ClassVar[dict[str, Any]] = {}
+
+    def syntax(self) -> str:
+        return "[-c crawl.toml] [spider ...]"
+
+    def short_desc(self) -> str:
+        return "Run several or all spiders (for cron/systemd); non-zero exit status on failure"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("-c", "--config", type=Path,
+                            help="TOML file: a [spider] section each, with args and settings tables")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        config = self._config(opts.config)
+        loader = get_spider_loader(self.settings)
+        names = args or list(config) or sorted(loader.list())
+        unknown = [n for n in names if n not in loader.list()]
+        if unknown:
+            raise UsageError(f"unknown spider(s): {', '.join(unknown)}")
+        outcomes: dict[str, dict[str, Any]] = {}
+        for name in names:
+            section = config.get(name, {})
+            settings = self.settings.copy()
+            settings.update(section.get("settings", {}), priority="cmdline")
+            crawler = Crawler(loader.load(name), settings)
+            outcome: dict[str, Any] = {"reason": None, "crawler": crawler,
+                                       "expect_articles": section.get("expect_articles", True)}
+            crawler.signals.connect(
+                lambda spider, reason, outcome=outcome: outcome.update(reason=reason),
+                signal=signals.spider_closed, weak=False)
+            outcomes[name] = outcome
+            self.crawler_process.crawl(crawler, **{k: str(v) for k, v in section.get("args", {}).items()})
+        self.crawler_process.start()
+        self.exitcode = self._report(outcomes)
+
+    def _config(self, path: Path | None) -> dict[str, Any]:
+        if path is None:
+            return {}
+        try:
+            return tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise UsageError(f"cannot read {path}: {exc}") from None
+
+    def _report(self, outcomes: dict[str, dict[str, Any]]) -> int:
+        failed, locked = [], []
+        for name, outcome in outcomes.items():
+            stats = outcome["crawler"].stats.get_stats() if outcome["crawler"].stats else {}
+            if outcome["reason"] == "locked":
+                locked.append(name)
+                print(f"crawlall: {name}: skipped, another run holds its lock", file=sys.stderr)
+                continue
+            problems = judge(name, outcome["reason"], stats,
+                             max_errors=self.settings.getint("NEWSCRAWL_MAX_ERRORS"),
+                             expect_articles=outcome["expect_articles"])
+            items = stats.get("item_scraped_count", 0)
+            if problems:
+                failed.append(name)
+                print(f"crawlall: {name}: FAILED: {'; '.join(problems)}", file=sys.stderr)
+            else:
+                print(f"crawlall: {name}: ok, {items} new or changed articles", file=sys.stderr)
+        if failed:
+            return 1
+        return EX_TEMPFAIL if locked else 0
