@@ -1,0 +1,153 @@
+"""Scheduled crawls: ``scrapy crawlall`` exit status, locks, drift alarms, JOBDIR pause/resume."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from newscrawl.extensions import find_drift
+from newscrawl.mirror.server import MirrorServer
+from tests.conftest import DW_MIRROR
+from tests.crawl import REPO, crawl
+
+QUICK = ["-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0"]
+
+
+def crawlall(mirror: str, out: Path, config: str, *args: str) -> subprocess.CompletedProcess:
+    path = out / "crawl.toml"
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(config, encoding="utf-8")
+    cmd = [sys.executable, "-m", "scrapy", "crawlall", "-c", str(path), *args,
+           "-s", f"NEWSCRAWL_MIRROR={mirror}", "-s", f"NEWSCRAWL_OUTPUT_DIR={out}",
+           "-s", f"NEWSCRAWL_STATE_DIR={out / 'state'}", *QUICK]
+    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600,
+                          stdin=subprocess.DEVNULL)
+
+
+DW_CONFIG = '[dw]\nargs = { feed = "1", topics = "t-68199001" }\n'
+
+
+def broken_copy(tmp_path: Path, name: str, edit) -> Path:
+    copy = tmp_path / name
+    shutil.copytree(DW_MIRROR, copy)
+    edit(copy)
+    return copy
+
+
+def test_crawlall_exits_0_on_the_mirror_and_1_when_the_site_is_broken(tmp_path):
+    with MirrorServer([DW_MIRROR]) as server:
+        ok = crawlall(server.base_url, tmp_path / "ok", DW_CONFIG)
+    assert ok.returncode == 0, ok.stderr[-3000:]
+    assert "crawlall: dw: ok, 23 new or changed articles" in ok.stderr
+
+    def no_feed(copy: Path) -> None:  # the feed and the topic page are gone
+        manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+        for url in list(manifest):
+            if url.startswith("https://rss.dw.com/xml") or "/t-68199001" in url:
+                manifest[url] = {"status": 404}
+        (copy / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+
+    with MirrorServer([broken_copy(tmp_path, "broken", no_feed)]) as server:
+        bad = crawlall(server.base_url, tmp_path / "bad", DW_CONFIG)
+    assert bad.returncode == 1
+    assert "crawlall: dw: FAILED: its sources gave no article at all" in bad.stderr
+
+
+def test_a_second_run_while_one_is_running_exits_at_once(tmp_path):
+    lock_path = tmp_path / "out" / "state" / "locks" / "dw.lock"
+    lock_path.parent.mkdir(parents=True)
+    with open(lock_path, "w", encoding="utf-8") as held, MirrorServer([DW_MIRROR]) as server:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # this test process is "the running crawl"
+        held.write(f"{os.getpid()}\n")
+        held.flush()
+        result = crawlall(server.base_url, tmp_path / "out", DW_CONFIG)
+    assert result.returncode == 75
+    assert f"dw is already running (pid {os.getpid()}" in result.stderr
+    assert "crawlall: dw: skipped, another run holds its lock" in result.stderr
+    assert not (tmp_path / "out" / "dw" / "_posts").exists()  # nothing was crawled
+
+
+def test_a_stale_lock_is_taken_over(tmp_path):
+    lock_path = tmp_path / "out" / "state" / "locks" / "dw.lock"
+    lock_path.parent.mkdir(parents=True)
+    lock_path.write_text("999999\n", encoding="utf-8")  # a crawl that died without unlocking
+    with MirrorServer([DW_MIRROR]) as server:
+        result = crawlall(server.base_url, tmp_path / "out", DW_CONFIG)
+    assert result.returncode == 0
+    assert "Taking over the stale lock" in result.stderr and "999999" in result.stderr
+    assert lock_path.read_text(encoding="utf-8") == ""  # released at the end
+
+
+def test_the_drift_alarm_fires_when_the_layout_changes(tmp_path):
+    def new_layout(copy: Path) -> None:
+        """The site renamed its author and topic fields and the related-topics section."""
+        for page in (copy / "pages").glob("*.html"):
+            text = page.read_text(encoding="utf-8")
+            for old, new in (('"persons', '"contributors'),
+                             ('"relatedAutoTopics"', '"topicsAuto"'),
+                             ("section-related-topics", "section-topics-v2"),
+                             ("author-details", "byline-v2")):
+                text = text.replace(old, new)
+            page.write_text(text, encoding="utf-8")
+
+    out = tmp_path / "out"
+    with MirrorServer([DW_MIRROR]) as server:
+        before = crawlall(server.base_url, out, DW_CONFIG)
+        assert before.returncode == 0
+        server.load([broken_copy(tmp_path, "new-layout", new_layout)])
+        full = '[dw]\nargs = { feed = "1", topics = "t-68199001", full = "1" }\n'
+        after = crawlall(server.base_url, out, full)
+    assert after.returncode == 1
+    assert "layout-drift alarm" in after.stderr
+    assert "Layout drift? spider dw: tags is 0.087, the recent runs had 1.0" in after.stderr
+    assert "Layout drift? spider dw: authors is 0.13, the recent runs had 0.739" in after.stderr
+    report = json.loads(sorted((out / "dw" / "runs").glob("*.json"))[-1].read_text(encoding="utf-8"))
+    assert {a["field"] for a in report["alarms"]} == {"authors", "tags"}
+    assert report["parsed_articles"] == 23 and report["items"]["unchanged"] == 23
+
+
+def test_find_drift_needs_enough_items_and_a_clear_fall():
+    usual = {"authors": 0.9, "lead": 1.0, "images": 0.8, "gallery": 0.05, "tags": 0.9,
+             "median_body_chars": 1500}
+    history = [{"parsed_articles": 20, "coverage": usual}] * 3
+    same = {"parsed_articles": 20, "coverage": {"authors": 0.8, "lead": 1.0, "images": 0.7,
+                                                "gallery": 0.0, "tags": 0.9, "median_body_chars": 1400}}
+    assert find_drift(same, history, min_items=5, drop=0.5, min_share=0.2) == []  # gallery too rare
+    short = dict(same, coverage=dict(same["coverage"], median_body_chars=300))
+    assert [a["field"] for a in find_drift(short, history, min_items=5, drop=0.5, min_share=0.2)] == [
+        "median_body_chars"]
+    tiny = dict(short, parsed_articles=2)
+    assert find_drift(tiny, history, min_items=5, drop=0.5, min_share=0.2) == []
+    assert find_drift(short, [], min_items=5, drop=0.5, min_share=0.2) == []
+
+
+def test_pause_and_resume_with_jobdir(tmp_path):
+    """Interrupted after a few articles, resumed from JOBDIR: everything once, nothing lost."""
+    jobdir = tmp_path / "job"
+    args = ["-a", "feed=1", "-a", "topics=t-68199001", "-s", f"JOBDIR={jobdir}",
+            "-s", "CONCURRENT_REQUESTS=1"]
+    with MirrorServer([DW_MIRROR]) as server:
+        first = crawl("dw", server.base_url, tmp_path, *args, "-s", "CLOSESPIDER_ITEMCOUNT=5")
+        assert first.report["finish_reason"] == "closespider_itemcount"
+        assert any(jobdir.glob("requests.queue/*")), "pending requests were kept"
+        second = crawl("dw", server.base_url, tmp_path, *args)
+    assert second.report["finish_reason"] == "finished"
+    ids = [line["id"] for line in second.jsonl()]
+    assert len(ids) == len(set(ids)) == 23  # all of them, each once
+    assert first.stat("item_scraped_count") + second.stat("item_scraped_count") == 23
+
+
+@pytest.mark.parametrize("unit", ["newscrawl.service", "newscrawl.timer"])
+def test_deploy_units_are_complete(unit):
+    text = (REPO / "deploy" / unit).read_text(encoding="utf-8")
+    if unit.endswith(".service"):
+        assert "ExecStart=" in text and "scrapy crawlall" in text and "SuccessExitStatus=75" in text
+    else:
+        assert "OnCalendar=hourly" in text and "RandomizedDelaySec=" in text
