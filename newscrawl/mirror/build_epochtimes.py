@@ -746,11 +746,18 @@ def render_article(site: Site, art: dict, script: str, day: int) -> tuple[str, d
         ld["publisher"] = {
             "@type": "Organization",
             "name": L["site"],
-            "logo": {"@type": "ImageObject", "url": f"{THEME}/images/logo_{script}_600x60.png", "width": 600, "height": 60},
+            "logo": {
+                "@type": "ImageObject",
+                "url": f"{THEME}/images/logo_{script}_600x60.png",
+                "width": 600,
+                "height": 60,
+            },
         }
         ld["articleSection"] = category
         ld["inLanguage"] = L["html_lang"]
-        jsonld = [f'<script type="application/ld+json">{json.dumps(ld, ensure_ascii=False, indent=1)}</script>']
+        jsonld = [
+            f'<script type="application/ld+json">{json.dumps(ld, ensure_ascii=False, indent=1)}</script>'
+        ]
 
     page_title = title + art.get("title_suffix", " | " + L["site"])
     post_var = f'<script>var et_post = {{"id": "{art["id"]}", "type": "post", "section": "{C.CATEGORIES[art["cat"]][script][-1][1]}"}};</script>'
@@ -784,7 +791,7 @@ def render_article(site: Site, art: dict, script: str, day: int) -> tuple[str, d
     elif variant == "C":
         out.append(
             f'<div class="arttop"><h1>\n  {esc(title)}\n</h1>'
-            f'<div class="mbottom10 art_info"><span class="publish_date">{L["updated"]}: {pub.shown()}</span> {other_link}</div></div>'
+            f'<div class="mbottom10 art_meta"><span class="publish_date">{L["updated"]}: {pub.shown()}</span> {other_link}</div></div>'
         )
     else:
         out.append(f'<div id="artContent" class="art_content"><h1 class="blue18 title">{esc(title)}</h1>')
@@ -1215,7 +1222,11 @@ def build(out_dir: Path) -> None:
     for tag, slug in C.TAG_LISTINGS.items():
         pages = listings[1][tag]
         for n in range(1, len(pages) + 1):
-            one.page(tag_page_url(tag, n, raw=True), f"tag-{slug}-{n}.html", render_tag_page(site, tag, n, pages, 1))
+            one.page(
+                tag_page_url(tag, n, raw=True),
+                f"tag-{slug}-{n}.html",
+                render_tag_page(site, tag, n, pages, 1),
+            )
     cat_pages = listings[1]["\0category"]
     for n in range(1, len(cat_pages) + 1):
         one.page(WWW + category_page_path(n), f"nsc413-{n}.html", render_category_page(site, n, cat_pages, 1))
@@ -1255,7 +1266,9 @@ def build(out_dir: Path) -> None:
         for n in range(1, len(pages) + 1):
             if changed(listings[1][tag], pages, n):
                 two.page(
-                    tag_page_url(tag, n, raw=True), f"tag-{slug}-{n}.html", render_tag_page(site, tag, n, pages, 2)
+                    tag_page_url(tag, n, raw=True),
+                    f"tag-{slug}-{n}.html",
+                    render_tag_page(site, tag, n, pages, 2),
                 )
     cat2 = listings[2]["\0category"]
     for n in range(1, len(cat2) + 1):
@@ -1270,9 +1283,7 @@ def build(out_dir: Path) -> None:
 
     expected["misfits"] = misfits
     expected["twins"] = twins
-    expected["tags"] = {
-        f"day{d}": {tag: urls_of(listings[d][tag]) for tag in C.TAG_LISTINGS} for d in (1, 2)
-    }
+    expected["tags"] = {f"day{d}": {tag: urls_of(listings[d][tag]) for tag in C.TAG_LISTINGS} for d in (1, 2)}
     expected["tag_pages"] = {
         f"day{d}": {
             tag: [tag_page_url(tag, n, raw=True) for n in range(1, len(listings[d][tag]) + 1)]
@@ -1282,11 +1293,16 @@ def build(out_dir: Path) -> None:
     }
     expected["category"] = {
         "name": C.CATEGORY["name"],
-        "pages": {f"day{d}": [WWW + category_page_path(n) for n in range(1, len(listings[d]["\0category"]) + 1)] for d in (1, 2)},
+        "pages": {
+            f"day{d}": [WWW + category_page_path(n) for n in range(1, len(listings[d]["\0category"]) + 1)]
+            for d in (1, 2)
+        },
         **{f"day{d}": urls_of(listings[d]["\0category"]) for d in (1, 2)},
     }
     expected["feed"] = feed_urls
-    new_urls.sort(key=lambda u: [e["url"] for page in listings[2][next(iter(C.TAG_LISTINGS))] for e in page].index(u))
+    new_urls.sort(
+        key=lambda u: [e["url"] for page in listings[2][next(iter(C.TAG_LISTINGS))] for e in page].index(u)
+    )
     expected["day2"] = {
         "new": new_urls,
         "edited": edited,
@@ -1304,7 +1320,10 @@ def build(out_dir: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT, help="directory that receives epochtimes/ and epochtimes-day2/ (default: %(default)s)"
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="directory that receives epochtimes/ and epochtimes-day2/ (default: %(default)s)",
     )
     args = parser.parse_args(argv)
     build(args.out)

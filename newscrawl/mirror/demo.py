@@ -1,50 +1,82 @@
-"""``make demo``: crawl the bundled mirror of DW on 127.0.0.1 with the real spider.
+"""``make demo``: crawl the bundled mirror of both sites on 127.0.0.1 with the real spiders.
 
-Starts :class:`~newscrawl.mirror.server.MirrorServer` on a free local port, runs
-``scrapy crawl dw`` (feed + topic page) with ``NEWSCRAWL_MIRROR`` pointing at it, and
-prints what the crawl wrote. Posts and JSON lines carry the real ``www.dw.com`` URLs.
-Run it again and nothing new is written: the state remembers every article.
+Starts :class:`~newscrawl.mirror.server.MirrorServer` on a free local port and runs
+``scrapy crawl`` with ``NEWSCRAWL_MIRROR`` pointing at it; posts and JSON lines carry the
+real URLs. DW: the feed and one topic page. Epoch Times: two tags, a category and the
+feed on "day one", then again on "day two" (three new articles, one retitled), which shows
+what an incremental re-crawl fetches. Run it again and it is the next hour of the same
+sites: day two only, nothing new, nothing written.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 from pathlib import Path
 
-from newscrawl.mirror.server import MirrorServer
+from newscrawl.mirror.server import DAY_TWO, DEFAULT_SITES, MirrorServer, default_dirs
+from newscrawl.state import ArticleStore
 
 DEMO_CRAWLS = {
     "dw": ["-a", "feed=1", "-a", "topics=t-68199001"],
+    "epochtimes": ["-a", "tags=中美关系,半导体", "-a", "categories=nsc413", "-a", "feed=1"],
 }
 
 
-def run(spider: str, output: Path, extra: list[str]) -> int:
-    with MirrorServer() as server:
-        cmd = [sys.executable, "-m", "scrapy", "crawl", spider, *DEMO_CRAWLS[spider],
-               "-s", f"NEWSCRAWL_MIRROR={server.base_url}",
-               "-s", f"NEWSCRAWL_OUTPUT_DIR={output}",
-               "-s", f"NEWSCRAWL_STATE_DIR={output / 'state'}",
-               # a local mirror needs no politeness delays
-               "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0", *extra]
-        print("$", " ".join(cmd), flush=True)
-        return subprocess.call(cmd)
+def crawl(server: MirrorServer, spider: str, output: Path, extra: list[str]) -> tuple[int, dict]:
+    cmd = [sys.executable, "-m", "scrapy", "crawl", spider, *DEMO_CRAWLS[spider],
+           "-s", f"NEWSCRAWL_MIRROR={server.base_url}",
+           "-s", f"NEWSCRAWL_OUTPUT_DIR={output}",
+           "-s", f"NEWSCRAWL_STATE_DIR={output / 'state'}",
+           # a local mirror needs no politeness delays
+           "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0", *extra]
+    print("$", " ".join(cmd), flush=True)
+    status = subprocess.call(cmd)
+    reports = sorted((output / spider / "runs").glob("*.json"))
+    return status, json.loads(reports[-1].read_text(encoding="utf-8")) if reports else {}
+
+
+def summary(spider: str, label: str, report: dict) -> str:
+    s = report.get("stats", {})
+    return (f"{spider} {label}: {report.get('requests', 0)} requests "
+            f"({s.get('newscrawl/requests/article', 0)} article pages, "
+            f"{s.get('newscrawl/incremental/listing_pages', 0)} listing pages, "
+            f"{s.get('newscrawl/feed/items', 0) and 'the feed, '}robots.txt); "
+            f"new {s.get('newscrawl/items/new', 0)}, updated {s.get('newscrawl/items/updated', 0)}, "
+            f"known and skipped {s.get('newscrawl/incremental/known_skipped', 0)}, "
+            f"pagination stopped early {s.get('newscrawl/incremental/stopped_early', 0)}x")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--output", type=Path, default=Path("output"))
-    parser.add_argument("spiders", nargs="*", default=list(DEMO_CRAWLS))
     args, extra = parser.parse_known_args(argv)
-    status = 0
-    for spider in args.spiders:
-        status |= run(spider, args.output, extra)
+    store = ArticleStore(args.output / "state" / "newscrawl.sqlite3")
+    first_time = store.count("epochtimes") == 0
+    store.close()
+    status, lines = 0, []
+    with MirrorServer(default_dirs(DEFAULT_SITES if first_time else DAY_TWO)) as server:
+        rc, report = crawl(server, "dw", args.output, extra)
+        status |= rc
+        lines.append(summary("dw", "", report))
+        rc, report = crawl(server, "epochtimes", args.output, extra)
+        status |= rc
+        lines.append(summary("epochtimes", "day one" if first_time else "(day two again)", report))
+        if first_time:
+            server.load(default_dirs(DAY_TWO))
+            rc, report = crawl(server, "epochtimes", args.output, extra)
+            status |= rc
+            lines.append(summary("epochtimes", "day two", report))
+    print()
+    print("\n".join(lines))
+    for spider in DEMO_CRAWLS:
         posts = sorted((args.output / spider / "_posts").glob("*.md"))
         jsonl = args.output / spider / "articles.jsonl"
-        lines = jsonl.read_text(encoding="utf-8").count("\n") if jsonl.exists() else 0
-        print(f"\n{spider}: {len(posts)} posts in {args.output / spider / '_posts'}, "
-              f"{lines} JSON lines in {jsonl}")
+        count = jsonl.read_text(encoding="utf-8").count("\n") if jsonl.exists() else 0
+        print(f"{spider}: {len(posts)} posts in {args.output / spider / '_posts'}, "
+              f"{count} JSON lines in {jsonl}")
     return status
 
 

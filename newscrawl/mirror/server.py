@@ -24,12 +24,14 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 MIRROR_ROOT = Path(__file__).resolve().parent
-DEFAULT_SITES = ("dw",)
+DEFAULT_SITES = ("dw", "epochtimes")
+#: The Epoch Times mirror's second day: an overlay of new and changed pages.
+DAY_TWO = ("dw", "epochtimes", "epochtimes-day2")
 MAX_DELAY = 15.0
 
 
-def default_dirs() -> list[Path]:
-    return [MIRROR_ROOT / name for name in DEFAULT_SITES]
+def default_dirs(names: tuple[str, ...] = DEFAULT_SITES) -> list[Path]:
+    return [MIRROR_ROOT / name for name in names]
 
 
 class Mirror:
