@@ -41,6 +41,16 @@ def mirror_url(mirror: str, url: str) -> str:
     return f"{mirror.rstrip('/')}/{parts.scheme}/{parts.netloc}{parts.path or '/'}{query}"
 
 
+def real_url(mirror: str, url: str) -> str:
+    """The real URL behind a mirror URL (absolute, or root-relative as in a redirect)."""
+    parts = urlsplit(url)
+    if parts.netloc and f"{parts.scheme}://{parts.netloc}" != mirror.rstrip("/"):
+        return url  # not a mirror URL
+    scheme, _, rest = parts.path.lstrip("/").partition("/")
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{scheme}://{rest}{query}" if scheme in ("http", "https") else url
+
+
 class DownloadHandler(BaseDownloadHandler):
     lazy = False
 
@@ -77,7 +87,13 @@ class DownloadHandler(BaseDownloadHandler):
             if request.meta.get("playwright") and type(exc).__name__ == "TimeoutError":
                 raise RenderTimeout(f"{request.url}: the browser gave up: {exc}") from exc
             raise
-        return response.replace(url=request.url) if self.mirror else response
+        if not self.mirror:
+            return response
+        # The mirror answers with mirror URLs (so that a browser stays inside it): back to real ones.
+        headers = response.headers.copy()
+        if location := headers.get(b"Location"):
+            headers[b"Location"] = real_url(self.mirror, location.decode("latin-1"))
+        return response.replace(url=real_url(self.mirror, response.url), headers=headers)
 
     def _check_browser(self) -> None:
         if not self.rendering:

@@ -2,7 +2,8 @@
 
 A mirror directory holds ``manifest.json``: real URL (raw, un-percent-encoded path, no
 query) → route (a file with its content type, a redirect, or an error status, optionally
-after a `delay` in seconds). The server
+after a ``delay`` in seconds). Redirects point inside the mirror, as a reverse proxy's
+would, so that a browser rendering a page stays on 127.0.0.1. The server
 listens on 127.0.0.1 and answers ``GET /<scheme>/<host><path>?<query>`` for the real URL
 ``<scheme>://<host><path>``; :class:`newscrawl.transport.DownloadHandler` sends
 Scrapy's requests there, so spiders, robots.txt, redirects and retries all see the real URLs.
@@ -69,7 +70,11 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(min(float(route["delay"]), MAX_DELAY))
         status = int(route.get("status", 200))
         if "location" in route:
-            return self._send(status, b"", {"Location": route["location"]})
+            # like a reverse proxy: the target inside the mirror (the transport maps it back)
+            target = urlsplit(route["location"])
+            query = f"?{target.query}" if target.query else ""
+            inside = f"/{target.scheme}/{target.netloc}{target.path}{query}"
+            return self._send(status, b"", {"Location": inside})
         if "file" in route:
             body = (directory / route["file"]).read_bytes()
             return self._send(status, body, {"Content-Type": route.get("content_type", "text/html")})
