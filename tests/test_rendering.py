@@ -106,3 +106,12 @@ def test_without_a_browser_only_the_pages_that_need_one_fail(mirror, tmp_path):
     assert result.stat("item_scraped_count") == 1
     assert "no browser at /nonexistent/chromium" in result.log
     assert "apt-get install chromium" in result.log
+
+
+def test_urls_matching_render_patterns_are_rendered_from_the_start(mirror, tmp_path):
+    """A slugless URL redirects to the canonical one: the browser follows it inside the mirror."""
+    result = run(mirror, tmp_path, ["https://www.dw.com/zh/a-68200101"], "-s", "NEWSCRAWL_RENDER_URLS=/a-")
+    [line] = result.jsonl()
+    assert line["rendered"] is True and line["id"] == "a-68200101"
+    assert line["url"].startswith("https://www.dw.com/zh/%E6%AC%A7%E7%9B%9F")  # the real, final URL
+    assert result.stat("newscrawl/rendered/fallback") == 0  # asked for, not a fallback
