@@ -89,7 +89,7 @@ def test_spider_sources():
     assert spider().feeds == ["https://rss.dw.com/xml/rss-chi-all"]
     s = spider(topics="t-1,68199001, https://www.dw.com/zh/x/s-9058?maca=x", lang="zh-hant")
     assert s.feeds == []
-    assert s.topics == ["https://www.dw.com/zh-hant/t-1", "https://www.dw.com/zh-hant/t-68199001",
+    assert s.listings == ["https://www.dw.com/zh-hant/t-1", "https://www.dw.com/zh-hant/t-68199001",
                         "https://www.dw.com/zh/x/s-9058"]
     assert spider(topics="t-1", feed="1").feeds == ["https://rss.dw.com/xml/rss-chi-all"]
     assert spider(feed="0").feeds == []

@@ -19,7 +19,7 @@ galleries whose captions live on a page of their own.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any, ClassVar
@@ -67,9 +67,29 @@ class NewsSpider(scrapy.Spider):
     def __init__(self, *args: Any, urls: str | None = None, full: str | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.urls = split_arg(urls)
+        #: listing pages (topics, tags, categories) and feeds; set by the site's spider
+        self.listings: list[str] = []
+        self.feeds: list[str] = []
         self.full = truthy(full) if full is not None else False
         #: one decision per article id per run: requested, or skipped as known
         self.decided_ids: set[str] = set()
+
+    def choose_feeds(self, feed: str | None, default: str) -> list[str]:
+        """``-a feed``: 1 for the site's feed, 0 for none, or feed URLs; unset, the site's
+        feed is read only when no other source was given."""
+        if feed is None:
+            return [] if self.listings or self.urls else [default]
+        if truthy(feed):
+            return [default]
+        return [] if falsy(feed) else split_arg(feed)
+
+    async def start(self) -> AsyncIterator[Any]:
+        for url in self.feeds:
+            yield scrapy.Request(url, callback=self.parse_feed)
+        for url in self.listings:
+            yield scrapy.Request(url, callback=self.parse_listing)
+        for request in self.article_requests(self.urls, explicit=True, source="urls"):
+            yield request
 
     @property
     def output_dir(self) -> str:

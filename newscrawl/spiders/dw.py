@@ -12,13 +12,10 @@ Sources (comma-separated lists; the RSS feed when none is given):
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import scrapy
-
 from newscrawl.sites.dw import SITE
-from newscrawl.spiders.base import NewsSpider, falsy, split_arg, truthy
+from newscrawl.spiders.base import NewsSpider, split_arg
 
 
 class DwSpider(NewsSpider):
@@ -30,20 +27,5 @@ class DwSpider(NewsSpider):
                  lang: str = "zh", **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.lang = lang
-        self.topics = [SITE.listing_url(t, lang) for t in split_arg(topics)]
-        if feed is None:
-            self.feeds = [] if self.topics or self.urls else [SITE.feed_url]
-        elif truthy(feed):
-            self.feeds = [SITE.feed_url]
-        elif falsy(feed):
-            self.feeds = []
-        else:
-            self.feeds = split_arg(feed)
-
-    async def start(self) -> AsyncIterator[Any]:
-        for url in self.feeds:
-            yield scrapy.Request(url, callback=self.parse_feed)
-        for url in self.topics:
-            yield scrapy.Request(url, callback=self.parse_listing)
-        for request in self.article_requests(self.urls, explicit=True, source="urls"):
-            yield request
+        self.listings = [SITE.listing_url(t, lang) for t in split_arg(topics)]
+        self.feeds = self.choose_feeds(feed, SITE.feed_url)

@@ -13,13 +13,10 @@ Sources (comma-separated; the full-text RSS feed when none is given):
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import scrapy
-
 from newscrawl.sites.epochtimes import SITE
-from newscrawl.spiders.base import NewsSpider, falsy, split_arg, truthy
+from newscrawl.spiders.base import NewsSpider, split_arg
 
 
 class EpochTimesSpider(NewsSpider):
@@ -37,22 +34,7 @@ class EpochTimesSpider(NewsSpider):
         self.edition = edition
         self.listings = [SITE.tag_url(t, edition) for t in split_arg(tags)]
         self.listings += [SITE.category_url(c, edition) for c in split_arg(categories)]
-        if feed is None:
-            self.feeds = [] if self.listings or self.urls else [SITE.feed_url(edition)]
-        elif truthy(feed):
-            self.feeds = [SITE.feed_url(edition)]
-        elif falsy(feed):
-            self.feeds = []
-        else:
-            self.feeds = split_arg(feed)
+        self.feeds = self.choose_feeds(feed, SITE.feed_url(edition))
 
     def link_url(self, url: str) -> str:
         return SITE.to_edition(SITE.canonical_url(url), self.edition)
-
-    async def start(self) -> AsyncIterator[Any]:
-        for url in self.feeds:
-            yield scrapy.Request(url, callback=self.parse_feed)
-        for url in self.listings:
-            yield scrapy.Request(url, callback=self.parse_listing)
-        for request in self.article_requests(self.urls, explicit=True, source="urls"):
-            yield request
