@@ -68,6 +68,8 @@ def test_a_second_run_while_one_is_running_exits_at_once(tmp_path):
         held.write(f"{os.getpid()}\n")
         held.flush()
         result = crawlall(server.base_url, tmp_path / "out", DW_CONFIG)
+        plain = crawl("dw", server.base_url, tmp_path / "out", "-a", "urls=https://www.dw.com/zh/a-68200101")
+    assert plain.returncode == 75 and plain.report["finish_reason"] == "locked"  # plain crawl too
     assert result.returncode == 75
     assert f"dw is already running (pid {os.getpid()}" in result.stderr
     assert "crawlall: dw: skipped, another run holds its lock" in result.stderr
@@ -151,3 +153,41 @@ def test_deploy_units_are_complete(unit):
         assert "ExecStart=" in text and "scrapy crawlall" in text and "SuccessExitStatus=75" in text
     else:
         assert "OnCalendar=hourly" in text and "RandomizedDelaySec=" in text
+
+
+def test_interrupted_with_ctrl_c_and_resumed_from_jobdir(tmp_path):
+    """A real interrupt (SIGINT) in the middle of a slow crawl, then the same command again."""
+    import signal
+    import time
+
+    def slow(copy: Path) -> None:
+        manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+        for route in manifest.values():
+            if route.get("file", "").startswith("pages/a-"):
+                route["delay"] = 0.3
+        (copy / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+
+    out, jobdir = tmp_path / "out", tmp_path / "job"
+    with MirrorServer([broken_copy(tmp_path, "slow", slow)]) as server:
+        cmd = [sys.executable, "-m", "scrapy", "crawl", "dw", "-a", "feed=1", "-a", "topics=t-68199001",
+               "-s", f"JOBDIR={jobdir}", "-s", "CONCURRENT_REQUESTS=1",
+               "-s", f"NEWSCRAWL_MIRROR={server.base_url}", "-s", f"NEWSCRAWL_OUTPUT_DIR={out}",
+               "-s", f"NEWSCRAWL_STATE_DIR={out / 'state'}", *QUICK]
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        posts = out / "dw" / "_posts"
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and len(list(posts.glob("*.md")) if posts.exists() else []) < 3:
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)  # one Ctrl-C: Scrapy finishes what is in flight and stops
+        _, log = proc.communicate(timeout=120)
+        interrupted = json.loads(sorted((out / "dw" / "runs").glob("*.json"))[-1].read_text(encoding="utf-8"))
+        assert interrupted["finish_reason"] == "shutdown", log[-2000:]
+        done_first = interrupted["stats"]["item_scraped_count"]
+        assert 3 <= done_first < 23
+        resumed = crawl("dw", server.base_url, out, "-a", "feed=1", "-a", "topics=t-68199001",
+                        "-s", f"JOBDIR={jobdir}")
+    assert resumed.report["finish_reason"] == "finished"
+    assert done_first + resumed.stat("item_scraped_count") == 23  # nothing lost
+    ids = [line["id"] for line in resumed.jsonl()]
+    assert len(ids) == len(set(ids)) == 23  # nothing twice
+    assert len(list(posts.glob("*.md"))) == 23

@@ -1,1 +1,2 @@
-"""Project commands (``COMMANDS_MODULE``): ``scrapy extract``, ``scrapy crawlall``."""
+"""Project commands (``COMMANDS_MODULE``): ``scrapy extract``, ``scrapy crawlall``, and ``scrapy crawl``
+(exit status 75 when another run holds the spider's lock)."""

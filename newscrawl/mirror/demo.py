@@ -40,10 +40,10 @@ def crawl(server: MirrorServer, spider: str, output: Path, extra: list[str]) -> 
 
 def summary(spider: str, label: str, report: dict) -> str:
     s = report.get("stats", {})
-    return (f"{spider} {label}: {report.get('requests', 0)} requests "
+    feed = "the feed, " if s.get("newscrawl/feed/items") else ""
+    return (f"{' '.join(filter(None, (spider, label)))}: {report.get('requests', 0)} requests "
             f"({s.get('newscrawl/requests/article', 0)} article pages, "
-            f"{s.get('newscrawl/incremental/listing_pages', 0)} listing pages, "
-            f"{s.get('newscrawl/feed/items', 0) and 'the feed, '}robots.txt); "
+            f"{s.get('newscrawl/incremental/listing_pages', 0)} listing pages, {feed}robots.txt); "
             f"new {s.get('newscrawl/items/new', 0)}, updated {s.get('newscrawl/items/updated', 0)}, "
             f"known and skipped {s.get('newscrawl/incremental/known_skipped', 0)}, "
             f"pagination stopped early {s.get('newscrawl/incremental/stopped_early', 0)}x")
