@@ -170,11 +170,12 @@ def test_json_ld_organisation_is_no_author(dw_expected):
 
 def test_agency_signoffs_are_removed_but_source_notes_kept():
     extra = ("<p>（路透社、法新社）</p><p>cwo/fab (dpa, afp)</p><p>ju (rtr)</p>"
-             "<p>（本文参考了欧盟委员会的公报）</p>")
+             "<p>（本文参考了欧盟委员会的公报）</p>"
+             "<p><strong>DW中文有Instagram！</strong>欢迎搜寻dw.chinese，或点选此链接关注我们。</p>")
     in_state = extra.replace("<", "\\u003c")  # the state escapes "<" as the real pages do
     response = variant("pages/a-68200108.html", (r"\u003cp>（路透社、法新社）\u003c/p>", in_state))
     body = normalize_article(SITE.parse(response).item).body_markdown
-    for gone in ("路透社、法新社", "cwo/fab", "ju (rtr)"):
+    for gone in ("路透社、法新社", "cwo/fab", "ju (rtr)", "Instagram", "dw.chinese"):
         assert gone not in body
     assert "（本文参考了欧盟委员会的公报）" in body
 

@@ -55,8 +55,12 @@ TOPIC_LINKS = ('[data-tracking-name="section-related-topics"] a[href*="/t-"],'
 AUTHOR_ROLE = re.compile(r"\s*(?:摘译|摘譯|编译|編譯|编辑|編輯|撰文|报道|報導|综合报道|綜合報導|整理)$")
 # Body lines that are navigation or legal boilerplate, not article text.
 BOILERPLATE_LINE = re.compile(
-    r"^(?:更多内容|更多內容|相关内容|相關內容|Read more|Mehr zum Thema|Lesen Sie auch)\s*[:：]"
+    r"^(?:更多内容|更多內容|相关内容|相關內容|阅读更多|閱讀更多|延伸阅读|延伸閱讀|相关阅读|相關閱讀"
+    r"|Read more|Mehr zum Thema|Lesen Sie auch)\s*[:：]"
     r"|^©\s*\d{4}\s*年?\s*(?:德国之声|德國之聲|Deutsche Welle|DW)"
+    # the edition's social-media promotion: "DW中文有Instagram！欢迎搜寻dw.chinese…"
+    r"|^DW中文有\s*(?:Instagram|脸书|臉書|Facebook|YouTube|Telegram|X)\b"
+    r"|(?:欢迎|歡迎)(?:搜寻|搜尋|关注|關注|订阅|訂閱).{0,30}dw[._]?chinese"
     r"|^[a-z]{2,4}(?:/[a-z]{2,4})*\s*\([a-z ,/]*\)$",  # agency sign-off: "cwo/fab (dpa, afp)"
     re.I,
 )
@@ -143,8 +147,9 @@ class DW(Site):
 
     # ---- article parser ------------------------------------------------------------
     def parse(self, response: Response) -> ParsedPage:
-        if b"</html>" not in response.body[-4096:].lower():
-            raise ParseError("truncated_page", f"{response.url}: the page ends before </html>")
+        tail = response.body[-4096:].lower()
+        if b"</html>" not in tail and b"</body>" not in tail:
+            raise ParseError("truncated_page", f"{response.url}: the page ends before </body></html>")
         page = _Page(self, response)
         if page.kind == "legacy":
             return ParsedPage(_legacy_item(page))
@@ -254,7 +259,7 @@ def _authors(p: _Page) -> list[str]:
 
 def _lead(p: _Page) -> str | None:
     return clean_text(first(p.entry.get("teaser"), lambda: p.text("p.teaser-text", p.header),
-                            lambda: p.ld.get("description")))
+                            lambda: p.text("p", p.header), lambda: p.ld.get("description")))
 
 
 def _tags(p: _Page) -> list[str]:
@@ -439,6 +444,9 @@ def _dom_gallery(p: _Page) -> Gallery | None:
 
 # ---- legacy template (before mid-2023) -----------------------------------------------
 
+#: Machine-readable dates an old page may carry; the facts list only has the day.
+LEGACY_DATE_METAS = ("article:published_time", "date", "dc.date", "DC.date.issued", "dcterms.created")
+
 _FACT_LABELS = {
     "date": ("日期", "Datum", "Date", "Fecha"),
     "author": ("作者", "Autor", "Autorin", "Author", "Auteur"),
@@ -506,8 +514,8 @@ def _legacy_item(p: _Page) -> Article:
         body = to_markdown(root)
     return Article(
         site=p.site.name, id=p.id, url=p.url, title=title,
-        published=first(to_utc_iso(first(p.meta("article:published_time"), p.meta("date"))),
-                        _legacy_date(facts.get("date"))),
+        published=first(*(lambda name=name: to_utc_iso(p.meta(name)) for name in LEGACY_DATE_METAS),
+                        lambda: _legacy_date(facts.get("date"))),
         updated=to_utc_iso(p.meta("article:modified_time")), authors=authors,
         lead=clean_text(r.css("p.intro").xpath("string()").get()), body_markdown=body,
         images=images, gallery=_legacy_gallery(p), tags=tags, category=None,
