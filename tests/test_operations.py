@@ -60,6 +60,22 @@ def test_crawlall_exits_0_on_the_mirror_and_1_when_the_site_is_broken(tmp_path):
     assert "crawlall: dw: FAILED: its sources gave no article at all" in bad.stderr
 
 
+def test_a_cron_run_of_all_spiders_with_the_deploy_config_exits_0(tmp_path):
+    from newscrawl.mirror.server import default_dirs
+
+    config = (REPO / "deploy" / "crawl.toml").read_text(encoding="utf-8")
+    with MirrorServer(default_dirs()) as server:
+        result = crawlall(server.base_url, tmp_path / "out", config)
+        again = crawlall(server.base_url, tmp_path / "out", config)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "crawlall: dw: ok, 15 new or changed articles" in result.stderr
+    assert "crawlall: epochtimes: ok, 32 new or changed articles" in result.stderr
+    assert again.returncode == 0  # nothing new is not a failure
+    assert "crawlall: epochtimes: ok, 0 new or changed articles" in again.stderr
+    for spider in ("dw", "epochtimes"):
+        assert len(list((tmp_path / "out" / spider / "runs").glob("*.json"))) == 2
+
+
 def test_a_second_run_while_one_is_running_exits_at_once(tmp_path):
     lock_path = tmp_path / "out" / "state" / "locks" / "dw.lock"
     lock_path.parent.mkdir(parents=True)
