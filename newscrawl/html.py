@@ -16,8 +16,6 @@ import lxml.html
 from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement
 
-from newscrawl.text import clean_text
-
 FIGURE_CLASS = "nc-figure"
 VIDEO_EMBED_HOSTS = (
     "youtube.com",
@@ -53,13 +51,6 @@ def drop(root: HtmlElement, css: str | Iterable[str]) -> int:
                 el.drop_tree()
                 count += 1
     return count
-
-
-def text_of(el: HtmlElement | None) -> str | None:
-    """The element's text, whitespace-normalised, or ``None``."""
-    if el is None:
-        return None
-    return clean_text(el.text_content())
 
 
 def make_figure(url: str, caption: str | None, credit: str | None) -> HtmlElement:

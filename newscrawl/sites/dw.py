@@ -40,7 +40,6 @@ BASE = "https://www.dw.com"
 FEED_URL = "https://rss.dw.com/xml/rss-chi-all"
 HOSTS = {"dw.com": "www.dw.com", "m.dw.com": "www.dw.com", "amp.dw.com": "www.dw.com"}
 CONTENT_PATH = re.compile(r"^/(?P<lang>[a-z]{2,3}(?:-[a-z]{2,4})?)/(?:[^/]+/)?(?P<kind>a|g)-(?P<num>\d+)/?$")
-LISTING_PATH = re.compile(r"^/[a-z]{2,3}(?:-[a-z]{2,4})?/(?:[^/]+/)?(?:t|s)-\d+/?$")
 API_ARTICLE = re.compile(r"^/api/detail/(?:article|gallery)/(\d+)")
 IMAGE_URL = re.compile(r"^(?P<stem>https?://static\.dw\.com/image/\d+)_(?:\$\{formatId\}|\d+)\.\w+")
 FORMAT_ID = "6"  # 940×529, the format the site itself shares
@@ -132,9 +131,6 @@ class DW(Site):
             return None
         match = CONTENT_PATH.match(unquote(parts.path))
         return f"{match.group('kind')}-{match.group('num')}" if match else None
-
-    def is_listing(self, url: str) -> bool:
-        return self.is_dw(url) and bool(LISTING_PATH.match(unquote(urlsplit(url).path)))
 
     def listing_url(self, value: str, lang: str = "zh") -> str:
         """A topic/section page from a URL, ``t-123``/``s-123`` or a bare number (topic)."""

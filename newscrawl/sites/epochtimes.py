@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from typing import Any, ClassVar
-from urllib.parse import quote, unquote, urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 from lxml.html import HtmlElement
@@ -334,12 +334,6 @@ def _article(p: _Page) -> Article:
         body_markdown=body, images=images, tags=_tags(p), category=_category(p),
         lang=EDITIONS.get(edition or ""), source_name=SOURCE_NAME,
     )
-
-
-def tag_name(url: str) -> str | None:
-    """``…/gb/tag/%E7%8E%8B%E6%AF%85.html`` → ``王毅``."""
-    match = re.search(r"/tag/([^/]+?)(?:_\d+)?\.html$", urlsplit(url).path)
-    return unquote(match.group(1)) if match else None
 
 
 SITE = EpochTimes()
