@@ -146,6 +146,11 @@ def json_ld_of_type(response: Response, *types: str) -> dict[str, Any] | None:
     return None
 
 
+def meta_content(response: Response, name: str) -> str | None:
+    """``<meta property=… content>`` or ``<meta name=… content>``."""
+    return response.xpath(f'//meta[@property="{name}" or @name="{name}"]/@content').get()
+
+
 def ld_names(value: Any) -> list[str]:
     """Names from a JSON-LD ``author``-like value (str, object or list of either)."""
     items = value if isinstance(value, list) else [value]

@@ -32,6 +32,7 @@ from newscrawl.sites.base import (
     first,
     json_ld_of_type,
     ld_names,
+    meta_content,
     normalise_url,
 )
 from newscrawl.text import clean_text, to_utc_iso, unique
@@ -202,8 +203,8 @@ class _Page:
             return self.state.get(value["__ref"]) or {}
         return value if value is not None else {}
 
-    def meta(self, prop: str) -> str | None:
-        return self.response.xpath(f'//meta[@property="{prop}" or @name="{prop}"]/@content').get()
+    def meta(self, name: str) -> str | None:
+        return meta_content(self.response, name)
 
 
 def _apollo_state(text: str) -> dict[str, Any] | None:

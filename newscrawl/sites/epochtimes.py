@@ -22,7 +22,15 @@ from scrapy.http import Response
 from newscrawl.html import clean_common, drop, drop_empty_blocks, fragment, make_figure, replace
 from newscrawl.items import Article, Image
 from newscrawl.markdown import to_markdown
-from newscrawl.sites.base import ParsedPage, ParseError, Site, first, json_ld_of_type, normalise_url
+from newscrawl.sites.base import (
+    ParsedPage,
+    ParseError,
+    Site,
+    first,
+    json_ld_of_type,
+    meta_content,
+    normalise_url,
+)
 from newscrawl.text import clean_text, to_utc_iso, unique
 
 BASE = "https://www.epochtimes.com"
@@ -221,8 +229,8 @@ class _Page:
     def ld(self) -> dict[str, Any]:
         return json_ld_of_type(self.response, "NewsArticle", "Article", "ReportageNewsArticle") or {}
 
-    def meta(self, prop: str) -> str | None:
-        return self.response.xpath(f'//meta[@property="{prop}" or @name="{prop}"]/@content').get()
+    def meta(self, name: str) -> str | None:
+        return meta_content(self.response, name)
 
     def text(self, css: str) -> str | None:
         return clean_text(self.response.css(css).xpath("string()").get())
