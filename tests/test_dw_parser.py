@@ -186,3 +186,23 @@ def test_topics_from_the_2023_aside_when_the_state_has_none(dw_expected):
                        ('data-tracking-name="section-related-topics"', 'data-tracking-name="x"'),
                        ("<aside", '<aside data-tracking-name="related-topics"'))
     assert SITE.parse(response).item.tags == want
+
+
+@pytest.mark.parametrize(
+    ("line", "is_signoff"),
+    [("（路透社、法新社）", True), ("德新社、美联社", True), ("（法广、路透）", True), ("(dpa, afp)", True),
+     ("路透社报道称，中方表示反对。", False), ("（本文参考了欧盟的公报）", False),
+     ("（德国之声中文网）", False)],  # the edition's own opening, when it stands alone
+)
+def test_signoff_lines(line, is_signoff):
+    from newscrawl.sites.dw import _is_signoff
+
+    assert _is_signoff(line) is is_signoff
+
+
+@pytest.mark.parametrize(("byline", "name"), [("苗子 (德新社)", "苗子"), ("安静 摘译", "安静"),
+                                             ("文山 编译", "文山"), ("Jennifer Pahlke", "Jennifer Pahlke")])
+def test_author_names_lose_roles_and_sources(byline, name):
+    from newscrawl.sites.dw import _author_name
+
+    assert _author_name(byline) == name

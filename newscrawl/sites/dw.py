@@ -64,8 +64,12 @@ BOILERPLATE_LINE = re.compile(
     r"|^[a-z]{2,4}(?:/[a-z]{2,4})*\s*\([a-z ,/]*\)$",  # agency sign-off: "cwo/fab (dpa, afp)"
     re.I,
 )
-AGENCIES = {"路透社", "法新社", "美联社", "美聯社", "德新社", "美联", "路透", "法新", "德国之声", "德國之聲",
-            "综合报道", "綜合報導", "dpa", "afp", "ap", "rtr", "reuters", "epd", "kna", "efe"}
+#: News agencies and sources that make up a closing sign-off line such as "（路透社、法新社）".
+AGENCIES = set("""
+路透社 路透 法新社 法新 美联社 美聯社 美联 美聯 德新社 德新 共同社 韩联社 韓聯社 中央社 彭博社 彭博
+法广 法廣 美国之音 美國之音 新华社 新華社 塔斯社 埃菲社 安莎社 德国之声 德國之聲
+综合报道 綜合報導 综合 綜合 dpa afp ap rtr reuters epd kna efe kyodo bbc
+""".split())
 BOILERPLATE_CSS = (
     "span.rich-text-ad, div.advertisement, div.vjs-wrapper, .video-player",
     '[data-tracking-name="sharing-icons-inline"]',
@@ -94,12 +98,14 @@ def _credit(text: str | None) -> str | None:
 
 
 def _author_name(text: str | None) -> str | None:
-    name = clean_text(text)
+    """A byline name without its role ("安静 摘译") or sources in brackets ("苗子 (德新社)")."""
+    name = clean_text(re.sub(r"[（(][^）)]*[)）]", "", text or ""))
     return clean_text(AUTHOR_ROLE.sub("", name)) if name else None
 
 
 def _is_signoff(text: str) -> bool:
-    inner = re.fullmatch(r"[（(]\s*(.+?)\s*[)）]", text)
+    """A line of nothing but agency names: "（路透社、法新社）", "德新社/美联社"."""
+    inner = re.fullmatch(r"[（(]?\s*(.+?)\s*[)）]?[。.]?", text)
     if not inner:
         return False
     parts = [p.strip().lower() for p in re.split(r"[、，,/;；\s]+", inner.group(1)) if p.strip()]
