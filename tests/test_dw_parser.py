@@ -201,7 +201,7 @@ def test_signoff_lines(line, is_signoff):
 
 
 @pytest.mark.parametrize(("byline", "name"), [("苗子 (德新社)", "苗子"), ("安静 摘译", "安静"),
-                                             ("文山 编译", "文山"), ("Jennifer Pahlke", "Jennifer Pahlke")])
+                                             ("文山 编译", "文山"), ("Anna Berger", "Anna Berger")])
 def test_author_names_lose_roles_and_sources(byline, name):
     from newscrawl.sites.dw import _author_name
 
