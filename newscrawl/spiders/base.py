@@ -134,17 +134,24 @@ class NewsSpider(scrapy.Spider):
             self.stat("newscrawl/requests/duplicate_id")
             return None
         self.decided_ids.add(article_id)
-        if not (explicit or self.full):
-            known = self.store.get(self.site.name, article_id)
-            if known is not None and known.complete and not self._refetch(known, link.title):
-                self.stat("newscrawl/incremental/known_skipped")
-                return None
-            if known is None or not known.complete:
-                failure = self.store.last_failure(self.site.name, article_id)
-                if failure and datetime.now(UTC) - parse_datetime(failure[2]) < self.retry_failed_after:
-                    self.stat("newscrawl/incremental/failed_skipped")
-                    return None
+        if not (explicit or self.full or self._worth_fetching(article_id, link.title)):
+            return None
         return self._request(url, article_id, link.title, meta)
+
+    def _worth_fetching(self, article_id: str, listed_title: str | None) -> bool:
+        """What the state says: archived articles only when recent or retitled, pages that
+        failed only after a while, everything else yes."""
+        known = self.store.get(self.site.name, article_id)
+        if known is not None and known.complete:
+            if self._refetch(known, listed_title):
+                return True
+            self.stat("newscrawl/incremental/known_skipped")
+            return False
+        failure = self.store.last_failure(self.site.name, article_id)
+        if failure and datetime.now(UTC) - parse_datetime(failure[2]) < self.retry_failed_after:
+            self.stat("newscrawl/incremental/failed_skipped")
+            return False
+        return True
 
     def _request(self, url: str, article_id: str | None, title: str | None, meta: dict) -> scrapy.Request:
         self.stat("newscrawl/requests/article")
