@@ -183,3 +183,13 @@ def test_every_post_loads_back_to_its_item(two_runs):
         assert matter.get("updated") == item["updated"]
         assert matter["tags"] == ["德国之声", *item["tags"]]
         assert matter["lang"] == item["lang"]
+
+
+def test_articles_inside_the_recent_window_are_fetched_again(two_runs, server):
+    """With a window that reaches back to the mirror's dates every archived article is recent."""
+    first = two_runs[0]
+    recent = crawl("dw", server.base_url, first.out, *SOURCES, "-s", "NEWSCRAWL_RECENT_HOURS=1000000")
+    archived = first.stat("newscrawl/items/new")
+    assert recent.stat("newscrawl/incremental/recent_refetched") == archived
+    assert recent.stat("newscrawl/requests/article") == archived
+    assert recent.stat("newscrawl/items/unchanged") == archived  # fetched, compared, not rewritten
