@@ -207,3 +207,11 @@ def test_interrupted_with_ctrl_c_and_resumed_from_jobdir(tmp_path):
     ids = [line["id"] for line in resumed.jsonl()]
     assert len(ids) == len(set(ids)) == 23  # nothing twice
     assert len(list(posts.glob("*.md"))) == 23
+
+
+def test_the_progress_line_counts_articles_per_minute(tmp_path):
+    with MirrorServer([DW_MIRROR]) as server:
+        result = crawl("dw", server.base_url, tmp_path, "-a", "feed=1", "-s", "LOGSTATS_INTERVAL=0.05")
+    lines = [line for line in result.log.splitlines() if "articles/min" in line]
+    assert lines and "pages/min" in lines[0] and "Crawled" in lines[0]
+    assert "items/min" not in result.log  # replaces Scrapy's own line
