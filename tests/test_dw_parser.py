@@ -6,6 +6,7 @@ before the page's own), JSON-LD + DOM only, DOM only, the pre-2023 template, gal
 
 from __future__ import annotations
 
+import json
 from urllib.parse import unquote
 
 import pytest
@@ -206,3 +207,21 @@ def test_author_names_lose_roles_and_sources(byline, name):
     from newscrawl.sites.dw import _author_name
 
     assert _author_name(byline) == name
+
+
+def test_state_handed_to_json_parse_is_read_too():
+    """Some builds emit ``window.__APOLLO_STATE__ = JSON.parse("…")``: the same state."""
+    import re
+
+    from newscrawl.sites.dw import _apollo_state
+
+    file = "pages/a-68200103.html"
+    text = (DW_MIRROR / file).read_text(encoding="utf-8")
+    match = re.search(r"window\.__APOLLO_STATE__\s*=\s*", text)
+    state, end = json.JSONDecoder().raw_decode(text, match.end())
+    wrapped = text[: match.end()] + f"JSON.parse({json.dumps(json.dumps(state))})" + text[match.end() + end:]
+    assert _apollo_state(wrapped) == state
+    from scrapy.http import HtmlResponse
+
+    item = SITE.parse(HtmlResponse(url=load_manifest_url(file), body=wrapped.encode(), encoding="utf-8")).item
+    assert item == SITE.parse(response_for(file)).item

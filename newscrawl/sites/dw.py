@@ -213,16 +213,23 @@ class _Page:
         return meta_content(self.response, name)
 
 
+_STATE_ASSIGNMENT = re.compile(r"__APOLLO_STATE__\s*=\s*(?P<parse>JSON\.parse\(\s*)?")
+
+
 def _apollo_state(text: str) -> dict[str, Any] | None:
-    """The ``window.__APOLLO_STATE__`` map, or ``None`` when absent or not valid JSON."""
-    marker = text.find("__APOLLO_STATE__")
-    if marker < 0:
+    """The ``window.__APOLLO_STATE__`` map, or ``None`` when absent or not valid JSON.
+
+    The state is a JSON object literal, or (as some builds emit it) a JSON string handed to
+    ``JSON.parse("…")``.
+    """
+    match = _STATE_ASSIGNMENT.search(text)
+    if not match:
         return None
-    start = text.find("{", marker)
-    if start < 0:
-        return None
+    decoder = json.JSONDecoder()
     try:
-        state, _ = json.JSONDecoder().raw_decode(text, start)
+        state, _ = decoder.raw_decode(text, match.end())
+        if match.group("parse") and isinstance(state, str):
+            state = json.loads(state)
     except ValueError:
         return None
     return state if isinstance(state, dict) else None
