@@ -219,7 +219,7 @@ def test_state_handed_to_json_parse_is_read_too():
     text = (DW_MIRROR / file).read_text(encoding="utf-8")
     match = re.search(r"window\.__APOLLO_STATE__\s*=\s*", text)
     state, end = json.JSONDecoder().raw_decode(text, match.end())
-    wrapped = text[: match.end()] + f"JSON.parse({json.dumps(json.dumps(state))})" + text[match.end() + end:]
+    wrapped = text[: match.end()] + f"JSON.parse({json.dumps(json.dumps(state))})" + text[end:]
     assert _apollo_state(wrapped) == state
     from scrapy.http import HtmlResponse
 
