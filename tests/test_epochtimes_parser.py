@@ -76,3 +76,14 @@ def test_twins_share_the_id_and_differ_in_script():
         assert (one.lang, two.lang) == ("zh-Hans", "zh-Hant")
         assert one.published == two.published
         assert SITE.to_edition(b5, "gb") == gb and SITE.to_edition(gb, "b5") == b5
+
+
+def test_the_lead_is_the_description_without_dateline_and_byline():
+    file, want = next((f, v) for f, v in EXPECTED.items() if f.endswith(".html") and v["variant"] == "A")
+    body = (ET_MIRROR / file).read_text(encoding="utf-8")
+    described = body.replace('<meta name="description" content="', '<meta name="description" content="'
+                             "【大纪元2023年3月15日讯】（大纪元记者某某报导）", 1)
+    assert described != body
+    lead = SITE.parse(HtmlResponse(url=want["url"], body=described.encode(), encoding="utf-8")).item.lead
+    plain = SITE.parse(HtmlResponse(url=want["url"], body=body.encode(), encoding="utf-8")).item.lead
+    assert lead == plain and lead and not lead.startswith("【")

@@ -266,6 +266,13 @@ def _tags(p: _Page) -> list[str]:
     return unique([t for t in (clean_text(a.xpath("string()").get()) for a in links) if t])
 
 
+def _lead(p: _Page) -> str | None:
+    """The page's description, without the dateline and byline it often starts with."""
+    text = clean_text(first(lambda: p.meta("description"), lambda: p.meta("og:description"))) or ""
+    text = DATELINE.sub("", text)
+    return clean_text(BYLINE.sub("", text, count=1))
+
+
 def _category(p: _Page) -> str | None:
     crumbs = [clean_text(t) for t in p.response.css("a.breadcrumbs").xpath("string()").getall()]
     crumbs = [c for c in crumbs if c and c not in ("首页", "首頁")]
@@ -338,7 +345,7 @@ def _article(p: _Page) -> Article:
     return Article(
         site=p.site.name, id=p.id, url=p.url, title=_title(p), published=_published(p),
         updated=_updated(p), authors=parse_byline(first_para), editor=editor,
-        lead=clean_text(first(lambda: p.meta("description"), lambda: p.meta("og:description"))),
+        lead=_lead(p),
         body_markdown=body, images=images, tags=_tags(p), category=_category(p),
         lang=EDITIONS.get(edition or ""), source_name=SOURCE_NAME,
     )
