@@ -215,3 +215,11 @@ def test_the_progress_line_counts_articles_per_minute(tmp_path):
     lines = [line for line in result.log.splitlines() if "articles/min" in line]
     assert lines and "pages/min" in lines[0] and "Crawled" in lines[0]
     assert "items/min" not in result.log  # replaces Scrapy's own line
+
+
+def test_per_spider_settings_apply_and_an_unfinished_crawl_fails(tmp_path):
+    config = DW_CONFIG + "settings = { CLOSESPIDER_ITEMCOUNT = 2 }\n"
+    with MirrorServer([DW_MIRROR]) as server:
+        result = crawlall(server.base_url, tmp_path / "out", config)
+    assert result.returncode == 1
+    assert "crawlall: dw: FAILED: finish reason 'closespider_itemcount'" in result.stderr
