@@ -57,6 +57,9 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 DOWNLOAD_TIMEOUT = 30
+# an article page is well under 1 MB; anything far larger is not one
+DOWNLOAD_MAXSIZE = 32 * 2**20
+DOWNLOAD_WARNSIZE = 4 * 2**20
 RETRY_ENABLED = True
 RETRY_TIMES = 2  # 5xx, 408, 429 and connection errors; a 404 is final
 HTTPCACHE_ENABLED = False
