@@ -27,6 +27,7 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
 from newscrawl.mirror.build_dw import build
+from newscrawl.mirror.demo import scrapy_command
 from newscrawl.mirror.server import Mirror, MirrorServer
 from newscrawl.pipelines import DedupePipeline, normalize_article, validate_article
 from newscrawl.posts import JekyllPostsPipeline
@@ -51,11 +52,8 @@ def scrapy_bench(seconds: int) -> float:
 
 def crawl_rate(mirror_dir: Path, work: Path) -> dict:
     with MirrorServer([mirror_dir]) as server:
-        cmd = [sys.executable, "-m", "scrapy", "crawl", "dw", "-a", f"topics={BENCH_TOPIC}",
-               "-s", f"NEWSCRAWL_MIRROR={server.base_url}", "-s", f"NEWSCRAWL_OUTPUT_DIR={work}",
-               "-s", f"NEWSCRAWL_STATE_DIR={work / 'state'}", "-s", "AUTOTHROTTLE_ENABLED=0",
-               "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16",
-               "-s", "LOG_LEVEL=INFO"]
+        cmd = scrapy_command("crawl", server.base_url, work, "dw", "-a", f"topics={BENCH_TOPIC}",
+                             "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "LOG_LEVEL=INFO")
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=1800)

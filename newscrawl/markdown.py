@@ -17,10 +17,13 @@ def _escape(text: str) -> str:
     return re.sub(r"([\\`*_\[\]])", r"\\\1", text)
 
 
+def image_markdown(url: str, alt: str | None) -> str:
+    return f"![{_escape(alt or '').replace(chr(10), ' ')}]({url})"
+
+
 def figure_markdown(url: str, caption: str | None, credit: str | None) -> str:
     """An image with its caption and credit kept as text under it."""
-    alt = _escape(caption or "").replace("\n", " ")
-    lines = [f"![{alt}]({url})"]
+    lines = [image_markdown(url, caption)]
     under = " · ".join(_escape(part) for part in (caption, credit) if part)
     if under:
         lines.append(f"*{under}*")

@@ -17,7 +17,7 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
 from newscrawl.files import write_atomic
-from newscrawl.markdown import figure_markdown
+from newscrawl.markdown import image_markdown
 from newscrawl.state import ArticleStore
 from newscrawl.text import clean_text, nfc, parse_datetime
 
@@ -109,8 +109,7 @@ def render_post(item: Any, image_proxy: str | None = None) -> str:
         heading = GALLERY_HEADING.get(a.get("lang") or "", "相关图集")
         lines = [f"## {heading}：{gallery.get('title') or title}", ""]
         for image in gallery["images"]:
-            lines.append(figure_markdown(proxied(image["url"], image_proxy), image.get("caption"), None)
-                         .split("\n", 1)[0])
+            lines.append(image_markdown(proxied(image["url"], image_proxy), image.get("caption")))
             label = f"**{image['title']}**：" if image.get("title") else ""
             text = " · ".join(x for x in (image.get("caption"), image.get("credit")) if x)
             if label or text:

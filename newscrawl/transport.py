@@ -17,6 +17,7 @@ import logging
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 from scrapy import Request
 from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
@@ -83,10 +84,8 @@ class DownloadHandler(BaseDownloadHandler):
         target = request.replace(url=mirror_url(self.mirror, request.url)) if self.mirror else request
         try:
             response = await self.inner.download_request(target)
-        except Exception as exc:
-            if request.meta.get("playwright") and type(exc).__name__ == "TimeoutError":
-                raise RenderTimeout(f"{request.url}: the browser gave up: {exc}") from exc
-            raise
+        except PlaywrightTimeout as exc:
+            raise RenderTimeout(f"{request.url}: the browser gave up: {exc}") from exc
         if not self.mirror:
             return response
         # The mirror answers with mirror URLs (so that a browser stays inside it): back to real ones.

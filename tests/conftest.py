@@ -30,6 +30,19 @@ def response_for(file: str, url: str | None = None, directory: Path = DW_MIRROR)
     return HtmlResponse(url=url or page_url(file, directory), body=body, encoding="utf-8")
 
 
+def check_body(body: str, want: dict) -> None:
+    """A Markdown body against a page's expected values (both mirrors' expected.json)."""
+    if want.get("body_first_paragraph"):
+        paragraphs = [p for p in body.split("\n\n") if not p.startswith(("![", "*"))]
+        assert paragraphs[0] == want["body_first_paragraph"]
+    for junk in want.get("body_must_not_contain", []):
+        assert junk not in body, junk
+    for kept in want.get("body_must_contain", []):
+        assert kept in body, kept
+    assert [line[3:] for line in body.splitlines() if line.startswith("## ")] == want.get("body_headings", [])
+    assert "<script" not in body
+
+
 def project_settings(tmp: Path, **overrides) -> dict:
     """The project's settings (newscrawl/settings.py), outputs and state under ``tmp``."""
     from newscrawl import settings

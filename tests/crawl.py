@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
+from newscrawl.mirror.demo import scrapy_command
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -47,10 +48,7 @@ def crawl(spider: str, mirror: str, out: Path, *args: str) -> CrawlResult:
     """``scrapy crawl <spider> <args>`` from the repository root, outputs under ``out``."""
     runs = out / spider / "runs"
     before = set(runs.glob("*.json")) if runs.exists() else set()
-    cmd = [sys.executable, "-m", "scrapy", "crawl", spider, *args,
-           "-s", f"NEWSCRAWL_MIRROR={mirror}", "-s", f"NEWSCRAWL_OUTPUT_DIR={out}",
-           "-s", f"NEWSCRAWL_STATE_DIR={out / 'state'}",
-           "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0", "-s", "LOG_LEVEL=INFO"]
+    cmd = scrapy_command("crawl", mirror, out, spider, *args, "-s", "LOG_LEVEL=INFO")
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
     new = sorted(set(runs.glob("*.json")) - before) if runs.exists() else []
     assert new, f"no run report written; log:\n{proc.stderr[-5000:]}"

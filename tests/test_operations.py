@@ -7,26 +7,22 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from newscrawl.extensions import find_drift
+from newscrawl.mirror.demo import scrapy_command
 from newscrawl.mirror.server import MirrorServer
 from tests.conftest import DW_MIRROR
 from tests.crawl import REPO, crawl
-
-QUICK = ["-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0"]
 
 
 def crawlall(mirror: str, out: Path, config: str, *args: str) -> subprocess.CompletedProcess:
     path = out / "crawl.toml"
     out.mkdir(parents=True, exist_ok=True)
     path.write_text(config, encoding="utf-8")
-    cmd = [sys.executable, "-m", "scrapy", "crawlall", "-c", str(path), *args,
-           "-s", f"NEWSCRAWL_MIRROR={mirror}", "-s", f"NEWSCRAWL_OUTPUT_DIR={out}",
-           "-s", f"NEWSCRAWL_STATE_DIR={out / 'state'}", *QUICK]
+    cmd = scrapy_command("crawlall", mirror, out, "-c", str(path), *args)
     return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600,
                           stdin=subprocess.DEVNULL)
 
@@ -185,10 +181,8 @@ def test_interrupted_with_ctrl_c_and_resumed_from_jobdir(tmp_path):
 
     out, jobdir = tmp_path / "out", tmp_path / "job"
     with MirrorServer([broken_copy(tmp_path, "slow", slow)]) as server:
-        cmd = [sys.executable, "-m", "scrapy", "crawl", "dw", "-a", "feed=1", "-a", "topics=t-68199001",
-               "-s", f"JOBDIR={jobdir}", "-s", "CONCURRENT_REQUESTS=1",
-               "-s", f"NEWSCRAWL_MIRROR={server.base_url}", "-s", f"NEWSCRAWL_OUTPUT_DIR={out}",
-               "-s", f"NEWSCRAWL_STATE_DIR={out / 'state'}", *QUICK]
+        cmd = scrapy_command("crawl", server.base_url, out, "dw", "-a", "feed=1", "-a", "topics=t-68199001",
+                             "-s", f"JOBDIR={jobdir}", "-s", "CONCURRENT_REQUESTS=1")
         proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         posts = out / "dw" / "_posts"
         deadline = time.monotonic() + 90

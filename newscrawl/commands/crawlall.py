@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 EX_TEMPFAIL = 75
 
 
-def judge(name: str, reason: str | None, stats: dict[str, Any], *, max_errors: int,
+def judge(reason: str | None, stats: dict[str, Any], *, max_errors: int,
           expect_articles: bool) -> list[str]:
     """Why a finished crawl counts as failed (empty: it did not)."""
     problems = []
@@ -104,7 +104,7 @@ class Command(ScrapyCommand):
                 locked.append(name)
                 print(f"crawlall: {name}: skipped, another run holds its lock", file=sys.stderr)
                 continue
-            problems = judge(name, outcome["reason"], stats,
+            problems = judge(outcome["reason"], stats,
                              max_errors=self.settings.getint("NEWSCRAWL_MAX_ERRORS"),
                              expect_articles=outcome["expect_articles"])
             items = stats.get("item_scraped_count", 0)

@@ -25,13 +25,19 @@ DEMO_CRAWLS = {
 }
 
 
+def scrapy_command(command: str, mirror: str, output: Path, *args: str) -> list[str]:
+    """``scrapy <command> <args>`` fetching from the mirror at ``mirror``, writing under
+    ``output`` (outputs and state); used by the demo, the tests and the benchmark."""
+    return [sys.executable, "-m", "scrapy", command, *args,
+            "-s", f"NEWSCRAWL_MIRROR={mirror}",
+            "-s", f"NEWSCRAWL_OUTPUT_DIR={output}",
+            "-s", f"NEWSCRAWL_STATE_DIR={output / 'state'}",
+            # a local mirror needs no politeness delays
+            "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0"]
+
+
 def crawl(server: MirrorServer, spider: str, output: Path, extra: list[str]) -> tuple[int, dict]:
-    cmd = [sys.executable, "-m", "scrapy", "crawl", spider, *DEMO_CRAWLS[spider],
-           "-s", f"NEWSCRAWL_MIRROR={server.base_url}",
-           "-s", f"NEWSCRAWL_OUTPUT_DIR={output}",
-           "-s", f"NEWSCRAWL_STATE_DIR={output / 'state'}",
-           # a local mirror needs no politeness delays
-           "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0", *extra]
+    cmd = scrapy_command("crawl", server.base_url, output, spider, *DEMO_CRAWLS[spider], *extra)
     print("$", " ".join(cmd), flush=True)
     status = subprocess.call(cmd)
     reports = sorted((output / spider / "runs").glob("*.json"))

@@ -191,9 +191,8 @@ class _Page:
     @cached_property
     def ld(self) -> dict[str, Any]:
         """The page's JSON-LD article (only looked for when a field needs it)."""
-        ld = json_ld_of_type(self.response, "NewsArticle", "Article", "ReportageNewsArticle",
-                             "ImageGallery") or {}
-        return ld
+        return json_ld_of_type(self.response, "NewsArticle", "Article", "ReportageNewsArticle",
+                               "ImageGallery") or {}
 
     @cached_property
     def header(self) -> Any:
@@ -299,22 +298,28 @@ def _lead_image(p: _Page) -> Image | None:
     image = _content_link_image(p, p.entry.get("mainContentImageLink")) if p.entry else None
     if image:
         return image
-    fig = p.response.xpath("//article//figure[not(ancestor::div[contains(@class,'rich-text')])]")
-    if fig:
-        fig = fig[0]
-        src = first(fig.css("img::attr(data-url)").get(),
-                    (fig.css("img::attr(srcset), img::attr(srcSet), source::attr(srcset)").get() or "")
-                    .split(" ")[0], fig.css("img::attr(src)").get())
-        if src:
-            credit = fig.css("figcaption small").xpath("string()").get()
-            caption_parts = fig.xpath(".//figcaption/text() | .//figcaption/*[not(self::small)]//text()")
-            return Image(url=image_url(src), caption=clean_text("".join(caption_parts.getall())),
-                         credit=_credit(credit))
+    for fig in p.response.xpath("//article//figure[not(ancestor::div[contains(@class,'rich-text')])]")[:1]:
+        image = _dom_figure(fig)
+        if image:
+            return image
     images = p.ld.get("image")
     url = images[0] if isinstance(images, list) and images else images
     if isinstance(url, dict):
         url = url.get("url")
     return Image(url=image_url(url), caption=None, credit=None) if isinstance(url, str) else None
+
+
+def _dom_figure(fig: Any) -> Image | None:
+    """An image box of the page (not of the state): the template URL in ``data-url``, else
+    the first of the ``srcset``, else ``src``; caption and ``small`` credit from figcaption."""
+    src = first(fig.css("img::attr(data-url)").get(),
+                (fig.css("img::attr(srcset), img::attr(srcSet), source::attr(srcset)").get() or "")
+                .split(" ")[0], fig.css("img::attr(src)").get())
+    if not src:
+        return None
+    caption = fig.xpath(".//figcaption/text() | .//figcaption/*[not(self::small)]//text()").getall()
+    return Image(url=image_url(src), caption=clean_text("".join(caption)),
+                 credit=_credit(fig.css("figcaption small").xpath("string()").get()))
 
 
 def _body_html(p: _Page) -> str | None:
@@ -437,16 +442,11 @@ def _gallery_page_item(p: _Page) -> Article:
 def _dom_gallery(p: _Page) -> Gallery | None:
     images: list[GalleryImage] = []
     for fig in p.response.css("article figure"):
-        src = first(fig.css("img::attr(data-url)").get(),
-                    (fig.css("img::attr(srcset), img::attr(srcSet)").get() or "").split(" ")[0],
-                    fig.css("img::attr(src)").get())
-        if not src:
-            continue
-        caption = fig.xpath(".//figcaption/text() | .//figcaption/*[not(self::small)]//text()").getall()
-        images.append(GalleryImage(
-            url=image_url(src), title=clean_text(fig.css("h3").xpath("string()").get()),
-            caption=clean_text("".join(caption)),
-            credit=_credit(fig.css("figcaption small").xpath("string()").get())))
+        image = _dom_figure(fig)
+        if image:
+            title = clean_text(fig.css("h3").xpath("string()").get())
+            images.append(GalleryImage(url=image["url"], title=title, caption=image["caption"],
+                                       credit=image["credit"]))
     if not images:
         return None
     return Gallery(title=_title(p), images=images)

@@ -73,6 +73,7 @@ class NewsSpider(scrapy.Spider):
         self.full = truthy(full) if full is not None else False
         #: one decision per article id per run: requested, or skipped as known
         self.decided_ids: set[str] = set()
+        self._known: dict[str, Known | None] = {}
 
     def choose_feeds(self, feed: str | None, default: str) -> list[str]:
         """``-a feed``: 1 for the site's feed, 0 for none, or feed URLs; unset, the site's
@@ -138,10 +139,17 @@ class NewsSpider(scrapy.Spider):
             return None
         return self._request(url, article_id, link.title, meta)
 
+    def known(self, article_id: str) -> Known | None:
+        """The state's record of an article as the run started to look at it (a listing page
+        asks before deciding on its requests: one query per id)."""
+        if article_id not in self._known:
+            self._known[article_id] = self.store.get(self.site.name, article_id)
+        return self._known[article_id]
+
     def _worth_fetching(self, article_id: str, listed_title: str | None) -> bool:
         """What the state says: archived articles only when recent or retitled, pages that
         failed only after a while, everything else yes."""
-        known = self.store.get(self.site.name, article_id)
+        known = self.known(article_id)
         if known is not None and known.complete:
             if self._refetch(known, listed_title):
                 return True
@@ -215,10 +223,11 @@ class NewsSpider(scrapy.Spider):
     def parse_listing(self, response: Response, page: int = 1) -> Iterator[scrapy.Request]:
         """One page of a topic/tag/category listing; the next page only while it brings news."""
         self.stat("newscrawl/incremental/listing_pages")
-        links = [link for link in self.site.listing_entries(response)
-                 if self.site.article_id(self.link_url(link.url))]
-        all_known = bool(links) and all(self._is_archived(link) for link in links)
-        yield from self.article_requests(links, source="listing")
+        ids = {link: self.site.article_id(self.link_url(link.url))
+               for link in self.site.listing_entries(response)}
+        ids = {link: article_id for link, article_id in ids.items() if article_id}
+        all_known = bool(ids) and all(self._is_archived(article_id) for article_id in ids.values())
+        yield from self.article_requests(list(ids), source="listing")
         next_url = self.site.next_page(response)
         if not next_url:
             return
@@ -230,8 +239,8 @@ class NewsSpider(scrapy.Spider):
         else:
             yield scrapy.Request(next_url, callback=self.parse_listing, cb_kwargs={"page": page + 1})
 
-    def _is_archived(self, link: Link) -> bool:
-        known = self.store.get(self.site.name, self.site.article_id(self.link_url(link.url)))
+    def _is_archived(self, article_id: str) -> bool:
+        known = self.known(article_id)
         return known is not None and known.complete
 
     # ---- article pages -------------------------------------------------------------
