@@ -15,7 +15,7 @@ install: $(VENV)/.installed
 
 ## Set up and crawl the bundled offline demo mirror into output/.
 demo: install
-	$(PY) -m newscrawl.mirror.demo
+	$(PY) -m tests.mirror.demo
 
 ## The whole suite: lint, then pytest.
 test: install

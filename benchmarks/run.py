@@ -26,12 +26,12 @@ from pathlib import Path
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
-from newscrawl.mirror.build_dw import build
-from newscrawl.mirror.demo import scrapy_command
-from newscrawl.mirror.server import Mirror, MirrorServer
 from newscrawl.pipelines import DedupePipeline, normalize_article, validate_article
 from newscrawl.posts import JekyllPostsPipeline
 from newscrawl.sites.dw import SITE
+from tests.mirror.build_dw import build
+from tests.mirror.demo import scrapy_command
+from tests.mirror.server import Mirror, MirrorServer
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH_TOPIC = "https://www.dw.com/zh/基准测试/t-69999999"

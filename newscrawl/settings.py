@@ -22,7 +22,7 @@ NEWSCRAWL_RENDER_FALLBACK  a page whose static HTML gives no valid item is fetch
                        through the browser (default on; a spider may set render_fallback)
 NEWSCRAWL_RENDER_URLS  regular expressions of URLs rendered from the start (default none)
 NEWSCRAWL_RENDER_TIMEOUT  seconds the browser may take to load a page (default 20)
-NEWSCRAWL_MIRROR       base URL of a local mirror server (``python -m newscrawl.mirror.server``)
+NEWSCRAWL_MIRROR       base URL of a local mirror server (``python -m tests.mirror.server``)
                        to fetch every page from instead of the real sites (default: off)
 """
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from scrapy.http import HtmlResponse
 
-from newscrawl.mirror.server import MIRROR_ROOT
+from tests.mirror.server import MIRROR_ROOT
 
 DW_MIRROR = MIRROR_ROOT / "dw"
 

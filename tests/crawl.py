@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from newscrawl.mirror.demo import scrapy_command
+from tests.mirror.demo import scrapy_command
 
 REPO = Path(__file__).resolve().parents[1]
 

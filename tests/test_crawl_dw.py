@@ -8,9 +8,9 @@ from urllib.parse import unquote
 
 import pytest
 
-from newscrawl.mirror.server import MirrorServer
 from tests.conftest import DW_MIRROR
 from tests.crawl import crawl
+from tests.mirror.server import MirrorServer
 
 SOURCES = ("-a", "feed=1", "-a", "topics=t-68199001")
 

@@ -13,9 +13,9 @@ from collections import Counter
 
 import pytest
 
-from newscrawl.mirror.server import DAY_TWO, DEFAULT_SITES, MIRROR_ROOT, MirrorServer, default_dirs
 from newscrawl.state import ArticleStore
 from tests.crawl import crawl
+from tests.mirror.server import DAY_TWO, DEFAULT_SITES, MIRROR_ROOT, MirrorServer, default_dirs
 
 EXPECTED = json.loads((MIRROR_ROOT / "epochtimes" / "expected.json").read_text(encoding="utf-8"))
 SOURCES = ("-a", "tags=中美关系,半导体", "-a", "categories=nsc413", "-a", "feed=1")

@@ -11,10 +11,10 @@ import json
 import pytest
 from scrapy.http import HtmlResponse
 
-from newscrawl.mirror.server import MIRROR_ROOT
 from newscrawl.pipelines import normalize_article, validate_article
 from newscrawl.sites import ParseError, get_site
 from tests.conftest import check_body
+from tests.mirror.server import MIRROR_ROOT
 
 SITE = get_site("epochtimes")
 ET_MIRROR = MIRROR_ROOT / "epochtimes"

@@ -8,9 +8,9 @@ import urllib.request
 
 import pytest
 
-from newscrawl.mirror import build_dw, build_epochtimes
-from newscrawl.mirror.server import MIRROR_ROOT, MirrorServer, default_dirs
 from newscrawl.transport import mirror_url, real_url
+from tests.mirror import build_dw, build_epochtimes
+from tests.mirror.server import MIRROR_ROOT, MirrorServer, default_dirs
 
 
 def test_the_committed_mirror_is_what_the_generators_make(tmp_path):

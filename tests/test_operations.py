@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from newscrawl.extensions import find_drift
-from newscrawl.mirror.demo import scrapy_command
-from newscrawl.mirror.server import MirrorServer
 from tests.conftest import DW_MIRROR
 from tests.crawl import REPO, crawl
+from tests.mirror.demo import scrapy_command
+from tests.mirror.server import MirrorServer
 
 
 def crawlall(mirror: str, out: Path, config: str, *args: str) -> subprocess.CompletedProcess:
@@ -57,7 +57,7 @@ def test_crawlall_exits_0_on_the_mirror_and_1_when_the_site_is_broken(tmp_path):
 
 
 def test_a_cron_run_of_all_spiders_with_the_deploy_config_exits_0(tmp_path):
-    from newscrawl.mirror.server import default_dirs
+    from tests.mirror.server import default_dirs
 
     config = (REPO / "deploy" / "crawl.toml").read_text(encoding="utf-8")
     with MirrorServer(default_dirs()) as server:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from newscrawl.mirror.server import MirrorServer
 from tests.conftest import DW_MIRROR
 from tests.crawl import crawl
+from tests.mirror.server import MirrorServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")

@@ -1,6 +1,6 @@
 """``make demo``: crawl the bundled mirror of both sites on 127.0.0.1 with the real spiders.
 
-Starts :class:`~newscrawl.mirror.server.MirrorServer` on a free local port and runs
+Starts :class:`~tests.mirror.server.MirrorServer` on a free local port and runs
 ``scrapy crawl`` with ``NEWSCRAWL_MIRROR`` pointing at it; posts and JSON lines carry the
 real URLs. DW: the feed and one topic page. Epoch Times: two tags, a category and the
 feed on "day one", then again on "day two" (three new articles, one retitled), which shows
@@ -16,8 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from newscrawl.mirror.server import DAY_TWO, DEFAULT_SITES, MirrorServer, default_dirs
 from newscrawl.state import ArticleStore
+from tests.mirror.server import DAY_TWO, DEFAULT_SITES, MirrorServer, default_dirs
 
 DEMO_CRAWLS = {
     "dw": ["-a", "feed=1", "-a", "topics=t-68199001"],

@@ -1,12 +1,12 @@
 # ruff: noqa: E501
 """Generate the offline Deutsche Welle (Chinese) demo mirror from ``dw_content``.
 
-    python -m newscrawl.mirror.build_dw [--out DIR] [--extra-articles N]
+    python -m tests.mirror.build_dw [--out DIR] [--extra-articles N]
 
 Writes ``pages/*.html``, ``rss-chi-all.xml``, ``robots-www.txt``, ``robots-rss.txt``,
-``manifest.json`` (real URL -> route, read by ``newscrawl.mirror.server``) and
+``manifest.json`` (real URL -> route, read by ``tests.mirror.server``) and
 ``expected.json`` (what a correct parser must extract from each page) into DIR (default:
-``newscrawl/mirror/dw/``). The output is deterministic: the same input gives byte-identical
+``tests/mirror/dw/``). The output is deterministic: the same input gives byte-identical
 files. ``build(out, extra_articles=N)`` adds N synthetic current-template articles (ids from
 70000000) listed on the topic page https://www.dw.com/zh/基准测试/t-69999999.
 
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import ClassVar
 from urllib.parse import quote
 
-from newscrawl.mirror import dw_content as C
+from tests.mirror import dw_content as C
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "dw"
 WWW = "https://www.dw.com"

@@ -1,14 +1,14 @@
 # ruff: noqa: E501
 """Generate the offline Epoch Times (Chinese) demo mirror from ``epochtimes_content``.
 
-    python -m newscrawl.mirror.build_epochtimes [--out DIR]
+    python -m tests.mirror.build_epochtimes [--out DIR]
 
-Writes two mirror directories into DIR (default: ``newscrawl/mirror/``):
+Writes two mirror directories into DIR (default: ``tests/mirror/``):
 
 * ``epochtimes/`` — the site on day one: article pages (``pages/n<id>-gb.html``,
   ``pages/n<id>-b5.html``), tag listings, the 大陆新闻 category listing, the full-text RSS
   feed ``nsc413.xml``, ``robots.txt``, ``manifest.json`` (real URL -> route, read by
-  ``newscrawl.mirror.server``) and ``expected.json`` (what a correct parser and crawler
+  ``tests.mirror.server``) and ``expected.json`` (what a correct parser and crawler
   must extract, for day one and day two).
 * ``epochtimes-day2/`` — an overlay served on top of day one: only the routes that are
   new or changed on day two (three new articles at the top of tag 中美关系 and of the feed,
@@ -31,7 +31,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from newscrawl.mirror import epochtimes_content as C
+from tests.mirror import epochtimes_content as C
 
 DEFAULT_OUT = Path(__file__).resolve().parent
 WWW = "https://www.epochtimes.com"

@@ -8,7 +8,7 @@ listens on 127.0.0.1 and answers ``GET /<scheme>/<host><path>?<query>`` for the 
 ``<scheme>://<host><path>``; :class:`newscrawl.transport.DownloadHandler` sends
 Scrapy's requests there, so spiders, robots.txt, redirects and retries all see the real URLs.
 
-Run it by hand with ``python -m newscrawl.mirror.server [--port 8765] [DIR ...]``.
+Run it by hand with ``python -m tests.mirror.server [--port 8765] [DIR ...]``.
 """
 
 from __future__ import annotations
