@@ -26,8 +26,8 @@ from pathlib import Path
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
+from newscrawl.archive import Archive, ArchivePipeline
 from newscrawl.pipelines import DedupePipeline, normalize_article, validate_article
-from newscrawl.posts import JekyllPostsPipeline
 from newscrawl.sites.dw import SITE
 from tests.mirror.build_dw import build
 from tests.mirror.demo import scrapy_command
@@ -98,18 +98,23 @@ def cpu_per_article(mirror_dir: Path, work: Path) -> dict:
     written: list[int] = []
 
     def ours() -> None:
-        """parse + normalise + validate + dedupe + post writing, into a fresh state each run."""
+        """parse + normalise + validate + dedupe + archive writing (post, JSON line, state), into a
+        fresh state each run."""
         n = next(runs)
         crawler = get_crawler(settings_dict={"NEWSCRAWL_OUTPUT_DIR": str(work / f"cpu{n}"),
-                                             "NEWSCRAWL_STATE_DIR": str(work / f"cpu{n}-state")})
+                                             "NEWSCRAWL_STATE_DIR": str(work / f"cpu{n}-state"),
+                                             "EXTENSIONS": {"newscrawl.archive.Archive": 0}})
+        archive = crawler.get_extension(Archive)
+        archive.open("dw")
         dedupe = DedupePipeline.from_crawler(crawler)
-        writer = JekyllPostsPipeline.from_crawler(crawler)
+        writer = ArchivePipeline.from_crawler(crawler)
         count = 0
         for url, body in pages:
             item = normalize_article(SITE.parse(HtmlResponse(url=url, body=body, encoding="utf-8")).item)
             if validate_article(item) is None:
                 writer.process_item(dedupe.process_item(item))
                 count += 1
+        archive.close()
         written.append(count)
 
     def theirs() -> None:

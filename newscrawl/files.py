@@ -1,4 +1,11 @@
-"""Files written so that a killed crawl never leaves half a file."""
+"""Files written so that a killed crawl never leaves half a file or a stray temporary file.
+
+Every file gets the permissions an ordinary ``open()`` would give under the process's umask
+(``0666 & ~umask``: usually 0644), so a web server or Jekyll running as another user can
+read the archive. With ``durable=True`` data is also fsync'ed (a power cut, not only a
+killed process, then keeps what was written); the archive turns it on with
+``NEWSCRAWL_FSYNC``.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +13,127 @@ import os
 import tempfile
 from pathlib import Path
 
+#: Prefix of the temporary files :func:`write_atomic` renames into place; a file with it
+#: is left only by a process killed mid-write, and the next run removes it.
+TMP_PREFIX = ".tmp-"
 
-def write_atomic(path: Path, text: str) -> None:
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The mode ``open()`` would create a file with under the current umask."""
+    return 0o666 & ~_umask()
+
+
+def write_atomic(path: Path, text: str, *, durable: bool = False) -> None:
     """Write via a temporary file in the same directory and rename: never a half file.
 
     The rename is atomic for every other process, so a killed crawl leaves the old file or
-    the new one. There is deliberately no fsync: it would guard against a power cut only,
-    and costs more than parsing the article (it was half the time per article).
+    the new one (and at worst a ``.tmp-*`` file, see :func:`remove_temporary_files`). Any
+    failure (disk full, read-only, permissions) raises ``OSError`` and leaves no temporary file.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
     try:
+        os.fchmod(fd, file_mode())
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
+        if durable:
+            fsync_directory(path.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def remove_temporary_files(directory: Path) -> list[Path]:
+    """Remove the temporary files a killed writer left in ``directory`` (only call this
+    while holding the lock of the run that writes there)."""
+    if not directory.is_dir():
+        return []
+    left = [p for p in directory.iterdir() if p.name.startswith(TMP_PREFIX) and p.is_file()]
+    for path in left:
+        path.unlink(missing_ok=True)
+    return left
+
+
+class AppendOnlyLines:
+    """A file of lines that only grows by whole lines, one writer at a time.
+
+    :meth:`append` writes one line at the end and returns the offset it started at; on any
+    failure the file is cut back to that offset, so no half line survives. :meth:`truncate`
+    undoes an append whose completion is unknown (crash recovery). A file whose last line
+    has no newline (a writer killed mid-line before this class existed) is cut back to its
+    last whole line on open.
+    """
+
+    def __init__(self, path: Path, *, durable: bool = False):
+        self.path = path
+        self.durable = durable
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, file_mode())
+        self.fh = os.fdopen(fd, "r+b", buffering=0)
+        self.repaired_bytes = self._cut_partial_tail()
+
+    def _cut_partial_tail(self) -> int:
+        size = self.size()
+        if size == 0:
+            return 0
+        # find the last newline, reading backwards in blocks
+        end = size
+        while end > 0:
+            start = max(0, end - 65536)
+            self.fh.seek(start)
+            block = self.fh.read(end - start)
+            if end == size and block.endswith(b"\n"):
+                return 0
+            newline = block.rfind(b"\n")
+            if newline >= 0:
+                self.truncate(start + newline + 1)
+                return size - (start + newline + 1)
+            end = start
+        self.truncate(0)
+        return size
+
+    def size(self) -> int:
+        return os.fstat(self.fh.fileno()).st_size
+
+    def append(self, line: str, at: int | None = None) -> int:
+        """Append ``line``; with ``at``, first cut the file back to that offset (the end of
+        the file when the write was journaled)."""
+        data = line.rstrip("\n").encode("utf-8") + b"\n"
+        if at is not None:
+            self.truncate(at)
+        offset = self.size()
+        try:
+            written = 0
+            while written < len(data):
+                written += os.write(self.fh.fileno(), data[written:])
+            if self.durable:
+                os.fsync(self.fh.fileno())
+        except BaseException:
+            self.truncate(offset)
+            raise
+        return offset
+
+    def truncate(self, offset: int) -> None:
+        if self.size() > offset:
+            os.ftruncate(self.fh.fileno(), offset)
+
+    def close(self) -> None:
+        self.fh.close()

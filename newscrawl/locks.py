@@ -1,6 +1,7 @@
 """One run per spider at a time: an advisory file lock with the holder's PID in it.
 
-``<NEWSCRAWL_STATE_DIR>/locks/<spider>.lock`` is held with ``flock`` for the whole crawl.
+``<NEWSCRAWL_STATE_DIR>/locks/<spider>.lock`` is held with ``flock`` for the whole crawl
+(by :class:`newscrawl.archive.Archive`, which owns the spider's outputs).
 The kernel releases it when the process dies, so a lock file left by a dead process is
 simply taken over (and said so); a live holder makes the new run stop at once.
 """
@@ -12,10 +13,6 @@ import logging
 import os
 from pathlib import Path
 from typing import IO
-
-from scrapy import Spider, signals
-from scrapy.crawler import Crawler
-from scrapy.exceptions import CloseSpider
 
 logger = logging.getLogger(__name__)
 
@@ -56,33 +53,3 @@ class SpiderLock:
             fcntl.flock(self._file, fcntl.LOCK_UN)
             self._file.close()
             self._file = None
-
-
-class SpiderLockExtension:
-    """Holds the spider's lock for the crawl; a second run closes at once (reason ``locked``)."""
-
-    def __init__(self, crawler: Crawler):
-        self.crawler = crawler
-        self.lock: SpiderLock | None = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> SpiderLockExtension:
-        ext = cls(crawler)
-        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
-        return ext
-
-    def spider_opened(self, spider: Spider) -> None:
-        path = Path(self.crawler.settings.get("NEWSCRAWL_STATE_DIR")) / "locks" / f"{spider.name}.lock"
-        lock = SpiderLock(path)
-        try:
-            lock.acquire()
-        except Locked as exc:
-            logger.error("%s: this run stops now", exc)
-            self.crawler.stats.set_value("newscrawl/locked", 1)
-            raise CloseSpider("locked") from None
-        self.lock = lock
-
-    def spider_closed(self, spider: Spider, reason: str) -> None:
-        if self.lock is not None:
-            self.lock.release()

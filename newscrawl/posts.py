@@ -1,24 +1,20 @@
-"""The Jekyll post writer: one Markdown post with YAML front matter per article id, for ever.
+"""The Jekyll post: one Markdown post with YAML front matter per article id, for ever.
 
 Path: ``<NEWSCRAWL_OUTPUT_DIR>/<site>/_posts/<YYYY-MM-DD>-<slug>.md`` (date of ``published``
-in UTC). The state remembers id → path, so a retitled article rewrites its own file; a
-different article that would land on a taken path gets ``-<id>`` appended. Files are written
-to a temporary file in the same directory and renamed into place.
+in UTC). This module renders posts and names them; :mod:`newscrawl.archive` chooses the
+path (the state remembers id → path, so a retitled article rewrites its own file; a
+different article that would land on a taken path gets ``-<id>`` appended) and writes them.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import yaml
 from itemadapter import ItemAdapter
-from scrapy.crawler import Crawler
 
-from newscrawl.files import write_atomic
 from newscrawl.markdown import image_markdown
-from newscrawl.state import ArticleStore
 from newscrawl.text import clean_text, nfc, parse_datetime
 
 #: libyaml's safe dumper when PyYAML has it (ten times faster), else the pure-Python one.
@@ -117,50 +113,3 @@ def render_post(item: Any, image_proxy: str | None = None) -> str:
             lines.append("")
         parts.append("\n".join(lines).strip())
     return "\n\n".join(p for p in parts if p) + "\n"
-
-
-class JekyllPostsPipeline:
-    """Writes (or rewrites in place) the item's post and records its path in the state."""
-
-    def __init__(self, output_dir: Path, store: ArticleStore, stats: Any, image_proxy: str | None):
-        self.output_dir = output_dir
-        self.store = store
-        self.stats = stats
-        self.image_proxy = image_proxy or None
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> JekyllPostsPipeline:
-        s = crawler.settings
-        return cls(Path(s.get("NEWSCRAWL_OUTPUT_DIR")), ArticleStore.from_crawler(crawler),
-                   crawler.stats, s.get("NEWSCRAWL_IMAGE_PROXY"))
-
-    def posts_dir(self, site: str) -> Path:
-        return self.output_dir / site / "_posts"
-
-    def path_for(self, item: Any) -> Path:
-        """The article's own path: the remembered one, else the first free candidate."""
-        a = ItemAdapter(item)
-        known = self.store.get(a["site"], a["id"])
-        directory = self.posts_dir(a["site"])
-        if known and known.post_path:
-            return directory / known.post_path
-        for name in (post_name(item), post_name(item, with_id=True)):
-            owner = self.store.path_owner(name)
-            if owner is None and not (directory / name).exists():
-                return directory / name
-            if owner == (a["site"], a["id"]):
-                return directory / name
-        stem = post_name(item, with_id=True)[:-3]
-        n = 2
-        while self.store.path_owner(f"{stem}-{n}.md") or (directory / f"{stem}-{n}.md").exists():
-            n += 1
-        return directory / f"{stem}-{n}.md"
-
-    def process_item(self, item: Any) -> Any:
-        a = ItemAdapter(item)
-        path = self.path_for(item)
-        existed = path.exists()
-        write_atomic(path, render_post(item, self.image_proxy))
-        self.store.set_post_path(a["site"], a["id"], path.name)
-        self.stats.inc_value("newscrawl/posts/rewritten" if existed else "newscrawl/posts/written")
-        return item

@@ -4,6 +4,8 @@ Override any of them per run with ``-s NAME=value``. The project's own settings:
 
 NEWSCRAWL_OUTPUT_DIR   where posts go: ``<dir>/<spider>/_posts/`` (default ``output``)
 NEWSCRAWL_STATE_DIR    the SQLite state shared by all spiders (default ``output/state``)
+NEWSCRAWL_FSYNC        fsync posts, JSON lines and the state as they are written, so that a power
+                       cut (not only a killed process) loses nothing written (default off)
 NEWSCRAWL_IMAGE_PROXY  prefix that image URLs in posts are rewritten through, e.g.
                        ``https://images.weserv.nl/?url=`` (default: off)
 NEWSCRAWL_RUN_REPORTS  write ``<output>/<spider>/runs/<UTC time>.json`` after each crawl (default on)
@@ -45,6 +47,7 @@ NEWSCRAWL_DRIFT_MIN_SHARE = 0.2
 NEWSCRAWL_RECENT_HOURS = 48
 NEWSCRAWL_RETRY_FAILED_HOURS = 24
 NEWSCRAWL_MAX_LISTING_PAGES = 50
+NEWSCRAWL_FSYNC = False
 
 # ---- politeness ----------------------------------------------------------------------
 USER_AGENT = "newscrawl/0.1 (news-archiving crawler; Scrapy; obeys robots.txt)"
@@ -69,7 +72,8 @@ DOWNLOADER_MIDDLEWARES = {
     "newscrawl.middlewares.OffsiteRedirectMiddleware": 650,
 }
 EXTENSIONS = {
-    "newscrawl.locks.SpiderLockExtension": 0,
+    # the owner of the posts, JSON lines and state (and the spider's lock); see archive.py
+    "newscrawl.archive.Archive": 0,
     "newscrawl.extensions.RunReport": 500,
     # the progress line in articles per minute replaces Scrapy's items/min line
     "scrapy.extensions.logstats.LogStats": None,
@@ -81,20 +85,14 @@ ITEM_PIPELINES = {
     "newscrawl.pipelines.NormalizePipeline": 100,
     "newscrawl.pipelines.ValidatePipeline": 200,
     "newscrawl.pipelines.DedupePipeline": 300,
-    "newscrawl.posts.JekyllPostsPipeline": 800,
+    # last: writes post, JSON line and state of each new or changed article (archive.py)
+    "newscrawl.archive.ArchivePipeline": 800,
 }
 
-# JSON lines through Scrapy's feed exports: one line per new or changed article per run,
-# appended; ``-o``/``-O file.jsonl`` on the command line adds a feed of the user's (Scrapy
-# merges it with this one, so the archive's own file stays complete).
-FEEDS = {
-    # %(output_dir)s is NEWSCRAWL_OUTPUT_DIR (a spider attribute, see spiders/base.py)
-    "%(output_dir)s/%(name)s/articles.jsonl": {
-        "format": "jsonlines",
-        "encoding": "utf-8",
-        "overwrite": False,
-    },
-}
+# The archive's own JSON lines (<output>/<spider>/articles.jsonl) are written by the archive
+# with each post (archive.py), not by a feed export. ``-o``/``-O file.jsonl`` on the command
+# line are the user's own feeds: they get every new or changed article of the run.
+FEEDS: dict = {}
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_STORE_EMPTY = False
 

@@ -1,29 +1,34 @@
 """The persistent crawl state: every article id a site has given us, across runs.
 
-One SQLite database (``NEWSCRAWL_STATE_DIR/newscrawl.sqlite3``) shared by all spiders,
-keyed on ``(site, id)``. It remembers the content hash and title (to tell new, changed and
-unchanged articles apart) and the path of the article's post (so a retitled article keeps
-its file for ever). WAL mode lets several spiders of a scheduled run share it.
+One SQLite database (``NEWSCRAWL_STATE_DIR/newscrawl.sqlite3``) shared by all spiders, keyed
+on ``(site, id)``. It remembers each article's content hash, title, version and the path of
+its post (so a retitled article keeps its file for ever), the pages that failed, and a
+*journal* of archive writes that have begun but not finished (see :mod:`newscrawl.archive`,
+the only component that writes here during a crawl). WAL mode lets the spiders of a
+scheduled run share it.
 
-The store is one component per crawler: :meth:`ArticleStore.from_crawler` returns the same
-instance to every pipeline of a crawl, and it records an item only once every pipeline has
-passed it (``item_scraped``), so a post that failed to be written is retried next run.
+The schema is versioned (``PRAGMA user_version``) and migrated forward on open; a database
+from a newer newscrawl, or one SQLite finds damaged, raises :class:`StateError` with what to
+do instead of being used. Opening (creation and migration) is serialised between processes
+by a file lock, so two spiders started at once on a fresh state both work.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from itemadapter import ItemAdapter
-from scrapy import signals
-from scrapy.crawler import Crawler
 
 from newscrawl.text import utc_now_iso
 
-SCHEMA = """
+#: The schema this code writes. Version 1 was the first release (no user_version set,
+#: no ``listed_title`` at first); 2 adds ``version`` and the write journal.
+SCHEMA_VERSION = 2
+
+_TABLES = """
 CREATE TABLE IF NOT EXISTS articles (
     site TEXT NOT NULL,
     id TEXT NOT NULL,
@@ -47,18 +52,35 @@ CREATE TABLE IF NOT EXISTS failures (
     PRIMARY KEY (site, id)
 );
 """
-#: Columns added after the first release, added to older databases on open.
-MIGRATIONS = {"listed_title": "ALTER TABLE articles ADD COLUMN listed_title TEXT"}
+
+#: ``MIGRATIONS[n]`` takes a database from version ``n - 1`` to ``n``.
+MIGRATIONS: dict[int, list[str]] = {
+    2: [
+        "ALTER TABLE articles ADD COLUMN version INTEGER NOT NULL DEFAULT 0",
+        "UPDATE articles SET version = 1 WHERE content_hash IS NOT NULL",
+        """CREATE TABLE journal (
+            site TEXT NOT NULL,
+            id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            post_path TEXT NOT NULL,
+            post_text TEXT NOT NULL,
+            line TEXT NOT NULL,
+            jsonl_offset INTEGER NOT NULL,
+            url TEXT, title TEXT, published TEXT, content_hash TEXT NOT NULL,
+            started TEXT NOT NULL,
+            PRIMARY KEY (site, id)
+        )""",
+    ],
+}
+
+
+class StateError(Exception):
+    """The state database cannot be used as it is (damaged, newer, unreadable)."""
 
 
 @dataclass(frozen=True)
 class Known:
     """What the state knows of one article."""
-
-    @property
-    def complete(self) -> bool:
-        """Archived: its text went through every pipeline at least once."""
-        return self.content_hash is not None
 
     url: str | None
     title: str | None
@@ -66,43 +88,126 @@ class Known:
     post_path: str | None
     published: str | None
     listed_title: str | None = None
+    version: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """Archived: at least one version of it was written completely."""
+        return self.content_hash is not None
+
+
+@dataclass(frozen=True)
+class PendingWrite:
+    """A journal entry: an archive write that began; everything needed to finish it."""
+
+    site: str
+    id: str
+    version: int
+    post_path: str
+    post_text: str
+    line: str
+    jsonl_offset: int
+    url: str | None
+    title: str | None
+    published: str | None
+    content_hash: str
+
+
+_KNOWN_COLUMNS = "url, title, content_hash, post_path, published, listed_title, version"
+_PENDING_COLUMNS = ("site, id, version, post_path, post_text, line, jsonl_offset, url, title, published,"
+                    " content_hash")
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 class ArticleStore:
-    def __init__(self, path: Path | str):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
-        columns = {row[1] for row in self.db.execute("PRAGMA table_info(articles)")}
-        for column, statement in MIGRATIONS.items():
-            if column not in columns:
-                self.db.execute(statement)
+    """The SQLite state. Raises :class:`StateError` when the database cannot be used."""
 
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ArticleStore:
-        store = getattr(crawler, "_newscrawl_store", None)
-        if store is None:
-            directory = Path(crawler.settings.get("NEWSCRAWL_STATE_DIR"))
-            store = cls(directory / "newscrawl.sqlite3")
-            crawler._newscrawl_store = store  # one store per crawl, shared by its components
-            crawler.signals.connect(store._item_scraped, signal=signals.item_scraped)
-            crawler.signals.connect(store.close, signal=signals.spider_closed)
-        return store
+    def __init__(self, path: Path | str, *, check: bool = True, durable: bool = False):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with _file_lock(self.path.with_name(self.path.name + ".open-lock")):
+                self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                try:
+                    self._prepare(check, durable)
+                except BaseException:
+                    self.db.close()
+                    raise
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"the state database {self.path} is damaged or not a database ({exc})") from exc
+        except OSError as exc:
+            raise StateError(f"cannot open the state database {self.path}: {exc}") from exc
+
+    def _prepare(self, check: bool, durable: bool) -> None:
+        db = self.db
+        db.execute("PRAGMA busy_timeout = 30000")
+        if check:
+            result = db.execute("PRAGMA quick_check").fetchone()[0]
+            if result != "ok":
+                raise StateError(f"the state database {self.path} is damaged ({result})")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StateError(
+                f"the state database {self.path} has schema version {version}, written by a newer "
+                f"newscrawl (this one knows up to {SCHEMA_VERSION}): upgrade newscrawl, or rebuild a "
+                "state of this version with 'scrapy rebuild-state'")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        with self.transaction():
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if version == 0:  # new, or from the first release, which set no version
+                for statement in filter(str.strip, _TABLES.split(";")):
+                    db.execute(statement)
+                version = 1
+            if "articles" in tables:
+                columns = {row[1] for row in db.execute("PRAGMA table_info(articles)")}
+                if "listed_title" not in columns:  # added within version 1
+                    db.execute("ALTER TABLE articles ADD COLUMN listed_title TEXT")
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[target]:
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (taken at once, so concurrent writers wait their turn)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     # ---- reads ---------------------------------------------------------------------
     def get(self, site: str, article_id: str) -> Known | None:
-        row = self.db.execute(
-            "SELECT url, title, content_hash, post_path, published, listed_title FROM articles"
-            " WHERE site = ? AND id = ?", (site, article_id)).fetchone()
+        row = self.db.execute(f"SELECT {_KNOWN_COLUMNS} FROM articles WHERE site = ? AND id = ?",
+                              (site, article_id)).fetchone()
         return Known(*row) if row else None
 
-    def path_owner(self, post_path: str) -> tuple[str, str] | None:
-        row = self.db.execute("SELECT site, id FROM articles WHERE post_path = ?",
-                              (post_path,)).fetchone()
-        return tuple(row) if row else None
+    def path_taken(self, post_path: str, site: str, article_id: str) -> bool:
+        """Whether another article owns (or is being written to) this post path."""
+        row = self.db.execute(
+            "SELECT 1 FROM articles WHERE post_path = ? AND NOT (site = ? AND id = ?)"
+            " UNION ALL SELECT 1 FROM journal WHERE post_path = ? AND NOT (site = ? AND id = ?)",
+            (post_path, site, article_id, post_path, site, article_id)).fetchone()
+        return row is not None
+
+    def post_paths(self, site: str) -> set[str]:
+        """Every post path the state knows for a site (archived or being written)."""
+        rows = self.db.execute(
+            "SELECT post_path FROM articles WHERE site = ? AND post_path IS NOT NULL"
+            " UNION SELECT post_path FROM journal WHERE site = ?", (site, site))
+        return {row[0] for row in rows}
 
     def last_failure(self, site: str, article_id: str) -> tuple[str, int, str] | None:
         """``(reason, attempts, last_tried)`` of an id whose page could not be archived."""
@@ -110,23 +215,44 @@ class ArticleStore:
                               " WHERE site = ? AND id = ?", (site, article_id)).fetchone()
         return tuple(row) if row else None
 
-    def count(self, site: str | None = None) -> int:
+    def count(self, site: str | None = None, *, complete: bool = False) -> int:
+        where = " AND content_hash IS NOT NULL" if complete else ""
         if site is None:
-            return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-        return self.db.execute("SELECT COUNT(*) FROM articles WHERE site = ?", (site,)).fetchone()[0]
+            return self.db.execute(f"SELECT COUNT(*) FROM articles WHERE 1{where}").fetchone()[0]
+        return self.db.execute(f"SELECT COUNT(*) FROM articles WHERE site = ?{where}", (site,)).fetchone()[0]
 
-    # ---- writes --------------------------------------------------------------------
-    def record(self, item: Any) -> None:
-        """Remember an item that went through every pipeline (hash, title, url)."""
-        a = ItemAdapter(item)
+    def pending(self, site: str) -> list[PendingWrite]:
+        rows = self.db.execute(f"SELECT {_PENDING_COLUMNS} FROM journal WHERE site = ? ORDER BY started",
+                               (site,))
+        return [PendingWrite(*row) for row in rows]
+
+    # ---- writes (the archive's; see newscrawl.archive) -----------------------------
+    def begin_write(self, pending: PendingWrite) -> None:
+        """Journal a write and reserve its post path, in one transaction."""
+        p = pending
         now = utc_now_iso()
-        self.db.execute(
-            "INSERT INTO articles (site, id, url, title, published, content_hash, first_seen,"
-            " last_changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (site, id) DO UPDATE SET url = excluded.url, title = excluded.title,"
-            " published = excluded.published, content_hash = excluded.content_hash,"
-            " last_changed = excluded.last_changed",
-            (a["site"], a["id"], a["url"], a["title"], a["published"], a["content_hash"], now, now))
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO articles (site, id, post_path, first_seen, last_changed) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (site, id) DO UPDATE SET post_path = excluded.post_path",
+                (p.site, p.id, p.post_path, now, now))
+            db.execute(f"INSERT OR REPLACE INTO journal ({_PENDING_COLUMNS}, started)"
+                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (p.site, p.id, p.version, p.post_path, p.post_text, p.line, p.jsonl_offset,
+                        p.url, p.title, p.published, p.content_hash, now))
+
+    def finish_write(self, pending: PendingWrite) -> None:
+        """The post and the JSON line are written: the version is archived, the journal entry
+        and any failure record go, in one transaction."""
+        p = pending
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE articles SET url = ?, title = ?, published = ?, content_hash = ?, version = ?,"
+                " post_path = ?, last_changed = ? WHERE site = ? AND id = ?",
+                (p.url, p.title, p.published, p.content_hash, p.version, p.post_path, utc_now_iso(),
+                 p.site, p.id))
+            db.execute("DELETE FROM journal WHERE site = ? AND id = ?", (p.site, p.id))
+            db.execute("DELETE FROM failures WHERE site = ? AND id = ?", (p.site, p.id))
 
     def record_failure(self, site: str, article_id: str, reason: str) -> None:
         """An id whose page was dropped (HTTP error, no layout, invalid item)."""
@@ -135,14 +261,6 @@ class ArticleStore:
             " ON CONFLICT (site, id) DO UPDATE SET reason = excluded.reason,"
             " attempts = attempts + 1, last_tried = excluded.last_tried",
             (site, article_id, reason, utc_now_iso()))
-
-    def set_post_path(self, site: str, article_id: str, post_path: str) -> None:
-        now = utc_now_iso()
-        self.db.execute(
-            "INSERT INTO articles (site, id, post_path, first_seen, last_changed)"
-            " VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (site, id) DO UPDATE SET post_path = excluded.post_path",
-            (site, article_id, post_path, now, now))
 
     def set_listed_title(self, site: str, article_id: str, title: str) -> None:
         """The title a listing or feed showed when the article was last fetched."""
@@ -153,10 +271,17 @@ class ArticleStore:
             " ON CONFLICT (site, id) DO UPDATE SET listed_title = excluded.listed_title",
             (site, article_id, title, now, now))
 
-    def _item_scraped(self, item: Any, response: Any = None, spider: Any = None) -> None:
-        self.record(item)
-        a = ItemAdapter(item)
-        self.db.execute("DELETE FROM failures WHERE site = ? AND id = ?", (a["site"], a["id"]))
+    def replace_site(self, site: str, rows: list[dict]) -> None:
+        """Forget everything of a site and store ``rows`` instead (``scrapy rebuild-state``)."""
+        now = utc_now_iso()
+        with self.transaction() as db:
+            for table in ("articles", "failures", "journal"):
+                db.execute(f"DELETE FROM {table} WHERE site = ?", (site,))
+            db.executemany(
+                "INSERT INTO articles (site, id, url, title, published, content_hash, post_path, version,"
+                " first_seen, last_changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(site, r["id"], r.get("url"), r.get("title"), r.get("published"), r.get("content_hash"),
+                  r.get("post_path"), r.get("version", 0), now, now) for r in rows])
 
-    def close(self, *args: Any, **kwargs: Any) -> None:
+    def close(self) -> None:
         self.db.close()

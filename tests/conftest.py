@@ -53,6 +53,20 @@ def project_settings(tmp: Path, **overrides) -> dict:
     return values
 
 
+@pytest.fixture
+def archive(tmp_path: Path):
+    """The ``dw`` archive (outputs and state under ``tmp_path``), opened as a crawl opens it."""
+    from scrapy.utils.test import get_crawler
+
+    from newscrawl.archive import Archive
+
+    crawler = get_crawler(settings_dict=project_settings(tmp_path))
+    archive = crawler.get_extension(Archive)
+    archive.open("dw")
+    yield archive
+    archive.close()
+
+
 @pytest.fixture(scope="session")
 def dw_expected() -> dict:
     return json.loads((DW_MIRROR / "expected.json").read_text(encoding="utf-8"))

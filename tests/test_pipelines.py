@@ -6,9 +6,10 @@ import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
+from newscrawl.archive import Archive
 from newscrawl.items import ARTICLE_FIELDS, Article
 from newscrawl.pipelines import DedupePipeline, NormalizePipeline, ValidatePipeline
-from newscrawl.state import ArticleStore
+from tests.conftest import project_settings
 
 
 def raw_item(**overrides) -> Article:
@@ -26,9 +27,8 @@ def raw_item(**overrides) -> Article:
 
 
 @pytest.fixture
-def crawler(tmp_path):
-    c = get_crawler(settings_dict={"NEWSCRAWL_STATE_DIR": str(tmp_path / "state")})
-    return c
+def crawler(archive):
+    return archive.crawler
 
 
 def test_the_item_has_exactly_the_json_lines_fields():
@@ -79,21 +79,28 @@ def test_validate_passes_a_good_item(crawler):
 
 def test_dedupe_within_and_across_runs(crawler, tmp_path):
     dedupe = DedupePipeline.from_crawler(crawler)
-    store = ArticleStore.from_crawler(crawler)
+    archive = crawler.get_extension(Archive)
     item = NormalizePipeline().process_item(raw_item())
     assert dedupe.process_item(item) is item
     with pytest.raises(DropItem):  # the same id again in this run
         dedupe.process_item(NormalizePipeline().process_item(raw_item(url="https://www.dw.com/zh/y/a-1")))
     assert crawler.stats.get_value("newscrawl/dropped/duplicate") == 1
-    store.record(item)
+    archive.write(item)
+    archive.close()
 
     # next run: unchanged → dropped quietly; changed title → passes with `updated` set
-    crawler2 = get_crawler(settings_dict={"NEWSCRAWL_STATE_DIR": str(tmp_path / "state")})
-    dedupe2 = DedupePipeline.from_crawler(crawler2)
+    def next_run():
+        crawler = get_crawler(settings_dict=project_settings(tmp_path))
+        crawler.get_extension(Archive).open("dw")
+        return crawler
+
+    crawler2 = next_run()
     with pytest.raises(DropItem):
-        dedupe2.process_item(NormalizePipeline().process_item(raw_item()))
+        DedupePipeline.from_crawler(crawler2).process_item(NormalizePipeline().process_item(raw_item()))
     assert crawler2.stats.get_value("newscrawl/items/unchanged") == 1
-    crawler3 = get_crawler(settings_dict={"NEWSCRAWL_STATE_DIR": str(tmp_path / "state")})
+    crawler2.get_extension(Archive).close()
+    crawler3 = next_run()
     changed = NormalizePipeline().process_item(raw_item(title="新标题"))
     assert DedupePipeline.from_crawler(crawler3).process_item(changed).updated == changed.crawled_at
     assert crawler3.stats.get_value("newscrawl/items/updated") == 1
+    crawler3.get_extension(Archive).close()

@@ -1,17 +1,20 @@
-"""``scrapy crawl``, as Scrapy's, but a run stopped by another run's lock exits with 75.
+"""``scrapy crawl``, as Scrapy's, with an exit status that says how the run went.
 
-(EX_TEMPFAIL: "try again later"), so cron and systemd can tell an overlap from a success
-or a failure even without ``scrapy crawlall``.
+* ``1`` when the archive could not be written or the state could not be used (a full disk,
+  a read-only folder, a damaged, newer or missing state: see :mod:`newscrawl.archive`);
+* ``75`` (EX_TEMPFAIL: "try again later") when another run holds the spider's lock, so cron
+  and systemd can tell an overlap from a success or a failure even without ``scrapy crawlall``.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
-from newscrawl.commands.crawlall import EX_TEMPFAIL
+from newscrawl.commands.crawlall import EX_TEMPFAIL, archive_failures
 
 
 class Command(ScrapyCrawl):
@@ -24,5 +27,11 @@ class Command(ScrapyCrawl):
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:
             self.exitcode = 1
-        elif crawler.stats and crawler.stats.get_value("finish_reason") == "locked":
+            return
+        stats = crawler.stats.get_stats() if crawler.stats else {}
+        problems = archive_failures(stats)
+        if problems:
+            print(f"scrapy crawl: {args[0]} FAILED: {'; '.join(problems)}", file=sys.stderr)
+            self.exitcode = 1
+        elif stats.get("finish_reason") == "locked":
             self.exitcode = EX_TEMPFAIL

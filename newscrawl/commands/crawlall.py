@@ -5,7 +5,8 @@ Each spider runs with the arguments and settings its section of the config file 
 The exit status tells cron and systemd how it went:
 
 * ``0`` — every spider finished, without drift alarms;
-* ``1`` — a spider failed: its finish reason was not ``finished``, it logged more than
+* ``1`` — a spider failed: its archive could not be written or its state could not be used
+  (``newscrawl/failed/*`` stats), its finish reason was not ``finished``, it logged more than
   ``NEWSCRAWL_MAX_ERRORS`` errors, its sources gave no article at all although articles
   were expected (``expect_articles``, default true), or its run report raised a
   layout-drift alarm;
@@ -32,6 +33,13 @@ logger = logging.getLogger(__name__)
 EX_TEMPFAIL = 75
 
 
+def archive_failures(stats: dict[str, Any]) -> list[str]:
+    """What the archive could not do (``newscrawl/failed/<what>`` stats): write failures, a
+    state it could not use. Any of them fails the run, for ``scrapy crawl`` as for crawlall."""
+    return [f"{what.removeprefix('newscrawl/failed/')} ({count}x)" for what, count in sorted(stats.items())
+            if what.startswith("newscrawl/failed/") and count]
+
+
 def judge(reason: str | None, stats: dict[str, Any], *, max_errors: int,
           expect_articles: bool) -> list[str]:
     """Why a finished crawl counts as failed (empty: it did not)."""
@@ -45,6 +53,7 @@ def judge(reason: str | None, stats: dict[str, Any], *, max_errors: int,
                                          "newscrawl/incremental/failed_skipped"))
     if expect_articles and reason == "finished" and seen == 0:
         problems.append("its sources gave no article at all")
+    problems.extend(archive_failures(stats))
     if stats.get("newscrawl/drift/alarms", 0):
         problems.append(f"{stats['newscrawl/drift/alarms']} layout-drift alarm(s) in its run report")
     return problems

@@ -17,8 +17,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
+from newscrawl.archive import Archive
 from newscrawl.pipelines.validate import count_drop
-from newscrawl.state import ArticleStore
 
 logger = logging.getLogger(__name__)
 
@@ -28,14 +28,18 @@ class UnchangedItem(DropItem):
 
 
 class DedupePipeline:
-    def __init__(self, store: ArticleStore, stats: StatsCollector):
-        self.store = store
-        self.stats = stats
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.stats: StatsCollector = crawler.stats
         self.seen: set[tuple[str, str]] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
-        return cls(ArticleStore.from_crawler(crawler), crawler.stats)
+        return cls(crawler)
+
+    @property
+    def archive(self) -> Archive:
+        return self.crawler.get_extension(Archive)
 
     def process_item(self, item: Any) -> Any:
         a = ItemAdapter(item)
@@ -44,7 +48,7 @@ class DedupePipeline:
             count_drop(self.stats, "duplicate", a["url"], f"id {a['id']} already in this run")
             raise DropItem(f"duplicate id {a['id']}", log_level="DEBUG")
         self.seen.add(key)
-        known = self.store.get(*key)
+        known = self.archive.known(a["id"])
         if known is None or known.content_hash is None:
             self.stats.inc_value("newscrawl/items/new")
             return item

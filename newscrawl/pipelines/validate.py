@@ -11,7 +11,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
-from newscrawl.state import ArticleStore
+from newscrawl.archive import Archive
 from newscrawl.text import parse_datetime
 
 logger = logging.getLogger("newscrawl.drops")
@@ -42,13 +42,13 @@ def count_drop(stats: StatsCollector | None, reason: str, url: str | None, detai
 
 
 class ValidatePipeline:
-    def __init__(self, stats: StatsCollector, store: ArticleStore):
-        self.stats = stats
-        self.store = store
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.stats: StatsCollector = crawler.stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
-        return cls(crawler.stats, ArticleStore.from_crawler(crawler))
+        return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
         reason = validate_article(item)
@@ -56,7 +56,7 @@ class ValidatePipeline:
             a = ItemAdapter(item)
             count_drop(self.stats, reason, a.get("url"))
             if a.get("id"):  # re-crawls try it again only after a while
-                self.store.record_failure(a["site"], a["id"], reason)
+                self.crawler.get_extension(Archive).record_failure(a["id"], reason)
             # Already logged with its reason: keep Scrapy's own drop message quiet.
             raise DropItem(f"invalid item: {reason}", log_level="DEBUG")
         return item

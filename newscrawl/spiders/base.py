@@ -30,13 +30,14 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from newscrawl.archive import Archive
 from newscrawl.items import Article
 from newscrawl.middlewares import OffsiteRedirect
 from newscrawl.pipelines.validate import count_drop, validate_article
 from newscrawl.rendering import render_meta
 from newscrawl.sites import ParseError, Site
 from newscrawl.sites.base import Link
-from newscrawl.state import ArticleStore, Known
+from newscrawl.state import Known
 from newscrawl.text import clean_text, parse_datetime
 from newscrawl.transport import RenderTimeout, RenderUnavailable
 
@@ -92,14 +93,10 @@ class NewsSpider(scrapy.Spider):
         for request in self.article_requests(self.urls, explicit=True, source="urls"):
             yield request
 
-    @property
-    def output_dir(self) -> str:
-        """``NEWSCRAWL_OUTPUT_DIR``, for the ``%(output_dir)s`` of ``FEEDS`` paths."""
-        return self.settings.get("NEWSCRAWL_OUTPUT_DIR")
-
     @cached_property
-    def store(self) -> ArticleStore:
-        return ArticleStore.from_crawler(self.crawler)
+    def archive(self) -> Archive:
+        """The owner of the state and outputs (the only way to read or write the state)."""
+        return self.crawler.get_extension(Archive)
 
     @cached_property
     def recent_window(self) -> timedelta:
@@ -143,7 +140,7 @@ class NewsSpider(scrapy.Spider):
         """The state's record of an article as the run started to look at it (a listing page
         asks before deciding on its requests: one query per id)."""
         if article_id not in self._known:
-            self._known[article_id] = self.store.get(self.site.name, article_id)
+            self._known[article_id] = self.archive.known(article_id)
         return self._known[article_id]
 
     def _worth_fetching(self, article_id: str, listed_title: str | None) -> bool:
@@ -155,7 +152,7 @@ class NewsSpider(scrapy.Spider):
                 return True
             self.stat("newscrawl/incremental/known_skipped")
             return False
-        failure = self.store.last_failure(self.site.name, article_id)
+        failure = self.archive.last_failure(article_id)
         if failure and datetime.now(UTC) - parse_datetime(failure[2]) < self.retry_failed_after:
             self.stat("newscrawl/incremental/failed_skipped")
             return False
@@ -277,7 +274,7 @@ class NewsSpider(scrapy.Spider):
         parsed.item.rendered = rendered
         title = response.meta.get("listed_title")
         if title and parsed.item.id:
-            self.store.set_listed_title(self.site.name, parsed.item.id, title)
+            self.archive.set_listed_title(parsed.item.id, title)
         if parsed.gallery_url:
             yield scrapy.Request(parsed.gallery_url, callback=self.complete_gallery,
                                  errback=self.gallery_failed, cb_kwargs={"item": parsed.item},
@@ -329,4 +326,4 @@ class NewsSpider(scrapy.Spider):
         count_drop(self.crawler.stats, reason, where.url, detail)
         article_id = where.meta.get("article_id") or self.site.article_id(where.url)
         if article_id:
-            self.store.record_failure(self.site.name, article_id, reason)
+            self.archive.record_failure(article_id, reason)

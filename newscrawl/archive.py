@@ -1,0 +1,370 @@
+"""The archive: the one owner of each article's record (post, JSON line, state).
+
+:class:`Archive` is a Scrapy extension; spiders and pipelines fetch it with
+``crawler.get_extension(Archive)`` and never touch the state database themselves. For the
+length of a crawl it holds the spider's lock (one run per spider, see :mod:`newscrawl.locks`)
+and the state (:mod:`newscrawl.state`), and it is the only writer of the spider's posts
+(``<output>/<spider>/_posts/``) and JSON lines (``<output>/<spider>/articles.jsonl``).
+
+Writing one version of an article
+---------------------------------
+1. **journal** — in one state transaction: the post path is reserved for the article and a
+   journal entry holds everything the write needs (the post text, the JSON line, the length
+   of ``articles.jsonl`` before the line, the new hash and version);
+2. **post** — the post is written to a temporary file and renamed into place;
+3. **line** — the JSON line is appended (the file is first cut back to the journaled length);
+4. **commit** — in one state transaction: the article's hash, title and version are
+   recorded and the journal entry is deleted.
+
+What a crash (``kill -9``, power cut with ``NEWSCRAWL_FSYNC``) at each point leaves, and
+what the next run does when it opens the archive, before its first request:
+
+======================  ==========================================  ==========================
+killed                  on disk                                      next run
+======================  ==========================================  ==========================
+before 1                nothing of this version                      fetches it again (new)
+after 1, before 2 done  journal entry, maybe a ``.tmp-*`` file       removes the temp file and
+                                                                     completes 2–4 from the
+                                                                     journal
+after 2                 journal entry, the new post                  rewrites the post (same
+                                                                     bytes), 3–4
+during/after 3          journal, post, a half or whole line          cuts the file back to the
+                                                                     journaled length, 3–4
+after 4                 everything                                   nothing to do
+======================  ==========================================  ==========================
+
+So every archived version ends with exactly one post and exactly one JSON line, and a
+post path is never handed to two articles. A write that *fails* (disk full, read-only
+folder, permissions) leaves the journal entry too: the article is not recorded as archived,
+the error is logged and counted (``newscrawl/failed/write``), the crawl stops (finish
+reason ``write_failed``, exit status 1) and the next run with room completes the write.
+
+Opening checks the state before anything is fetched: a damaged database, one from a newer
+newscrawl, or one that does not know the posts on disk (missing, replaced, restored from an
+old backup) stops the run with a message and exit status 1 instead of writing every
+article again; ``scrapy rebuild-state <spider>`` rebuilds it from the posts and JSON lines.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sqlite3
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider, DropItem
+from scrapy.utils.defer import deferred_from_coro
+
+from newscrawl.files import AppendOnlyLines, remove_temporary_files, write_atomic
+from newscrawl.locks import Locked, SpiderLock
+from newscrawl.posts import post_name, render_post
+from newscrawl.state import ArticleStore, Known, PendingWrite, StateError
+
+logger = logging.getLogger(__name__)
+
+#: Test-only: ``NEWSCRAWL_CRASH_AT=<point>[:<n>]`` kills the process (SIGKILL) the n-th time
+#: (default first) a write reaches ``<point>``; the crash-consistency tests use it.
+CRASH_ENV = "NEWSCRAWL_CRASH_AT"
+CRASH_POINTS = ("journaled", "post_temp", "post_written", "line_half", "line_written", "committed")
+
+
+class ArchiveError(Exception):
+    """The archive cannot be opened or written; ``reason`` is the finish reason it causes."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def item_line(item: Any) -> str:
+    """The item as one JSON line (UTF-8, Chinese unescaped; the fields of the output spec)."""
+    data = asdict(item) if is_dataclass(item) else ItemAdapter(item).asdict()
+    return json.dumps(data, ensure_ascii=False)
+
+
+class Archive:
+    """The posts, JSON lines and state of one spider, written crash-consistently."""
+
+    def __init__(self, output_dir: Path, state_path: Path, *, image_proxy: str | None = None,
+                 durable: bool = False, stats: Any = None):
+        self.output_dir = output_dir
+        self.state_path = state_path
+        self.image_proxy = image_proxy or None
+        self.durable = durable
+        self.stats = stats
+        self.site: str | None = None
+        self.store: ArticleStore | None = None
+        self.lines: AppendOnlyLines | None = None
+        self.lock: SpiderLock | None = None
+        self._crash_at, self._crash_count = _crash_setting()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Archive:
+        s = crawler.settings
+        archive = cls(Path(s.get("NEWSCRAWL_OUTPUT_DIR")),
+                      Path(s.get("NEWSCRAWL_STATE_DIR")) / "newscrawl.sqlite3",
+                      image_proxy=s.get("NEWSCRAWL_IMAGE_PROXY"), durable=s.getbool("NEWSCRAWL_FSYNC"),
+                      stats=crawler.stats)
+        archive.crawler = crawler
+        crawler.signals.connect(archive.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(archive.spider_closed, signal=signals.spider_closed)
+        return archive
+
+    # ---- paths -------------------------------------------------------------------------
+    def site_dir(self, site: str | None = None) -> Path:
+        return self.output_dir / (site or self.site)
+
+    def posts_dir(self, site: str | None = None) -> Path:
+        return self.site_dir(site) / "_posts"
+
+    def jsonl_path(self, site: str | None = None) -> Path:
+        return self.site_dir(site) / "articles.jsonl"
+
+    # ---- opening and closing -----------------------------------------------------------
+    def spider_opened(self, spider: Spider) -> None:
+        try:
+            self.open(spider.name)
+        except Locked as exc:
+            logger.error("%s: this run stops now", exc)
+            self._count("newscrawl/locked")
+            raise CloseSpider("locked") from None
+        except ArchiveError as exc:
+            logger.error("%s", exc)
+            self._count(f"newscrawl/failed/{exc.reason}")
+            raise CloseSpider(exc.reason) from None
+
+    def spider_closed(self, spider: Spider) -> None:
+        self.close()
+
+    def open(self, site: str) -> None:
+        """Lock the spider, open and check the state, finish interrupted writes, check that
+        the outputs are writable. Raises :class:`~newscrawl.locks.Locked` or ArchiveError."""
+        self.site = site
+        lock = SpiderLock(self.state_path.parent / "locks" / f"{site}.lock")
+        try:
+            lock.acquire()
+        except OSError as exc:
+            raise ArchiveError("state_error", f"cannot take the lock {lock.path}: {exc}") from exc
+        self.lock = lock
+        try:
+            self.store = ArticleStore(self.state_path, durable=self.durable)
+        except StateError as exc:
+            self.close()
+            raise ArchiveError("state_error", f"{exc}. Nothing was fetched.") from exc
+        try:
+            self._check_state_knows_posts()
+            self.posts_dir().mkdir(parents=True, exist_ok=True)
+            self.lines = AppendOnlyLines(self.jsonl_path(), durable=self.durable)
+            if self.lines.repaired_bytes:
+                logger.warning("%s ended in half a line (%d bytes, left by an older run): cut off",
+                               self.jsonl_path(), self.lines.repaired_bytes)
+            for left in remove_temporary_files(self.posts_dir()):
+                logger.warning("Removed %s, left by a crashed run", left)
+            self._recover()
+            self._check_writable()
+        except ArchiveError:
+            self.close()
+            raise
+        except OSError as exc:
+            self.close()
+            raise ArchiveError("write_failed", f"cannot write the archive in {self.site_dir()}: {exc}. "
+                                               "Nothing was fetched.") from exc
+
+    def _check_state_knows_posts(self) -> None:
+        """A state that does not know the posts on disk would write them all again.
+
+        Posts the state does not know are read (their first lines only): a post of this
+        spider (front matter ``site: <spider>``) means the state is missing, replaced or older
+        than the posts; files of other origin (hand-written posts) are left alone.
+        """
+        directory = self.posts_dir()
+        if not directory.is_dir():
+            return
+        on_disk = {p.name for p in directory.glob("*.md")}
+        unknown = sorted(on_disk - self.store.post_paths(self.site))
+        ours = [name for name in unknown if self._is_our_post(directory / name)]
+        if ours:
+            raise ArchiveError(
+                "state_mismatch",
+                f"the state {self.state_path} does not know {len(ours)} of the {len(on_disk)} posts in "
+                f"{directory} (e.g. {ours[0]}): it is missing, was replaced or is older than the "
+                f"posts. Nothing was fetched. Rebuild it from the posts and JSON lines with "
+                f"'scrapy rebuild-state {self.site}' (or point NEWSCRAWL_STATE_DIR at the right one)")
+
+    def _is_our_post(self, path: Path) -> bool:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                head = fh.read(8192)
+        except OSError:
+            return False
+        matter = head.split("\n---\n", 1)[0]
+        return head.startswith("---\n") and f"\nsite: {self.site}\n" in matter and "\nid: " in matter
+
+    def _recover(self) -> None:
+        """Finish every write a crash or failure interrupted (see the module docstring)."""
+        for pending in self.store.pending(self.site):
+            self._complete(pending)
+            self._count("newscrawl/recovered_writes")
+            logger.warning("Finished the interrupted write of %s %s (version %d) from the journal",
+                           self.site, pending.id, pending.version)
+
+    def _check_writable(self) -> None:
+        probe = self.posts_dir() / ".newscrawl-write-test"
+        write_atomic(probe, "ok\n")
+        probe.unlink()
+
+    def close(self) -> None:
+        for thing in (self.lines, self.store):
+            if thing is not None:
+                thing.close()
+        self.lines = self.store = None
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+
+    # ---- reads -------------------------------------------------------------------------
+    @property
+    def is_open(self) -> bool:
+        return self.store is not None
+
+    def known(self, article_id: str) -> Known | None:
+        return self.store.get(self.site, article_id) if self.store else None
+
+    def last_failure(self, article_id: str) -> tuple[str, int, str] | None:
+        return self.store.last_failure(self.site, article_id) if self.store else None
+
+    # ---- writes ------------------------------------------------------------------------
+    def record_failure(self, article_id: str, reason: str) -> None:
+        if self.store:
+            self.store.record_failure(self.site, article_id, reason)
+
+    def set_listed_title(self, article_id: str, title: str) -> None:
+        if self.store:
+            self.store.set_listed_title(self.site, article_id, title)
+
+    def write(self, item: Any) -> bool:
+        """Archive a new version of the item: post, JSON line, state (module docstring).
+        Returns whether the post existed before. Raises ArchiveError (``write_failed``) when
+        something cannot be written; the journal then lets the next run finish it."""
+        a = ItemAdapter(item)
+        if a["site"] != self.site:
+            raise ValueError(f"an item of {a['site']!r} given to the archive of {self.site!r}")
+        known = self.store.get(self.site, a["id"])
+        path = self.post_path(item, known)
+        existed = (self.posts_dir() / path).exists()
+        pending = PendingWrite(
+            site=self.site, id=a["id"], version=(known.version if known else 0) + 1, post_path=path,
+            post_text=render_post(item, self.image_proxy), line=item_line(item),
+            jsonl_offset=self.lines.size(), url=a["url"], title=a["title"], published=a["published"],
+            content_hash=a["content_hash"])
+        try:
+            self.store.begin_write(pending)
+            self._crash("journaled")
+            self._complete(pending)
+        except (OSError, sqlite3.Error) as exc:  # disk full, read-only, permissions, I/O
+            raise ArchiveError("write_failed", f"cannot archive {a['id']} ({a['url']}): {exc}") from exc
+        return existed
+
+    def _complete(self, pending: PendingWrite) -> None:
+        """Steps 2–4 of a journaled write (idempotent: recovery runs it again)."""
+        path = self.posts_dir() / pending.post_path
+        if self._crash_armed("post_temp"):
+            (path.parent / f".tmp-crash-{pending.id}").write_text(pending.post_text[:100], encoding="utf-8")
+            self._crash("post_temp")
+        write_atomic(path, pending.post_text, durable=self.durable)
+        self._crash("post_written")
+        if self._crash_armed("line_half"):
+            self.lines.truncate(pending.jsonl_offset)
+            data = pending.line.encode("utf-8")
+            os.write(self.lines.fh.fileno(), data[: len(data) // 2])
+            self._crash("line_half")
+        self.lines.append(pending.line, at=pending.jsonl_offset)
+        self._crash("line_written")
+        self.store.finish_write(pending)
+        self._crash("committed")
+
+    def post_path(self, item: Any, known: Known | None) -> str:
+        """The article's post file name: the one it has, else the first free candidate —
+        never a name the state gives another article or a file already on disk."""
+        if known and known.post_path:
+            return known.post_path
+        a = ItemAdapter(item)
+        directory = self.posts_dir()
+        first, with_id = post_name(item), post_name(item, with_id=True)
+        stem = with_id[:-3]
+        candidates = [first, with_id]
+        n = 2
+        while True:
+            for name in candidates:
+                if not self.store.path_taken(name, self.site, a["id"]) and not (directory / name).exists():
+                    return name
+            candidates = [f"{stem}-{n}.md"]
+            n += 1
+
+    # ---- helpers -----------------------------------------------------------------------
+    def _count(self, key: str) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(key)
+
+    def _crash_armed(self, point: str) -> bool:
+        return self._crash_at == point and self._crash_count <= 1
+
+    def _crash(self, point: str) -> None:
+        if self._crash_at != point:
+            return
+        self._crash_count -= 1
+        if self._crash_count <= 0:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _crash_setting() -> tuple[str | None, int]:
+    value = os.environ.get(CRASH_ENV)
+    if not value:
+        return None, 0
+    point, _, count = value.partition(":")
+    if point not in CRASH_POINTS:
+        raise ValueError(f"{CRASH_ENV}: unknown point {point!r} (one of {', '.join(CRASH_POINTS)})")
+    return point, int(count or 1)
+
+
+class ArchivePipeline:
+    """The last pipeline: hands each new or changed article to the :class:`Archive`.
+
+    A write that fails is logged and counted (``newscrawl/failed/write``), the item is
+    dropped, and the crawl stops (finish reason ``write_failed``): a full disk or a
+    read-only folder will not get better by fetching more pages.
+    """
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.stopping = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
+        return cls(crawler)
+
+    @property
+    def archive(self) -> Archive:
+        return self.crawler.get_extension(Archive)
+
+    def process_item(self, item: Any) -> Any:
+        try:
+            existed = self.archive.write(item)
+        except ArchiveError as exc:
+            self.stats.inc_value("newscrawl/failed/write")
+            logger.error("%s. The article is not recorded as archived; the next run writes it.", exc)
+            if not self.stopping:
+                self.stopping = True
+                logger.error("Stopping the crawl: the archive cannot be written")
+                deferred_from_coro(self.crawler.engine.close_spider_async(reason="write_failed"))
+            raise DropItem(f"not archived: {exc}", log_level="DEBUG") from exc
+        self.stats.inc_value("newscrawl/posts/rewritten" if existed else "newscrawl/posts/written")
+        return item
