@@ -12,7 +12,7 @@ Writing one version of an article
    journal entry holds everything the write needs (the post text, the JSON line, the length
    of ``articles.jsonl`` before the line, the new hash and version);
 2. **post** — the post is written to a temporary file and renamed into place;
-3. **line** — the JSON line is appended (the file is first cut back to the journaled length);
+3. **line** — the JSON line is appended (at the journaled length of the file);
 4. **commit** — in one state transaction: the article's hash, title and version are
    recorded and the journal entry is deleted.
 
@@ -28,8 +28,9 @@ after 1, before 2 done  journal entry, maybe a ``.tmp-*`` file       removes the
                                                                      journal
 after 2                 journal entry, the new post                  rewrites the post (same
                                                                      bytes), 3–4
-during/after 3          journal, post, a half or whole line          cuts the file back to the
-                                                                     journaled length, 3–4
+during 3                journal, post, half a line at the end        cuts the half line, 3–4
+after 3                 journal, post, the whole line                sees the line at the
+                                                                     journaled offset, 4
 after 4                 everything                                   nothing to do
 ======================  ==========================================  ==========================
 
@@ -52,7 +53,7 @@ import logging
 import os
 import signal
 import sqlite3
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -163,7 +164,7 @@ class Archive:
             self.posts_dir().mkdir(parents=True, exist_ok=True)
             self.lines = AppendOnlyLines(self.jsonl_path(), durable=self.durable)
             if self.lines.repaired_bytes:
-                logger.warning("%s ended in half a line (%d bytes, left by an older run): cut off",
+                logger.warning("%s ended in half a line (%d bytes, left by a killed run): cut off",
                                self.jsonl_path(), self.lines.repaired_bytes)
             for left in remove_temporary_files(self.posts_dir()):
                 logger.warning("Removed %s, left by a crashed run", left)
@@ -249,6 +250,29 @@ class Archive:
         if self.store:
             self.store.set_listed_title(self.site, article_id, title)
 
+    # The frontier: article pages decided on but not archived or dropped yet. A run that is
+    # killed or stopped leaves them, and the next run fetches them first, so an article seen
+    # once in a feed is not lost when the feed has moved on. Listings whose walk did not end
+    # are walked in full next time (the pages it never reached may hold unknown articles).
+    def frontier_add(self, article_id: str, url: str, listed_title: str | None) -> None:
+        if self.store:
+            self.store.frontier_add(self.site, article_id, url, listed_title)
+
+    def frontier_done(self, article_id: str) -> None:
+        if self.store:
+            self.store.frontier_done(self.site, article_id)
+
+    def frontier(self) -> list[tuple[str, str, str | None]]:
+        return self.store.frontier(self.site) if self.store else []
+
+    def listing_started(self, url: str) -> bool:
+        """Whether the previous walk of this listing did not end (then walk it in full)."""
+        return self.store.listing_started(self.site, url) if self.store else False
+
+    def listing_finished(self, url: str) -> None:
+        if self.store:
+            self.store.listing_finished(self.site, url)
+
     def write(self, item: Any) -> bool:
         """Archive a new version of the item: post, JSON line, state (module docstring).
         Returns whether the post existed before. Raises ArchiveError (``write_failed``) when
@@ -275,17 +299,20 @@ class Archive:
     def _complete(self, pending: PendingWrite) -> None:
         """Steps 2–4 of a journaled write (idempotent: recovery runs it again)."""
         path = self.posts_dir() / pending.post_path
-        if self._crash_armed("post_temp"):
+        if self._reached("post_temp"):  # killed while the temporary file is half written
             (path.parent / f".tmp-crash-{pending.id}").write_text(pending.post_text[:100], encoding="utf-8")
-            self._crash("post_temp")
+            _kill()
         write_atomic(path, pending.post_text, durable=self.durable)
         self._crash("post_written")
-        if self._crash_armed("line_half"):
-            self.lines.truncate(pending.jsonl_offset)
-            data = pending.line.encode("utf-8")
-            os.write(self.lines.fh.fileno(), data[: len(data) // 2])
-            self._crash("line_half")
-        self.lines.append(pending.line, at=pending.jsonl_offset)
+        if not self.lines.holds(pending.jsonl_offset, pending.line):
+            if self.lines.size() != pending.jsonl_offset:  # other lines came after a failed write
+                pending = replace(pending, jsonl_offset=self.lines.size())
+                self.store.move_line(pending)
+            if self._reached("line_half"):  # killed halfway through the line
+                data = pending.line.encode("utf-8")
+                os.write(self.lines.fh.fileno(), data[: len(data) // 2])
+                _kill()
+            self.lines.append(pending.line)
         self._crash("line_written")
         self.store.finish_write(pending)
         self._crash("committed")
@@ -313,15 +340,20 @@ class Archive:
         if self.stats is not None:
             self.stats.inc_value(key)
 
-    def _crash_armed(self, point: str) -> bool:
-        return self._crash_at == point and self._crash_count <= 1
+    def _reached(self, point: str) -> bool:
+        """Test-only (``NEWSCRAWL_CRASH_AT``): whether this is the moment to crash at ``point``."""
+        if self._crash_at != point:
+            return False
+        self._crash_count -= 1
+        return self._crash_count == 0
 
     def _crash(self, point: str) -> None:
-        if self._crash_at != point:
-            return
-        self._crash_count -= 1
-        if self._crash_count <= 0:
-            os.kill(os.getpid(), signal.SIGKILL)
+        if self._reached(point):
+            _kill()
+
+
+def _kill() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _crash_setting() -> tuple[str | None, int]:

@@ -150,7 +150,12 @@ class RunReport:
         report["stats"] = stats
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%S-%fZ")
         path = self.runs_dir(spider) / f"{stamp}.json"
-        write_atomic(path, json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+        try:
+            write_atomic(path, json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+        except OSError as exc:  # a failure to write is a failure of the run (exit status 1)
+            self.crawler.stats.inc_value("newscrawl/failed/run_report")
+            logger.error("Cannot write the run report %s: %s", path, exc)
+            return
         spider.logger.info("Run report: %s", path)
 
 

@@ -76,10 +76,9 @@ class AppendOnlyLines:
     """A file of lines that only grows by whole lines, one writer at a time.
 
     :meth:`append` writes one line at the end and returns the offset it started at; on any
-    failure the file is cut back to that offset, so no half line survives. :meth:`truncate`
-    undoes an append whose completion is unknown (crash recovery). A file whose last line
-    has no newline (a writer killed mid-line before this class existed) is cut back to its
-    last whole line on open.
+    failure the file is cut back to that offset, so no half line survives. A file whose last
+    line has no newline (a writer killed mid-line) is cut back to its last whole line on open;
+    :meth:`holds` tells whether a line was written whole at a given offset.
     """
 
     def __init__(self, path: Path, *, durable: bool = False):
@@ -113,12 +112,16 @@ class AppendOnlyLines:
     def size(self) -> int:
         return os.fstat(self.fh.fileno()).st_size
 
-    def append(self, line: str, at: int | None = None) -> int:
-        """Append ``line``; with ``at``, first cut the file back to that offset (the end of
-        the file when the write was journaled)."""
+    def holds(self, offset: int, line: str) -> bool:
+        """Whether ``line`` (whole, with its newline) is in the file at ``offset``."""
         data = line.rstrip("\n").encode("utf-8") + b"\n"
-        if at is not None:
-            self.truncate(at)
+        if self.size() < offset + len(data):
+            return False
+        return os.pread(self.fh.fileno(), len(data), offset) == data
+
+    def append(self, line: str) -> int:
+        """Append ``line`` (one line: it must hold no newline) at the end; returns its offset."""
+        data = line.rstrip("\n").encode("utf-8") + b"\n"
         offset = self.size()
         try:
             written = 0

@@ -58,6 +58,9 @@ MIGRATIONS: dict[int, list[str]] = {
     2: [
         "ALTER TABLE articles ADD COLUMN version INTEGER NOT NULL DEFAULT 0",
         "UPDATE articles SET version = 1 WHERE content_hash IS NOT NULL",
+        # each spider has its own _posts/: a file name is unique within a site
+        "DROP INDEX IF EXISTS articles_post_path",
+        "CREATE UNIQUE INDEX articles_site_post_path ON articles (site, post_path)",
         """CREATE TABLE journal (
             site TEXT NOT NULL,
             id TEXT NOT NULL,
@@ -70,6 +73,14 @@ MIGRATIONS: dict[int, list[str]] = {
             started TEXT NOT NULL,
             PRIMARY KEY (site, id)
         )""",
+        # article pages a run decided to fetch and has not yet archived or dropped: a run
+        # that is killed or stopped leaves them here, and the next run fetches them first
+        """CREATE TABLE frontier (
+            site TEXT NOT NULL, id TEXT NOT NULL, url TEXT NOT NULL, listed_title TEXT,
+            added TEXT NOT NULL, PRIMARY KEY (site, id)
+        )""",
+        # listings whose last walk did not end (killed, stopped, a page failed): walked in full
+        "CREATE TABLE unfinished_listings (site TEXT NOT NULL, url TEXT NOT NULL, PRIMARY KEY (site, url))",
     ],
 }
 
@@ -195,11 +206,11 @@ class ArticleStore:
         return Known(*row) if row else None
 
     def path_taken(self, post_path: str, site: str, article_id: str) -> bool:
-        """Whether another article owns (or is being written to) this post path."""
+        """Whether another article of the site owns (or is being written to) this post path."""
         row = self.db.execute(
-            "SELECT 1 FROM articles WHERE post_path = ? AND NOT (site = ? AND id = ?)"
-            " UNION ALL SELECT 1 FROM journal WHERE post_path = ? AND NOT (site = ? AND id = ?)",
-            (post_path, site, article_id, post_path, site, article_id)).fetchone()
+            "SELECT 1 FROM articles WHERE site = ? AND post_path = ? AND id != ?"
+            " UNION ALL SELECT 1 FROM journal WHERE site = ? AND post_path = ? AND id != ?",
+            (site, post_path, article_id, site, post_path, article_id)).fetchone()
         return row is not None
 
     def post_paths(self, site: str) -> set[str]:
@@ -251,16 +262,47 @@ class ArticleStore:
                 " post_path = ?, last_changed = ? WHERE site = ? AND id = ?",
                 (p.url, p.title, p.published, p.content_hash, p.version, p.post_path, utc_now_iso(),
                  p.site, p.id))
-            db.execute("DELETE FROM journal WHERE site = ? AND id = ?", (p.site, p.id))
-            db.execute("DELETE FROM failures WHERE site = ? AND id = ?", (p.site, p.id))
+            for table in ("journal", "failures", "frontier"):
+                db.execute(f"DELETE FROM {table} WHERE site = ? AND id = ?", (p.site, p.id))
+
+    def move_line(self, pending: PendingWrite) -> None:
+        """The journaled write's JSON line goes at another offset (recovery after a failure)."""
+        self.db.execute("UPDATE journal SET jsonl_offset = ? WHERE site = ? AND id = ?",
+                        (pending.jsonl_offset, pending.site, pending.id))
 
     def record_failure(self, site: str, article_id: str, reason: str) -> None:
         """An id whose page was dropped (HTTP error, no layout, invalid item)."""
-        self.db.execute(
-            "INSERT INTO failures (site, id, reason, attempts, last_tried) VALUES (?, ?, ?, 1, ?)"
-            " ON CONFLICT (site, id) DO UPDATE SET reason = excluded.reason,"
-            " attempts = attempts + 1, last_tried = excluded.last_tried",
-            (site, article_id, reason, utc_now_iso()))
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO failures (site, id, reason, attempts, last_tried) VALUES (?, ?, ?, 1, ?)"
+                " ON CONFLICT (site, id) DO UPDATE SET reason = excluded.reason,"
+                " attempts = attempts + 1, last_tried = excluded.last_tried",
+                (site, article_id, reason, utc_now_iso()))
+            db.execute("DELETE FROM frontier WHERE site = ? AND id = ?", (site, article_id))
+
+    # ---- the frontier and unfinished listings ----------------------------------------
+    def frontier_add(self, site: str, article_id: str, url: str, listed_title: str | None) -> None:
+        self.db.execute("INSERT OR REPLACE INTO frontier (site, id, url, listed_title, added)"
+                        " VALUES (?, ?, ?, ?, ?)", (site, article_id, url, listed_title, utc_now_iso()))
+
+    def frontier_done(self, site: str, article_id: str) -> None:
+        self.db.execute("DELETE FROM frontier WHERE site = ? AND id = ?", (site, article_id))
+
+    def frontier(self, site: str) -> list[tuple[str, str, str | None]]:
+        """``(id, url, listed_title)`` of the article pages earlier runs left unfinished."""
+        return [tuple(row) for row in self.db.execute(
+            "SELECT id, url, listed_title FROM frontier WHERE site = ? ORDER BY added", (site,))]
+
+    def listing_started(self, site: str, url: str) -> bool:
+        """Mark a listing walk as begun; whether the previous walk of it did not end."""
+        with self.transaction() as db:
+            unfinished = db.execute("SELECT 1 FROM unfinished_listings WHERE site = ? AND url = ?",
+                                    (site, url)).fetchone() is not None
+            db.execute("INSERT OR IGNORE INTO unfinished_listings (site, url) VALUES (?, ?)", (site, url))
+        return unfinished
+
+    def listing_finished(self, site: str, url: str) -> None:
+        self.db.execute("DELETE FROM unfinished_listings WHERE site = ? AND url = ?", (site, url))
 
     def set_listed_title(self, site: str, article_id: str, title: str) -> None:
         """The title a listing or feed showed when the article was last fetched."""
@@ -275,7 +317,7 @@ class ArticleStore:
         """Forget everything of a site and store ``rows`` instead (``scrapy rebuild-state``)."""
         now = utc_now_iso()
         with self.transaction() as db:
-            for table in ("articles", "failures", "journal"):
+            for table in ("articles", "failures", "journal", "frontier", "unfinished_listings"):
                 db.execute(f"DELETE FROM {table} WHERE site = ?", (site,))
             db.executemany(
                 "INSERT INTO articles (site, id, url, title, published, content_hash, post_path, version,"

@@ -53,6 +53,7 @@ class DedupePipeline:
             self.stats.inc_value("newscrawl/items/new")
             return item
         if known.content_hash == a["content_hash"] and known.title == a["title"]:
+            self.archive.frontier_done(a["id"])
             self.stats.inc_value("newscrawl/items/unchanged")
             raise UnchangedItem(f"unchanged {a['id']}", log_level="DEBUG")
         if not a.get("updated"):

@@ -86,12 +86,30 @@ class NewsSpider(scrapy.Spider):
         return [] if falsy(feed) else split_arg(feed)
 
     async def start(self) -> AsyncIterator[Any]:
+        for request in self.frontier_requests():
+            yield request
         for url in self.feeds:
             yield scrapy.Request(url, callback=self.parse_feed)
         for url in self.listings:
-            yield scrapy.Request(url, callback=self.parse_listing)
+            resume = self.archive.listing_started(url)
+            if resume:
+                self.stat("newscrawl/incremental/listings_resumed")
+                self.logger.info("The last walk of %s did not end: walking it in full", url)
+            yield scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed,
+                                 cb_kwargs={"listing": url, "resume": resume})
         for request in self.article_requests(self.urls, explicit=True, source="urls"):
             yield request
+
+    def frontier_requests(self) -> Iterator[scrapy.Request]:
+        """The article pages an earlier run decided to fetch but did not finish (killed,
+        stopped): first, so that nothing seen once is lost when its feed has moved on."""
+        for article_id, url, title in self.archive.frontier():
+            request = self.article_request(Link(url, title), source="frontier")
+            if request is None:
+                self.archive.frontier_done(article_id)
+            else:
+                self.stat("newscrawl/incremental/frontier_resumed")
+                yield request
 
     @cached_property
     def archive(self) -> Archive:
@@ -160,6 +178,8 @@ class NewsSpider(scrapy.Spider):
 
     def _request(self, url: str, article_id: str | None, title: str | None, meta: dict) -> scrapy.Request:
         self.stat("newscrawl/requests/article")
+        if article_id:
+            self.archive.frontier_add(article_id, url, title)
         meta = {"article_id": article_id, "listed_title": title, **meta}
         if any(pattern.search(url) for pattern in self.render_patterns):
             meta.update(render_meta(self.render_timeout_ms))
@@ -217,9 +237,12 @@ class NewsSpider(scrapy.Spider):
         self.stat("newscrawl/feed/items", len(entries))
         yield from self.article_requests(entries, source="feed")
 
-    def parse_listing(self, response: Response, page: int = 1) -> Iterator[scrapy.Request]:
-        """One page of a topic/tag/category listing; the next page only while it brings news."""
+    def parse_listing(self, response: Response, page: int = 1, listing: str | None = None,
+                      resume: bool = False) -> Iterator[scrapy.Request]:
+        """One page of a topic/tag/category listing; the next page only while it brings news
+        (or, when the last walk of the listing did not end, to its end: ``resume``)."""
         self.stat("newscrawl/incremental/listing_pages")
+        listing = listing or response.url
         ids = {link: self.site.article_id(self.link_url(link.url))
                for link in self.site.listing_entries(response)}
         ids = {link: article_id for link, article_id in ids.items() if article_id}
@@ -227,14 +250,24 @@ class NewsSpider(scrapy.Spider):
         yield from self.article_requests(list(ids), source="listing")
         next_url = self.site.next_page(response)
         if not next_url:
+            self.archive.listing_finished(listing)
             return
-        if all_known and not self.full:
+        if all_known and not (self.full or resume):
             self.stat("newscrawl/incremental/stopped_early")
             self.logger.info("Every article on %s is known: not paginating further", response.url)
+            self.archive.listing_finished(listing)
         elif page >= self.settings.getint("NEWSCRAWL_MAX_LISTING_PAGES"):
             self.logger.warning("Stopping %s at the page limit (%d)", response.url, page)
+            self.archive.listing_finished(listing)
         else:
-            yield scrapy.Request(next_url, callback=self.parse_listing, cb_kwargs={"page": page + 1})
+            yield scrapy.Request(next_url, callback=self.parse_listing, errback=self.listing_failed,
+                                 cb_kwargs={"page": page + 1, "listing": listing, "resume": resume})
+
+    def listing_failed(self, failure: Failure) -> None:
+        """A listing page that could not be fetched: the walk stays unfinished (walked in
+        full next time)."""
+        self.stat("newscrawl/incremental/listing_failed")
+        self.logger.warning("Listing page %s failed: %s", failure.request.url, failure.getErrorMessage())
 
     def _is_archived(self, article_id: str) -> bool:
         known = self.known(article_id)

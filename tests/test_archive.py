@@ -1,0 +1,381 @@
+"""The archive under crashes and faults: real ``scrapy crawl`` processes killed, disks filled,
+folders made read-only, states lost, damaged or from the future.
+
+After every fault, a normal run must leave exactly what a crawl without faults leaves: one
+post and one JSON line per archived version of each article, no temporary file, a state
+that agrees with the files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from newscrawl.archive import CRASH_ENV, CRASH_POINTS, Archive, ArchiveError
+from newscrawl.files import AppendOnlyLines, file_mode
+from newscrawl.items import Article
+from newscrawl.pipelines import normalize_article
+from newscrawl.state import SCHEMA_VERSION, ArticleStore, StateError
+from tests.crawl import REPO
+from tests.mirror.demo import scrapy_command
+from tests.mirror.server import DAY_TWO, DEFAULT_SITES, MirrorServer, default_dirs
+
+SPIDER = "epochtimes"
+SOURCES = ("-a", "tags=中美关系,半导体", "-a", "categories=nsc413", "-a", "feed=1")
+
+
+def run(server: MirrorServer, out: Path, *extra: str, crash: str | None = None,
+        spider: str = SPIDER, sources: tuple[str, ...] = SOURCES) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
+    if crash:
+        env[CRASH_ENV] = crash
+    cmd = scrapy_command("crawl", server.base_url, out, spider, *sources, *extra, "-s", "LOG_LEVEL=INFO")
+    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
+
+
+def snapshot(out: Path, spider: str = SPIDER) -> dict:
+    """What the archive holds, checked for consistency on the way.
+
+    Returns post names, the (id, content hash) of every JSON line, and the state's rows.
+    """
+    posts_dir = out / spider / "_posts"
+    leftovers = [p.name for p in posts_dir.iterdir() if not p.name.endswith(".md")]
+    assert leftovers == [], f"temporary files left: {leftovers}"
+    post_ids: dict[str, str] = {}
+    for path in posts_dir.glob("*.md"):
+        text = path.read_text(encoding="utf-8")
+        matter = yaml.safe_load(text[4:text.index("\n---\n", 3)])
+        assert matter["id"] not in post_ids, f"two posts for {matter['id']}: {path.name}"
+        post_ids[matter["id"]] = path.name
+    raw = (out / spider / "articles.jsonl").read_bytes()
+    assert raw == b"" or raw.endswith(b"\n"), "half a line at the end"
+    lines = [json.loads(line) for line in raw.decode("utf-8").splitlines()]
+    versions = Counter((line["id"], line["content_hash"]) for line in lines)
+    assert [v for v, n in versions.items() if n > 1] == [], "a version written twice"
+    db = sqlite3.connect(out / "state" / "newscrawl.sqlite3")
+    assert db.execute("SELECT COUNT(*) FROM journal").fetchone()[0] == 0, "unfinished writes in the journal"
+    rows = {r[0]: r[1:] for r in db.execute(
+        "SELECT id, post_path, content_hash, version FROM articles"
+        " WHERE site = ? AND content_hash IS NOT NULL", (spider,))}
+    db.close()
+    per_id = Counter(line["id"] for line in lines)
+    last = {line["id"]: line["content_hash"] for line in lines}
+    assert set(rows) == set(post_ids) == set(per_id), "state, posts and JSON lines disagree on the articles"
+    for article_id, (post_path, content_hash, version) in rows.items():
+        assert post_ids[article_id] == post_path
+        assert last[article_id] == content_hash
+        assert per_id[article_id] == version
+    return {"posts": sorted(post_ids.values()), "versions": sorted(versions), "rows": rows}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """Day one and day two of the Epoch Times mirror without any fault."""
+    out = tmp_path_factory.mktemp("reference")
+    with MirrorServer(default_dirs(DEFAULT_SITES)) as server:
+        assert run(server, out).returncode == 0
+        day_one = snapshot(out)
+        server.load(default_dirs(DAY_TWO))
+        assert run(server, out).returncode == 0
+        day_two = snapshot(out)
+    assert len(day_two["versions"]) == len(day_one["versions"]) + 4  # three new, one edited
+    return day_one, day_two
+
+
+def killed(proc: subprocess.CompletedProcess) -> bool:
+    return proc.returncode == -signal.SIGKILL
+
+
+@pytest.mark.parametrize("point", CRASH_POINTS)
+def test_a_kill_at_each_write_point_loses_and_doubles_nothing(tmp_path, reference, point):
+    day_one, day_two = reference
+    with MirrorServer(default_dirs(DEFAULT_SITES)) as server:
+        assert killed(run(server, tmp_path, crash=f"{point}:3"))
+        again = run(server, tmp_path)
+        assert again.returncode == 0, again.stderr[-3000:]
+        if point != "committed":
+            assert "Finished the interrupted write" in again.stderr
+        assert snapshot(tmp_path) == day_one
+        server.load(default_dirs(DAY_TWO))
+        assert killed(run(server, tmp_path, crash=f"{point}:2"))
+        assert run(server, tmp_path).returncode == 0
+        assert snapshot(tmp_path) == day_two
+
+
+def test_many_kills_at_random_points_then_a_normal_run(tmp_path, reference):
+    """Twelve kills over two days of the site, at seeded random points and moments."""
+    day_one, day_two = reference
+    rng = random.Random(20261122)
+    kills = 0
+    with MirrorServer(default_dirs(DEFAULT_SITES)) as server:
+        for day, want in ((DEFAULT_SITES, day_one), (DAY_TWO, day_two)):
+            server.load(default_dirs(day))
+            for _ in range(6):
+                proc = run(server, tmp_path, crash=f"{rng.choice(CRASH_POINTS)}:{rng.randint(1, 3)}")
+                kills += killed(proc)
+                assert killed(proc) or proc.returncode == 0, proc.stderr[-3000:]
+            assert run(server, tmp_path).returncode == 0
+            assert snapshot(tmp_path) == want
+    assert kills >= 6  # most runs still had enough left to write to be killed
+
+
+def _slow_overlay(tmp_path: Path, delay: float) -> Path:
+    """A mirror overlay that answers the Epoch Times article pages slowly."""
+    base = default_dirs(("epochtimes",))[0]
+    manifest = json.loads((base / "manifest.json").read_text(encoding="utf-8"))
+    slow = {url: {**route, "file": str(base / route["file"]), "delay": delay}
+            for url, route in manifest.items() if route.get("file", "").startswith("pages/")}
+    overlay = tmp_path / "slow-mirror"
+    overlay.mkdir()
+    (overlay / "manifest.json").write_text(json.dumps(slow, ensure_ascii=False), encoding="utf-8")
+    return overlay
+
+
+def test_sigterm_twice_loses_and_doubles_nothing(tmp_path, reference):
+    day_one, _ = reference
+    out = tmp_path / "out"
+    dirs = [*default_dirs(DEFAULT_SITES), _slow_overlay(tmp_path, 0.3)]
+    with MirrorServer(dirs) as server:
+        cmd = scrapy_command("crawl", server.base_url, out, SPIDER, *SOURCES)
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        jsonl = out / SPIDER / "articles.jsonl"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (jsonl.exists() and jsonl.read_bytes().count(b"\n") >= 3):
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)  # the second one: Scrapy's forced, unclean shutdown
+        _, err = proc.communicate(timeout=60)
+        assert "forcing unclean shutdown" in err
+        interrupted = snapshot(out)
+        assert 3 <= len(interrupted["versions"]) < len(day_one["versions"])
+        server.load(default_dirs(DEFAULT_SITES))
+        assert run(server, out).returncode == 0
+        assert snapshot(out) == day_one
+
+
+# ---- full disk, read-only folders -------------------------------------------------------
+@contextlib.contextmanager
+def tmpfs(where: Path, size: str):
+    """A small file system of its own at ``where`` (needs root; the test skips without)."""
+    where.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield lambda options: subprocess.run(["mount", "-o", f"remount,{options}", str(where)], check=True)
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def test_a_full_disk_fails_the_run_and_the_next_run_with_room_writes_it_all(tmp_path, reference):
+    day_one, _ = reference
+    out = tmp_path / "out"
+    with tmpfs(out / SPIDER, "48k") as remount, MirrorServer(default_dirs(DEFAULT_SITES)) as server:
+        full = run(server, out)
+        assert full.returncode == 1, full.stderr[-3000:]
+        assert "No space left on device" in full.stderr
+        assert "epochtimes FAILED:" in full.stderr and "write (" in full.stderr
+        assert "Traceback" not in full.stderr
+        jsonl = (out / SPIDER / "articles.jsonl").read_bytes()
+        assert jsonl == b"" or jsonl.endswith(b"\n")  # no half line
+        remount("size=10m")
+        again = run(server, out)
+        assert again.returncode == 0, again.stderr[-3000:]
+        assert snapshot(out) == day_one
+
+
+def test_a_read_only_posts_folder_fails_before_fetching_and_loses_nothing(tmp_path, reference):
+    day_one, _ = reference
+    out = tmp_path / "out"
+    server = MirrorServer(default_dirs(DEFAULT_SITES))
+    with tmpfs(out / SPIDER / "_posts", "10m") as remount, server:
+        remount("ro")
+        refused = run(server, out)
+        assert refused.returncode == 1
+        assert "Read-only file system" in refused.stderr and "Nothing was fetched" in refused.stderr
+        assert sum(server.hits.values()) == 0
+        assert not (out / SPIDER / "articles.jsonl").read_bytes()
+        remount("rw")
+        assert run(server, out).returncode == 0
+        assert snapshot(out) == day_one
+
+
+# ---- the state: lost, replaced, damaged, newer; two spiders at once ---------------------
+def test_a_lost_state_stops_the_run_and_rebuild_state_restores_it(tmp_path, reference):
+    day_one, _ = reference
+    state = tmp_path / "state" / "newscrawl.sqlite3"
+    with MirrorServer(default_dirs(DEFAULT_SITES)) as server:
+        assert run(server, tmp_path).returncode == 0
+        # a post goes missing too: rebuild-state writes it again from its JSON line
+        missing = sorted((tmp_path / SPIDER / "_posts").glob("*.md"))[5]
+        missing.unlink()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{state}{suffix}").unlink(missing_ok=True)
+        hits = sum(server.hits.values())
+        refused = run(server, tmp_path)
+        assert refused.returncode == 1
+        assert "does not know" in refused.stderr and "scrapy rebuild-state epochtimes" in refused.stderr
+        assert sum(server.hits.values()) == hits  # nothing fetched
+        assert snapshot_files(tmp_path) == (len(day_one["posts"]) - 1, len(day_one["versions"]))
+
+        rebuilt = subprocess.run(scrapy_command("rebuild-state", server.base_url, tmp_path, SPIDER),
+                                 cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert rebuilt.returncode == 0, rebuilt.stderr
+        assert "1 missing posts written again" in rebuilt.stderr
+        assert snapshot(tmp_path) == day_one
+        after = run(server, tmp_path)
+        assert after.returncode == 0
+        assert snapshot(tmp_path) == day_one  # nothing written again
+
+
+def snapshot_files(out: Path) -> tuple[int, int]:
+    posts = len(list((out / SPIDER / "_posts").glob("*.md")))
+    return posts, len((out / SPIDER / "articles.jsonl").read_text(encoding="utf-8").splitlines())
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_a_damaged_state_stops_with_a_message_not_a_traceback(tmp_path, reference, damage):
+    state = tmp_path / "state" / "newscrawl.sqlite3"
+    with MirrorServer(default_dirs(DEFAULT_SITES)) as server:
+        assert run(server, tmp_path).returncode == 0
+        data = state.read_bytes()
+        for suffix in ("-wal", "-shm"):
+            Path(f"{state}{suffix}").unlink(missing_ok=True)
+        if damage == "garbage":
+            state.write_bytes(b"this is not a database" * 100)
+        else:  # the header survives, the pages do not
+            state.write_bytes(data[:4096] + b"\0" * (len(data) - 4096))
+        hits = sum(server.hits.values())
+        refused = run(server, tmp_path)
+        assert refused.returncode == 1
+        assert "Traceback" not in refused.stderr
+        assert "damaged" in refused.stderr
+        assert sum(server.hits.values()) == hits
+        rebuilt = subprocess.run(scrapy_command("rebuild-state", server.base_url, tmp_path, SPIDER),
+                                 cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert rebuilt.returncode == 0 and "moved it aside" in rebuilt.stderr
+        assert list(state.parent.glob("newscrawl.sqlite3.unusable-*"))
+        assert run(server, tmp_path).returncode == 0
+        assert snapshot(tmp_path) == reference[0]
+
+
+def test_a_state_from_a_newer_newscrawl_is_not_used(tmp_path):
+    state = tmp_path / "state" / "newscrawl.sqlite3"
+    ArticleStore(state).close()
+    db = sqlite3.connect(state)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.execute("ALTER TABLE articles ADD COLUMN from_the_future TEXT NOT NULL DEFAULT 'x'")
+    db.commit()
+    db.close()
+    with pytest.raises(StateError, match="newer newscrawl"):
+        ArticleStore(state)
+    with MirrorServer(default_dirs(DEFAULT_SITES)) as server:
+        refused = run(server, tmp_path)
+    assert refused.returncode == 1 and "newer newscrawl" in refused.stderr
+    assert sum(server.hits.values()) == 0
+
+
+def test_a_state_of_the_first_release_is_migrated(tmp_path):
+    state = tmp_path / "newscrawl.sqlite3"
+    db = sqlite3.connect(state)
+    db.executescript("""
+        CREATE TABLE articles (site TEXT NOT NULL, id TEXT NOT NULL, url TEXT, title TEXT, published TEXT,
+            content_hash TEXT, post_path TEXT, first_seen TEXT NOT NULL, last_changed TEXT NOT NULL,
+            PRIMARY KEY (site, id));
+        CREATE UNIQUE INDEX articles_post_path ON articles (post_path);
+        CREATE TABLE failures (site TEXT NOT NULL, id TEXT NOT NULL, reason TEXT NOT NULL,
+            attempts INTEGER NOT NULL, last_tried TEXT NOT NULL, PRIMARY KEY (site, id));
+        INSERT INTO articles VALUES ('dw', 'a-1', 'u', 't', '2023-01-01T00:00:00Z', 'h', 'p1.md', 'x', 'x');
+        INSERT INTO articles VALUES ('epochtimes', 'n1', 'u', 't', '2023-01-01', 'h', 'p2.md', 'x', 'x');
+    """)
+    db.close()
+    store = ArticleStore(state)
+    assert store.get("dw", "a-1").version == 1 and store.get("dw", "a-1").post_path == "p1.md"
+    assert store.get("epochtimes", "n1").listed_title is None
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_two_spiders_start_at_once_on_a_fresh_state(tmp_path):
+    with MirrorServer(default_dirs(DEFAULT_SITES)) as server:
+        cmds = [scrapy_command("crawl", server.base_url, tmp_path, "dw", "-a", "feed=1"),
+                scrapy_command("crawl", server.base_url, tmp_path, SPIDER, *SOURCES)]
+        procs = [subprocess.Popen(c, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                 for c in cmds]
+        results = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
+    for code, err in results:
+        assert code == 0, err[-3000:]
+        assert "database is locked" not in err
+    store = ArticleStore(tmp_path / "state" / "newscrawl.sqlite3")
+    assert store.count("dw", complete=True) > 0 and store.count(SPIDER, complete=True) > 0
+
+
+# ---- in-process: the writer's rules ------------------------------------------------------
+def make_item(**overrides) -> Article:
+    values = dict(site="dw", id="a-1", url="https://www.dw.com/zh/x/a-1", title="标题",
+                  body_markdown="正文。", published="2023-10-31T14:28:57Z", source_name="德国之声",
+                  lang="zh-Hans")
+    values.update(overrides)
+    return normalize_article(Article(**values))
+
+
+def test_every_version_is_one_line_and_the_post_is_rewritten_in_place(archive: Archive):
+    archive.write(make_item())
+    archive.write(make_item(title="新标题", body_markdown="改过的正文。"))
+    [post] = archive.posts_dir().glob("*.md")
+    assert post.name == "2023-10-31-标题.md" and "改过的正文" in post.read_text(encoding="utf-8")
+    lines = archive.jsonl_path().read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["title"] for line in lines] == ["标题", "新标题"]
+    assert archive.known("a-1").version == 2
+
+
+def test_files_get_the_permissions_of_the_umask(archive: Archive):
+    old = os.umask(0o027)
+    try:
+        archive.write(make_item())
+        [post] = archive.posts_dir().glob("*.md")
+        assert post.stat().st_mode & 0o777 == 0o640 == file_mode()
+    finally:
+        os.umask(old)
+    assert archive.jsonl_path().stat().st_mode & 0o777 in (0o644, 0o640)
+
+
+def test_a_half_last_line_is_cut_back_on_open(tmp_path):
+    path = tmp_path / "articles.jsonl"
+    path.write_bytes(b'{"id": "a-1"}\n{"id": "a-2", "ti')
+    lines = AppendOnlyLines(path)
+    assert lines.repaired_bytes == len(b'{"id": "a-2", "ti')
+    lines.append('{"id": "a-2"}')
+    lines.close()
+    assert path.read_bytes() == b'{"id": "a-1"}\n{"id": "a-2"}\n'
+
+
+def test_a_second_run_of_the_spider_is_refused_by_its_lock(archive: Archive, tmp_path):
+    from newscrawl.locks import Locked
+
+    other = Archive(archive.output_dir, archive.state_path)
+    with pytest.raises(Locked):
+        other.open("dw")
+
+
+def test_a_post_of_this_spider_unknown_to_the_state_stops_the_archive(archive: Archive):
+    archive.write(make_item())
+    archive.close()
+    state = archive.state_path
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{state}{suffix}").unlink(missing_ok=True)
+    with pytest.raises(ArchiveError, match="rebuild-state dw") as caught:
+        archive.open("dw")
+    assert caught.value.reason == "state_mismatch"
