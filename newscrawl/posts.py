@@ -23,18 +23,47 @@ from newscrawl.state import ArticleStore
 from newscrawl.text import clean_text, nfc, parse_datetime
 
 #: libyaml's safe dumper when PyYAML has it (ten times faster), else the pure-Python one.
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
+    """A string holding ``<`` or ``>`` is written double-quoted, so that :func:`_yaml_text`
+    can spell those two characters as YAML escapes: the value loads back exactly, and the
+    file holds no raw tag from the page."""
+
+
+def _represent_str(dumper: yaml.BaseDumper, value: str) -> yaml.Node:
+    style = '"' if "<" in value or ">" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+def _represent_list(dumper: yaml.BaseDumper, value: list) -> yaml.Node:
+    # lists of strings stay in flow style ([a, "b"]) as in the seeds, quoted items or not
+    flow = all(isinstance(v, str) for v in value)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow or None)
+
+
+_Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(list, _represent_list)
+
+
+def _yaml_text(matter: dict[str, Any]) -> str:
+    text = yaml.dump(matter, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
+                     default_flow_style=None, width=10**6)
+    # every < and > is inside a double-quoted scalar (the keys are ours), where \x3C is valid
+    return text.replace("<", "\\x3C").replace(">", "\\x3E")
 SLUG_MAX = 50
-_UNSAFE = re.compile(r'[/\\:*?"<>|#%&\s]+')
+#: Unsafe in file names or URLs, plus the braces, brackets and backtick of Liquid and Markdown.
+_UNSAFE = re.compile(r'[/\\:*?"<>|#%&\s{}\[\]`]+')
 GALLERY_HEADING = {"zh-Hant": "相關圖集", "zh-Hans": "相关图集"}
 
 
 def _filename_char(char: str) -> str:
     """Whitespace (any kind) → space; control, format (bidi, zero-width), surrogate,
-    private-use and unassigned characters → nothing; the rest as it is."""
+    private-use and unassigned characters, and U+FFFD (a repaired surrogate) → nothing."""
     if char.isspace():
         return " "
-    return "" if unicodedata.category(char)[0] == "C" else char
+    return "" if char == "\ufffd" or unicodedata.category(char)[0] == "C" else char
 
 
 def slugify(title: str | None, fallback: str) -> str:
@@ -106,8 +135,7 @@ def render_post(item: Any, image_proxy: str | None = None) -> str:
     inert once more (:func:`newscrawl.markdown.inert_markdown`).
     """
     a = ItemAdapter(item)
-    matter = yaml.dump(front_matter(item, image_proxy), Dumper=_Dumper, allow_unicode=True,
-                       sort_keys=False, default_flow_style=None, width=10**6)
+    matter = _yaml_text(front_matter(item, image_proxy))
     published = parse_datetime(a["published"])
     millis = int(published.timestamp() * 1000) if published else 0
     title = clean_text(a["title"]) or a["id"]
