@@ -68,14 +68,23 @@ def sanitize_html(markup: str) -> str:
 
 # ---- URLs -------------------------------------------------------------------------------
 
-#: ASCII characters written percent-encoded in URLs we emit: they could end the Markdown
-#: ``(…)`` or an HTML attribute, or start Liquid.
-_URL_ASCII_UNSAFE = frozenset(" \"'<>()[]\\^`{|}")
-_BARE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+#: Written percent-encoded in URLs we emit: ASCII controls and space, characters that could
+#: end the Markdown ``(…)`` or an HTML attribute or start Liquid, and a ``%`` that starts no
+#: escape; any non-ASCII character is looked at by :func:`_non_ascii`.
+_URL_UNSAFE = re.compile(r"[\x00-\x20\x7f\"'<>()\[\]\\^`{|}]|%(?![0-9A-Fa-f]{2})|[^\x00-\x7f]")
 
 
 def _percent(char: str) -> str:
     return "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
+
+
+def _url_char(match: re.Match[str]) -> str:
+    char = match.group()
+    # non-ASCII letters (a Chinese path) stay readable; controls, format characters (bidi,
+    # zero-width) and separators (U+3000, NBSP) do not
+    if not char.isascii() and unicodedata.category(char)[0] not in "CZ":
+        return char
+    return _percent(char)
 
 
 def markdown_url(url: str | None) -> str | None:
@@ -86,18 +95,7 @@ def markdown_url(url: str | None) -> str | None:
     so the URL can neither leave its ``(…)`` nor an HTML attribute, nor start Liquid.
     """
     url = safe_url(url)
-    if url is None:
-        return None
-    url = _BARE_PERCENT.sub("%25", url)
-    out = []
-    for char in url:
-        if char in _URL_ASCII_UNSAFE or (
-            not char.isascii() and unicodedata.category(char)[0] in "CZ"
-        ) or ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F:
-            out.append(_percent(char))
-        else:
-            out.append(char)
-    return "".join(out)
+    return None if url is None else _URL_UNSAFE.sub(_url_char, url)
 
 
 # ---- text -------------------------------------------------------------------------------
