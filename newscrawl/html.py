@@ -4,17 +4,21 @@ A site parser builds the article body as an lxml element, removes its own boiler
 (site rules live in ``newscrawl/sites/``), turns each of its image boxes into a
 *canonical figure* with :func:`make_figure`, and hands the element to
 :func:`newscrawl.markdown.to_markdown`. What every site needs — scripts out,
-links absolute, unknown iframes out — is done here once.
+links and images absolute and http(s) only, unknown iframes out — is done here once.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable, Iterable
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement
+
+from newscrawl.text import repair_surrogates
 
 FIGURE_CLASS = "nc-figure"
 VIDEO_EMBED_HOSTS = (
@@ -27,6 +31,9 @@ VIDEO_EMBED_HOSTS = (
 )
 _ALWAYS_DROP = "script, style, noscript, template, form, button, input, svg, link, meta"
 _SELECTOR_CACHE: dict[str, CSSSelector] = {}
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
+_TAB_NEWLINE = re.compile(r"[\t\n\r]")
+_EDGE_JUNK = "".join(map(chr, range(0x21))) + "\x7f"
 
 
 def selector(css: str) -> CSSSelector:
@@ -38,8 +45,62 @@ def selector(css: str) -> CSSSelector:
 
 
 def fragment(markup: str) -> HtmlElement:
-    """Parse an HTML fragment into one ``<div>`` holding it (tolerates broken markup)."""
-    return lxml.html.fragment_fromstring(markup or "", create_parent="div")
+    """Parse an HTML fragment into one ``<div>`` holding it (tolerates broken markup).
+
+    Lone surrogates (from a JSON string on the page) are replaced first: libxml2 would
+    silently cut the text at the first one.
+    """
+    return lxml.html.fragment_fromstring(repair_surrogates(markup or ""), create_parent="div")
+
+
+def _url_shape(value: str) -> str:
+    """A URL as a browser reads it: edge spaces and controls off, tabs and newlines out."""
+    return _TAB_NEWLINE.sub("", value).strip(_EDGE_JUNK)
+
+
+def _is_web(value: str) -> bool:
+    match = _SCHEME.match(value)
+    if match is None:
+        return value.startswith("//")
+    return match.group(1).lower() in ("http", "https") and value[match.end():].startswith("//")
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` if it is an absolute http(s) URL, else ``None``.
+
+    The scheme is compared case-insensitively on the URL as a browser reads it (edge
+    whitespace and controls stripped, tabs and newlines removed), and again after decoding
+    HTML entities (``java&#x09;script:``); both must be http(s). A protocol-relative
+    ``//host/…`` becomes https.
+    """
+    if not url:
+        return None
+    shaped = _url_shape(repair_surrogates(url))
+    if not (_is_web(shaped) and _is_web(_url_shape(html.unescape(shaped)))):
+        return None
+    if shaped.startswith("//"):
+        shaped = "https:" + shaped
+    try:
+        return shaped if urlsplit(shaped).hostname else None
+    except ValueError:  # e.g. an unbalanced "[" in the host
+        return None
+
+
+def absolute_url(base_url: str, url: str | None) -> str | None:
+    """``url`` made absolute against ``base_url``; ``None`` unless the result is http(s).
+
+    A URL with a scheme (before or after decoding entities) is judged as it is, never joined
+    as a relative path: `` javascript:`` with a leading space stays a ``javascript:`` URL.
+    """
+    value = _url_shape(repair_surrogates(url or ""))
+    if not value or value.startswith("#"):
+        return None
+    if value.startswith("//") or _SCHEME.match(value) or _SCHEME.match(_url_shape(html.unescape(value))):
+        return safe_url(value)
+    try:
+        return safe_url(urljoin(base_url, value))
+    except ValueError:
+        return None
 
 
 def drop(root: HtmlElement, css: str | Iterable[str]) -> int:
@@ -79,9 +140,9 @@ def clean_common(
     ``map_url`` lets the site canonicalise in-text links (e.g. API links to article pages).
     """
     drop(root, _ALWAYS_DROP)
-    for iframe in root.iter("iframe"):
-        src = urljoin(base_url, iframe.get("src") or "")
-        if urlsplit(src).hostname in VIDEO_EMBED_HOSTS:
+    for iframe in list(root.iter("iframe")):
+        src = absolute_url(base_url, iframe.get("src"))
+        if src and urlsplit(src).hostname in VIDEO_EMBED_HOSTS:
             link = lxml.html.Element("a", href=src)
             link.text = iframe.get("title") or src
             para = lxml.html.Element("p")
@@ -90,18 +151,16 @@ def clean_common(
         else:
             iframe.drop_tree()
     for img in list(root.iter("img")):
-        if not (img.get("src") or "").strip():
-            img.drop_tree()
+        src = absolute_url(base_url, img.get("src"))
+        if src is None:
+            img.drop_tree()  # keeps its tail text
         else:
-            img.set("src", urljoin(base_url, img.get("src").strip()))
+            img.set("src", src)
     for a in root.iter("a"):
-        href = (a.get("href") or "").strip()
-        if not href or href.startswith(("javascript:", "#")):
-            a.attrib.pop("href", None)
-            continue
-        absolute = urljoin(base_url, href)
+        absolute = absolute_url(base_url, a.get("href"))
         a.attrib.clear()
-        a.set("href", map_url(absolute) if map_url else absolute)
+        if absolute:
+            a.set("href", map_url(absolute) if map_url else absolute)
     return root
 
 

@@ -9,25 +9,63 @@ different article that would land on a taken path gets ``-<id>`` appended) and w
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 import yaml
 from itemadapter import ItemAdapter
 
-from newscrawl.markdown import image_markdown
+from newscrawl.markdown import escape_text, image_markdown, inert_markdown, link_markdown, markdown_url
 from newscrawl.text import clean_text, nfc, parse_datetime
 
 #: libyaml's safe dumper when PyYAML has it (ten times faster), else the pure-Python one.
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
+    """A string holding ``<`` or ``>`` is written double-quoted, so that :func:`_yaml_text`
+    can spell those two characters as YAML escapes: the value loads back exactly, and the
+    file holds no raw tag from the page."""
+
+
+def _represent_str(dumper: yaml.BaseDumper, value: str) -> yaml.Node:
+    style = '"' if "<" in value or ">" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+def _represent_list(dumper: yaml.BaseDumper, value: list) -> yaml.Node:
+    # lists of strings stay in flow style ([a, "b"]) as in the seeds, quoted items or not
+    flow = all(isinstance(v, str) for v in value)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow or None)
+
+
+_Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(list, _represent_list)
+
+
+def _yaml_text(matter: dict[str, Any]) -> str:
+    text = yaml.dump(matter, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
+                     default_flow_style=None, width=10**6)
+    # every < and > is inside a double-quoted scalar (the keys are ours), where \x3C is valid
+    return text.replace("<", "\\x3C").replace(">", "\\x3E")
 SLUG_MAX = 50
-_UNSAFE = re.compile(r'[/\\:*?"<>|#%&\s]+')
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: Unsafe in file names or URLs, plus the braces, brackets and backtick of Liquid and Markdown.
+_UNSAFE = re.compile(r'[/\\:*?"<>|#%&\s{}\[\]`]+')
 GALLERY_HEADING = {"zh-Hant": "相關圖集", "zh-Hans": "相关图集"}
 
 
+def _filename_char(char: str) -> str:
+    """Whitespace (any kind) → space; control, format (bidi, zero-width), surrogate,
+    private-use and unassigned characters, and U+FFFD (a repaired surrogate) → nothing."""
+    if char.isspace():
+        return " "
+    return "" if char == "\ufffd" or unicodedata.category(char)[0] == "C" else char
+
+
 def slugify(title: str | None, fallback: str) -> str:
-    """File-name-safe slug: NFC, no control or unsafe characters, ≤ 50 characters."""
-    text = _CONTROL.sub("", nfc(title or ""))
+    """File-name-safe slug, ≤ 50 characters: NFC (lone surrogates repaired), no control,
+    bidi, zero-width or other invisible format characters, no unsafe characters."""
+    text = "".join(map(_filename_char, nfc(title or "")))
     slug = _UNSAFE.sub("-", text).strip("-.")
     slug = slug[:SLUG_MAX].strip("-.")
     return slug or fallback
@@ -75,39 +113,46 @@ def front_matter(item: Any, image_proxy: str | None = None) -> dict[str, Any]:
         "editor": a.get("editor"),
         "updated": a.get("updated"),
         "lead": a.get("lead"),
-        "image": proxied(images[0]["url"], image_proxy) if images else None,
+        "image": markdown_url(proxied(images[0]["url"], image_proxy)) if images else None,
         "lang": a.get("lang"),
+        # Jekyll ≥ 4.0 does not run Liquid on the post at all; older Jekyll (GitHub Pages: 3.9)
+        # ignores the key, and the text itself is Liquid-inert (see newscrawl.markdown).
+        "render_with_liquid": False,
     }
     matter.update({k: v for k, v in extras.items() if v not in (None, "", [])})
     return matter
 
 
-def _escape_link_text(text: str) -> str:
-    return re.sub(r"([\\\[\]])", r"\\\1", text)
-
-
 def render_post(item: Any, image_proxy: str | None = None) -> str:
-    """The whole post: front matter, timestamp comment, title link, body, gallery section."""
+    """The whole post: front matter, timestamp comment, title link, body, gallery section.
+
+    Every piece of page text is escaped (:func:`newscrawl.markdown.escape_text`) and every
+    URL checked and encoded (:func:`newscrawl.markdown.markdown_url`); the body is made
+    inert once more (:func:`newscrawl.markdown.inert_markdown`).
+    """
     a = ItemAdapter(item)
-    matter = yaml.dump(front_matter(item, image_proxy), Dumper=_Dumper, allow_unicode=True,
-                       sort_keys=False, default_flow_style=None, width=10**6)
+    matter = _yaml_text(front_matter(item, image_proxy))
     published = parse_datetime(a["published"])
     millis = int(published.timestamp() * 1000) if published else 0
     title = clean_text(a["title"]) or a["id"]
-    body = a.get("body_markdown") or ""
+    body = inert_markdown(a.get("body_markdown") or "")
     if image_proxy:
         for image in a.get("images") or []:
-            body = body.replace(f"]({image['url']})", f"]({proxied(image['url'], image_proxy)})")
-    parts = [f"---\n{matter}---\n<!--{millis}-->\n[{_escape_link_text(title)}]({a['url']})\n------",
-             body.strip()]
+            real, through = markdown_url(image["url"]), markdown_url(proxied(image["url"], image_proxy))
+            if real and through:
+                body = body.replace(f"]({real})", f"]({through})")
+    title_line = link_markdown(escape_text(title), a["url"])
+    parts = [f"---\n{matter}---\n<!--{millis}-->\n{title_line}\n------", body.strip()]
     gallery = a.get("gallery")
     if gallery and gallery.get("images"):
         heading = GALLERY_HEADING.get(a.get("lang") or "", "相关图集")
-        lines = [f"## {heading}：{gallery.get('title') or title}", ""]
+        lines = [f"## {heading}：{escape_text(gallery.get('title') or title)}", ""]
         for image in gallery["images"]:
-            lines.append(image_markdown(proxied(image["url"], image_proxy), image.get("caption")))
-            label = f"**{image['title']}**：" if image.get("title") else ""
-            text = " · ".join(x for x in (image.get("caption"), image.get("credit")) if x)
+            picture = image_markdown(proxied(image["url"], image_proxy), image.get("caption"))
+            if picture.startswith("!["):
+                lines.append(picture)
+            label = f"**{escape_text(image['title'])}**：" if image.get("title") else ""
+            text = " · ".join(escape_text(x) for x in (image.get("caption"), image.get("credit")) if x)
             if label or text:
                 lines.append(f"{label}{text}")
             lines.append("")

@@ -11,10 +11,22 @@ from email.utils import parsedate_to_datetime
 # Control characters except tab and newline (C0, DEL, C1), plus zero-width and BOM marks.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200e\u200f\u2028\u2029\ufeff]")
 _SPACES = re.compile(r"\s+")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def repair_surrogates(value: str) -> str:
+    """Join surrogate pairs and replace lone surrogates with U+FFFD.
+
+    A JSON string on a page (``"\\ud800"``) decodes to a lone surrogate, which no UTF-8 file
+    can hold: writing it would crash.
+    """
+    if not _SURROGATE.search(value):
+        return value
+    return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def nfc(value: str) -> str:
-    return unicodedata.normalize("NFC", value)
+    return unicodedata.normalize("NFC", repair_surrogates(value))
 
 
 def clean_text(value: str | None) -> str | None:

@@ -46,7 +46,8 @@ def test_normalize():
     assert item.authors == ["安静"]
     assert item.tags == ["外交", "中美"]
     assert item.lead == "导语 第二行"
-    assert item.body_markdown == "正文第一段。\n\n第二段。"
+    # raw markup in the Markdown is escaped, never deleted
+    assert item.body_markdown == "正文&lt;script>alert(1)&lt;/script>第一段。\n\n第二段。"
     assert item.images == [{"url": "https://www.dw.com/image/1_6.jpg", "caption": "说明", "credit": None}]
     assert item.crawled_at.endswith("Z") and len(item.content_hash) == 32
     again = NormalizePipeline().process_item(item)

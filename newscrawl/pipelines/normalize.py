@@ -1,34 +1,63 @@
-"""Normalisation: NFC and whitespace, absolute URLs, dates to UTC ISO 8601, no scripts."""
+"""Normalisation: NFC and whitespace, lone surrogates repaired, image URLs absolute and http(s)
+only, dates to UTC ISO 8601.
+
+The body is already safe Markdown when it gets here: the site parsers build it with
+:func:`newscrawl.markdown.to_markdown`, which sanitises the HTML and escapes the text. Here
+any raw tag or brace left in it (Markdown of another origin) is escaped, never deleted:
+no pattern can remove text.
+"""
 
 from __future__ import annotations
 
-import re
 from typing import Any
-from urllib.parse import urljoin
 
 from itemadapter import ItemAdapter
 
-from newscrawl.text import clean_multiline, clean_text, content_hash, to_utc_iso, unique, utc_now_iso
+from newscrawl.html import absolute_url
+from newscrawl.markdown import inert_markdown
+from newscrawl.text import (
+    clean_multiline,
+    clean_text,
+    content_hash,
+    repair_surrogates,
+    to_utc_iso,
+    unique,
+    utc_now_iso,
+)
 
-_RAW_SCRIPT = re.compile(r"<(script|style|iframe)\b[^>]*>.*?</\1\s*>|<(script|style)\b[^>]*/?>", re.I | re.S)
 _TEXT_FIELDS = ("title", "lead", "category", "editor", "lang", "source_name")
 
 
 def _absolute(base: str | None, url: str | None) -> str | None:
+    """An absolute http(s) URL, or ``None`` (``javascript:``, ``data:`` … are no images)."""
     url = clean_text(url)
-    return urljoin(base or "", url) if url else None
+    return absolute_url(base or "", url) if url else None
+
+
+def _repaired(value: Any) -> Any:
+    """Every string in a field (nested in lists and dicts too) with lone surrogates repaired."""
+    if isinstance(value, str):
+        return repair_surrogates(value)
+    if isinstance(value, list):
+        return [_repaired(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _repaired(v) for k, v in value.items()}
+    return value
 
 
 def normalize_article(item: Any) -> Any:
     """Normalise an item in place and return it (idempotent)."""
     a = ItemAdapter(item)
+    for name in a.field_names():
+        if a.get(name) is not None:
+            a[name] = _repaired(a[name])
     for name in _TEXT_FIELDS:
         a[name] = clean_text(a.get(name))
-    a["url"] = _absolute(None, a.get("url"))
+    a["url"] = clean_text(a.get("url"))
     a["authors"] = unique([clean_text(x) for x in a.get("authors") or []])
     a["tags"] = unique([clean_text(x) for x in a.get("tags") or []])
     body = a.get("body_markdown")
-    a["body_markdown"] = clean_multiline(_RAW_SCRIPT.sub("", body)) if body else None
+    a["body_markdown"] = clean_multiline(inert_markdown(body)) if body else None
     base = a.get("url")
     images = []
     for image in a.get("images") or []:

@@ -24,7 +24,7 @@ from scrapy.http import Response
 
 from newscrawl.html import clean_common, drop, drop_empty_blocks, fragment, make_figure, replace
 from newscrawl.items import Article, Gallery, GalleryImage, Image
-from newscrawl.markdown import to_markdown
+from newscrawl.markdown import escape_text, to_markdown
 from newscrawl.sites.base import (
     ParsedPage,
     ParseError,
@@ -433,8 +433,8 @@ def _gallery_page_item(p: _Page) -> Article:
     lead = _lead(p)
     return Article(
         site=p.site.name, id=p.id, url=_canonical(p), title=_title(p), published=_published(p),
-        updated=_updated(p), authors=_authors(p), lead=lead,
-        body_markdown=lead, images=[], gallery=gallery, tags=_tags(p), category=_category(p),
+        updated=_updated(p), authors=_authors(p), lead=lead, body_markdown=escape_text(lead) or None,
+        images=[], gallery=gallery, tags=_tags(p), category=_category(p),
         lang=_lang_of(p.url), source_name=SOURCE_NAME,
     )
 
