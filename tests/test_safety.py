@@ -9,17 +9,15 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from pathlib import Path
 
 import pytest
 import yaml
-from scrapy.utils.test import get_crawler
 
 from newscrawl.html import absolute_url, clean_common, fragment, make_figure, safe_url
 from newscrawl.items import Article
 from newscrawl.markdown import escape_text, markdown_url, to_markdown
 from newscrawl.pipelines import normalize_article
-from newscrawl.posts import JekyllPostsPipeline, render_post, slugify
+from newscrawl.posts import render_post, slugify
 
 BASE = "https://www.dw.com/zh/x/a-1"
 HOSTILE_URLS = [
@@ -176,10 +174,7 @@ def make_item(**overrides) -> Article:
     return Article(**values)
 
 
-def test_a_lone_surrogate_anywhere_is_repaired_and_the_post_written(tmp_path: Path):
-    crawler = get_crawler(settings_dict={"NEWSCRAWL_OUTPUT_DIR": str(tmp_path / "out"),
-                                         "NEWSCRAWL_STATE_DIR": str(tmp_path / "state")})
-    writer = JekyllPostsPipeline.from_crawler(crawler)
+def test_a_lone_surrogate_anywhere_is_repaired_and_the_post_written(archive):
     item = normalize_article(make_item(
         title="标题\ud800结尾", lead="导语\udfff", authors=["安\ud83d静"], tags=["标签\ud800"],
         body_markdown="正文\ud800。",
@@ -190,9 +185,11 @@ def test_a_lone_surrogate_anywhere_is_repaired_and_the_post_written(tmp_path: Pa
     ))
     assert item.title == "标题\ufffd结尾" and item.images[0]["caption"] == "说明\ufffd"
     assert item.gallery["images"][0]["caption"] == "二\ufffd"
-    writer.process_item(item)
-    [post] = writer.posts_dir("dw").glob("*.md")
+    archive.write(item)
+    [post] = archive.posts_dir("dw").glob("*.md")
     assert post.name == "2023-10-31-标题结尾.md"
+    line = archive.jsonl_path().read_text(encoding="utf-8")
+    assert "\\ud800" not in line and "标题\ufffd结尾" in line
     text = post.read_text(encoding="utf-8")
     matter = yaml.safe_load(text[4:text.index("\n---\n", 4)])
     assert (matter["title"], matter["lead"], matter["authors"]) == (item.title, item.lead, item.authors)
