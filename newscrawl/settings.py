@@ -22,6 +22,8 @@ NEWSCRAWL_RENDER_FALLBACK  a page whose static HTML gives no valid item is fetch
                        through the browser (default on; a spider may set render_fallback)
 NEWSCRAWL_RENDER_URLS  regular expressions of URLs rendered from the start (default none)
 NEWSCRAWL_RENDER_TIMEOUT  seconds the browser may take to load a page (default 20)
+NEWSCRAWL_RETRY_AFTER_MAX  the longest ``Retry-After`` (seconds) a 429/503 is retried after;
+                       a longer one is not retried in this run (a counted drop; default 120)
 NEWSCRAWL_MIRROR       base URL of a local mirror server (``python -m tests.mirror.server``)
                        to fetch every page from instead of the real sites (default: off)
 """
@@ -62,11 +64,16 @@ DOWNLOAD_MAXSIZE = 32 * 2**20
 DOWNLOAD_WARNSIZE = 4 * 2**20
 RETRY_ENABLED = True
 RETRY_TIMES = 2  # 5xx, 408, 429 and connection errors; a 404 is final
+# a 429/503's Retry-After (seconds or an HTTP date) is waited for up to this (see middlewares.py)
+NEWSCRAWL_RETRY_AFTER_MAX = 120
 HTTPCACHE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
     # before RedirectMiddleware (600) sees the response: off-site redirects become counted drops
     "newscrawl.middlewares.OffsiteRedirectMiddleware": 650,
+    # Scrapy's own at its own place, with Retry-After honoured
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "newscrawl.middlewares.RetryAfterMiddleware": 550,
 }
 EXTENSIONS = {
     "newscrawl.locks.SpiderLockExtension": 0,
