@@ -1,5 +1,5 @@
-"""Downloader middlewares of the project: off-site redirects as counted drops; retries that
-honour ``Retry-After``."""
+"""Downloader middlewares of the project: off-site redirects, redirect loops and over-long
+redirect chains as counted drops; retries that honour ``Retry-After``."""
 
 from __future__ import annotations
 
@@ -8,16 +8,20 @@ import re
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares import redirect
+from scrapy.downloadermiddlewares.redirect import BaseRedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.response import response_status_message
+from w3lib.url import canonicalize_url
 
 logger = logging.getLogger(__name__)
 
@@ -144,3 +148,40 @@ class RetryAfterMiddleware(RetryMiddleware):
             await sleep(min(left, _WAIT_STEP))
         return time.monotonic() - start
 
+
+# ---- redirects ------------------------------------------------------------------------
+class RedirectLoop(IgnoreRequest):
+    """A redirect back to a URL already in the request's redirect chain."""
+
+
+class TooManyRedirects(IgnoreRequest):
+    """A redirect chain longer than ``REDIRECT_MAX_TIMES``."""
+
+
+def _chain(urls: list[str]) -> str:
+    return " -> ".join(urls)
+
+
+class _RedirectChecks(BaseRedirectMiddleware):
+    """Turn a redirect loop and an over-long chain into failures the request's errback sees,
+    with the whole chain in the message (Scrapy would drop the looping request silently in
+    its dupefilter, and the over-long chain as a bare ``IgnoreRequest``)."""
+
+    def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        target = canonicalize_url(redirected.url)
+        if any(canonicalize_url(url) == target for url in chain):
+            raise RedirectLoop(f"redirect loop: {_chain([*chain, redirected.url])}")
+        ttl = request.meta.get("redirect_ttl", self.max_redirect_times)
+        if not ttl or request.meta.get("redirect_times", 0) + 1 > self.max_redirect_times:
+            raise TooManyRedirects(f"more than {self.max_redirect_times} redirects (REDIRECT_MAX_TIMES): "
+                                   f"{_chain([*chain, redirected.url])}")
+        return super()._redirect(redirected, request, reason)
+
+
+class RedirectMiddleware(_RedirectChecks, redirect.RedirectMiddleware):
+    """Scrapy's RedirectMiddleware; loops and too many redirects are counted drops."""
+
+
+class MetaRefreshMiddleware(_RedirectChecks, redirect.MetaRefreshMiddleware):
+    """Scrapy's MetaRefreshMiddleware; loops and too many refreshes are counted drops."""

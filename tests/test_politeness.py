@@ -1,5 +1,6 @@
 """Politeness and faults, crawled for real against the mirror: ``Retry-After`` on 429 and
-503 (seconds and HTTP dates, capped by ``NEWSCRAWL_RETRY_AFTER_MAX``, cut short by Ctrl-C)."""
+503 (seconds and HTTP dates, capped by ``NEWSCRAWL_RETRY_AFTER_MAX``, cut short by Ctrl-C),
+redirect loops and over-long redirect chains as counted drops that the state remembers."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -103,6 +105,63 @@ def test_the_cap_is_a_setting(tmp_path):
     assert result.stat("newscrawl/dropped/http_429") == 1
     assert "more than NEWSCRAWL_RETRY_AFTER_MAX (1 s)" in result.log
 
+
+# ---- redirects -----------------------------------------------------------------------
+LOOP_A = "https://www.dw.com/zh/绕圈的文章/a-69100001"
+LOOP_B = "https://www.dw.com/zh/又绕回来的文章/a-69100001"
+HOPS = [f"https://www.dw.com/zh/第{n}次跳转/a-69100002" for n in range(25)]
+FEED = "https://rss.dw.com/xml/rss-redirects"
+FINE, _ = page("pages/a-68200101.html")
+
+
+def feed(*urls: str) -> str:
+    items = "".join(f"<item><title>第{n}篇</title><link>{url}</link></item>" for n, url in enumerate(urls))
+    return f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>{items}</channel></rss>'
+
+
+@pytest.fixture(scope="module")
+def redirects(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("redirects")
+    routes = {LOOP_A: {"status": 301, "location": quote(LOOP_B, safe=":/")},
+              LOOP_B: {"status": 302, "location": quote(LOOP_A, safe=":/")}}
+    for here, there in itertools.pairwise(HOPS):
+        routes[here] = {"status": 301, "location": quote(there, safe=":/")}
+    routes[HOPS[-1]] = page("pages/a-68200102.html")[1]
+    directory = overlay(tmp, routes)
+    (directory[1] / "feed.xml").write_text(feed(LOOP_A, HOPS[0], FINE), encoding="utf-8")
+    routes[FEED] = {"file": "feed.xml", "content_type": "application/rss+xml; charset=utf-8"}
+    (directory[1] / "manifest.json").write_text(json.dumps(routes, ensure_ascii=False), encoding="utf-8")
+    with MirrorServer(directory) as server:
+        first = crawl("dw", server.base_url, tmp / "out", "-a", f"feed={FEED}", *STATIC)
+        hits = dict(server.hits)
+        again = crawl("dw", server.base_url, tmp / "out", "-a", f"feed={FEED}", *STATIC)
+    return first, hits, again
+
+
+def test_a_redirect_loop_is_a_counted_drop_logged_with_its_chain(redirects):
+    first, hits, _ = redirects
+    assert first.stat("newscrawl/dropped/redirect_loop") == 1
+    assert hits[Mirror.key(LOOP_A)] == 1 and hits[Mirror.key(LOOP_B)] == 1  # found at once, not refetched
+    [line] = [line for line in first.log.splitlines() if "redirect_loop" in line and "Dropped" in line]
+    assert line.count("a-69100001") == 4  # the dropped URL, then A -> B -> A
+    assert first.stat("dupefilter/filtered") == 0  # nothing vanished silently
+
+
+def test_too_many_redirects_is_a_counted_drop_logged_with_its_chain(redirects):
+    first, hits, _ = redirects
+    assert first.stat("newscrawl/dropped/too_many_redirects") == 1
+    assert hits.get(Mirror.key(HOPS[21]), 0) == 0  # REDIRECT_MAX_TIMES (20) redirects followed, no more
+    [line] = [line for line in first.log.splitlines() if "too_many_redirects" in line and "Dropped" in line]
+    assert "more than 20 redirects" in line and line.count("a-69100002") == 23
+    [item] = first.jsonl()  # the rest of the crawl goes on
+    assert item["id"] == "a-68200101"
+
+
+def test_redirect_drops_are_remembered_like_other_failures(redirects):
+    _, _, again = redirects
+    assert again.stat("newscrawl/incremental/failed_skipped") == 2  # not tried again for a day
+    assert again.stat("newscrawl/incremental/known_skipped") == 1
+    assert again.stat("newscrawl/requests/article") == 0
 
 
 def test_ctrl_c_ends_a_wait_and_jobdir_keeps_the_retry(tmp_path):
