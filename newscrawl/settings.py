@@ -17,7 +17,8 @@ NEWSCRAWL_RECENT_HOURS articles published less than this many hours ago are fetc
 NEWSCRAWL_RETRY_FAILED_HOURS  a page that gave no item is tried again after this many hours (24)
 NEWSCRAWL_MAX_LISTING_PAGES  the most pages of one listing a crawl follows (default 50)
 NEWSCRAWL_RENDERING    render pages that need JavaScript with chromium (default on)
-NEWSCRAWL_CHROMIUM_PATH  the browser (default /usr/bin/chromium, Debian's package)
+NEWSCRAWL_CHROMIUM_PATH  the browser (default: the environment variable of the same name, else
+                       /usr/bin/chromium, Debian's package)
 NEWSCRAWL_RENDER_FALLBACK  a page whose static HTML gives no valid item is fetched once more
                        through the browser (default on; a spider may set render_fallback)
 NEWSCRAWL_RENDER_URLS  regular expressions of URLs rendered from the start (default none)
@@ -27,6 +28,8 @@ NEWSCRAWL_RETRY_AFTER_MAX  the longest ``Retry-After`` (seconds) a 429/503 is re
 NEWSCRAWL_MIRROR       base URL of a local mirror server (``python -m tests.mirror.server``)
                        to fetch every page from instead of the real sites (default: off)
 """
+
+import os
 
 BOT_NAME = "newscrawl"
 SPIDER_MODULES = ["newscrawl.spiders"]
@@ -120,7 +123,7 @@ DOWNLOAD_HANDLERS = {
 # ---- rendering (scrapy-playwright with Debian's chromium; see newscrawl/rendering.py) ---
 ADDONS = {"newscrawl.rendering.RenderingAddon": 0}
 NEWSCRAWL_RENDERING = True
-NEWSCRAWL_CHROMIUM_PATH = "/usr/bin/chromium"
+NEWSCRAWL_CHROMIUM_PATH = os.environ.get("NEWSCRAWL_CHROMIUM_PATH") or "/usr/bin/chromium"
 NEWSCRAWL_RENDER_FALLBACK = True
 NEWSCRAWL_RENDER_URLS: list[str] = []
 NEWSCRAWL_RENDER_TIMEOUT = 20

@@ -17,12 +17,16 @@ from tests.crawl import REPO, crawl
 from tests.mirror.demo import scrapy_command
 from tests.mirror.server import MirrorServer
 
+#: the static HTML only, so that a crawl is the same with or without a browser on the machine
+#: (whether a failing page would render is tests/test_rendering.py's business)
+STATIC = ("-s", "NEWSCRAWL_RENDER_FALLBACK=0")
+
 
 def crawlall(mirror: str, out: Path, config: str, *args: str) -> subprocess.CompletedProcess:
     path = out / "crawl.toml"
     out.mkdir(parents=True, exist_ok=True)
     path.write_text(config, encoding="utf-8")
-    cmd = scrapy_command("crawlall", mirror, out, "-c", str(path), *args)
+    cmd = scrapy_command("crawlall", mirror, out, "-c", str(path), *STATIC, *args)
     return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600,
                           stdin=subprocess.DEVNULL)
 
@@ -80,7 +84,8 @@ def test_a_second_run_while_one_is_running_exits_at_once(tmp_path):
         held.write(f"{os.getpid()}\n")
         held.flush()
         result = crawlall(server.base_url, tmp_path / "out", DW_CONFIG)
-        plain = crawl("dw", server.base_url, tmp_path / "out", "-a", "urls=https://www.dw.com/zh/a-68200101")
+        plain = crawl("dw", server.base_url, tmp_path / "out", "-a", "urls=https://www.dw.com/zh/a-68200101",
+                      *STATIC)
     assert plain.returncode == 75 and plain.report["finish_reason"] == "locked"  # plain crawl too
     assert result.returncode == 75
     assert f"dw is already running (pid {os.getpid()}" in result.stderr
@@ -146,7 +151,7 @@ def test_pause_and_resume_with_jobdir(tmp_path):
     """Interrupted after a few articles, resumed from JOBDIR: everything once, nothing lost."""
     jobdir = tmp_path / "job"
     args = ["-a", "feed=1", "-a", "topics=t-68199001", "-s", f"JOBDIR={jobdir}",
-            "-s", "CONCURRENT_REQUESTS=1"]
+            "-s", "CONCURRENT_REQUESTS=1", *STATIC]
     with MirrorServer([DW_MIRROR]) as server:
         first = crawl("dw", server.base_url, tmp_path, *args, "-s", "CLOSESPIDER_ITEMCOUNT=5")
         assert first.report["finish_reason"] == "closespider_itemcount"
@@ -182,7 +187,7 @@ def test_interrupted_with_ctrl_c_and_resumed_from_jobdir(tmp_path):
     out, jobdir = tmp_path / "out", tmp_path / "job"
     with MirrorServer([broken_copy(tmp_path, "slow", slow)]) as server:
         cmd = scrapy_command("crawl", server.base_url, out, "dw", "-a", "feed=1", "-a", "topics=t-68199001",
-                             "-s", f"JOBDIR={jobdir}", "-s", "CONCURRENT_REQUESTS=1")
+                             "-s", f"JOBDIR={jobdir}", "-s", "CONCURRENT_REQUESTS=1", *STATIC)
         proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         posts = out / "dw" / "_posts"
         deadline = time.monotonic() + 90
@@ -195,7 +200,7 @@ def test_interrupted_with_ctrl_c_and_resumed_from_jobdir(tmp_path):
         done_first = interrupted["stats"]["item_scraped_count"]
         assert 3 <= done_first < 23
         resumed = crawl("dw", server.base_url, out, "-a", "feed=1", "-a", "topics=t-68199001",
-                        "-s", f"JOBDIR={jobdir}")
+                        "-s", f"JOBDIR={jobdir}", *STATIC)
     assert resumed.report["finish_reason"] == "finished"
     assert done_first + resumed.stat("item_scraped_count") == 23  # nothing lost
     ids = [line["id"] for line in resumed.jsonl()]
@@ -205,7 +210,8 @@ def test_interrupted_with_ctrl_c_and_resumed_from_jobdir(tmp_path):
 
 def test_the_progress_line_counts_articles_per_minute(tmp_path):
     with MirrorServer([DW_MIRROR]) as server:
-        result = crawl("dw", server.base_url, tmp_path, "-a", "feed=1", "-s", "LOGSTATS_INTERVAL=0.05")
+        result = crawl("dw", server.base_url, tmp_path, "-a", "feed=1", "-s", "LOGSTATS_INTERVAL=0.05",
+                       *STATIC)
     lines = [line for line in result.log.splitlines() if "articles/min" in line]
     assert lines and "pages/min" in lines[0] and "Crawled" in lines[0]
     assert "items/min" not in result.log  # replaces Scrapy's own line
