@@ -85,6 +85,8 @@ DOWNLOADER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "newscrawl.locks.SpiderLockExtension": 0,
+    # after the lock: a JOBDIR whose last crawl was killed is refused, not resumed into nothing
+    "newscrawl.jobdir.JobDirGuard": 1,
     "newscrawl.extensions.RunReport": 500,
     # the progress line in articles per minute replaces Scrapy's items/min line
     "scrapy.extensions.logstats.LogStats": None,
