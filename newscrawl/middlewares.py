@@ -1,13 +1,29 @@
-"""Downloader middlewares of the project."""
+"""Downloader middlewares of the project: off-site redirects, redirect loops and over-long
+redirect chains as counted drops; retries that honour ``Retry-After``."""
 
 from __future__ import annotations
 
+import logging
+import re
+import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares import redirect
+from scrapy.downloadermiddlewares.redirect import BaseRedirectMiddleware
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
+from scrapy.utils.asyncio import sleep
+from scrapy.utils.response import response_status_message
+from w3lib.url import canonicalize_url
+
+logger = logging.getLogger(__name__)
 
 
 class OffsiteRedirect(IgnoreRequest):
@@ -39,3 +55,133 @@ class OffsiteRedirectMiddleware:
         if not allowed or any(host == d or host.endswith(f".{d}") for d in allowed):
             return response
         raise OffsiteRedirect(f"{request.url} redirects off-site to {target}")
+
+
+# ---- Retry-After ---------------------------------------------------------------------
+#: Statuses whose ``Retry-After`` is honoured (RFC 9110 §10.2.3, RFC 6585 §4).
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+#: How often a wait looks whether the crawl is shutting down (then it stops waiting).
+_WAIT_STEP = 0.5
+
+
+def retry_after_seconds(response: Response, now: datetime | None = None) -> float | None:
+    """The wait a ``Retry-After`` header asks for, in seconds (never negative), or ``None``
+    when there is no such header or it is neither delta-seconds nor an HTTP date.
+
+    An HTTP date is measured against the response's own ``Date`` header when it has one
+    (both are the server's clock, so a skewed local clock does not matter), else against
+    ``now``.
+    """
+    raw = response.headers.get(b"Retry-After")
+    if not raw:
+        return None
+    value = raw.decode("latin-1").strip()
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return float(value)
+    when = _http_date(value)
+    if when is None:
+        return None
+    reference = _http_date((response.headers.get(b"Date") or b"").decode("latin-1"))
+    reference = reference or now or datetime.now(UTC)
+    return max(0.0, (when - reference).total_seconds())
+
+
+def _http_date(value: str) -> datetime | None:
+    try:
+        when = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+class RetryAfterMiddleware(RetryMiddleware):
+    """Scrapy's RetryMiddleware that honours ``Retry-After`` on 429 and 503.
+
+    The retry of such a response waits as long as the server asked (delta-seconds or an
+    HTTP date) before it goes back to the scheduler; the wait is a non-blocking sleep of
+    this request only (the rest of the crawl goes on), counted in
+    ``newscrawl/retry_after/waited`` and ``.../seconds``. A wait longer than
+    ``NEWSCRAWL_RETRY_AFTER_MAX`` is not retried at all (``.../over_max``): the page is a
+    counted drop (``http_429``/``http_503``) and tried again by a later run, like a page
+    whose retries ran out. Without the header (or with an unreadable one) it retries as
+    Scrapy does. A crawl that is shutting down stops waiting: the retry goes to the
+    scheduler at once (kept in ``JOBDIR`` when there is one).
+    """
+
+    def __init__(self, settings: BaseSettings):
+        super().__init__(settings)
+        self.max_wait = settings.getfloat("NEWSCRAWL_RETRY_AFTER_MAX")
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+            return response
+        reason = response_status_message(response.status)
+        wait = retry_after_seconds(response) if response.status in RETRY_AFTER_STATUSES else None
+        if wait is None:
+            return self._retry(request, reason) or response
+        stats = self.crawler.stats
+        if wait > self.max_wait:
+            stats.inc_value("newscrawl/retry_after/over_max")
+            logger.warning("%s: %d asks to retry in %.0f s, more than NEWSCRAWL_RETRY_AFTER_MAX (%.0f s): "
+                           "not retried in this run", request.url, response.status, wait, self.max_wait)
+            return response
+        retry = self._retry(request, reason)
+        if retry is None:
+            return response
+        if wait > 0:
+            logger.info("%s: %d, waiting %g s as Retry-After asks before retrying", request.url,
+                        response.status, wait)
+            waited = await self._wait(wait)
+            stats.inc_value("newscrawl/retry_after/waited")
+            seconds = stats.get_value("newscrawl/retry_after/seconds", 0)
+            stats.set_value("newscrawl/retry_after/seconds", round(seconds + waited, 3))
+        return retry
+
+    async def _wait(self, seconds: float) -> float:
+        """Sleep ``seconds`` without blocking the reactor, or less if the crawl is stopping."""
+        start = time.monotonic()
+        while (left := seconds - (time.monotonic() - start)) > 0:
+            engine = self.crawler.engine
+            if not self.crawler.crawling or (engine is not None and not engine.running):
+                logger.info("Shutting down: not waiting any longer to retry")
+                break
+            await sleep(min(left, _WAIT_STEP))
+        return time.monotonic() - start
+
+
+# ---- redirects ------------------------------------------------------------------------
+class RedirectLoop(IgnoreRequest):
+    """A redirect back to a URL already in the request's redirect chain."""
+
+
+class TooManyRedirects(IgnoreRequest):
+    """A redirect chain longer than ``REDIRECT_MAX_TIMES``."""
+
+
+def _chain(urls: list[str]) -> str:
+    return " -> ".join(urls)
+
+
+class _RedirectChecks(BaseRedirectMiddleware):
+    """Turn a redirect loop and an over-long chain into failures the request's errback sees,
+    with the whole chain in the message (Scrapy would drop the looping request silently in
+    its dupefilter, and the over-long chain as a bare ``IgnoreRequest``)."""
+
+    def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        target = canonicalize_url(redirected.url)
+        if any(canonicalize_url(url) == target for url in chain):
+            raise RedirectLoop(f"redirect loop: {_chain([*chain, redirected.url])}")
+        ttl = request.meta.get("redirect_ttl", self.max_redirect_times)
+        if not ttl or request.meta.get("redirect_times", 0) + 1 > self.max_redirect_times:
+            raise TooManyRedirects(f"more than {self.max_redirect_times} redirects (REDIRECT_MAX_TIMES): "
+                                   f"{_chain([*chain, redirected.url])}")
+        return super()._redirect(redirected, request, reason)
+
+
+class RedirectMiddleware(_RedirectChecks, redirect.RedirectMiddleware):
+    """Scrapy's RedirectMiddleware; loops and too many redirects are counted drops."""
+
+
+class MetaRefreshMiddleware(_RedirectChecks, redirect.MetaRefreshMiddleware):
+    """Scrapy's MetaRefreshMiddleware; loops and too many refreshes are counted drops."""

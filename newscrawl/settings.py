@@ -19,14 +19,19 @@ NEWSCRAWL_RECENT_HOURS articles published less than this many hours ago are fetc
 NEWSCRAWL_RETRY_FAILED_HOURS  a page that gave no item is tried again after this many hours (24)
 NEWSCRAWL_MAX_LISTING_PAGES  the most pages of one listing a crawl follows (default 50)
 NEWSCRAWL_RENDERING    render pages that need JavaScript with chromium (default on)
-NEWSCRAWL_CHROMIUM_PATH  the browser (default /usr/bin/chromium, Debian's package)
+NEWSCRAWL_CHROMIUM_PATH  the browser (default: the environment variable of the same name, else
+                       /usr/bin/chromium, Debian's package)
 NEWSCRAWL_RENDER_FALLBACK  a page whose static HTML gives no valid item is fetched once more
                        through the browser (default on; a spider may set render_fallback)
 NEWSCRAWL_RENDER_URLS  regular expressions of URLs rendered from the start (default none)
 NEWSCRAWL_RENDER_TIMEOUT  seconds the browser may take to load a page (default 20)
+NEWSCRAWL_RETRY_AFTER_MAX  the longest ``Retry-After`` (seconds) a 429/503 is retried after;
+                       a longer one is not retried in this run (a counted drop; default 120)
 NEWSCRAWL_MIRROR       base URL of a local mirror server (``python -m tests.mirror.server``)
                        to fetch every page from instead of the real sites (default: off)
 """
+
+import os
 
 BOT_NAME = "newscrawl"
 SPIDER_MODULES = ["newscrawl.spiders"]
@@ -65,15 +70,27 @@ DOWNLOAD_MAXSIZE = 32 * 2**20
 DOWNLOAD_WARNSIZE = 4 * 2**20
 RETRY_ENABLED = True
 RETRY_TIMES = 2  # 5xx, 408, 429 and connection errors; a 404 is final
+# a 429/503's Retry-After (seconds or an HTTP date) is waited for up to this (see middlewares.py)
+NEWSCRAWL_RETRY_AFTER_MAX = 120
 HTTPCACHE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
     # before RedirectMiddleware (600) sees the response: off-site redirects become counted drops
     "newscrawl.middlewares.OffsiteRedirectMiddleware": 650,
+    # Scrapy's own, at their own places, with redirect loops and over-long chains as counted
+    # drops, and Retry-After honoured
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "newscrawl.middlewares.RedirectMiddleware": 600,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "newscrawl.middlewares.MetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "newscrawl.middlewares.RetryAfterMiddleware": 550,
 }
 EXTENSIONS = {
     # the owner of the posts, JSON lines and state (and the spider's lock); see archive.py
     "newscrawl.archive.Archive": 0,
+    # after the lock: a JOBDIR whose last crawl was killed is refused, not resumed into nothing
+    "newscrawl.jobdir.JobDirGuard": 1,
     "newscrawl.extensions.RunReport": 500,
     # the progress line in articles per minute replaces Scrapy's items/min line
     "scrapy.extensions.logstats.LogStats": None,
@@ -106,7 +123,7 @@ DOWNLOAD_HANDLERS = {
 # ---- rendering (scrapy-playwright with Debian's chromium; see newscrawl/rendering.py) ---
 ADDONS = {"newscrawl.rendering.RenderingAddon": 0}
 NEWSCRAWL_RENDERING = True
-NEWSCRAWL_CHROMIUM_PATH = "/usr/bin/chromium"
+NEWSCRAWL_CHROMIUM_PATH = os.environ.get("NEWSCRAWL_CHROMIUM_PATH") or "/usr/bin/chromium"
 NEWSCRAWL_RENDER_FALLBACK = True
 NEWSCRAWL_RENDER_URLS: list[str] = []
 NEWSCRAWL_RENDER_TIMEOUT = 20

@@ -6,7 +6,9 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -17,12 +19,16 @@ from tests.crawl import REPO, crawl
 from tests.mirror.demo import scrapy_command
 from tests.mirror.server import MirrorServer
 
+#: the static HTML only, so that a crawl is the same with or without a browser on the machine
+#: (whether a failing page would render is tests/test_rendering.py's business)
+STATIC = ("-s", "NEWSCRAWL_RENDER_FALLBACK=0")
+
 
 def crawlall(mirror: str, out: Path, config: str, *args: str) -> subprocess.CompletedProcess:
     path = out / "crawl.toml"
     out.mkdir(parents=True, exist_ok=True)
     path.write_text(config, encoding="utf-8")
-    cmd = scrapy_command("crawlall", mirror, out, "-c", str(path), *args)
+    cmd = scrapy_command("crawlall", mirror, out, "-c", str(path), *STATIC, *args)
     return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600,
                           stdin=subprocess.DEVNULL)
 
@@ -80,7 +86,8 @@ def test_a_second_run_while_one_is_running_exits_at_once(tmp_path):
         held.write(f"{os.getpid()}\n")
         held.flush()
         result = crawlall(server.base_url, tmp_path / "out", DW_CONFIG)
-        plain = crawl("dw", server.base_url, tmp_path / "out", "-a", "urls=https://www.dw.com/zh/a-68200101")
+        plain = crawl("dw", server.base_url, tmp_path / "out", "-a", "urls=https://www.dw.com/zh/a-68200101",
+                      *STATIC)
     assert plain.returncode == 75 and plain.report["finish_reason"] == "locked"  # plain crawl too
     assert result.returncode == 75
     assert f"dw is already running (pid {os.getpid()}" in result.stderr
@@ -146,7 +153,7 @@ def test_pause_and_resume_with_jobdir(tmp_path):
     """Interrupted after a few articles, resumed from JOBDIR: everything once, nothing lost."""
     jobdir = tmp_path / "job"
     args = ["-a", "feed=1", "-a", "topics=t-68199001", "-s", f"JOBDIR={jobdir}",
-            "-s", "CONCURRENT_REQUESTS=1"]
+            "-s", "CONCURRENT_REQUESTS=1", *STATIC]
     with MirrorServer([DW_MIRROR]) as server:
         first = crawl("dw", server.base_url, tmp_path, *args, "-s", "CLOSESPIDER_ITEMCOUNT=5")
         assert first.report["finish_reason"] == "closespider_itemcount"
@@ -167,27 +174,37 @@ def test_deploy_units_are_complete(unit):
         assert "OnCalendar=hourly" in text and "RandomizedDelaySec=" in text
 
 
+def slow_articles(copy: Path) -> None:
+    """Every article page answers after 0.3 s: a crawl that can be interrupted half-way."""
+    manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+    for route in manifest.values():
+        if route.get("file", "").startswith("pages/a-"):
+            route["delay"] = 0.3
+    (copy / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+
+
+def start_crawl(mirror: str, out: Path, *args: str) -> subprocess.Popen:
+    """``scrapy crawl dw`` in the background."""
+    cmd = scrapy_command("crawl", mirror, out, "dw", *args)
+    return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_posts(out: Path, count: int) -> Path:
+    """Until the crawl writing to ``out`` has written ``count`` posts (90 s at most)."""
+    posts = out / "dw" / "_posts"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and len(list(posts.glob("*.md")) if posts.exists() else []) < count:
+        time.sleep(0.2)
+    return posts
+
+
 def test_interrupted_with_ctrl_c_and_resumed_from_jobdir(tmp_path):
     """A real interrupt (SIGINT) in the middle of a slow crawl, then the same command again."""
-    import signal
-    import time
-
-    def slow(copy: Path) -> None:
-        manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
-        for route in manifest.values():
-            if route.get("file", "").startswith("pages/a-"):
-                route["delay"] = 0.3
-        (copy / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-
     out, jobdir = tmp_path / "out", tmp_path / "job"
-    with MirrorServer([broken_copy(tmp_path, "slow", slow)]) as server:
-        cmd = scrapy_command("crawl", server.base_url, out, "dw", "-a", "feed=1", "-a", "topics=t-68199001",
-                             "-s", f"JOBDIR={jobdir}", "-s", "CONCURRENT_REQUESTS=1")
-        proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        posts = out / "dw" / "_posts"
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and len(list(posts.glob("*.md")) if posts.exists() else []) < 3:
-            time.sleep(0.2)
+    with MirrorServer([broken_copy(tmp_path, "slow", slow_articles)]) as server:
+        proc = start_crawl(server.base_url, out, "-a", "feed=1", "-a", "topics=t-68199001",
+                           "-s", f"JOBDIR={jobdir}", "-s", "CONCURRENT_REQUESTS=1", *STATIC)
+        posts = wait_for_posts(out, 3)
         proc.send_signal(signal.SIGINT)  # one Ctrl-C: Scrapy finishes what is in flight and stops
         _, log = proc.communicate(timeout=120)
         interrupted = json.loads(sorted((out / "dw" / "runs").glob("*.json"))[-1].read_text(encoding="utf-8"))
@@ -195,7 +212,7 @@ def test_interrupted_with_ctrl_c_and_resumed_from_jobdir(tmp_path):
         done_first = interrupted["stats"]["item_scraped_count"]
         assert 3 <= done_first < 23
         resumed = crawl("dw", server.base_url, out, "-a", "feed=1", "-a", "topics=t-68199001",
-                        "-s", f"JOBDIR={jobdir}")
+                        "-s", f"JOBDIR={jobdir}", *STATIC)
     assert resumed.report["finish_reason"] == "finished"
     assert done_first + resumed.stat("item_scraped_count") == 23  # nothing lost
     ids = [line["id"] for line in resumed.jsonl()]
@@ -205,7 +222,8 @@ def test_interrupted_with_ctrl_c_and_resumed_from_jobdir(tmp_path):
 
 def test_the_progress_line_counts_articles_per_minute(tmp_path):
     with MirrorServer([DW_MIRROR]) as server:
-        result = crawl("dw", server.base_url, tmp_path, "-a", "feed=1", "-s", "LOGSTATS_INTERVAL=0.05")
+        result = crawl("dw", server.base_url, tmp_path, "-a", "feed=1", "-s", "LOGSTATS_INTERVAL=0.05",
+                       *STATIC)
     lines = [line for line in result.log.splitlines() if "articles/min" in line]
     assert lines and "pages/min" in lines[0] and "Crawled" in lines[0]
     assert "items/min" not in result.log  # replaces Scrapy's own line
@@ -217,3 +235,40 @@ def test_per_spider_settings_apply_and_an_unfinished_crawl_fails(tmp_path):
         result = crawlall(server.base_url, tmp_path / "out", config)
     assert result.returncode == 1
     assert "crawlall: dw: FAILED: finish reason 'closespider_itemcount'" in result.stderr
+
+
+def test_a_jobdir_killed_hard_is_refused_clearly_and_a_finished_one_starts_anew(tmp_path):
+    """SIGKILL leaves a JOBDIR whose queue is lost: the next run says to clear it and exits 1
+    (it used to fetch nothing and say "finished", every time). Cleared, the job runs to the
+    end; finished, the same command starts a new job instead of filtering everything."""
+    out, jobdir = tmp_path / "out", tmp_path / "job"
+    args = ["-a", "feed=1", "-a", "topics=t-68199001", "-s", f"JOBDIR={jobdir}", *STATIC]
+    config = DW_CONFIG + f'settings = {{ JOBDIR = "{jobdir}" }}\n'
+    with MirrorServer([broken_copy(tmp_path, "slow", slow_articles)]) as server:
+        proc = start_crawl(server.base_url, out, *args, "-s", "CONCURRENT_REQUESTS=1")
+        posts = wait_for_posts(out, 3)
+        proc.kill()  # SIGKILL: no shutdown, nothing saved
+        proc.communicate(timeout=60)
+        killed_posts = {p.name for p in posts.glob("*.md")}
+        assert 3 <= len(killed_posts) < 23
+        refused = crawl("dw", server.base_url, out, *args)
+        refused_all = crawlall(server.base_url, tmp_path / "crawlall", config)
+        assert {p.name for p in posts.glob("*.md")} == killed_posts  # nothing fetched, nothing written
+        shutil.rmtree(jobdir)  # what the error says to do
+        cleared = crawl("dw", server.base_url, out, *args)
+        again = crawl("dw", server.base_url, out, *args)
+    assert refused.returncode == 1 and refused.report["finish_reason"] == "jobdir_crashed"
+    assert refused.stat("downloader/request_count") == 0
+    [error] = [line for line in refused.log.splitlines() if " ERROR: " in line]
+    assert "did not stop cleanly" in error and f"rm -r {jobdir}" in error
+    assert refused_all.returncode == 1
+    assert "crawlall: dw: FAILED: finish reason 'jobdir_crashed'" in refused_all.stderr
+    assert cleared.returncode == 0 and cleared.report["finish_reason"] == "finished"
+    ids = {matter["id"] for matter, _ in cleared.posts().values()}
+    assert len(ids) == len(cleared.posts()) == 23  # the killed run's and the rest, each once
+    # (JSON lines lost in the kill itself are the crash-consistency work's, not this test's)
+    assert {line["id"] for line in cleared.jsonl()} <= ids
+    assert cleared.stat("newscrawl/incremental/known_skipped") == len(killed_posts)
+    # the finished job leaves nothing to resume: the next run reads the sources again
+    assert again.returncode == 0 and again.stat("dupefilter/filtered") == 0
+    assert again.stat("newscrawl/incremental/known_skipped") == 23

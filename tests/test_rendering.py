@@ -7,6 +7,7 @@ script never arrives (the browser must give up), and an ordinary server-rendered
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -16,8 +17,11 @@ from tests.conftest import DW_MIRROR
 from tests.crawl import crawl
 from tests.mirror.server import MirrorServer
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
+#: the browser the crawls use (newscrawl/settings.py reads the same variable): set it to a
+#: path that does not exist to run the suite as on a machine without chromium
+CHROMIUM = Path(os.environ.get("NEWSCRAWL_CHROMIUM_PATH") or "/usr/bin/chromium")
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason=f"needs a browser at {CHROMIUM} (Debian's chromium; .ci/run installs it)")
 
 SHELL = """<!doctype html>
 <html lang="zh"><head><meta charset="utf-8"><title>{title} – DW</title>
@@ -69,6 +73,7 @@ def run(mirror: Path, out: Path, urls: list[str], *settings: str):
                      "-s", "NEWSCRAWL_RENDER_TIMEOUT=3", *settings)
 
 
+@needs_chromium
 def test_a_page_built_by_script_is_archived_through_the_browser(mirror, tmp_path):
     result = run(mirror, tmp_path, [JS_URL, PLAIN_URL])
     [line] = [x for x in result.jsonl() if x["id"] == "a-69000001"]
@@ -92,6 +97,7 @@ def test_ordinary_pages_never_start_the_browser(mirror, tmp_path):
     assert result.stat("newscrawl/rendered/requests") == 0
 
 
+@needs_chromium
 def test_a_page_that_never_renders_times_out_and_is_dropped(mirror, tmp_path):
     result = run(mirror, tmp_path, [SLOW_URL, PLAIN_URL])
     assert result.stat("newscrawl/dropped/render_timeout") == 1
@@ -108,6 +114,7 @@ def test_without_a_browser_only_the_pages_that_need_one_fail(mirror, tmp_path):
     assert "apt-get install chromium" in result.log
 
 
+@needs_chromium
 def test_urls_matching_render_patterns_are_rendered_from_the_start(mirror, tmp_path):
     """A slugless URL redirects to the canonical one: the browser follows it inside the mirror."""
     result = run(mirror, tmp_path, ["https://www.dw.com/zh/a-68200101"], "-s", "NEWSCRAWL_RENDER_URLS=/a-")

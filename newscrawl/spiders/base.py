@@ -32,7 +32,7 @@ from twisted.python.failure import Failure
 
 from newscrawl.archive import Archive
 from newscrawl.items import Article
-from newscrawl.middlewares import OffsiteRedirect
+from newscrawl.middlewares import OffsiteRedirect, RedirectLoop, TooManyRedirects
 from newscrawl.pipelines.validate import count_drop, validate_article
 from newscrawl.rendering import render_meta
 from newscrawl.sites import ParseError, Site
@@ -343,6 +343,10 @@ class NewsSpider(scrapy.Spider):
             reason = f"http_{failure.value.response.status}"
         elif failure.check(OffsiteRedirect):
             reason = "offsite_redirect"
+        elif failure.check(RedirectLoop):
+            reason = "redirect_loop"
+        elif failure.check(TooManyRedirects):
+            reason = "too_many_redirects"
         elif failure.check(RenderUnavailable):
             reason = "render_unavailable"
         elif failure.check(RenderTimeout):

@@ -2,7 +2,10 @@
 
 A mirror directory holds ``manifest.json``: real URL (raw, un-percent-encoded path, no
 query) → route (a file with its content type, a redirect, or an error status, optionally
-after a ``delay`` in seconds). Redirects point inside the mirror, as a reverse proxy's
+after a ``delay`` in seconds). A route may also be ``throttle``d: ``{"status": 429,
+"times": 1, "retry_after": 2}`` answers its first ``times`` requests with that status and a
+``Retry-After`` header (seconds; an HTTP date that many seconds ahead with ``"date": true``;
+a string is sent as it is), then serves the route. Redirects point inside the mirror, as a reverse proxy's
 would, so that a browser rendering a page stays on 127.0.0.1. The server
 listens on 127.0.0.1 and answers ``GET /<scheme>/<host><path>?<query>`` for the real URL
 ``<scheme>://<host><path>``; :class:`newscrawl.transport.DownloadHandler` sends
@@ -18,8 +21,9 @@ import contextlib
 import json
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -59,13 +63,19 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
+        self.now = time.time()  # this request's time, also in its Date header
         scheme, _, rest = self.path.lstrip("/").partition("/")
         url = f"{scheme}://{rest}"
-        self.server.hits[Mirror.key(url)] += 1
+        key = Mirror.key(url)
+        self.server.hits[key] += 1
+        self.server.times[key].append(self.now)
         found = self.server.mirror.lookup(url)
         if found is None:
             return self._send(404, b"<html><body><h1>404 Not Found</h1></body></html>")
         directory, route = found
+        throttle = route.get("throttle")
+        if throttle and self.server.hits[key] <= int(throttle.get("times", 1)):
+            return self._throttled(throttle)
         if route.get("delay"):  # a slow server, for timeouts (bounded: tests must end)
             time.sleep(min(float(route["delay"]), MAX_DELAY))
         status = int(route.get("status", 200))
@@ -79,6 +89,24 @@ class _Handler(BaseHTTPRequestHandler):
             body = (directory / route["file"]).read_bytes()
             return self._send(status, body, {"Content-Type": route.get("content_type", "text/html")})
         return self._send(status, f"<html><body><h1>{status}</h1></body></html>".encode())
+
+    def _throttled(self, throttle: dict) -> None:
+        """429/503 with a Retry-After header (in seconds, or as an HTTP date)."""
+        status = int(throttle.get("status", 503))
+        value = throttle.get("retry_after")
+        headers = {}
+        if isinstance(value, str):
+            headers["Retry-After"] = value
+        elif value is not None and throttle.get("date"):
+            headers["Retry-After"] = formatdate(int(self.now) + float(value), usegmt=True)
+        elif value is not None:
+            headers["Retry-After"] = str(value)
+        return self._send(status, f"<html><body><h1>{status}</h1></body></html>".encode(), headers)
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header: the time the request came in (a Retry-After date is relative to it)."""
+        now = getattr(self, "now", None)  # not set when the request line was unreadable
+        return super().date_time_string(now if timestamp is None else timestamp)
 
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
@@ -102,6 +130,8 @@ class MirrorServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), _Handler)
         self.mirror = Mirror(dirs or default_dirs())
         self.hits: Counter[str] = Counter()
+        #: real URL → the times (``time.time()``) it was requested, in order
+        self.times: defaultdict[str, list[float]] = defaultdict(list)
         self._thread: threading.Thread | None = None
 
     @property
