@@ -28,7 +28,7 @@ lint: install
 ## Speed and memory benchmark (installs the benchmark-only extra).
 bench: install
 	$(PY) -m pip install --quiet -e '.[bench]'
-	$(PY) benchmarks/run.py
+	PYTHONPATH=. $(PY) benchmarks/run.py
 
 clean-output:
 	find output -mindepth 1 ! -name .gitkeep -delete
