@@ -54,6 +54,7 @@ import os
 import signal
 import sqlite3
 from dataclasses import asdict, is_dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,10 @@ from scrapy.utils.defer import deferred_from_coro
 from newscrawl.files import AppendOnlyLines, remove_temporary_files, write_atomic
 from newscrawl.locks import Locked, SpiderLock
 from newscrawl.posts import post_name, render_post
+from newscrawl.schedule import DEFAULT_STEPS, Schedule, iso, parse_steps
 from newscrawl.state import ArticleStore, Known, PendingWrite, StateError
+from newscrawl.text import parse_datetime
+from newscrawl.versions import changed_fields, diff_markdown, exact_hash, reader_text
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +98,7 @@ class Archive:
     """The posts, JSON lines and state of one spider, written crash-consistently."""
 
     def __init__(self, output_dir: Path, state_path: Path, *, image_proxy: str | None = None,
-                 durable: bool = False, stats: Any = None):
+                 durable: bool = False, stats: Any = None, schedule: Schedule | None = None):
         self.output_dir = output_dir
         self.state_path = state_path
         self.image_proxy = image_proxy or None
@@ -104,6 +108,9 @@ class Archive:
         self.store: ArticleStore | None = None
         self.lines: AppendOnlyLines | None = None
         self.lock: SpiderLock | None = None
+        self.schedule = schedule or Schedule(parse_steps(DEFAULT_STEPS))
+        #: per article id, what its fetch told (validators, feed digest) until it is recorded
+        self._notes: dict[str, dict[str, Any]] = {}
         self._crash_at, self._crash_count = _crash_setting()
 
     @classmethod
@@ -112,7 +119,7 @@ class Archive:
         archive = cls(Path(s.get("NEWSCRAWL_OUTPUT_DIR")),
                       Path(s.get("NEWSCRAWL_STATE_DIR")) / "newscrawl.sqlite3",
                       image_proxy=s.get("NEWSCRAWL_IMAGE_PROXY"), durable=s.getbool("NEWSCRAWL_FSYNC"),
-                      stats=crawler.stats)
+                      stats=crawler.stats, schedule=Schedule.from_settings(s))
         archive.crawler = crawler
         crawler.signals.connect(archive.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(archive.spider_closed, signal=signals.spider_closed)
@@ -242,9 +249,9 @@ class Archive:
         return self.store.last_failure(self.site, article_id) if self.store else None
 
     # ---- writes ------------------------------------------------------------------------
-    def record_failure(self, article_id: str, reason: str) -> None:
+    def record_failure(self, article_id: str, reason: str, url: str | None = None) -> None:
         if self.store:
-            self.store.record_failure(self.site, article_id, reason)
+            self.store.record_failure(self.site, article_id, reason, url, iso(self.schedule.now()))
 
     def set_listed_title(self, article_id: str, title: str) -> None:
         if self.store:
@@ -265,6 +272,15 @@ class Archive:
     def frontier(self) -> list[tuple[str, str, str | None]]:
         return self.store.frontier(self.site) if self.store else []
 
+    def due(self, limit: int) -> list[tuple[str, str, str | None]]:
+        """Archived articles whose scheduled re-check is due (``newscrawl.schedule``)."""
+        return self.store.due(self.site, iso(self.schedule.now()), limit) if self.store else []
+
+    def failed_due(self, retry_after: timedelta, max_attempts: int, limit: int) -> list[tuple[str, str]]:
+        """Pages that failed and are due for another try (``NEWSCRAWL_RETRY_FAILED_*``)."""
+        before = iso(self.schedule.now() - retry_after)
+        return self.store.failed_due(self.site, before, max_attempts, limit) if self.store else []
+
     def listing_started(self, url: str) -> bool:
         """Whether the previous walk of this listing did not end (then walk it in full)."""
         return self.store.listing_started(self.site, url) if self.store else False
@@ -275,19 +291,44 @@ class Archive:
 
     def write(self, item: Any) -> bool:
         """Archive a new version of the item: post, JSON line, state (module docstring).
+
+        Sets the item's ``version`` and ``previous_hash``. A new version of an archived
+        article first keeps the previous one: ``_revisions/<id>/v<N>.md`` (the post as it
+        was) and ``_revisions/<id>/v<N+1>.diff.md`` (what changed, character by character).
         Returns whether the post existed before. Raises ArchiveError (``write_failed``) when
         something cannot be written; the journal then lets the next run finish it."""
         a = ItemAdapter(item)
         if a["site"] != self.site:
             raise ValueError(f"an item of {a['site']!r} given to the archive of {self.site!r}")
         known = self.store.get(self.site, a["id"])
+        archived = known is not None and known.complete
+        version = (known.version if archived else 0) + 1
+        a["version"], a["previous_hash"] = version, known.content_hash if archived else None
         path = self.post_path(item, known)
         existed = (self.posts_dir() / path).exists()
+        now = self.schedule.now()
+        previous = self._previous_item(known) if archived else None
+        changed = changed_fields(reader_text(previous), reader_text(item)) if previous else []
+        history = [*(known.revisions if archived else []),
+                   {"version": version, "crawled": a["crawled_at"], "changed": changed}]
+        extra: dict[str, Any] = {
+            "exact_hash": exact_hash(item), "history": history, "last_checked": iso(now),
+            "next_check": iso(self.schedule.next_check(parse_datetime(a["published"]), now,
+                                                       changed=archived)),
+            **self._notes.pop(a["id"], {}),
+        }
+        if archived and existed:
+            revisions = self.revisions_dir() / a["id"]
+            extra["revisions"] = [[str(revisions / f"v{known.version}.md"),
+                                   (self.posts_dir() / path).read_text(encoding="utf-8")]]
+            if previous is not None:
+                extra["revisions"].append([str(revisions / f"v{version}.diff.md"),
+                                           diff_markdown(previous, item, known.version, version)])
         pending = PendingWrite(
-            site=self.site, id=a["id"], version=(known.version if known else 0) + 1, post_path=path,
-            post_text=render_post(item, self.image_proxy), line=item_line(item),
+            site=self.site, id=a["id"], version=version, post_path=path,
+            post_text=render_post(item, self.image_proxy, history=history), line=item_line(item),
             jsonl_offset=self.lines.size(), url=a["url"], title=a["title"], published=a["published"],
-            content_hash=a["content_hash"])
+            content_hash=a["content_hash"], extra=extra)
         try:
             self.store.begin_write(pending)
             self._crash("journaled")
@@ -296,8 +337,72 @@ class Archive:
             raise ArchiveError("write_failed", f"cannot archive {a['id']} ({a['url']}): {exc}") from exc
         return existed
 
+    def _previous_item(self, known: Known) -> dict[str, Any] | None:
+        """The archived version's item, from its JSON line (``None`` if it cannot be read)."""
+        if known.line_offset is None:
+            return None
+        line = self.lines.line_at(known.line_offset)
+        try:
+            value = json.loads(line) if line else None
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    def checked(self, item: Any, *, trivial: bool = False) -> None:
+        """A re-check found no new version: the schedule moves on. A ``trivial`` change
+        (whitespace, punctuation width, a tracking parameter: same content hash, other
+        exact hash) refreshes the post in place and the record, and makes no version."""
+        a = ItemAdapter(item)
+        known = self.store.get(self.site, a["id"])
+        if known is None:
+            return
+        now = self.schedule.now()
+        if trivial and known.post_path:
+            a["version"], a["previous_hash"] = known.version, None
+            write_atomic(self.posts_dir() / known.post_path,
+                         render_post(item, self.image_proxy, history=known.revisions), durable=self.durable)
+        self.store.checked(
+            self.site, a["id"], last_checked=iso(now),
+            next_check=iso(self.schedule.next_check(parse_datetime(known.published), now, changed=False)),
+            exact_hash=exact_hash(item) if trivial else None, **self._notes.pop(a["id"], {}))
+
+    def note_fetch(self, article_id: str, *, validators: dict | None = None,
+                   feed_digest: str | None = None) -> None:
+        """What the fetch of an article page told (its response's validators, the digest of
+        its text in the feed): recorded with the version or re-check it leads to, never
+        before (a remembered ETag must not hide a change that was never archived)."""
+        notes = self._notes.setdefault(article_id, {})
+        if validators:
+            notes["validators"] = validators
+        if feed_digest:
+            notes["feed_digest"] = feed_digest
+
+    def not_modified(self, article_id: str) -> None:
+        """A conditional re-check answered 304 (or the same bytes): unchanged."""
+        known = self.store.get(self.site, article_id)
+        if known is None:
+            return
+        now = self.schedule.now()
+        self.store.checked(
+            self.site, article_id, last_checked=iso(now),
+            next_check=iso(self.schedule.next_check(parse_datetime(known.published), now, changed=False)),
+            **self._notes.pop(article_id, {}))
+
+    def validators(self, url: str) -> tuple[str | None, str | None, str | None] | None:
+        return self.store.validators(self.site, url) if self.store else None
+
+    def set_validators(self, validators: dict) -> None:
+        """Validators of a feed or listing page, remembered once the page was parsed."""
+        if self.store:
+            self.store.set_validators(self.site, validators)
+
+    def revisions_dir(self, site: str | None = None) -> Path:
+        return self.site_dir(site) / "_revisions"
+
     def _complete(self, pending: PendingWrite) -> None:
         """Steps 2–4 of a journaled write (idempotent: recovery runs it again)."""
+        for revision, text in pending.extra.get("revisions", []):
+            write_atomic(Path(revision), text, durable=self.durable)
         path = self.posts_dir() / pending.post_path
         if self._reached("post_temp"):  # killed while the temporary file is half written
             (path.parent / f".tmp-crash-{pending.id}").write_text(pending.post_text[:100], encoding="utf-8")

@@ -119,6 +119,22 @@ class AppendOnlyLines:
             return False
         return os.pread(self.fh.fileno(), len(data), offset) == data
 
+    def line_at(self, offset: int) -> str | None:
+        """The line that starts at ``offset`` (without its newline), or ``None``."""
+        size = self.size()
+        if offset >= size:
+            return None
+        chunks, position = [], offset
+        while position < size:
+            block = os.pread(self.fh.fileno(), 65536, position)
+            end = block.find(b"\n")
+            if end >= 0:
+                chunks.append(block[:end])
+                break
+            chunks.append(block)
+            position += len(block)
+        return b"".join(chunks).decode("utf-8", errors="replace")
+
     def append(self, line: str) -> int:
         """Append ``line`` (one line: it must hold no newline) at the end; returns its offset."""
         data = line.rstrip("\n").encode("utf-8") + b"\n"

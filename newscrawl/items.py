@@ -55,6 +55,10 @@ class Article:
     content_hash: str | None = None
     #: whether the page had to be rendered by the browser (JavaScript) to give this item
     rendered: bool = False
+    #: the archived version this line is (1 for the first; set by the archive)
+    version: int | None = None
+    #: the content hash of the version before it (``None`` for the first)
+    previous_hash: str | None = None
 
 
 ARTICLE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Article))

@@ -91,7 +91,8 @@ def proxied(url: str, proxy: str | None) -> str:
     return proxy + url.split("://", 1)[-1]
 
 
-def front_matter(item: Any, image_proxy: str | None = None) -> dict[str, Any]:
+def front_matter(item: Any, image_proxy: str | None = None,
+                 history: list[dict] | None = None) -> dict[str, Any]:
     a = ItemAdapter(item)
     source = a.get("source_name") or a["site"]
     authors = list(a.get("authors") or [])
@@ -115,6 +116,10 @@ def front_matter(item: Any, image_proxy: str | None = None) -> dict[str, Any]:
         "lead": a.get("lead"),
         "image": markdown_url(proxied(images[0]["url"], image_proxy)) if images else None,
         "lang": a.get("lang"),
+        # an edited article: its version, and when each earlier version was archived
+        "version": a.get("version") if history and len(history) > 1 else None,
+        "revisions": [{"version": h["version"], "crawled": h["crawled"], "changed": h["changed"]}
+                      for h in history[:-1]] if history and len(history) > 1 else None,
         # Jekyll ≥ 4.0 does not run Liquid on the post at all; older Jekyll (GitHub Pages: 3.9)
         # ignores the key, and the text itself is Liquid-inert (see newscrawl.markdown).
         "render_with_liquid": False,
@@ -123,15 +128,16 @@ def front_matter(item: Any, image_proxy: str | None = None) -> dict[str, Any]:
     return matter
 
 
-def render_post(item: Any, image_proxy: str | None = None) -> str:
-    """The whole post: front matter, timestamp comment, title link, body, gallery section.
+def render_post(item: Any, image_proxy: str | None = None, history: list[dict] | None = None) -> str:
+    """The whole post: front matter, timestamp comment, title link, body, gallery section,
+    and for an edited article (``history``: its archived versions) the list of its revisions.
 
     Every piece of page text is escaped (:func:`newscrawl.markdown.escape_text`) and every
     URL checked and encoded (:func:`newscrawl.markdown.markdown_url`); the body is made
     inert once more (:func:`newscrawl.markdown.inert_markdown`).
     """
     a = ItemAdapter(item)
-    matter = _yaml_text(front_matter(item, image_proxy))
+    matter = _yaml_text(front_matter(item, image_proxy, history))
     published = parse_datetime(a["published"])
     millis = int(published.timestamp() * 1000) if published else 0
     title = clean_text(a["title"]) or a["id"]
@@ -157,4 +163,22 @@ def render_post(item: Any, image_proxy: str | None = None) -> str:
                 lines.append(f"{label}{text}")
             lines.append("")
         parts.append("\n".join(lines).strip())
+    if history and len(history) > 1:
+        parts.append(revisions_markdown(history, a.get("lang")))
     return "\n\n".join(p for p in parts if p) + "\n"
+
+
+REVISIONS_HEADING = {"zh-Hant": "修訂記錄", "zh-Hans": "修订记录"}
+FIELD_LABELS = {"title": "标题", "lead": "导语", "body": "正文", "authors": "作者", "images": "图片说明",
+                "gallery": "图集"}
+
+
+def revisions_markdown(history: list[dict], lang: str | None) -> str:
+    """The post's last section: every archived version, when it was crawled and what changed
+    (the earlier texts and character-level diffs are in ``_revisions/<id>/``)."""
+    lines = [f"## {REVISIONS_HEADING.get(lang or '', '修订记录')}", ""]
+    for entry in history:
+        changed = "、".join(FIELD_LABELS.get(f, f) for f in entry.get("changed") or [])
+        what = f"：{changed}有改动" if changed else ("：首次存档" if entry["version"] == 1 else "")
+        lines.append(f"- 第 {int(entry['version'])} 版，{escape_text(str(entry.get('crawled') or ''))}{what}")
+    return "\n".join(lines)

@@ -14,9 +14,12 @@ NEWSCRAWL_DRIFT_RUNS   how many recent run reports make the drift baseline (defa
 NEWSCRAWL_DRIFT_MIN_ITEMS  runs with fewer archived articles are not judged (default 5)
 NEWSCRAWL_DRIFT_DROP   a field alarms below (1 - this) x its recent median (default 0.5)
 NEWSCRAWL_DRIFT_MIN_SHARE  coverage shares usually under this are not judged (default 0.2)
-NEWSCRAWL_RECENT_HOURS articles published less than this many hours ago are fetched again on
-                       re-crawls, as edits are common then (default 48)
+NEWSCRAWL_RECHECK_STEPS  the ages at which an archived article is fetched again to catch edits
+                       (default ``1h,6h,1d,3d,7d,30d``; the last step repeats; see schedule.py)
+NEWSCRAWL_RECHECK_LIMIT  the most due re-checks one run makes, most overdue first (default 1000)
+NEWSCRAWL_CLOCK        a fixed "now" (ISO 8601) for simulations and tests (default: the real time)
 NEWSCRAWL_RETRY_FAILED_HOURS  a page that gave no item is tried again after this many hours (24)
+NEWSCRAWL_RETRY_FAILED_TIMES  ... up to this many tries in all (3), linked from a source or not
 NEWSCRAWL_MAX_LISTING_PAGES  the most pages of one listing a crawl follows (default 50)
 NEWSCRAWL_RENDERING    render pages that need JavaScript with chromium (default on)
 NEWSCRAWL_CHROMIUM_PATH  the browser (default: the environment variable of the same name, else
@@ -49,8 +52,11 @@ NEWSCRAWL_DRIFT_RUNS = 5
 NEWSCRAWL_DRIFT_MIN_ITEMS = 5
 NEWSCRAWL_DRIFT_DROP = 0.5
 NEWSCRAWL_DRIFT_MIN_SHARE = 0.2
-NEWSCRAWL_RECENT_HOURS = 48
+NEWSCRAWL_RECHECK_STEPS = "1h,6h,1d,3d,7d,30d"
+NEWSCRAWL_RECHECK_LIMIT = 1000
+NEWSCRAWL_CLOCK = None
 NEWSCRAWL_RETRY_FAILED_HOURS = 24
+NEWSCRAWL_RETRY_FAILED_TIMES = 3
 NEWSCRAWL_MAX_LISTING_PAGES = 50
 NEWSCRAWL_FSYNC = False
 

@@ -17,16 +17,19 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from newscrawl.text import utc_now_iso
 
 #: The schema this code writes. Version 1 was the first release (no user_version set,
-#: no ``listed_title`` at first); 2 adds ``version`` and the write journal.
-SCHEMA_VERSION = 2
+#: no ``listed_title`` at first); 2 adds ``version``, the write journal, the frontier and
+#: unfinished listings; 3 adds the re-check schedule, exact hashes, revision history and
+#: the validators of conditional requests.
+SCHEMA_VERSION = 3
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -82,6 +85,30 @@ MIGRATIONS: dict[int, list[str]] = {
         # listings whose last walk did not end (killed, stopped, a page failed): walked in full
         "CREATE TABLE unfinished_listings (site TEXT NOT NULL, url TEXT NOT NULL, PRIMARY KEY (site, url))",
     ],
+    3: [
+        # hash of the item exactly as published (a change of it alone is trivial)
+        "ALTER TABLE articles ADD COLUMN exact_hash TEXT",
+        # where the article's latest JSON line starts in articles.jsonl (the previous version)
+        "ALTER TABLE articles ADD COLUMN line_offset INTEGER",
+        # the re-check schedule: when the page was last fetched, when to fetch it next
+        "ALTER TABLE articles ADD COLUMN last_checked TEXT",
+        "ALTER TABLE articles ADD COLUMN next_check TEXT",
+        # [{version, crawled, changed: [fields]}] of every archived version
+        "ALTER TABLE articles ADD COLUMN history TEXT",
+        # the digest of the article's full text in the site's feed, when the feed has it
+        "ALTER TABLE articles ADD COLUMN feed_digest TEXT",
+        "ALTER TABLE journal ADD COLUMN extra TEXT",
+        "CREATE INDEX articles_next_check ON articles (site, next_check)",
+        # where a failed page is, to try it again when no listing links to it any more
+        "ALTER TABLE failures ADD COLUMN url TEXT",
+        # archived before schedules existed: re-checked 30 days after their last change
+        "UPDATE articles SET next_check = strftime('%Y-%m-%dT%H:%M:%SZ', last_changed, '+30 days')"
+        " WHERE content_hash IS NOT NULL",
+        """CREATE TABLE validators (
+            site TEXT NOT NULL, url TEXT NOT NULL, etag TEXT, last_modified TEXT, body_hash TEXT,
+            PRIMARY KEY (site, url)
+        )""",
+    ],
 }
 
 
@@ -100,6 +127,17 @@ class Known:
     published: str | None
     listed_title: str | None = None
     version: int = 0
+    exact_hash: str | None = None
+    line_offset: int | None = None
+    last_checked: str | None = None
+    next_check: str | None = None
+    history: str | None = None
+    feed_digest: str | None = None
+
+    @property
+    def revisions(self) -> list[dict]:
+        """``[{version, crawled, changed}]`` of the archived versions, oldest first."""
+        return json.loads(self.history) if self.history else []
 
     @property
     def complete(self) -> bool:
@@ -122,11 +160,16 @@ class PendingWrite:
     title: str | None
     published: str | None
     content_hash: str
+    #: what else the commit records: exact_hash, last_checked, next_check, history,
+    #: feed_digest, validators ({url, etag, last_modified, body_hash}), and the revision
+    #: files to write first ([[path, text], ...])
+    extra: dict = field(default_factory=dict)
 
 
-_KNOWN_COLUMNS = "url, title, content_hash, post_path, published, listed_title, version"
+_KNOWN_COLUMNS = ("url, title, content_hash, post_path, published, listed_title, version, exact_hash,"
+                  " line_offset, last_checked, next_check, history, feed_digest")
 _PENDING_COLUMNS = ("site, id, version, post_path, post_text, line, jsonl_offset, url, title, published,"
-                    " content_hash")
+                    " content_hash, extra")
 
 
 @contextlib.contextmanager
@@ -235,7 +278,7 @@ class ArticleStore:
     def pending(self, site: str) -> list[PendingWrite]:
         rows = self.db.execute(f"SELECT {_PENDING_COLUMNS} FROM journal WHERE site = ? ORDER BY started",
                                (site,))
-        return [PendingWrite(*row) for row in rows]
+        return [PendingWrite(*row[:-1], extra=json.loads(row[-1] or "{}")) for row in rows]
 
     # ---- writes (the archive's; see newscrawl.archive) -----------------------------
     def begin_write(self, pending: PendingWrite) -> None:
@@ -248,36 +291,74 @@ class ArticleStore:
                 " ON CONFLICT (site, id) DO UPDATE SET post_path = excluded.post_path",
                 (p.site, p.id, p.post_path, now, now))
             db.execute(f"INSERT OR REPLACE INTO journal ({_PENDING_COLUMNS}, started)"
-                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (p.site, p.id, p.version, p.post_path, p.post_text, p.line, p.jsonl_offset,
-                        p.url, p.title, p.published, p.content_hash, now))
+                        p.url, p.title, p.published, p.content_hash, json.dumps(p.extra, ensure_ascii=False),
+                        now))
 
     def finish_write(self, pending: PendingWrite) -> None:
         """The post and the JSON line are written: the version is archived, the journal entry
         and any failure record go, in one transaction."""
-        p = pending
+        p, x = pending, pending.extra
         with self.transaction() as db:
             db.execute(
                 "UPDATE articles SET url = ?, title = ?, published = ?, content_hash = ?, version = ?,"
-                " post_path = ?, last_changed = ? WHERE site = ? AND id = ?",
+                " post_path = ?, last_changed = ?, exact_hash = ?, line_offset = ?, last_checked = ?,"
+                " next_check = ?, history = ?, feed_digest = coalesce(?, feed_digest)"
+                " WHERE site = ? AND id = ?",
                 (p.url, p.title, p.published, p.content_hash, p.version, p.post_path, utc_now_iso(),
-                 p.site, p.id))
+                 x.get("exact_hash"), p.jsonl_offset, x.get("last_checked"), x.get("next_check"),
+                 json.dumps(x.get("history") or [], ensure_ascii=False), x.get("feed_digest"), p.site, p.id))
+            if x.get("validators"):
+                self._set_validators(p.site, x["validators"])
             for table in ("journal", "failures", "frontier"):
                 db.execute(f"DELETE FROM {table} WHERE site = ? AND id = ?", (p.site, p.id))
+
+    def checked(self, site: str, article_id: str, *, last_checked: str, next_check: str,
+                exact_hash: str | None = None, validators: dict | None = None,
+                feed_digest: str | None = None) -> None:
+        """A re-check found no new version: the schedule moves on (and a trivial change
+        updates the exact hash); the response's validators are remembered."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE articles SET last_checked = ?, next_check = ?, exact_hash = coalesce(?, exact_hash),"
+                " feed_digest = coalesce(?, feed_digest) WHERE site = ? AND id = ?",
+                (last_checked, next_check, exact_hash, feed_digest, site, article_id))
+            db.execute("DELETE FROM frontier WHERE site = ? AND id = ?", (site, article_id))
+            if validators:
+                self._set_validators(site, validators)
+
+    # ---- validators of conditional requests --------------------------------------------
+    def validators(self, site: str, url: str) -> tuple[str | None, str | None, str | None] | None:
+        """``(etag, last_modified, body_hash)`` remembered for a URL."""
+        row = self.db.execute("SELECT etag, last_modified, body_hash FROM validators"
+                              " WHERE site = ? AND url = ?", (site, url)).fetchone()
+        return tuple(row) if row else None
+
+    def set_validators(self, site: str, validators: dict) -> None:
+        self._set_validators(site, validators)
+
+    def _set_validators(self, site: str, v: dict) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO validators (site, url, etag, last_modified, body_hash)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (site, v["url"], v.get("etag"), v.get("last_modified"), v.get("body_hash")))
 
     def move_line(self, pending: PendingWrite) -> None:
         """The journaled write's JSON line goes at another offset (recovery after a failure)."""
         self.db.execute("UPDATE journal SET jsonl_offset = ? WHERE site = ? AND id = ?",
                         (pending.jsonl_offset, pending.site, pending.id))
 
-    def record_failure(self, site: str, article_id: str, reason: str) -> None:
+    def record_failure(self, site: str, article_id: str, reason: str, url: str | None = None,
+                       when: str | None = None) -> None:
         """An id whose page was dropped (HTTP error, no layout, invalid item)."""
         with self.transaction() as db:
             db.execute(
-                "INSERT INTO failures (site, id, reason, attempts, last_tried) VALUES (?, ?, ?, 1, ?)"
+                "INSERT INTO failures (site, id, reason, attempts, last_tried, url) VALUES (?, ?, ?, 1, ?, ?)"
                 " ON CONFLICT (site, id) DO UPDATE SET reason = excluded.reason,"
-                " attempts = attempts + 1, last_tried = excluded.last_tried",
-                (site, article_id, reason, utc_now_iso()))
+                " attempts = attempts + 1, last_tried = excluded.last_tried,"
+                " url = coalesce(excluded.url, url)",
+                (site, article_id, reason, when or utc_now_iso(), url))
             db.execute("DELETE FROM frontier WHERE site = ? AND id = ?", (site, article_id))
 
     # ---- the frontier and unfinished listings ----------------------------------------
@@ -292,6 +373,23 @@ class ArticleStore:
         """``(id, url, listed_title)`` of the article pages earlier runs left unfinished."""
         return [tuple(row) for row in self.db.execute(
             "SELECT id, url, listed_title FROM frontier WHERE site = ? ORDER BY added", (site,))]
+
+    def due(self, site: str, now: str, limit: int) -> list[tuple[str, str, str | None]]:
+        """``(id, url, listed_title)`` of archived articles whose re-check is due, most
+        overdue first (articles archived before schedules existed are not listed here:
+        their links make them due)."""
+        return [tuple(row) for row in self.db.execute(
+            "SELECT id, url, listed_title FROM articles WHERE site = ? AND content_hash IS NOT NULL"
+            " AND url IS NOT NULL AND next_check IS NOT NULL AND next_check <= ? ORDER BY next_check LIMIT ?",
+            (site, now, limit))]
+
+    def failed_due(self, site: str, before: str, max_attempts: int, limit: int) -> list[tuple[str, str]]:
+        """``(id, url)`` of pages that failed, last tried before ``before``, fewer than
+        ``max_attempts`` times, and never archived."""
+        return [tuple(row) for row in self.db.execute(
+            "SELECT f.id, f.url FROM failures f LEFT JOIN articles a ON a.site = f.site AND a.id = f.id"
+            " WHERE f.site = ? AND f.url IS NOT NULL AND f.last_tried < ? AND f.attempts < ?"
+            " AND a.content_hash IS NULL ORDER BY f.last_tried LIMIT ?", (site, before, max_attempts, limit))]
 
     def listing_started(self, site: str, url: str) -> bool:
         """Mark a listing walk as begun; whether the previous walk of it did not end."""
@@ -317,13 +415,16 @@ class ArticleStore:
         """Forget everything of a site and store ``rows`` instead (``scrapy rebuild-state``)."""
         now = utc_now_iso()
         with self.transaction() as db:
-            for table in ("articles", "failures", "journal", "frontier", "unfinished_listings"):
+            for table in ("articles", "failures", "journal", "frontier", "unfinished_listings", "validators"):
                 db.execute(f"DELETE FROM {table} WHERE site = ?", (site,))
             db.executemany(
                 "INSERT INTO articles (site, id, url, title, published, content_hash, post_path, version,"
-                " first_seen, last_changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " exact_hash, line_offset, history, first_seen, last_changed, next_check)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                " strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+30 days'))",
                 [(site, r["id"], r.get("url"), r.get("title"), r.get("published"), r.get("content_hash"),
-                  r.get("post_path"), r.get("version", 0), now, now) for r in rows])
+                  r.get("post_path"), r.get("version", 0), r.get("exact_hash"), r.get("line_offset"),
+                  json.dumps(r.get("history") or [], ensure_ascii=False), now, now) for r in rows])
 
     def close(self) -> None:
         self.db.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from datetime import UTC, datetime
@@ -94,11 +93,3 @@ def to_utc_iso(value: str | datetime | None) -> str | None:
 
 def utc_now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def content_hash(body_markdown: str | None) -> str | None:
-    """Hash of the normalised body text: insensitive to whitespace-only changes."""
-    if not body_markdown:
-        return None
-    normalised = _SPACES.sub(" ", nfc(body_markdown)).strip()
-    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()[:32]

@@ -77,7 +77,8 @@ def test_jsonl_lines_are_complete_and_readable(two_runs, dw_expected):
     for line in jsonl:
         assert set(line) == {"site", "id", "url", "title", "published", "updated", "authors", "editor",
                              "lead", "body_markdown", "images", "gallery", "tags", "category", "lang",
-                             "source_name", "crawled_at", "content_hash", "rendered"}
+                             "source_name", "crawled_at", "content_hash", "rendered", "version",
+                             "previous_hash"}
         assert line["authors"] == want[line["id"]]["authors"]
         assert line["gallery"] == want[line["id"]]["gallery"]  # incl. captions from g- pages
 
@@ -103,12 +104,13 @@ def test_feed_and_listing_links_are_deduplicated_on_the_id(two_runs, server):
 
 
 def test_second_run_fetches_no_article_and_writes_nothing(two_runs):
-    first, posts_before, _, _, second = two_runs
+    _, posts_before, _, _, second = two_runs
     assert second.returncode == 0
     assert _texts(second.out) == posts_before
     assert second.stat("newscrawl/requests/article") == 0
-    assert second.stat("newscrawl/incremental/known_skipped") == first.stat("newscrawl/items/new")
-    assert second.stat("newscrawl/incremental/failed_skipped") == 5  # 404, 500, truncated, ...
+    # the feed and the topic page are asked conditionally: unchanged, they are not even parsed
+    assert second.stat("newscrawl/conditional/not_modified") == 2
+    assert second.stat("newscrawl/incremental/known_skipped") == 0
     # the feed, the topic page (+ its slugless redirect) and robots.txt of two hosts
     assert second.stat("downloader/request_count") == 5
     assert second.stat("item_scraped_count") == 0
@@ -186,11 +188,18 @@ def test_every_post_loads_back_to_its_item(two_runs):
         assert matter["lang"] == item["lang"]
 
 
-def test_articles_inside_the_recent_window_are_fetched_again(two_runs, server):
-    """With a window that reaches back to the mirror's dates every archived article is recent."""
+def test_due_re_checks_are_conditional_and_cost_no_parsing(two_runs, server):
+    """A clock far in the future makes every archived article due for its re-check: each is
+    asked once more with its ETag, and the 304 costs no parsing and no writing."""
     first = two_runs[0]
-    recent = crawl("dw", server.base_url, first.out, *SOURCES, "-s", "NEWSCRAWL_RECENT_HOURS=1000000")
+    later = crawl("dw", server.base_url, first.out, *SOURCES, "-s", "NEWSCRAWL_CLOCK=2100-01-01T00:00:00Z")
     archived = first.stat("newscrawl/items/new")
-    assert recent.stat("newscrawl/incremental/recent_refetched") == archived
-    assert recent.stat("newscrawl/requests/article") == archived
-    assert recent.stat("newscrawl/items/unchanged") == archived  # fetched, compared, not rewritten
+    assert later.stat("newscrawl/incremental/recheck_due") == archived
+    # each archived article once (asked with the ETag it was archived with), and the pages
+    # that failed (a day before, by this clock) once more
+    failed = first.stat("newscrawl/dropped/http_404") + first.stat("newscrawl/dropped/http_500")
+    retried = later.stat("newscrawl/incremental/failed_retried")
+    assert retried >= failed
+    assert later.stat("newscrawl/requests/article") == archived + retried
+    assert later.stat("newscrawl/conditional/not_modified") == archived + 2  # + the feed and topic page
+    assert later.stat("newscrawl/items/unchanged") == 0 and later.stat("item_scraped_count") == 0

@@ -62,7 +62,7 @@ def test_nothing_new_fetches_only_the_first_listing_pages(runs):
     s = nothing_new.stats
     assert s.get("newscrawl/requests/article", 0) == 0
     assert s["newscrawl/incremental/listing_pages"] == 3  # one per tag and category
-    assert s["newscrawl/incremental/stopped_early"] == 3
+    assert s["newscrawl/conditional/not_modified"] == 4  # the three and the feed: not even parsed
     # three listing pages, the feed, robots.txt
     assert s["downloader/request_count"] == 5
     assert s.get("item_scraped_count", 0) == 0

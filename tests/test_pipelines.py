@@ -35,7 +35,7 @@ def test_the_item_has_exactly_the_json_lines_fields():
     assert ARTICLE_FIELDS == (
         "site", "id", "url", "title", "published", "updated", "authors", "editor", "lead",
         "body_markdown", "images", "gallery", "tags", "category", "lang", "source_name",
-        "crawled_at", "content_hash", "rendered")
+        "crawled_at", "content_hash", "rendered", "version", "previous_hash")
 
 
 def test_normalize():

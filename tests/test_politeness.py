@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import pytest
 
+from newscrawl.state import ArticleStore
 from tests.conftest import DW_MIRROR, page_url
 from tests.crawl import REPO, crawl
 from tests.mirror.demo import scrapy_command
@@ -159,9 +160,10 @@ def test_too_many_redirects_is_a_counted_drop_logged_with_its_chain(redirects):
 
 def test_redirect_drops_are_remembered_like_other_failures(redirects):
     _, _, again = redirects
-    assert again.stat("newscrawl/incremental/failed_skipped") == 2  # not tried again for a day
-    assert again.stat("newscrawl/incremental/known_skipped") == 1
-    assert again.stat("newscrawl/requests/article") == 0
+    store = ArticleStore(again.out / "state" / "newscrawl.sqlite3")
+    reasons = {row[0]: row[1] for row in store.db.execute("SELECT id, reason FROM failures")}
+    assert reasons == {"a-69100001": "redirect_loop", "a-69100002": "too_many_redirects"}
+    assert again.stat("newscrawl/requests/article") == 0  # not tried again for a day
 
 
 def test_ctrl_c_ends_a_wait_and_jobdir_keeps_the_retry(tmp_path):

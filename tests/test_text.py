@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from newscrawl.text import clean_multiline, clean_text, content_hash, to_utc_iso, unique
+from newscrawl.text import clean_multiline, clean_text, to_utc_iso, unique
 
 
 @pytest.mark.parametrize(
@@ -36,9 +36,3 @@ def test_clean_multiline_keeps_paragraphs():
 
 def test_unique_keeps_order():
     assert unique(["b", "a", "", "b", "c", "a"]) == ["b", "a", "c"]
-
-
-def test_content_hash_ignores_whitespace_only_changes():
-    assert content_hash("甲 乙\n\n丙") == content_hash("甲  乙\n丙 ")
-    assert content_hash("甲 乙") != content_hash("甲 丁")
-    assert content_hash("") is None

@@ -49,8 +49,11 @@ def judge(reason: str | None, stats: dict[str, Any], *, max_errors: int,
     errors = stats.get("log_count/ERROR", 0)
     if errors > max_errors:
         problems.append(f"{errors} errors logged (more than {max_errors})")
-    seen = sum(stats.get(k, 0) for k in ("newscrawl/requests/article", "newscrawl/incremental/known_skipped",
-                                         "newscrawl/incremental/failed_skipped"))
+    # a source that answered "not modified" showed only articles it had shown before
+    seen = sum(stats.get(k, 0) for k in (
+        "newscrawl/requests/article", "newscrawl/incremental/known_skipped",
+        "newscrawl/incremental/failed_skipped", "newscrawl/conditional/not_modified",
+        "newscrawl/conditional/same_body"))
     if expect_articles and reason == "finished" and seen == 0:
         problems.append("its sources gave no article at all")
     problems.extend(archive_failures(stats))

@@ -1,10 +1,12 @@
 """Deduplication on the site's stable article id, within a run and across runs.
 
 * the same id twice in one run → the second is dropped (``newscrawl/dropped/duplicate``);
-* an id the state knows with the same content hash and title → unchanged, not written again
-  (``newscrawl/items/unchanged``);
-* a known id whose text or title changed → ``updated`` is set and the item goes on to rewrite
-  its post in place (``newscrawl/items/updated``); an unknown id → ``newscrawl/items/new``.
+* an id the state knows with the same content hash (what a reader sees, normalised: see
+  :mod:`newscrawl.versions`) → no new version: unchanged (``newscrawl/items/unchanged``), or
+  a trivial change — other whitespace, punctuation width, URLs — that refreshes the post in
+  place (``newscrawl/items/trivial``); either way the re-check schedule moves on;
+* a known id whose content changed → ``updated`` is set and the item goes on to become a new
+  version (``newscrawl/items/updated``); an unknown id → ``newscrawl/items/new``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from scrapy.statscollectors import StatsCollector
 
 from newscrawl.archive import Archive
 from newscrawl.pipelines.validate import count_drop
+from newscrawl.versions import exact_hash
 
 logger = logging.getLogger(__name__)
 
@@ -49,13 +52,15 @@ class DedupePipeline:
             raise DropItem(f"duplicate id {a['id']}", log_level="DEBUG")
         self.seen.add(key)
         known = self.archive.known(a["id"])
-        if known is None or known.content_hash is None:
+        if known is None or not known.complete:
             self.stats.inc_value("newscrawl/items/new")
             return item
-        if known.content_hash == a["content_hash"] and known.title == a["title"]:
-            self.archive.frontier_done(a["id"])
-            self.stats.inc_value("newscrawl/items/unchanged")
-            raise UnchangedItem(f"unchanged {a['id']}", log_level="DEBUG")
+        if known.content_hash == a["content_hash"]:
+            trivial = known.exact_hash is not None and known.exact_hash != exact_hash(item)
+            self.archive.checked(item, trivial=trivial)
+            self.stats.inc_value("newscrawl/items/trivial" if trivial else "newscrawl/items/unchanged")
+            raise UnchangedItem(f"{'trivially changed' if trivial else 'unchanged'} {a['id']}",
+                                log_level="DEBUG")
         if not a.get("updated"):
             a["updated"] = a["crawled_at"]
         self.stats.inc_value("newscrawl/items/updated")

@@ -18,12 +18,12 @@ from newscrawl.markdown import inert_markdown
 from newscrawl.text import (
     clean_multiline,
     clean_text,
-    content_hash,
     repair_surrogates,
     to_utc_iso,
     unique,
     utc_now_iso,
 )
+from newscrawl.versions import content_hash
 
 _TEXT_FIELDS = ("title", "lead", "category", "editor", "lang", "source_name")
 
@@ -78,7 +78,7 @@ def normalize_article(item: Any) -> Any:
     if a["updated"] and a["published"] and a["updated"] <= a["published"]:
         a["updated"] = None  # only a later modification time is an update
     a["crawled_at"] = to_utc_iso(a.get("crawled_at")) or utc_now_iso()
-    a["content_hash"] = content_hash(a["body_markdown"])
+    a["content_hash"] = content_hash(item)
     return item
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
@@ -13,6 +16,20 @@ from scrapy.http import Response
 from newscrawl.items import Article
 from newscrawl.text import clean_text
 
+_SPACES = re.compile(r"\s+")
+
+
+@functools.cache
+def _converter() -> Any:
+    import opencc  # the maintained OpenCC binding; loaded when a title is first compared
+
+    return opencc.OpenCC("t2s")
+
+
+def _to_simplified(text: str) -> str:
+    return _converter().convert(text)
+
+
 TRACKING_PARAMS = re.compile(r"^(utm_.*|maca|fbclid|gclid|mc_cid|mc_eid|at_medium|at_campaign)$", re.I)
 
 
@@ -21,10 +38,12 @@ _CONTENT_LINKS = ("//a[@href][not(ancestor::header or ancestor::nav or ancestor:
 
 
 class Link(NamedTuple):
-    """A link found on a feed or listing page, with the title shown there (if any)."""
+    """A link found on a feed or listing page, with the title shown there (if any) and, in a
+    full-text feed, a digest of the article's text there (it changes when the text does)."""
 
     url: str
     title: str | None = None
+    digest: str | None = None
 
 
 class ParseError(Exception):
@@ -63,13 +82,29 @@ class Site:
         raise NotImplementedError
 
     def feed_entries(self, response: Response) -> list[Link]:
-        """Article links of a feed (RSS 2.0 or RDF), in feed order, with their titles."""
+        """Article links of a feed (RSS 2.0 or RDF), in feed order, with their titles and, when
+        the feed carries the full text (``content:encoded``), a digest of it."""
         entries = []
         for item in response.xpath("//*[local-name()='item']"):
             url = (item.xpath("./*[local-name()='link']/text()").get() or "").strip()
             if url:
-                entries.append(Link(url, clean_text(item.xpath("./*[local-name()='title']/text()").get())))
+                title = clean_text(item.xpath("./*[local-name()='title']/text()").get())
+                text = item.xpath("./*[local-name()='encoded']/text()").get()
+                digest = hashlib.sha256(_SPACES.sub("", text).encode()).hexdigest()[:32] if text else None
+                entries.append(Link(url, title, digest))
         return entries
+
+    #: Words a site's listings add to a title (e.g. a teaser's "图集：" kicker): left out
+    #: when a listed title is compared with the archived one.
+    teaser_affixes: ClassVar[re.Pattern[str] | None] = None
+
+    def fold_title(self, title: str) -> str:
+        """A title as compared for retitles: simplified script (OpenCC), NFKC, no spaces, no
+        teaser affixes — so a traditional-script link or a kicker is not a new title."""
+        folded = _to_simplified(unicodedata.normalize("NFKC", title))
+        if self.teaser_affixes is not None:
+            folded = self.teaser_affixes.sub("", folded)
+        return _SPACES.sub("", folded)
 
     def listing_entries(self, response: Response) -> list[Link]:
         """Article links of a listing (topic, tag, category) page, in page order.

@@ -4,23 +4,31 @@ A site's spider only says where its sources are (feeds, listing pages, single UR
 This base turns links into article requests — one per site id per run, canonical URLs —
 and makes re-crawls incremental through the state:
 
-* an article the state has archived is not requested again, unless it was published within
-  the recent window (``NEWSCRAWL_RECENT_HOURS``, default 48) or a listing now shows it under
-  a title it did not show before (a retitle);
+* an article the state has archived is requested again when its re-check is due (a decaying
+  schedule: see :mod:`newscrawl.schedule`; due re-checks are taken from the state at start,
+  so an article is re-checked at any age, listed or not), when a listing or feed shows it
+  under a new title (compared after folding script and the site's teaser affixes), or when
+  a full-text feed's text of it changed; a full-text feed that shows it unchanged stands in
+  for a due re-check;
+* feeds, listings and re-checks are conditional requests (``If-None-Match`` /
+  ``If-Modified-Since`` from the validators the state remembers): a 304, or a body with the
+  same hash, costs no parsing and no writing;
 * a page that gave no item (404, no layout, invalid) is tried again only after
   ``NEWSCRAWL_RETRY_FAILED_HOURS`` (default 24);
 * a listing stops paginating at the first page on which every linked article is known;
 * ``-a full=1`` ignores the state for both (the pipelines still write no duplicate).
 
 It also turns parse failures into counted drops (or one more try), and completes
-galleries whose captions live on a page of their own.
+galleries whose captions live on a page of their own (one request per gallery page per run,
+shared with the gallery's own item).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -44,6 +52,11 @@ from newscrawl.transport import RenderTimeout, RenderUnavailable
 #: Parse failures worth a second plain fetch of the page (never a rendering: a browser
 #: would close the cut-off markup and hide the damage).
 RETRY_PARSE_FAILURES = frozenset({"truncated_page"})
+
+
+def body_hash(response: Response) -> str:
+    """The hash of a response's bytes (what "the same page" means without validators)."""
+    return hashlib.sha256(response.body).hexdigest()[:32]
 
 
 def split_arg(value: str | list[str] | None) -> list[str]:
@@ -74,6 +87,11 @@ class NewsSpider(scrapy.Spider):
         self.full = truthy(full) if full is not None else False
         #: one decision per article id per run: requested, or skipped as known
         self.decided_ids: set[str] = set()
+        #: ids actually requested in this run
+        self.requested_ids: set[str] = set()
+        #: galleries parsed from their own page in this run, and items waiting for one
+        self.galleries: dict[str, Any] = {}
+        self.gallery_waiters: dict[str, list[Article]] = {}
         self._known: dict[str, Known | None] = {}
 
     def choose_feeds(self, feed: str | None, default: str) -> list[str]:
@@ -89,16 +107,76 @@ class NewsSpider(scrapy.Spider):
         for request in self.frontier_requests():
             yield request
         for url in self.feeds:
-            yield scrapy.Request(url, callback=self.parse_feed)
+            yield self.conditional(scrapy.Request(url, callback=self.parse_feed))
         for url in self.listings:
             resume = self.archive.listing_started(url)
             if resume:
                 self.stat("newscrawl/incremental/listings_resumed")
                 self.logger.info("The last walk of %s did not end: walking it in full", url)
-            yield scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed,
-                                 cb_kwargs={"listing": url, "resume": resume})
+            request = scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed,
+                                     cb_kwargs={"listing": url, "resume": resume})
+            yield request if resume else self.conditional(request)
         for request in self.article_requests(self.urls, explicit=True, source="urls"):
             yield request
+        if not self.full:
+            for request in self.due_requests():
+                yield request
+
+    def due_requests(self) -> Iterator[scrapy.Request]:
+        """Re-checks the schedule says are due, of articles no source of this run linked to
+        (at most ``NEWSCRAWL_RECHECK_LIMIT``, most overdue first); and pages that failed,
+        once ``NEWSCRAWL_RETRY_FAILED_HOURS`` have passed, up to
+        ``NEWSCRAWL_RETRY_FAILED_TIMES`` tries in all."""
+        limit = self.settings.getint("NEWSCRAWL_RECHECK_LIMIT")
+        for article_id, url, title in self.archive.due(limit):
+            if article_id in self.decided_ids:
+                continue
+            self.decided_ids.add(article_id)
+            self.stat("newscrawl/incremental/recheck_due")
+            yield self._request(url, article_id, title, {"source": "schedule"})
+        failed = self.archive.failed_due(self.retry_failed_after,
+                                         self.settings.getint("NEWSCRAWL_RETRY_FAILED_TIMES"), limit)
+        for article_id, url in failed:
+            if article_id in self.decided_ids:
+                continue
+            self.decided_ids.add(article_id)
+            self.stat("newscrawl/incremental/failed_retried")
+            yield self._request(url, article_id, None, {"source": "failed"})
+
+    def conditional(self, request: scrapy.Request) -> scrapy.Request:
+        """The request with ``If-None-Match`` / ``If-Modified-Since`` from the validators the
+        state remembers for its URL; a 304 then reaches the callback. ``-a full=1`` asks
+        unconditionally."""
+        validators = None if self.full else self.archive.validators(request.url)
+        if not validators:
+            return request
+        etag, last_modified, body_hash = validators
+        if etag:
+            request.headers[b"If-None-Match"] = etag
+        if last_modified:
+            request.headers[b"If-Modified-Since"] = last_modified
+        request.meta["handle_httpstatus_list"] = [304]
+        request.meta["newscrawl_body_hash"] = body_hash
+        return request
+
+    def unchanged_response(self, response: Response) -> bool:
+        """A 304, or the same bytes as when the validators were remembered."""
+        if response.status == 304:
+            self.stat("newscrawl/conditional/not_modified")
+            return True
+        known_hash = response.meta.get("newscrawl_body_hash")
+        if known_hash and not response.meta.get("playwright") and body_hash(response) == known_hash:
+            self.stat("newscrawl/conditional/same_body")
+            return True
+        return False
+
+    def response_validators(self, response: Response) -> dict[str, Any]:
+        headers = response.headers
+        # remembered under the URL first asked for (what the next run asks for again)
+        return {"url": (response.meta.get("redirect_urls") or [response.request.url])[0],
+                "etag": (headers.get(b"ETag") or b"").decode("latin-1") or None,
+                "last_modified": (headers.get(b"Last-Modified") or b"").decode("latin-1") or None,
+                "body_hash": body_hash(response)}
 
     def frontier_requests(self) -> Iterator[scrapy.Request]:
         """The article pages an earlier run decided to fetch but did not finish (killed,
@@ -115,10 +193,6 @@ class NewsSpider(scrapy.Spider):
     def archive(self) -> Archive:
         """The owner of the state and outputs (the only way to read or write the state)."""
         return self.crawler.get_extension(Archive)
-
-    @cached_property
-    def recent_window(self) -> timedelta:
-        return timedelta(hours=self.settings.getfloat("NEWSCRAWL_RECENT_HOURS"))
 
     @cached_property
     def retry_failed_after(self) -> timedelta:
@@ -150,8 +224,10 @@ class NewsSpider(scrapy.Spider):
             self.stat("newscrawl/requests/duplicate_id")
             return None
         self.decided_ids.add(article_id)
-        if not (explicit or self.full or self._worth_fetching(article_id, link.title)):
+        if not (explicit or self.full or self._worth_fetching(article_id, link)):
             return None
+        if link.digest:
+            meta["feed_digest"] = link.digest
         return self._request(url, article_id, link.title, meta)
 
     def known(self, article_id: str) -> Known | None:
@@ -161,17 +237,17 @@ class NewsSpider(scrapy.Spider):
             self._known[article_id] = self.archive.known(article_id)
         return self._known[article_id]
 
-    def _worth_fetching(self, article_id: str, listed_title: str | None) -> bool:
-        """What the state says: archived articles only when recent or retitled, pages that
-        failed only after a while, everything else yes."""
+    def _worth_fetching(self, article_id: str, link: Link) -> bool:
+        """What the state says: archived articles only when due, retitled or changed in the
+        feed, pages that failed only after a while, everything else yes."""
         known = self.known(article_id)
         if known is not None and known.complete:
-            if self._refetch(known, listed_title):
+            if self._refetch(article_id, known, link):
                 return True
             self.stat("newscrawl/incremental/known_skipped")
             return False
         failure = self.archive.last_failure(article_id)
-        if failure and datetime.now(UTC) - parse_datetime(failure[2]) < self.retry_failed_after:
+        if failure and self.archive.schedule.now() - parse_datetime(failure[2]) < self.retry_failed_after:
             self.stat("newscrawl/incremental/failed_skipped")
             return False
         return True
@@ -179,11 +255,14 @@ class NewsSpider(scrapy.Spider):
     def _request(self, url: str, article_id: str | None, title: str | None, meta: dict) -> scrapy.Request:
         self.stat("newscrawl/requests/article")
         if article_id:
+            self.requested_ids.add(article_id)
             self.archive.frontier_add(article_id, url, title)
         meta = {"article_id": article_id, "listed_title": title, **meta}
         if any(pattern.search(url) for pattern in self.render_patterns):
             meta.update(render_meta(self.render_timeout_ms))
-        return scrapy.Request(url, callback=self.parse_article, errback=self.article_failed, meta=meta)
+        request = scrapy.Request(url, callback=self.parse_article, errback=self.article_failed, meta=meta)
+        known = self.known(article_id) if article_id else None
+        return self.conditional(request) if known is not None and known.complete else request
 
     # ---- rendering -----------------------------------------------------------------
     #: URL patterns of this spider's pages that always need the browser (added to
@@ -211,17 +290,28 @@ class NewsSpider(scrapy.Spider):
         meta = {key: response.meta.get(key) for key in ("article_id", "listed_title")}
         return response.request.replace(dont_filter=True, meta=meta | render_meta(self.render_timeout_ms))
 
-    def _refetch(self, known: Known, listed_title: str | None) -> bool:
-        """Whether an archived article is worth fetching again."""
-        published = parse_datetime(known.published)
-        if published and datetime.now(UTC) - published < self.recent_window:
-            self.stat("newscrawl/incremental/recent_refetched")
+    def _refetch(self, article_id: str, known: Known, link: Link) -> bool:
+        """Whether an archived article is worth fetching again: its full text in the feed
+        changed, its re-check is due (unless the feed shows its text unchanged), or a
+        listing shows it under a new title."""
+        if link.digest and known.feed_digest and link.digest != known.feed_digest:
+            self.stat("newscrawl/incremental/feed_changed_refetched")
             return True
-        title = clean_text(listed_title)
-        if title and title not in (known.title, known.listed_title):
-            self.stat("newscrawl/incremental/retitled_refetched")
-            self.logger.info("Listed under a new title, fetching again: %s %r", known.url, title)
+        schedule = self.archive.schedule
+        if schedule.due(parse_datetime(known.next_check), parse_datetime(known.last_checked)):
+            if link.digest and link.digest == known.feed_digest:
+                self.archive.not_modified(article_id)  # the feed's full text stands in for the page
+                self.stat("newscrawl/incremental/feed_vouched")
+                return False
+            self.stat("newscrawl/incremental/recheck_due")
             return True
+        title = clean_text(link.title)
+        if title:
+            folded = self.site.fold_title(title)
+            if folded not in {self.site.fold_title(t) for t in (known.title, known.listed_title) if t}:
+                self.stat("newscrawl/incremental/retitled_refetched")
+                self.logger.info("Listed under a new title, fetching again: %s %r", known.url, title)
+                return True
         return False
 
     def article_requests(self, links: list[Link] | list[str], explicit: bool = False,
@@ -233,9 +323,12 @@ class NewsSpider(scrapy.Spider):
 
     # ---- feeds and listings --------------------------------------------------------
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        if self.unchanged_response(response):
+            return
         entries = self.site.feed_entries(response)
         self.stat("newscrawl/feed/items", len(entries))
         yield from self.article_requests(entries, source="feed")
+        self.archive.set_validators(self.response_validators(response))
 
     def parse_listing(self, response: Response, page: int = 1, listing: str | None = None,
                       resume: bool = False) -> Iterator[scrapy.Request]:
@@ -243,11 +336,16 @@ class NewsSpider(scrapy.Spider):
         (or, when the last walk of the listing did not end, to its end: ``resume``)."""
         self.stat("newscrawl/incremental/listing_pages")
         listing = listing or response.url
+        if not resume and self.unchanged_response(response):
+            self.archive.listing_finished(listing)  # nothing new on it, nor after it
+            return
         ids = {link: self.site.article_id(self.link_url(link.url))
                for link in self.site.listing_entries(response)}
         ids = {link: article_id for link, article_id in ids.items() if article_id}
         all_known = bool(ids) and all(self._is_archived(article_id) for article_id in ids.values())
         yield from self.article_requests(list(ids), source="listing")
+        if page == 1:
+            self.archive.set_validators(self.response_validators(response))
         next_url = self.site.next_page(response)
         if not next_url:
             self.archive.listing_finished(listing)
@@ -275,12 +373,23 @@ class NewsSpider(scrapy.Spider):
 
     # ---- article pages -------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[Any]:
+        article_id = response.meta.get("article_id")
+        if article_id and self.unchanged_response(response):
+            if self.gallery_waiters.get(article_id):  # the captions are needed: fetch it whole
+                yield response.request.replace(dont_filter=True, headers={}, meta={
+                    key: response.meta.get(key) for key in ("article_id", "listed_title")})
+                return
+            self.archive.not_modified(article_id)
+            return
         if not isinstance(response, TextResponse):
-            self.drop("not_html", response)
+            yield from self.drop("not_html", response)
             return
         rendered = bool(response.meta.get("playwright"))
         if rendered:
             self.stat("newscrawl/rendered/pages")
+        elif article_id:
+            self.archive.note_fetch(article_id, validators=self.response_validators(response),
+                                    feed_digest=response.meta.get("feed_digest"))
         try:
             parsed = self.site.parse(response)
             reason = validate_article(parsed.item)
@@ -301,43 +410,63 @@ class NewsSpider(scrapy.Spider):
             if rendered:
                 self.stat("newscrawl/rendered/failed")
             if parsed is None:
-                self.drop(reason, response)
+                yield from self.drop(reason, response)
                 return
             # an item that is still invalid goes on to ValidatePipeline, which drops and counts it
-        parsed.item.rendered = rendered
+        item = parsed.item
+        item.rendered = rendered
         title = response.meta.get("listed_title")
-        if title and parsed.item.id:
-            self.archive.set_listed_title(parsed.item.id, title)
+        if title and item.id:
+            self.archive.set_listed_title(item.id, title)
+        if item.id and item.gallery and not parsed.gallery_url:
+            self.galleries[item.id] = item.gallery  # complete: its own page
+        if item.id:
+            yield from self._release_waiters(item.id)
         if parsed.gallery_url:
-            yield scrapy.Request(parsed.gallery_url, callback=self.complete_gallery,
-                                 errback=self.gallery_failed, cb_kwargs={"item": parsed.item},
-                                 dont_filter=True)
+            yield from self._await_gallery(item, parsed.gallery_url)
         else:
-            yield parsed.item
+            yield item
 
-    def complete_gallery(self, response: Response, item: Article) -> Iterator[Article]:
-        """Take the full captions from the gallery's own page."""
-        try:
-            gallery = self.site.parse(response).item.gallery
-        except ParseError:
-            gallery = None
+    # ---- galleries whose captions are on their own page: one request per run -------
+    def _await_gallery(self, item: Article, gallery_url: str) -> Iterator[Any]:
+        """Complete the item's gallery from the gallery's page: at once when this run has
+        parsed that page, else when it has (the page is requested once, and its own item is
+        archived from the same response)."""
+        url = self.link_url(gallery_url)
+        gallery_id = self.site.article_id(url)
+        if gallery_id is None:
+            yield item
+            return
+        if gallery_id in self.galleries:
+            yield self._with_gallery(item, self.galleries[gallery_id], url)
+            return
+        self.gallery_waiters.setdefault(gallery_id, []).append(item)
+        if gallery_id not in self.requested_ids:
+            self.decided_ids.add(gallery_id)
+            request = self._request(url, gallery_id, None, {"source": "gallery"})
+            request.headers.pop(b"If-None-Match", None)  # its captions are needed, not a 304
+            request.headers.pop(b"If-Modified-Since", None)
+            request.meta.pop("newscrawl_body_hash", None)
+            yield request
+
+    def _release_waiters(self, gallery_id: str) -> Iterator[Article]:
+        """The items waiting for this gallery page: completed if it gave a gallery, else as
+        they are (their partial gallery is kept)."""
+        gallery = self.galleries.get(gallery_id)
+        for item in self.gallery_waiters.pop(gallery_id, []):
+            yield self._with_gallery(item, gallery, gallery_id)
+
+    def _with_gallery(self, item: Article, gallery: Any, where: str) -> Article:
         if gallery and gallery.get("images"):
             item.gallery = gallery
             self.stat("newscrawl/gallery/completed")
         else:
             self.stat("newscrawl/gallery/incomplete")
             self.logger.warning("Gallery page %s gave no captions; keeping the partial gallery of %s",
-                                response.url, item.url)
-        yield item
+                                where, item.url)
+        return item
 
-    def gallery_failed(self, failure: Failure) -> Iterator[Article]:
-        item = failure.request.cb_kwargs["item"]
-        self.stat("newscrawl/gallery/incomplete")
-        self.logger.warning("Gallery page %s failed (%s); keeping the partial gallery of %s",
-                            failure.request.url, failure.getErrorMessage(), item.url)
-        yield item
-
-    def article_failed(self, failure: Failure) -> None:
+    def article_failed(self, failure: Failure) -> Iterator[Article]:
         """A fetch that failed for good (after retries): a counted, logged drop."""
         if failure.check(HttpError):
             reason = f"http_{failure.value.response.status}"
@@ -355,12 +484,15 @@ class NewsSpider(scrapy.Spider):
             reason = "ignored_request"
         else:
             reason = f"fetch_failed_{failure.type.__name__}"
-        self.drop(reason, failure.request, failure.getErrorMessage())
+        yield from self.drop(reason, failure.request, failure.getErrorMessage())
 
-    def drop(self, reason: str, where: Response | scrapy.Request, detail: str = "") -> None:
+    def drop(self, reason: str, where: Response | scrapy.Request, detail: str = "") -> Iterator[Article]:
         """A page that gave no item: counted, logged, and remembered so that re-crawls
-        try it again only after ``NEWSCRAWL_RETRY_FAILED_HOURS``."""
+        try it again only after ``NEWSCRAWL_RETRY_FAILED_HOURS``. Items waiting for it (it
+        was a gallery page) go on with the gallery they have."""
         count_drop(self.crawler.stats, reason, where.url, detail)
         article_id = where.meta.get("article_id") or self.site.article_id(where.url)
         if article_id:
-            self.archive.record_failure(article_id, reason)
+            url = (where.meta.get("redirect_urls") or [where.url])[0]  # as asked for, before redirects
+            self.archive.record_failure(article_id, reason, url)
+            yield from self._release_waiters(article_id)

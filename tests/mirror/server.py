@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import threading
 import time
@@ -87,7 +88,18 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(status, b"", {"Location": inside})
         if "file" in route:
             body = (directory / route["file"]).read_bytes()
-            return self._send(status, body, {"Content-Type": route.get("content_type", "text/html")})
+            headers = {"Content-Type": route.get("content_type", "text/html")}
+            if status == 200 and not route.get("no_validators"):
+                # validators as a real site sends them: a conditional request for the same
+                # bytes is answered 304 Not Modified, without a body
+                etag = f'"{hashlib.sha256(body).hexdigest()[:20]}"'
+                headers["ETag"] = etag
+                if route.get("last_modified"):
+                    headers["Last-Modified"] = route["last_modified"]
+                if self.headers.get("If-None-Match") == etag:
+                    self.server.not_modified[key] += 1
+                    return self._send(304, b"", {k: v for k, v in headers.items() if k != "Content-Type"})
+            return self._send(status, body, headers)
         return self._send(status, f"<html><body><h1>{status}</h1></body></html>".encode())
 
     def _throttled(self, throttle: dict) -> None:
@@ -130,6 +142,8 @@ class MirrorServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), _Handler)
         self.mirror = Mirror(dirs or default_dirs())
         self.hits: Counter[str] = Counter()
+        #: requests answered 304 Not Modified, by URL
+        self.not_modified: Counter[str] = Counter()
         #: real URL → the times (``time.time()``) it was requested, in order
         self.times: defaultdict[str, list[float]] = defaultdict(list)
         self._thread: threading.Thread | None = None
