@@ -9,6 +9,7 @@ links absolute, unknown iframes out — is done here once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from urllib.parse import urljoin, urlsplit
 
@@ -17,14 +18,13 @@ from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement
 
 FIGURE_CLASS = "nc-figure"
-VIDEO_EMBED_HOSTS = (
+#: Video players whose iframes are kept as links on every site (a site adds its own hosts).
+VIDEO_EMBED_HOSTS = frozenset({
     "youtube.com",
     "www.youtube.com",
     "www.youtube-nocookie.com",
     "player.vimeo.com",
-    "www.dw.com",
-    "tv.dw.com",
-)
+})
 _ALWAYS_DROP = "script, style, noscript, template, form, button, input, svg, link, meta"
 _SELECTOR_CACHE: dict[str, CSSSelector] = {}
 
@@ -37,9 +37,13 @@ def selector(css: str) -> CSSSelector:
     return sel
 
 
+_PARSER = lxml.html.HTMLParser(huge_tree=True)
+
+
 def fragment(markup: str) -> HtmlElement:
-    """Parse an HTML fragment into one ``<div>`` holding it (tolerates broken markup)."""
-    return lxml.html.fragment_fromstring(markup or "", create_parent="div")
+    """Parse an HTML fragment into one ``<div>`` holding it (tolerates broken markup; deep
+    nesting is followed, not silently cut at libxml2's default depth of 256)."""
+    return lxml.html.fragment_fromstring(markup or "", create_parent="div", parser=_PARSER)
 
 
 def drop(root: HtmlElement, css: str | Iterable[str]) -> int:
@@ -72,37 +76,59 @@ def replace(old: HtmlElement, new: HtmlElement) -> None:
 
 
 def clean_common(
-    root: HtmlElement, base_url: str, map_url: Callable[[str], str] | None = None
+    root: HtmlElement, base_url: str, map_url: Callable[[str], str] | None = None,
+    embed_hosts: Iterable[str] = (),
 ) -> HtmlElement:
     """Remove scripts and foreign embeds, make links absolute, drop empty images.
 
-    ``map_url`` lets the site canonicalise in-text links (e.g. API links to article pages).
+    ``map_url`` lets the site canonicalise in-text links (e.g. API links to article pages);
+    iframes from ``embed_hosts`` (the site's own players) and :data:`VIDEO_EMBED_HOSTS` are
+    kept as links.
     """
     drop(root, _ALWAYS_DROP)
-    for iframe in root.iter("iframe"):
-        src = urljoin(base_url, iframe.get("src") or "")
-        if urlsplit(src).hostname in VIDEO_EMBED_HOSTS:
+    keep_hosts = VIDEO_EMBED_HOSTS | frozenset(embed_hosts)
+    for iframe in list(root.iter("iframe")):
+        src = join_url(base_url, iframe.get("src"))
+        if src and urlsplit(src).hostname in keep_hosts:
             link = lxml.html.Element("a", href=src)
-            link.text = iframe.get("title") or src
+            link.text = _URL_JUNK.sub(" ", iframe.get("title") or "").strip() or src
             para = lxml.html.Element("p")
             para.append(link)
             replace(iframe, para)
         else:
             iframe.drop_tree()
     for img in list(root.iter("img")):
-        if not (img.get("src") or "").strip():
+        src = join_url(base_url, img.get("src"))
+        if not src:
             img.drop_tree()
         else:
-            img.set("src", urljoin(base_url, img.get("src").strip()))
+            img.set("src", src)
     for a in root.iter("a"):
         href = (a.get("href") or "").strip()
-        if not href or href.startswith(("javascript:", "#")):
-            a.attrib.pop("href", None)
-            continue
-        absolute = urljoin(base_url, href)
+        absolute = None if href.startswith(("javascript:", "#")) else join_url(base_url, href)
         a.attrib.clear()
-        a.set("href", map_url(absolute) if map_url else absolute)
+        if absolute and map_url:
+            absolute = join_url(base_url, map_url(absolute)) or absolute
+        if absolute:
+            a.set("href", absolute)
     return root
+
+
+_URL_JUNK = re.compile(r"[\x00-\x20\x7f-\x9f\ud800-\udfff]")
+
+
+def join_url(base_url: str, url: str | None) -> str | None:
+    """``url`` made absolute against ``base_url``, control characters and spaces dropped;
+    ``None`` for an empty or malformed one (a page's URL never raises)."""
+    url = _URL_JUNK.sub("", url or "")
+    if not url:
+        return None
+    try:
+        joined = urljoin(base_url, url)
+        urlsplit(joined).port  # noqa: B018 - raises ValueError for a malformed host or port
+    except ValueError:
+        return None
+    return joined
 
 
 def drop_empty_blocks(root: HtmlElement, tags: Iterable[str] = ("p", "div", "span", "em", "strong")) -> None:

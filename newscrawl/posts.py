@@ -78,6 +78,8 @@ def front_matter(item: Any, image_proxy: str | None = None) -> dict[str, Any]:
         "authors": authors,
         "editor": a.get("editor"),
         "updated": a.get("updated"),
+        # a page that gives only the day (or minute): ``date`` is that day, not an invented time
+        "date_precision": a.get("published_precision") if a.get("published_precision") != "second" else None,
         "lead": a.get("lead"),
         "image": proxied(images[0]["url"], image_proxy) if images else None,
         "lang": a.get("lang"),

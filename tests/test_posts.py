@@ -167,3 +167,18 @@ def test_store_survives_reopen(tmp_path):
     assert known.post_path == "2023-10-31-x.md"
     assert known.title == "中美外长通话"
     assert known.content_hash == make_item().content_hash
+
+
+def test_a_page_that_gives_only_the_day_gets_a_day_not_midnight(writer):
+    """An old DW page's facts list says 22.09.2018: the post is dated that day, with no
+    invented time of day, and says so."""
+    item = make_item(published="2018-09-22", published_precision="day")
+    assert (item.published, item.published_precision) == ("2018-09-22", "day")
+    writer.process_item(item)
+    (path,) = (writer.output_dir / "dw" / "_posts").glob("*.md")
+    assert path.name.startswith("2018-09-22-")
+    matter, _ = split_post(path.read_text(encoding="utf-8"))
+    assert matter["date"] == "2018-09-22" and "T" not in str(matter["date"])
+    assert matter["date_precision"] == "day"
+    exact, _ = split_post(render_post(make_item()))
+    assert "date_precision" not in exact and exact["date"] == "2023-10-31T14:28:57Z"
