@@ -529,6 +529,17 @@ class ArticlePage:
         """The body's markup (before cleaning)."""
         return None
 
+    def dom_markup(self, css: str) -> str | None:
+        """The markup of the first element matching ``css``; one buried deeper than
+        :data:`MAX_DEPTH` elements (where parsers start dropping content) is refused."""
+        found = self.response.css(css)
+        if not found:
+            return None
+        depth = sum(1 for _ in found[0].root.iterancestors())
+        if depth > MAX_DEPTH:
+            raise ParseError("mangled_page", f"{self.response.url}: the body is nested {depth} deep")
+        return found[0].get()
+
     def lead_image(self) -> Image | None:
         """An image shown above the body (it opens the body and ``images``)."""
         return None
@@ -607,8 +618,10 @@ class ArticlePage:
     def take_lines(self, root: HtmlElement, credits: dict[str, list[str]]) -> None:
         """Drop boilerplate lines and take credit lines out of the body (into ``credits``)."""
         for el in list(root.iter("p", "div", "h2", "h3", "h4", "h5", "em", "strong", "span")):
-            if el.getparent() is None:
+            if el.getparent() is None or el is root:
                 continue
+            if any(True for _ in el.iterdescendants("p", "div", "h2", "h3", "h4", "h5", "li", "figure")):
+                continue  # a container: its own lines are judged one by one
             text = clean_text(el.text_content())
             if not text or len(text) > 300:
                 continue

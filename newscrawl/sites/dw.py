@@ -70,7 +70,7 @@ EMBED_HOSTS = frozenset({"www.dw.com", "tv.dw.com", "p.dw.com"})
 
 # ---- images -----------------------------------------------------------------------------------
 IMAGE_URL = re.compile(
-    r"^https?://(?:static|www|m|amp)\.dw\.com/image/(?P<id>\d+)_(?P<fmt>\$\{formatId\}|\d+)\.(?P<ext>\w+)")
+    r"^https?://(?:(?:static|www|m|amp)\.dw\.com|(?:www\.)?dw\.de|(?:www\.)?dw-world\.de)/image/(?P<id>\d+)_(?P<fmt>\$\{formatId\}|\d+)\.(?P<ext>\w+)")
 #: 940×529, the size DW itself shares; thumbnails (``_303``, ``_401``, ``_404``, 600–603) become it.
 FORMAT_ID = "6"
 USEFUL_FORMATS = frozenset({"6", "7", "8", "604", "605", "606", "607", "804", "805", "806", "807"})
@@ -95,7 +95,7 @@ EDITOR_LABEL = ("(?:edition|édition|editing|edited\\s+by|editors?|editor(?:in|a
                 "|编辑|編輯|责编|責編|责任编辑|責任編輯|校对|審校|审校|редактор(?:ка)?|редакция|editör)")
 #: One "Label: names" part of a credit line; several may share one line ("Autorin: X / Redaktion: Y").
 CREDIT_PART = re.compile(
-    rf"(?P<label>{AUTHOR_LABEL}|{EDITOR_LABEL})\s*(?:[:：]|(?<=by)\s)\s*(?P<names>.+?)\s*(?=$|[|·]|/\s*(?:{AUTHOR_LABEL}|{EDITOR_LABEL})\s*[:：])",
+    rf"(?P<label>{AUTHOR_LABEL}|{EDITOR_LABEL})\s*(?:[:：]|(?<=by)\s)\s*(?P<names>.+?)\s*(?=$|[|·]|[/\s]\s*(?:{AUTHOR_LABEL}|{EDITOR_LABEL})\s*[:：])",
     re.I)
 _EDITOR_ONLY = re.compile(rf"^(?:{EDITOR_LABEL})$", re.I)
 
@@ -253,7 +253,7 @@ class DwPage(ArticlePage):
     credit_rules = CREDITS
 
     def image_url(self, src: str | None) -> str | None:
-        return image_url(src, self.response.url)
+        return image_url(src, self.site.canonical_url(self.response.url))
 
     def declared_url(self) -> str | None:
         """The page's own canonical link."""
@@ -454,7 +454,7 @@ class ReactPage(DwPage):
         text = self.entry.get("text")
         if isinstance(text, str) and text.strip():
             return text
-        return self.response.css("article div.rich-text").get()
+        return self.dom_markup("article div.rich-text")
 
     def read_box(self, box: HtmlElement, title_css: str = "") -> Any:
         found = super().read_box(box, title_css)
@@ -606,7 +606,7 @@ class LegacyPage(DwPage):
         return box.image() if box else None
 
     def body_html(self) -> str | None:
-        return self.response.css("div.longText").get()
+        return self.dom_markup("div.longText")
 
     def take_components(self, root: HtmlElement) -> None:
         """Inline galleries into :meth:`gallery`; audio/video teasers (with their hidden share
@@ -620,8 +620,7 @@ class LegacyPage(DwPage):
                 if gallery and not self._inline_galleries:
                     self._inline_galleries.append(gallery)
                 el.drop_tree()
-            elif LEGACY_COMPONENTS.search(classes) or el.xpath(
-                    "./descendant-or-self::*[contains(@class, 'newsletter') or self::input[@type='email']]"):
+            elif LEGACY_COMPONENTS.search(classes) or el.xpath("./form[.//input[@type='email']]"):
                 el.drop_tree()
 
     @cached_property

@@ -169,7 +169,7 @@ class EpochTimesPage(ArticlePage):
         return crumbs[-1] if crumbs else None
 
     def body_html(self) -> str | None:
-        return self.response.css("#artbody").get()
+        return self.dom_markup("#artbody")
 
     def image_url(self, src: str | None) -> str | None:
         if not src:
@@ -275,7 +275,8 @@ class EpochTimes(Site):
     name = "epochtimes"
     source_names: ClassVar[dict[str | None, str]] = SOURCE_NAMES
     allowed_domains: ClassVar[list[str]] = ["epochtimes.com"]
-    layouts = (OldPage, ArttopPage, CurrentPage, PlainPage)
+    #: Tried in this order: the most specific markers first, the plain fallback last.
+    layouts = (OldPage, CurrentPage, ArttopPage, PlainPage)
     body_markers = ('id="artbody"',)
 
     def canonical_url(self, url: str) -> str:
