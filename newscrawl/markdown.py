@@ -47,6 +47,12 @@ _CONVERTER = _Converter(heading_style=ATX, bullets="-", strip=["iframe"], escape
 
 
 _RUNS = {"strong": "strong", "b": "strong", "em": "em", "i": "em"}
+#: What lxml refuses in a text it is given (a parsed page may still hold it).
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _joined(*parts: str | None) -> str:
+    return _NOT_XML.sub("", "".join(p or "" for p in parts))
 
 
 def merge_adjacent_runs(root: HtmlElement) -> None:
@@ -59,9 +65,9 @@ def merge_adjacent_runs(root: HtmlElement) -> None:
         while (nxt is not None and not (el.tail or "") and isinstance(nxt.tag, str)
                and _RUNS.get(nxt.tag) == _RUNS.get(el.tag)):
             if len(el):
-                el[-1].tail = (el[-1].tail or "") + (nxt.text or "")
+                el[-1].tail = _joined(el[-1].tail, nxt.text)
             else:
-                el.text = (el.text or "") + (nxt.text or "")
+                el.text = _joined(el.text, nxt.text)
             for child in list(nxt):
                 el.append(child)
             el.tail = nxt.tail

@@ -229,6 +229,10 @@ class CreditRules:
         return credit if credit and not caption else None
 
 
+#: What an XML tree cannot hold (lxml refuses to set it).
+NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: Never part of a URL: control characters, spaces, lone surrogates.
+URL_JUNK = re.compile(r"[\x00-\x20\x7f-\x9f\ud800-\udfff]")
 _IMG_URL_ATTRS = ("data-url", "data-src", "data-original", "data-lazy-src", "srcset", "data-srcset", "src")
 
 
@@ -239,6 +243,7 @@ def image_source(img: HtmlElement) -> str | None:
         value = (img.get(name) or "").strip()
         if "srcset" in name:
             value = value.split(",")[0].strip().split(" ")[0]
+        value = URL_JUNK.sub("", value)
         if value and not value.lower().startswith(("data:", "javascript:", "about:")):
             return value
     return None
@@ -268,7 +273,7 @@ def read_image_box(box: HtmlElement, credits: CreditRules, image_url: Callable[[
     ``title`` attribute when it reads as a credit) and an optional slide title."""
     imgs = [el for el in box.iter("img", "source")]
     src = next((s for s in map(image_source, imgs) if s), None)
-    url = image_url(src) if src else None
+    url = URL_JUNK.sub("", image_url(src) or "") if src else None
     if not url:
         return None
     img = imgs[0]
@@ -491,9 +496,13 @@ class ArticlePage:
 
     def image_url(self, src: str | None) -> str | None:
         """An image URL as the archive keeps it (absolute; a site may ask for a useful size)."""
+        src = URL_JUNK.sub("", src or "")
         if not src:
             return None
-        url = urljoin(self.response.url, src.strip())
+        try:
+            url = urljoin(self.response.url, src)
+        except ValueError:
+            return None
         return url if url.startswith(("http://", "https://")) else None
 
     def read_box(self, box: HtmlElement, title_css: str = "h3, h4, strong, .title") -> ImageBox | None:
@@ -599,7 +608,12 @@ class ArticlePage:
         return self._body
 
     def body_fragment(self, markup: str) -> HtmlElement:
-        """The body markup as an element; markup that loses its paragraphs is refused."""
+        """The body markup as an element; markup that loses its paragraphs is refused.
+
+        Characters no XML tree may hold (control characters, lone surrogates) are dropped
+        first: editing the tree (removing a line, merging runs) would otherwise fail on them.
+        """
+        markup = NOT_XML.sub("", markup)
         depth = nesting_depth(markup)
         if depth > MAX_DEPTH:
             raise ParseError("mangled_page", f"{self.response.url}: the body is nested {depth} deep")

@@ -27,6 +27,7 @@ from scrapy.http import TextResponse
 
 from newscrawl.items import Gallery, GalleryImage, Image
 from newscrawl.sites.base import (
+    URL_JUNK,
     ArticlePage,
     Body,
     CreditRules,
@@ -182,10 +183,11 @@ def image_url(url: Any, base: str = BASE) -> str | None:
     """An absolute image URL at a useful size: DW's ``${formatId}`` template filled, and
     thumbnails (``_303``, ``_401``, …, also ``www.dw.com/image/…`` on old pages) asked for at
     940×529 on ``static.dw.com``."""
-    if not isinstance(url, str) or not url.strip():
+    url = URL_JUNK.sub("", url) if isinstance(url, str) else ""
+    if not url:
         return None
     try:
-        url = urljoin(base, url.strip())
+        url = urljoin(base, url)
     except ValueError:
         return None
     match = IMAGE_URL.match(url)

@@ -24,6 +24,7 @@ from lxml.html import HtmlElement
 from scrapy.http import Response, TextResponse
 
 from newscrawl.sites.base import (
+    URL_JUNK,
     ArticlePage,
     CreditRules,
     Published,
@@ -33,7 +34,7 @@ from newscrawl.sites.base import (
     ld_date,
     normalise_url,
 )
-from newscrawl.sites.epochtimes.byline import BYLINE, DATELINE, parse_byline
+from newscrawl.sites.epochtimes.byline import BYLINE, DATELINE, NameBook, parse_byline
 from newscrawl.text import clean_text, parse_datetime
 
 BASE = "https://www.epochtimes.com"
@@ -131,7 +132,7 @@ class EpochTimesPage(ArticlePage):
                      lambda: _time(self.meta("article:modified_time")))
 
     def authors(self) -> list[str]:
-        return parse_byline(self.byline_text())
+        return parse_byline(self.byline_text(), self.site.names)
 
     def byline_text(self) -> str | None:
         """The first paragraph's text, or the first two when the dateline stands alone."""
@@ -172,9 +173,10 @@ class EpochTimesPage(ArticlePage):
         return self.dom_markup("#artbody")
 
     def image_url(self, src: str | None) -> str | None:
+        src = URL_JUNK.sub("", src or "")
         if not src:
             return None
-        src = src.split("data:")[0].strip() if not src.startswith("data:") else ""
+        src = src.split("data:")[0] if not src.startswith("data:") else ""
         try:
             url = urljoin(BASE, src) if src else None
         except ValueError:
@@ -275,6 +277,10 @@ class EpochTimes(Site):
     name = "epochtimes"
     source_names: ClassVar[dict[str | None, str]] = SOURCE_NAMES
     allowed_domains: ClassVar[list[str]] = ["epochtimes.com"]
+    def __init__(self) -> None:
+        #: Names seen alone in bylines parsed so far (settles close name/place cuts).
+        self.names = NameBook()
+
     #: Tried in this order: the most specific markers first, the plain fallback last.
     layouts = (OldPage, CurrentPage, ArttopPage, PlainPage)
     body_markers = ('id="artbody"',)
