@@ -21,14 +21,13 @@ from lxml.html import HtmlElement
 from newscrawl.text import repair_surrogates
 
 FIGURE_CLASS = "nc-figure"
-VIDEO_EMBED_HOSTS = (
+#: Video players whose iframes are kept as links on every site (a site adds its own hosts).
+VIDEO_EMBED_HOSTS = frozenset({
     "youtube.com",
     "www.youtube.com",
     "www.youtube-nocookie.com",
     "player.vimeo.com",
-    "www.dw.com",
-    "tv.dw.com",
-)
+})
 _ALWAYS_DROP = "script, style, noscript, template, form, button, input, svg, link, meta"
 _SELECTOR_CACHE: dict[str, CSSSelector] = {}
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
@@ -44,13 +43,18 @@ def selector(css: str) -> CSSSelector:
     return sel
 
 
+_PARSER = lxml.html.HTMLParser(huge_tree=True)
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def fragment(markup: str) -> HtmlElement:
-    """Parse an HTML fragment into one ``<div>`` holding it (tolerates broken markup).
+    """Parse an HTML fragment into one ``<div>`` holding it (tolerates broken markup; deep
+    nesting is followed, not silently cut at libxml2's default depth of 256).
 
     Lone surrogates (from a JSON string on the page) are replaced first: libxml2 would
     silently cut the text at the first one.
     """
-    return lxml.html.fragment_fromstring(repair_surrogates(markup or ""), create_parent="div")
+    return lxml.html.fragment_fromstring(repair_surrogates(markup or ""), create_parent="div", parser=_PARSER)
 
 
 def _url_shape(value: str) -> str:
@@ -81,7 +85,9 @@ def safe_url(url: str | None) -> str | None:
     if shaped.startswith("//"):
         shaped = "https:" + shaped
     try:
-        return shaped if urlsplit(shaped).hostname else None
+        parts = urlsplit(shaped)
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+        return shaped if parts.hostname else None
     except ValueError:  # e.g. an unbalanced "[" in the host
         return None
 
@@ -133,18 +139,22 @@ def replace(old: HtmlElement, new: HtmlElement) -> None:
 
 
 def clean_common(
-    root: HtmlElement, base_url: str, map_url: Callable[[str], str] | None = None
+    root: HtmlElement, base_url: str, map_url: Callable[[str], str] | None = None,
+    embed_hosts: Iterable[str] = (),
 ) -> HtmlElement:
     """Remove scripts and foreign embeds, make links absolute, drop empty images.
 
-    ``map_url`` lets the site canonicalise in-text links (e.g. API links to article pages).
+    ``map_url`` lets the site canonicalise in-text links (e.g. API links to article pages);
+    iframes from ``embed_hosts`` (the site's own players) and :data:`VIDEO_EMBED_HOSTS` are
+    kept as links.
     """
     drop(root, _ALWAYS_DROP)
+    keep_hosts = VIDEO_EMBED_HOSTS | frozenset(embed_hosts)
     for iframe in list(root.iter("iframe")):
         src = absolute_url(base_url, iframe.get("src"))
-        if src and urlsplit(src).hostname in VIDEO_EMBED_HOSTS:
+        if src and urlsplit(src).hostname in keep_hosts:
             link = lxml.html.Element("a", href=src)
-            link.text = iframe.get("title") or src
+            link.text = _CONTROLS.sub(" ", iframe.get("title") or "").strip() or src
             para = lxml.html.Element("p")
             para.append(link)
             replace(iframe, para)
@@ -160,7 +170,7 @@ def clean_common(
         absolute = absolute_url(base_url, a.get("href"))
         a.attrib.clear()
         if absolute:
-            a.set("href", map_url(absolute) if map_url else absolute)
+            a.set("href", (safe_url(map_url(absolute)) if map_url else None) or absolute)
     return root
 
 

@@ -41,6 +41,9 @@ class Article:
     title: str | None
     published: str | None
     updated: str | None = None
+    #: how exactly the page gives ``published``: ``second``, ``minute`` or ``day`` (then
+    #: ``published`` is the calendar day ``YYYY-MM-DD`` the page shows, no time of day)
+    published_precision: str | None = None
     authors: list[str] = field(default_factory=list)
     editor: str | None = None
     lead: str | None = None

@@ -190,8 +190,38 @@ class _Converter(MarkdownConverter):
 _CONVERTER = _Converter(heading_style=ATX, bullets="-", strip=["iframe"], escape_misc=False)
 
 
+_RUNS = {"strong": "strong", "b": "strong", "em": "em", "i": "em"}
+#: What lxml refuses in a text it is given (a parsed page may still hold it).
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _joined(*parts: str | None) -> str:
+    return _NOT_XML.sub("", "".join(p or "" for p in parts))
+
+
+def merge_adjacent_runs(root: HtmlElement) -> None:
+    """``<strong>a</strong><strong>b</strong>`` → ``<strong>ab</strong>`` (also ``b``/``em``/``i``):
+    touching runs of the same emphasis would otherwise become ``**a****b**``."""
+    for el in list(root.iter(*_RUNS)):
+        if el.getparent() is None:
+            continue
+        nxt = el.getnext()
+        while (nxt is not None and not (el.tail or "") and isinstance(nxt.tag, str)
+               and _RUNS.get(nxt.tag) == _RUNS.get(el.tag)):
+            if len(el):
+                el[-1].tail = _joined(el[-1].tail, nxt.text)
+            else:
+                el.text = _joined(el.text, nxt.text)
+            for child in list(nxt):
+                el.append(child)
+            el.tail = nxt.tail
+            nxt.getparent().remove(nxt)
+            nxt = el.getnext()
+
+
 def to_markdown(root: HtmlElement) -> str:
     """Convert a cleaned body element to Markdown (paragraphs, headings, lists, quotes, figures)."""
+    merge_adjacent_runs(root)
     markup = sanitize_html(lxml.html.tostring(root, encoding="unicode"))
     soup = BeautifulSoup(markup, "lxml", multi_valued_attributes=None)
     return clean_multiline(_CONVERTER.convert_soup(soup)) or ""

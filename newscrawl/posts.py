@@ -113,6 +113,8 @@ def front_matter(item: Any, image_proxy: str | None = None,
         "authors": authors,
         "editor": a.get("editor"),
         "updated": a.get("updated"),
+        # a page that gives only the day (or minute): ``date`` is that day, not an invented time
+        "date_precision": a.get("published_precision") if a.get("published_precision") != "second" else None,
         "lead": a.get("lead"),
         "image": markdown_url(proxied(images[0]["url"], image_proxy)) if images else None,
         "lang": a.get("lang"),

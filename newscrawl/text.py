@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 
-# Control characters except tab and newline (C0, DEL, C1), plus zero-width and BOM marks.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200e\u200f\u2028\u2029\ufeff]")
+# Control characters except tab and newline (C0, DEL, C1), zero-width and BOM marks, and lone
+# surrogates (JSON may carry "\ud800"; no UTF-8 writer accepts them).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200e\u200f\u2028\u2029\ufeff\ud800-\udfff]")
 _SPACES = re.compile(r"\s+")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
@@ -28,20 +31,21 @@ def nfc(value: str) -> str:
     return unicodedata.normalize("NFC", repair_surrogates(value))
 
 
-def clean_text(value: str | None) -> str | None:
+def clean_text(value: Any) -> str | None:
     """NFC, control characters dropped, every whitespace run (NBSP included) folded to one space.
 
-    Returns ``None`` for ``None`` and for strings that end up empty.
+    Returns ``None`` for ``None``, for anything that is not a string (a list or number where
+    a page's JSON should have had text) and for strings that end up empty.
     """
-    if value is None:
+    if not isinstance(value, str):
         return None
     value = _SPACES.sub(" ", _CONTROL.sub("", nfc(value))).strip()
     return value or None
 
 
-def clean_multiline(value: str | None) -> str | None:
+def clean_multiline(value: Any) -> str | None:
     """Like :func:`clean_text` but keeps paragraph breaks (for Markdown bodies)."""
-    if value is None:
+    if not isinstance(value, str):
         return None
     value = _CONTROL.sub("", nfc(value)).replace("\r\n", "\n").replace("\r", "\n")
     lines = [line.rstrip() for line in value.replace("\xa0", " ").split("\n")]
@@ -60,36 +64,74 @@ def unique(values: list[str]) -> list[str]:
     return out
 
 
-def parse_datetime(value: str | datetime | None) -> datetime | None:
+def parse_datetime(value: Any) -> datetime | None:
     """Parse ISO 8601 (``Z``, offsets, fractions) or RFC 822 into an aware UTC datetime.
 
-    A naive value is taken as UTC. Returns ``None`` for anything unparseable.
+    A naive value is taken as UTC. Returns ``None`` for anything unparseable: impossible
+    dates (February 30, minute 61, year 0), times that leave the calendar once converted to
+    UTC, and values that are no string at all (a JSON-LD date given as a list or object).
     """
-    if value is None:
-        return None
     if isinstance(value, datetime):
         dt = value
-    else:
+    elif isinstance(value, str):
         text = value.strip()
-        if not text:
+        if not text or len(text) > 64:
             return None
         try:
             dt = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
             try:
                 dt = parsedate_to_datetime(text)
-            except (TypeError, ValueError, IndexError):
+            except (TypeError, ValueError, IndexError, OverflowError):
                 return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
+    else:
+        return None
+    try:
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=UTC)
+        return dt.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
 
 
-def to_utc_iso(value: str | datetime | None) -> str | None:
+def to_utc_iso(value: Any) -> str | None:
     """``2022-10-31T16:39:58Z``: UTC to the second, or ``None`` when unparseable."""
     dt = parse_datetime(value)
     return None if dt is None else dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+#: How exactly a page gives a time: to the second, to the minute, or only the day.
+PRECISIONS = ("second", "minute", "day")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def to_published(value: Any, precision: str | None = None) -> str | None:
+    """A publication time as the item carries it: ``2022-10-31T16:39:58Z`` when the page gave
+    a time of day, ``2019-05-03`` (the calendar day as the page shows it, no invented
+    midnight) when it gave only a day."""
+    if isinstance(value, str) and _DAY.match(value.strip()):
+        try:
+            datetime.strptime(value.strip(), "%Y-%m-%d")
+        except ValueError:
+            return None
+        return value.strip()
+    if precision == "day":
+        dt = parse_datetime(value)
+        return None if dt is None else dt.strftime("%Y-%m-%d")
+    return to_utc_iso(value)
+
+
 def utc_now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@functools.cache
+def _t2s() -> Any:
+    import opencc  # the maintained OpenCC binding (dictionaries in the wheel); loaded on first use
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → simplified script (OpenCC ``t2s``), e.g. to compare a /b5/ title."""
+    return _t2s().convert(text)

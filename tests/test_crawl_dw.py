@@ -75,7 +75,8 @@ def test_jsonl_lines_are_complete_and_readable(two_runs, dw_expected):
     assert "\\u" not in raw  # Chinese is not escaped
     want = expected_items(dw_expected)
     for line in jsonl:
-        assert set(line) == {"site", "id", "url", "title", "published", "updated", "authors", "editor",
+        assert set(line) == {"site", "id", "url", "title", "published", "updated", "published_precision",
+                             "authors", "editor",
                              "lead", "body_markdown", "images", "gallery", "tags", "category", "lang",
                              "source_name", "crawled_at", "content_hash", "rendered", "version",
                              "previous_hash"}

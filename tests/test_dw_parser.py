@@ -189,31 +189,31 @@ def test_topics_from_the_2023_aside_when_the_state_has_none(dw_expected):
      ("（德国之声中文网）", False)],  # the edition's own opening, when it stands alone
 )
 def test_signoff_lines(line, is_signoff):
-    from newscrawl.sites.dw import _is_signoff
+    from newscrawl.sites.dw import is_signoff as signoff
 
-    assert _is_signoff(line) is is_signoff
+    assert signoff(line) is is_signoff
 
 
 @pytest.mark.parametrize(("byline", "name"), [("苗子 (德新社)", "苗子"), ("安静 摘译", "安静"),
                                              ("文山 编译", "文山"), ("Anna Berger", "Anna Berger")])
 def test_author_names_lose_roles_and_sources(byline, name):
-    from newscrawl.sites.dw import _author_name
+    from newscrawl.sites.dw import author_name
 
-    assert _author_name(byline) == name
+    assert author_name(byline) == name
 
 
 def test_state_handed_to_json_parse_is_read_too():
     """Some builds emit ``window.__APOLLO_STATE__ = JSON.parse("…")``: the same state."""
     import re
 
-    from newscrawl.sites.dw import _apollo_state
+    from newscrawl.sites.dw import apollo_state
 
     file = "pages/a-68200103.html"
     text = (DW_MIRROR / file).read_text(encoding="utf-8")
     match = re.search(r"window\.__APOLLO_STATE__\s*=\s*", text)
     state, end = json.JSONDecoder().raw_decode(text, match.end())
     wrapped = text[: match.end()] + f"JSON.parse({json.dumps(json.dumps(state))})" + text[end:]
-    assert _apollo_state(wrapped) == state
+    assert apollo_state(wrapped) == state
     from scrapy.http import HtmlResponse
 
     item = SITE.parse(HtmlResponse(url=load_manifest_url(file), body=wrapped.encode(), encoding="utf-8")).item

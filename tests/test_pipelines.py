@@ -33,8 +33,8 @@ def crawler(archive):
 
 def test_the_item_has_exactly_the_json_lines_fields():
     assert ARTICLE_FIELDS == (
-        "site", "id", "url", "title", "published", "updated", "authors", "editor", "lead",
-        "body_markdown", "images", "gallery", "tags", "category", "lang", "source_name",
+        "site", "id", "url", "title", "published", "updated", "published_precision", "authors", "editor",
+        "lead", "body_markdown", "images", "gallery", "tags", "category", "lang", "source_name",
         "crawled_at", "content_hash", "rendered", "version", "previous_hash")
 
 

@@ -153,3 +153,18 @@ def test_a_file_not_in_the_state_is_never_overwritten(writer):
 def test_no_temporary_files_left(writer):
     writer.process_item(make_item())
     assert [p.name for p in writer.posts_dir("dw").iterdir()] == ["2023-10-31-中美外长通话.md"]
+
+
+def test_a_page_that_gives_only_the_day_gets_a_day_not_midnight(writer):
+    """An old DW page's facts list says 22.09.2018: the post is dated that day, with no
+    invented time of day, and says so."""
+    item = make_item(published="2018-09-22", published_precision="day")
+    assert (item.published, item.published_precision) == ("2018-09-22", "day")
+    writer.process_item(item)
+    (path,) = writer.posts_dir("dw").glob("*.md")
+    assert path.name.startswith("2018-09-22-")
+    matter, _ = split_post(path.read_text(encoding="utf-8"))
+    assert matter["date"] == "2018-09-22" and "T" not in str(matter["date"])
+    assert matter["date_precision"] == "day"
+    exact, _ = split_post(render_post(make_item()))
+    assert "date_precision" not in exact and exact["date"] == "2023-10-31T14:28:57Z"

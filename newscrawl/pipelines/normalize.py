@@ -16,9 +16,11 @@ from itemadapter import ItemAdapter
 from newscrawl.html import absolute_url
 from newscrawl.markdown import inert_markdown
 from newscrawl.text import (
+    PRECISIONS,
     clean_multiline,
     clean_text,
     repair_surrogates,
+    to_published,
     to_utc_iso,
     unique,
     utc_now_iso,
@@ -73,7 +75,13 @@ def normalize_article(item: Any) -> Any:
                    for g in gallery.get("images") or []]
         gimages = [g for g in gimages if g["url"]]
         a["gallery"] = {"title": clean_text(gallery.get("title")), "images": gimages} if gimages else None
-    a["published"] = to_utc_iso(a.get("published"))
+    a["published"] = to_published(a.get("published"), a.get("published_precision"))
+    if not a["published"]:
+        a["published_precision"] = None
+    elif len(a["published"]) == 10:  # a calendar day
+        a["published_precision"] = "day"
+    elif a.get("published_precision") not in PRECISIONS:
+        a["published_precision"] = "second"
     a["updated"] = to_utc_iso(a.get("updated"))
     if a["updated"] and a["published"] and a["updated"] <= a["published"]:
         a["updated"] = None  # only a later modification time is an update

@@ -1,17 +1,36 @@
-"""Site modules: URL rules and article parsers, one module per site."""
+"""Site modules: one module or package per site (URL rules, quirks, page classes).
 
-from newscrawl.sites.base import ParsedPage, ParseError, Site
-from newscrawl.sites.dw import SITE as DW_SITE
-from newscrawl.sites.epochtimes import SITE as EPOCHTIMES_SITE
+Each exposes ``SITE``, an instance of :class:`~newscrawl.sites.base.Site`; they are found
+here by looking, so adding a site touches no list.
+"""
 
-SITES: dict[str, Site] = {site.name: site for site in (DW_SITE, EPOCHTIMES_SITE)}
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
+
+from newscrawl.sites.base import ArticlePage, ParsedPage, ParseError, Site
+
+
+@cache
+def all_sites() -> dict[str, Site]:
+    """Every site module's ``SITE``, by name."""
+    found: dict[str, Site] = {}
+    for info in pkgutil.iter_modules(__path__):
+        if info.name == "base":
+            continue
+        site = getattr(importlib.import_module(f"{__name__}.{info.name}"), "SITE", None)
+        if isinstance(site, Site):
+            found[site.name] = site
+    return found
 
 
 def get_site(name: str) -> Site:
     try:
-        return SITES[name]
+        return all_sites()[name]
     except KeyError:
-        raise KeyError(f"unknown site {name!r}; known: {', '.join(sorted(SITES))}") from None
+        raise KeyError(f"unknown site {name!r}; known: {', '.join(sorted(all_sites()))}") from None
 
 
-__all__ = ["SITES", "ParseError", "ParsedPage", "Site", "get_site"]
+__all__ = ["ArticlePage", "ParseError", "ParsedPage", "Site", "all_sites", "get_site"]

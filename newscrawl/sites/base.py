@@ -1,40 +1,49 @@
-"""What every site module provides, and the helpers their parsers share."""
+"""The page-object base every site builds on, and the helpers their parsers share.
+
+A site is a :class:`Site` (URL rules, listings, its quirks as data) with one
+:class:`ArticlePage` subclass per template generation of its article pages. A page object
+knows nothing of crawling: it is built from one response (fetched, saved or rendered) and
+has one method per item field; :meth:`ArticlePage.to_item` calls them and builds the
+:class:`~newscrawl.items.Article`. A layout change is a subclass that overrides the methods
+that changed and says since when it is the site's layout (``valid_from``; the class it
+replaced gets ``valid_until``), so old saved pages keep parsing with the class of their time.
+:meth:`Site.layout_for` is the one switch that picks the class by looking at the page.
+
+Whatever a page holds, parsing it either gives an item or raises :class:`ParseError` with a
+short reason (the stats key of the drop): never another exception.
+
+This module names no site: everything site-specific is an attribute or a method override.
+"""
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
 from typing import Any, ClassVar, NamedTuple
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
-from scrapy.http import Response
+from lxml.html import HtmlElement
+from scrapy.http import Response, TextResponse
 
-from newscrawl.items import Article
-from newscrawl.text import clean_text
+from newscrawl.charset import Undecodable, decoded
+from newscrawl.html import clean_common, drop, drop_empty_blocks, fragment, make_figure, replace
+from newscrawl.items import Article, Gallery, GalleryImage, Image
+from newscrawl.markdown import to_markdown
+from newscrawl.text import clean_text, to_published, to_simplified, to_utc_iso, unique
 
-_SPACES = re.compile(r"\s+")
-
-
-@functools.cache
-def _converter() -> Any:
-    import opencc  # the maintained OpenCC binding; loaded when a title is first compared
-
-    return opencc.OpenCC("t2s")
-
-
-def _to_simplified(text: str) -> str:
-    return _converter().convert(text)
-
-
-TRACKING_PARAMS = re.compile(r"^(utm_.*|maca|fbclid|gclid|mc_cid|mc_eid|at_medium|at_campaign)$", re.I)
-
-
+#: Query parameters that only track where a reader came from (every site; a site adds its own).
+TRACKING_PARAMS = re.compile(r"^(utm_.*|fbclid|gclid|mc_cid|mc_eid|at_medium|at_campaign)$", re.I)
 _CONTENT_LINKS = ("//a[@href][not(ancestor::header or ancestor::nav or ancestor::footer"
                   " or ancestor::aside or ancestor::*[@id='sidebar'])]")
+#: A page nested deeper than this is mangled: HTML parsers give up (libxml2 at 256 or 2048).
+MAX_DEPTH = 250
+_SPACES = re.compile(r"\s+")
 
 
 class Link(NamedTuple):
@@ -47,10 +56,15 @@ class Link(NamedTuple):
 
 
 class ParseError(Exception):
-    """A page that fits none of the site's layouts. ``reason`` becomes the stats key."""
+    """A page the site's parser cannot turn into an item; ``reason`` becomes the stats key.
 
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
+    Reasons: ``unrecognised_layout`` (no layout fits), ``truncated_page`` (cut off in
+    transfer), ``mangled_page`` (markup that loses the text), ``undecodable_page`` (bytes no
+    charset reads cleanly), ``missing_<field>`` (a layout fits but a required field is absent).
+    """
+
+    def __init__(self, reason: str, message: str = ""):
+        super().__init__(message or reason)
         self.reason = reason
 
 
@@ -61,14 +75,270 @@ class ParsedPage:
     item: Article
     #: The gallery page holding captions the article page lacks.
     gallery_url: str | None = None
+    #: The layout class that parsed the page (``Site.layouts``), for logs and tests.
+    layout: str | None = None
 
+
+@dataclass(frozen=True)
+class Published:
+    """A publication time as precise as the page gives it.
+
+    ``value`` is anything :func:`newscrawl.text.to_published` reads (ISO 8601 string,
+    datetime, ``YYYY-MM-DD`` for a day); ``precision`` is ``second``, ``minute`` or ``day``.
+    """
+
+    value: Any
+    precision: str = "second"
+
+
+@dataclass
+class Body:
+    """An article body: Markdown, the images in it (lead first), and credit lines taken out."""
+
+    markdown: str | None
+    images: list[Image]
+    credits: dict[str, list[str]]
+
+
+# ---- small helpers ------------------------------------------------------------------------
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else ``{}`` (embedded JSON has the wrong type)."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    """``value`` when it is a JSON array, else ``[]``."""
+    return value if isinstance(value, list) else []
+
+
+def first(*values: Any) -> Any:
+    """The first value that is not ``None`` or empty; a callable is called only when reached.
+
+    Fallbacks that cost a DOM query are passed as ``lambda: ...`` so that a page whose
+    embedded data has the field never builds its DOM.
+    """
+    for value in values:
+        if callable(value):
+            value = value()
+        if value is not None and value != "" and value != [] and value != {}:
+            return value
+    return None
+
+
+def normalise_url(url: str, host_map: dict[str, str] | None = None, https: bool = True,
+                  tracking: re.Pattern[str] | None = None) -> str:
+    """Absolute URL with tracking parameters and fragment dropped, path percent-encoded once."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:  # "http://[x" or a port out of range
+        return url.strip()
+    host = (parts.hostname or "").lower()
+    if host_map:
+        host = host_map.get(host, host)
+    netloc = host if port is None else f"{host}:{port}"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if not TRACKING_PARAMS.match(k) and not (tracking and tracking.match(k))])
+    path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~")
+    scheme = "https" if https and parts.scheme in ("http", "https") else parts.scheme
+    return urlunsplit((scheme, netloc, path or "/", query, ""))
+
+
+def host_of(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+_JSON_LD = re.compile(
+    r"""<script\b[^>]*\btype\s*=\s*["']?application/ld\+json["']?[^>]*>(.*?)</script\s*>""", re.I | re.S)
+
+
+def json_ld_objects(text: str) -> list[dict[str, Any]]:
+    """Every JSON-LD object of the page (``@graph`` and lists flattened); bad blocks skipped.
+
+    Found in the text, without building the DOM.
+    """
+    found: list[dict[str, Any]] = []
+    for raw in _JSON_LD.findall(text):
+        try:
+            data = json.loads(raw)
+        except (ValueError, RecursionError):
+            continue
+        stack = data if isinstance(data, list) else [data]
+        while stack and len(found) < 100:
+            obj = stack.pop(0)
+            if isinstance(obj, dict):
+                if isinstance(obj.get("@graph"), list):
+                    stack.extend(obj["@graph"])
+                found.append(obj)
+            elif isinstance(obj, list):
+                stack.extend(obj)
+    return found
+
+
+def ld_names(value: Any) -> list[str]:
+    """Person names from a JSON-LD ``author``-like value (str, object or list of either);
+    organisations are no authors."""
+    names = []
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, dict) and item.get("@type") not in (None, "Person"):
+            continue
+        name = item.get("name") if isinstance(item, dict) else item
+        if name := clean_text(name):
+            names.append(name)
+    return names
+
+
+def ld_date(value: Any) -> Any:
+    """A JSON-LD date: a string, or the first string of a list (some pages give a list)."""
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, str)), None)
+    return value if isinstance(value, str) else None
+
+
+# ---- images and credits: one reader and one splitter for every site ------------------------
+
+@dataclass(frozen=True)
+class CreditRules:
+    """How a site writes image credits.
+
+    ``label``: a credit with its label, anywhere at the end of a caption or on its own
+    (``图像来源: X``, ``Foto: X``, ``© X``); group ``credit`` is the credit.
+    ``tail``: a credit in brackets closing a caption (``说明。（林一/大纪元）``); group ``credit``.
+    """
+
+    label: re.Pattern[str] | None = None
+    tail: re.Pattern[str] | None = None
+
+    def split(self, text: Any) -> tuple[str | None, str | None]:
+        """``Caption (图像来源: X)`` / ``Caption 图像来源: X`` / ``说明（X/大纪元）`` → caption, credit."""
+        text = clean_text(text)
+        if not text:
+            return None, None
+        for pattern in (self.label, self.tail):
+            if pattern is None:
+                continue
+            match = pattern.search(text)
+            if match and match.group("credit") and clean_text(match.group("credit")):
+                caption = clean_text(text[: match.start()])
+                if caption or pattern is self.label:
+                    return caption if caption else None, clean_text(match.group("credit"))
+        return text, None
+
+    def credit(self, text: Any) -> str | None:
+        """A text that is only a credit (``图像来源: X`` → ``X``), or ``None``."""
+        caption, credit = self.split(text)
+        return credit if credit and not caption else None
+
+
+#: What an XML tree cannot hold (lxml refuses to set it).
+NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: Never part of a URL: control characters, spaces, lone surrogates.
+URL_JUNK = re.compile(r"[\x00-\x20\x7f-\x9f\ud800-\udfff]")
+_IMG_URL_ATTRS = ("data-url", "data-src", "data-original", "data-lazy-src", "srcset", "data-srcset", "src")
+
+
+def image_source(img: HtmlElement) -> str | None:
+    """The URL an ``img`` (or ``source``) shows: lazy-loading attributes first, the first
+    candidate of a ``srcset``, never a ``data:`` placeholder."""
+    for name in _IMG_URL_ATTRS:
+        value = (img.get(name) or "").strip()
+        if "srcset" in name:
+            value = value.split(",")[0].strip().split(" ")[0]
+        value = URL_JUNK.sub("", value)
+        if value and not value.lower().startswith(("data:", "javascript:", "about:")):
+            return value
+    return None
+
+
+@dataclass
+class ImageBox:
+    """What one image box of a page holds."""
+
+    url: str
+    caption: str | None
+    credit: str | None
+    title: str | None = None
+
+    def image(self) -> Image:
+        return Image(url=self.url, caption=self.caption, credit=self.credit)
+
+    def gallery_image(self) -> GalleryImage:
+        return GalleryImage(url=self.url, title=self.title, caption=self.caption, credit=self.credit)
+
+
+def read_image_box(box: HtmlElement, credits: CreditRules, image_url: Callable[[str], str | None],
+                   title_css: str = "h3, h4, strong, .title") -> ImageBox | None:
+    """The one image-box reader: ``figure``/``div``/``li`` with an ``img``, a caption
+    (``figcaption``, else the box's ``p``, else the image's ``alt``), a credit (``small``,
+    ``.copyright``, ``.credit``, a credit at the end of the caption, else the image's
+    ``title`` attribute when it reads as a credit) and an optional slide title."""
+    imgs = [el for el in box.iter("img", "source")]
+    src = next((s for s in map(image_source, imgs) if s), None)
+    url = URL_JUNK.sub("", image_url(src) or "") if src else None
+    if not url:
+        return None
+    img = imgs[0]
+    credit_el = next(iter(box.xpath(".//small | .//*[contains(concat(' ', normalize-space(@class), ' '),"
+                                    " ' copyright ') or contains(@class, 'credit')]")), None)
+    credit = clean_text(credit_el.text_content()) if credit_el is not None else None
+    credit = credits.credit(credit) or credit
+    title_el = next(iter(box.cssselect(title_css)), None) if title_css else None
+    title = clean_text(title_el.text_content()) if title_el is not None else None
+    cap_el = next(iter(box.xpath(".//figcaption | .//p | .//*[contains(@class, 'caption')]")), None)
+    raw_caption = None
+    if cap_el is not None:
+        skip = {el for el in (credit_el, title_el) if el is not None}
+        raw_caption = "".join(_text_without(cap_el, skip))
+    caption, split_credit = credits.split(raw_caption)
+    if caption is None and split_credit is None:
+        caption, split_credit = credits.split(img.get("alt"))
+    credit = credit or split_credit
+    if not credit:
+        img_title = clean_text(img.get("title"))
+        if img_title and img_title != caption:
+            credit = credits.credit(img_title) or (img_title if img_title.startswith("©") else None)
+    if credit and credit.startswith("©"):
+        credit = clean_text(credit[1:])
+    return ImageBox(url=url, caption=caption, credit=credit, title=title if title != caption else None)
+
+
+def _text_without(el: HtmlElement, skip: set[HtmlElement]) -> Iterable[str]:
+    if el in skip:
+        return
+    if el.text and isinstance(el.tag, str):
+        yield el.text
+    for child in el:
+        yield from _text_without(child, skip)
+        if child.tail:
+            yield child.tail
+
+
+# ---- the site -------------------------------------------------------------------------------
 
 class Site:
-    """A news site: its URL rules and its article parser. Subclasses are stateless."""
+    """A news site: its URL rules, listings, quirks and the page classes of its layouts."""
 
     name: ClassVar[str]
-    source_name: ClassVar[str]
+    #: The site's source name per ``lang`` value (``None``: any other edition).
+    source_names: ClassVar[dict[str | None, str]]
     allowed_domains: ClassVar[list[str]]
+    #: Hosts whose iframes in a body are kept as links (video players of the site and others).
+    embed_hosts: ClassVar[frozenset[str]] = frozenset()
+    #: The page classes, newest first; :meth:`layout_for` picks one.
+    layouts: ClassVar[tuple[type[ArticlePage], ...]] = ()
+    #: Substrings of raw HTML that say "an article body is in here" (see :meth:`check_page`).
+    body_markers: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def source_name(self) -> str:
+        return self.source_names[None]
+
+    def source_name_for(self, lang: str | None) -> str:
+        return self.source_names.get(lang, self.source_names[None])
 
     def canonical_url(self, url: str) -> str:
         raise NotImplementedError
@@ -77,10 +347,48 @@ class Site:
         """The stable site id an article URL carries, or ``None`` for other pages."""
         raise NotImplementedError
 
+    def lang_of(self, url: str) -> str | None:
+        """The language of the edition a URL belongs to."""
+        return None
+
+    def link_url(self, url: str) -> str:
+        """An in-text link as the archive keeps it: the site's own article links canonical."""
+        return self.canonical_url(url) if self.article_id(self.canonical_url(url)) else url
+
+    # ---- parsing -------------------------------------------------------------------
     def parse(self, response: Response) -> ParsedPage:
         """Turn a fetched (or saved) page into an item; raise :class:`ParseError` if impossible."""
-        raise NotImplementedError
+        if not isinstance(response, TextResponse):
+            raise ParseError("not_html", f"{response.url}: not a text page")
+        try:
+            response = decoded(response)
+        except Undecodable as exc:
+            raise ParseError("undecodable_page", f"{response.url}: {exc}") from None
+        self.check_page(response)
+        page = self.layout_for(response)(self, response)
+        return ParsedPage(page.to_item(), page.gallery_url(), page.layout)
 
+    def check_page(self, response: TextResponse) -> None:
+        """Refuse pages cut short in transfer: the page ends before ``</body>``/``</html>``."""
+        tail = response.body[-4096:].lower()
+        if b"</html" not in tail and b"</body" not in tail:
+            raise ParseError("truncated_page", f"{response.url}: the page ends before </body></html>")
+
+    def layout_for(self, response: TextResponse) -> type[ArticlePage]:
+        """The one switch: the first (newest) layout whose markers the page has.
+
+        A page that has none but carries a body marker (:attr:`body_markers`) in markup
+        nested deeper than parsers follow is ``mangled_page``, not an unknown layout.
+        """
+        for layout in self.layouts:
+            if layout.matches(response):
+                return layout
+        text = response.text
+        if any(marker in text for marker in self.body_markers) and nesting_depth(text) > MAX_DEPTH:
+            raise ParseError("mangled_page", f"{response.url}: the article is nested too deep to read")
+        raise ParseError("unrecognised_layout", f"{response.url}: no {self.name} article layout fits")
+
+    # ---- feeds and listings --------------------------------------------------------
     def feed_entries(self, response: Response) -> list[Link]:
         """Article links of a feed (RSS 2.0 or RDF), in feed order, with their titles and, when
         the feed carries the full text (``content:encoded``), a digest of it."""
@@ -101,7 +409,7 @@ class Site:
     def fold_title(self, title: str) -> str:
         """A title as compared for retitles: simplified script (OpenCC), NFKC, no spaces, no
         teaser affixes — so a traditional-script link or a kicker is not a new title."""
-        folded = _to_simplified(unicodedata.normalize("NFKC", title))
+        folded = to_simplified(unicodedata.normalize("NFKC", title))
         if self.teaser_affixes is not None:
             folded = self.teaser_affixes.sub("", folded)
         return _SPACES.sub("", folded)
@@ -131,81 +439,265 @@ class Site:
         return None
 
 
-def normalise_url(url: str, host_map: dict[str, str] | None = None, https: bool = True) -> str:
-    """Absolute URL with tracking parameters and fragment dropped, path percent-encoded once."""
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower()
-    if host_map:
-        host = host_map.get(host, host)
-    netloc = host if parts.port is None else f"{host}:{parts.port}"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                       if not TRACKING_PARAMS.match(k)])
-    path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~")
-    scheme = "https" if https and parts.scheme in ("http", "https") else parts.scheme
-    return urlunsplit((scheme, netloc, path or "/", query, ""))
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
+_VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+_NESTING = frozenset({"div", "section", "article", "span", "table", "tr", "td", "ul", "li", "blockquote",
+                      "main", "aside", "font", "b", "i", "em", "strong"})
 
 
-_JSON_LD = re.compile(
-    r"""<script\b[^>]*\btype\s*=\s*["']?application/ld\+json["']?[^>]*>(.*?)</script\s*>""", re.I | re.S)
-
-
-def json_ld_objects(response: Response) -> list[dict[str, Any]]:
-    """Every JSON-LD object of the page (``@graph`` and lists flattened); bad blocks skipped.
-
-    Found in the text, without building the DOM.
-    """
-    found: list[dict[str, Any]] = []
-    for raw in _JSON_LD.findall(response.text):
-        try:
-            data = json.loads(raw)
-        except ValueError:
+def nesting_depth(text: str) -> int:
+    """How deep container elements nest in the markup (a quick scan of the tags, not a parse)."""
+    depth = deepest = 0
+    for closing, tag, self_closing in _TAG.findall(text):
+        tag = tag.lower()
+        if tag not in _NESTING or tag in _VOID or self_closing:
             continue
-        stack = data if isinstance(data, list) else [data]
-        while stack:
-            obj = stack.pop(0)
-            if isinstance(obj, dict):
-                if isinstance(obj.get("@graph"), list):
-                    stack.extend(obj["@graph"])
-                found.append(obj)
-            elif isinstance(obj, list):
-                stack.extend(obj)
-    return found
+        if closing:
+            depth = max(0, depth - 1)
+        else:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
 
 
-def json_ld_of_type(response: Response, *types: str) -> dict[str, Any] | None:
-    for obj in json_ld_objects(response):
-        kind = obj.get("@type")
-        kinds = kind if isinstance(kind, list) else [kind]
-        if any(k in types for k in kinds):
-            return obj
-    return None
+# ---- the page object ------------------------------------------------------------------------
 
+class ArticlePage:
+    """One page of a site as a page object: one method per field, :meth:`to_item` builds the item.
 
-def meta_content(response: Response, name: str) -> str | None:
-    """``<meta property=… content>`` or ``<meta name=… content>``."""
-    return response.xpath(f'//meta[@property="{name}" or @name="{name}"]/@content').get()
-
-
-def ld_names(value: Any) -> list[str]:
-    """Names from a JSON-LD ``author``-like value (str, object or list of either)."""
-    items = value if isinstance(value, list) else [value]
-    names = []
-    for item in items:
-        name = item.get("name") if isinstance(item, dict) else item
-        if isinstance(name, str) and (name := clean_text(name)):
-            names.append(name)
-    return names
-
-
-def first(*values: Any) -> Any:
-    """The first value that is not ``None`` or empty; a callable is called only when reached.
-
-    Fallbacks that cost a DOM query are passed as ``lambda: ...`` so that a page whose
-    embedded data has the field never builds its DOM.
+    Subclasses (one per template generation) override the fields their layout changed.
+    Every field method returns ``None``/``[]`` for "not on this page"; only
+    :meth:`to_item` decides whether the item is complete enough (:data:`REQUIRED`).
     """
-    for value in values:
-        if callable(value):
-            value = value()
-        if value not in (None, "", [], {}):
-            return value
-    return None
+
+    #: Short name of the layout (fixtures live in ``tests/fixtures/pages/<site>/<layout>/``).
+    layout: ClassVar[str] = "base"
+    #: The day this layout became the site's (its predecessor's ``valid_until``).
+    valid_from: ClassVar[date | None] = None
+    #: The day the next layout took over (``None``: current).
+    valid_until: ClassVar[date | None] = None
+    #: CSS of boilerplate inside a body (ads, share bars, players, promotions).
+    boilerplate_css: ClassVar[tuple[str, ...]] = ()
+    #: CSS of image boxes inside a body.
+    image_box_css: ClassVar[str] = "figure"
+    #: How the site writes image credits.
+    credit_rules: ClassVar[CreditRules] = CreditRules()
+    #: Fields without which there is no item: a page lacking one raises ``missing_<field>``.
+    REQUIRED: ClassVar[tuple[str, ...]] = ("id", "url", "title", "published", "body_markdown")
+
+    def __init__(self, site: Site, response: TextResponse):
+        self.site = site
+        self.response = response
+
+    @classmethod
+    def matches(cls, response: TextResponse) -> bool:
+        """Whether the page is of this layout (cheap markers: CSS, a substring)."""
+        return False
+
+    # ---- helpers ---------------------------------------------------------------------
+    @cached_property
+    def ld_objects(self) -> list[dict[str, Any]]:
+        return json_ld_objects(self.response.text)
+
+    def ld_of_type(self, *types: str) -> dict[str, Any]:
+        for obj in self.ld_objects:
+            kind = obj.get("@type")
+            if any(k in types for k in (kind if isinstance(kind, list) else [kind]) if isinstance(k, str)):
+                return obj
+        return {}
+
+    def meta(self, name: str) -> str | None:
+        """``<meta property=… content>`` or ``<meta name=… content>``."""
+        return self.response.xpath(
+            "//meta[@property=$n or @name=$n or @itemprop=$n]/@content", n=name).get()
+
+    def text(self, css: str, within: Any = None) -> str | None:
+        """Cleaned text of the first element matching ``css`` (in the page or ``within``)."""
+        return clean_text((within if within is not None else self.response).css(css).xpath("string()").get())
+
+    def image_url(self, src: str | None) -> str | None:
+        """An image URL as the archive keeps it (absolute; a site may ask for a useful size)."""
+        src = URL_JUNK.sub("", src or "")
+        if not src:
+            return None
+        try:
+            url = urljoin(self.response.url, src)
+        except ValueError:
+            return None
+        return url if url.startswith(("http://", "https://")) else None
+
+    def read_box(self, box: HtmlElement, title_css: str = "h3, h4, strong, .title") -> ImageBox | None:
+        return read_image_box(box, self.credit_rules, self.image_url, title_css)
+
+    # ---- fields ----------------------------------------------------------------------
+    def url(self) -> str:
+        return self.site.canonical_url(self.response.url)
+
+    def id(self) -> str | None:
+        return self.site.article_id(self.url()) or self.site.article_id(self.response.url)
+
+    def title(self) -> str | None:
+        return first(lambda: self.text("h1"), lambda: clean_text(self.meta("og:title")))
+
+    def published(self) -> Published | None:
+        return None
+
+    def updated(self) -> str | None:
+        return None
+
+    def authors(self) -> list[str]:
+        return unique(self.body().credits.get("author", []))
+
+    def editor(self) -> str | None:
+        editors = unique(self.body().credits.get("editor", []))
+        return "、".join(editors) if editors else None
+
+    def lead(self) -> str | None:
+        return None
+
+    def body_html(self) -> str | None:
+        """The body's markup (before cleaning)."""
+        return None
+
+    def dom_markup(self, css: str) -> str | None:
+        """The markup of the first element matching ``css``; one buried deeper than
+        :data:`MAX_DEPTH` elements (where parsers start dropping content) is refused."""
+        found = self.response.css(css)
+        if not found:
+            return None
+        depth = sum(1 for _ in found[0].root.iterancestors())
+        if depth > MAX_DEPTH:
+            raise ParseError("mangled_page", f"{self.response.url}: the body is nested {depth} deep")
+        return found[0].get()
+
+    def lead_image(self) -> Image | None:
+        """An image shown above the body (it opens the body and ``images``)."""
+        return None
+
+    def images(self) -> list[Image]:
+        return self.body().images
+
+    def gallery(self) -> Gallery | None:
+        return None
+
+    def gallery_url(self) -> str | None:
+        """A page to fetch to complete the gallery (its captions), if this one lacks them."""
+        return None
+
+    def tags(self) -> list[str]:
+        return []
+
+    def category(self) -> str | None:
+        return None
+
+    def lang(self) -> str | None:
+        return self.site.lang_of(self.url())
+
+    def source_name(self) -> str:
+        return self.site.source_name_for(self.lang())
+
+    # ---- the body ----------------------------------------------------------------------
+    @cached_property
+    def _body(self) -> Body:
+        lead = self.lead_image()
+        images: list[Image] = [lead] if lead else []
+        credits: dict[str, list[str]] = {}
+        markup = self.body_html()
+        if not markup:
+            return Body(None, images, credits)
+        root = self.body_fragment(markup)
+        drop(root, self.boilerplate_css)
+        self.take_components(root)
+        for box in list(root.cssselect(self.image_box_css)):
+            if box.getparent() is None:
+                continue
+            found = self.read_box(box, title_css="")
+            if found is None:
+                box.drop_tree()
+                continue
+            image = found.image()
+            images.append(image)
+            replace(box, make_figure(image["url"], image["caption"], image["credit"]))
+        self.take_lines(root, credits)
+        clean_common(root, self.response.url, self.site.link_url, self.site.embed_hosts)
+        drop_empty_blocks(root)
+        if lead:
+            root.insert(0, make_figure(lead["url"], lead["caption"], lead["credit"]))
+        return Body(to_markdown(root), images, credits)
+
+    def body(self) -> Body:
+        return self._body
+
+    def body_fragment(self, markup: str) -> HtmlElement:
+        """The body markup as an element; markup that loses its paragraphs is refused.
+
+        Characters no XML tree may hold (control characters, lone surrogates) are dropped
+        first: editing the tree (removing a line, merging runs) would otherwise fail on them.
+        """
+        markup = NOT_XML.sub("", markup)
+        depth = nesting_depth(markup)
+        if depth > MAX_DEPTH:
+            raise ParseError("mangled_page", f"{self.response.url}: the body is nested {depth} deep")
+        root = fragment(markup)
+        written = len(re.findall(r"<p[\s>]", markup, re.I))
+        parsed = sum(1 for _ in root.iter("p"))
+        if written >= 3 and parsed < written // 2:
+            raise ParseError("mangled_page", f"{self.response.url}: {written - parsed} of {written}"
+                                             " paragraphs lost in the markup")
+        return root
+
+    def take_components(self, root: HtmlElement) -> None:
+        """Take embedded components that are not article text out of the body (a site's
+        teaser boxes, inline galleries, promotions), keeping what belongs elsewhere."""
+
+    def take_lines(self, root: HtmlElement, credits: dict[str, list[str]]) -> None:
+        """Drop boilerplate lines and take credit lines out of the body (into ``credits``)."""
+        for el in list(root.iter("p", "div", "h2", "h3", "h4", "h5", "em", "strong", "span")):
+            if el.getparent() is None or el is root:
+                continue
+            if any(True for _ in el.iterdescendants("p", "div", "h2", "h3", "h4", "h5", "li", "figure")):
+                continue  # a container: its own lines are judged one by one
+            text = clean_text(el.text_content())
+            if not text or len(text) > 300:
+                continue
+            if self.is_boilerplate_line(text):
+                el.drop_tree()
+                continue
+            parts = self.credit_parts(text)
+            for role, names in parts:
+                credits.setdefault(role, []).extend(names)
+            if parts:
+                el.drop_tree()
+
+    def is_boilerplate_line(self, text: str) -> bool:
+        """A body line that is navigation, promotion or legal text, not article text."""
+        return False
+
+    def credit_parts(self, text: str) -> list[tuple[str, list[str]]]:
+        """The parts of a body line that only credits people, each ``(role, names)``:
+        ``[("author", ["X"]), ("editor", ["Y"])]``; ``[]`` for any other line."""
+        return []
+
+    # ---- the item ----------------------------------------------------------------------
+    def to_item(self) -> Article:
+        """The item, every field from its method; :class:`ParseError` if a required one is missing."""
+        published = self.published()
+        precision = published.precision if published else None
+        value = to_published(published.value, precision) if published else None
+        body = self.body()
+        item = Article(
+            site=self.site.name, id=self.id(), url=self.url(), title=clean_text(self.title()),
+            published=value, published_precision=precision if value else None,
+            updated=to_utc_iso(self.updated()),
+            authors=unique([a for a in map(clean_text, self.authors()) if a]),
+            editor=clean_text(self.editor()), lead=clean_text(self.lead()), body_markdown=body.markdown,
+            images=self.images(), gallery=self.gallery(),
+            tags=unique([t for t in map(clean_text, self.tags()) if t]),
+            category=clean_text(self.category()), lang=self.lang(), source_name=self.source_name(),
+        )
+        for name in self.REQUIRED:
+            if not getattr(item, name):
+                field = "body" if name == "body_markdown" else name
+                raise ParseError(f"missing_{field}",
+                                 f"{self.response.url}: no {field} ({self.layout} layout)")
+        return item

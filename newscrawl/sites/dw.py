@@ -1,66 +1,117 @@
 """Deutsche Welle (all language editions; the archive crawls ``/zh/`` and ``/zh-hant/``).
 
-URL rules, feed and listing parsing, and the article parser for the three template
-generations, each field a small function so that a layout change touches one place:
+Everything DW-specific lives here: URL rules (hosts, ``dw.de``, links without a language
+prefix, API links), tracking parameters, the video hosts whose embeds are kept, source names
+per edition, image sizes, credit and byline labels, boilerplate, and the page classes of its
+template generations:
 
-* ``apollo``  — current template (2023+): the embedded ``window.__APOLLO_STATE__`` map;
-* ``json-ld`` + ``dom`` — the same template when the state is missing or broken;
-* ``legacy``  — the pre-2023 template (``#bodyContent``, ``div.longText``).
-
-See ``../shared/spec/site-dw.md`` for what is known about the site.
+* :class:`LegacyPage` — the pre-2023 template (``#bodyContent``, ``div.longText``, a facts
+  list with a ``DD.MM.YYYY`` date), valid until mid-2023;
+* :class:`ReactPage` — the current server-rendered React template: the embedded Apollo state
+  (``window.__APOLLO_STATE__``, or the same map under another name), then JSON-LD, then the
+  DOM, then the page's metas and visible date;
+* :class:`GalleryPage` — picture gallery pages (``g-``) of the current template.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 from typing import Any, ClassVar
 from urllib.parse import unquote, urljoin, urlsplit
 
 from lxml.html import HtmlElement
-from scrapy.http import Response
+from scrapy.http import TextResponse
 
-from newscrawl.html import clean_common, drop, drop_empty_blocks, fragment, make_figure, replace
-from newscrawl.items import Article, Gallery, GalleryImage, Image
-from newscrawl.markdown import escape_text, to_markdown
+from newscrawl.items import Gallery, GalleryImage, Image
+from newscrawl.markdown import escape_text
 from newscrawl.sites.base import (
-    ParsedPage,
-    ParseError,
+    URL_JUNK,
+    ArticlePage,
+    Body,
+    CreditRules,
+    Published,
     Site,
+    as_dict,
+    as_list,
     first,
-    json_ld_of_type,
+    host_of,
+    ld_date,
     ld_names,
-    meta_content,
     normalise_url,
 )
-from newscrawl.text import clean_text, to_utc_iso, unique
+from newscrawl.text import clean_text, unique
 
 BASE = "https://www.dw.com"
 FEED_URL = "https://rss.dw.com/xml/rss-chi-all"
-HOSTS = {"dw.com": "www.dw.com", "m.dw.com": "www.dw.com", "amp.dw.com": "www.dw.com"}
-CONTENT_PATH = re.compile(r"^/(?P<lang>[a-z]{2,3}(?:-[a-z]{2,4})?)/(?:[^/]+/)?(?P<kind>a|g)-(?P<num>\d+)/?$")
+#: Every host an article is linked under, to the one the archive keeps.
+HOSTS = {host: "www.dw.com" for host in (
+    "dw.com", "m.dw.com", "amp.dw.com", "dw.de", "www.dw.de", "m.dw.de", "dw-world.de", "www.dw-world.de",
+    "dw-world.com", "www.dw-world.com")}
+TRACKING = re.compile(r"^maca$", re.I)
+#: ``/zh/<slug>/a-123``, ``/zh/a-123``, and (old links) ``/<slug>/a-123`` or ``/a-123``.
+CONTENT_PATH = re.compile(
+    r"^(?:/(?P<lang>[a-z]{2,3}(?:-[a-z]{2,4})?)(?=/))?(?:/[^/]+)??/(?P<kind>a|g)-(?P<num>\d+)/?$")
+#: ``dw-world.de``/``dw.de`` links of the 2000s: ``/dw/article/0,,4321,00.html``.
+OLD_ARTICLE_PATH = re.compile(r"^/dw/article/0,(?:\d*),(?P<num>\d+),\d+\.html$")
 API_ARTICLE = re.compile(r"^/api/detail/(?:article|gallery)/(\d+)")
-IMAGE_URL = re.compile(r"^(?P<stem>https?://static\.dw\.com/image/\d+)_(?:\$\{formatId\}|\d+)\.\w+")
-FORMAT_ID = "6"  # 940×529, the format the site itself shares
-CREDIT_LABEL = re.compile(r"^\s*(?:图像来源|圖片來源|图片来源|圖像來源|Bild|Image|Photo|Foto)\s*[:：]\s*")
-CAPTION_CREDIT = re.compile(
-    r"[（(]?\s*(?:图像来源|圖片來源|图片来源|Bild|Photo|Foto)\s*[:：]\s*([^)）]+)[)）]?\s*$")
-AUTHOR_SEPARATORS = re.compile(r"[,，、/]| und | and ")
-NOT_AUTHORS = {"Deutsche Welle", "DW", "德国之声", "德國之聲", "德国之声中文网", "德國之聲中文網"}
-# topic links: the 2024+ section, and the 2023 aside
-TOPIC_LINKS = ('[data-tracking-name="section-related-topics"] a[href*="/t-"],'
-               ' aside[data-tracking-name="related-topics"] a[href*="/t-"]')
+#: The language editions (URL prefixes) DW has; other first path segments are slugs.
+EDITIONS = frozenset("""
+zh zh-hant de en es fr ar pt-br pt-002 ru uk tr fa hi id sw ha am bn bs bg el hr mk pl ps ro sq sr ur
+dari fa-af ka km ms tl vi ta th ko ja it nl
+""".split())
+LANGS = {"zh": "zh-Hans", "zh-hant": "zh-Hant"}
+HTML_LANGS = {"zh": "zh-Hans", "zh-cn": "zh-Hans", "zh-hans": "zh-Hans", "zh-hant": "zh-Hant",
+              "zh-tw": "zh-Hant", "zh-hk": "zh-Hant"}
+#: The archive's name for DW, per edition (the Chinese editions share one name).
+SOURCE_NAMES = {"zh-Hans": "德国之声", "zh-Hant": "德国之声", None: "Deutsche Welle"}
+#: DW's own players: their iframes stay in a body, as links.
+EMBED_HOSTS = frozenset({"www.dw.com", "tv.dw.com", "p.dw.com"})
+
+# ---- images -----------------------------------------------------------------------------------
+IMAGE_URL = re.compile(
+    r"^https?://(?:(?:static|www|m|amp)\.dw\.com|(?:www\.)?dw\.de|(?:www\.)?dw-world\.de)/image/(?P<id>\d+)_(?P<fmt>\$\{formatId\}|\d+)\.(?P<ext>\w+)")
+#: 940×529, the size DW itself shares; thumbnails (``_303``, ``_401``, ``_404``, 600–603) become it.
+FORMAT_ID = "6"
+USEFUL_FORMATS = frozenset({"6", "7", "8", "604", "605", "606", "607", "804", "805", "806", "807"})
+CREDITS = CreditRules(
+    label=re.compile(r"[（(]?\s*(?:图像来源|圖片來源|图片来源|圖像來源|图片|圖片|Bild|Bilder|Image|Images|Photo|Photos"
+                     r"|Foto|Fotos|Crédit|Фото)\s*[:：]\s*(?P<credit>[^)）]+?)\s*[)）]?\s*$"),
+)
+
+# ---- bylines and credit lines -----------------------------------------------------------------
+AUTHOR_SEPARATORS = re.compile(r"\s*(?:[,，、/;；&]|\bund\b|\band\b|\bet\b|\by\b|\bи\b|和)\s*")
+NOT_AUTHORS = {"Deutsche Welle", "DW", "德国之声", "德國之聲", "德国之声中文网", "德國之聲中文網", "DW中文",
+               "dw.com"}
 AUTHOR_ROLE = re.compile(r"\s*(?:摘译|摘譯|编译|編譯|编辑|編輯|撰文|报道|報導|综合报道|綜合報導|整理)$")
-# Body lines that are navigation or legal boilerplate, not article text.
+_GENDERED = r"(?:\s*[/*_:·]\s*(?:in|innen|e|rice|{w}\w*))?"
+AUTHOR_LABEL = ("(?:autor(?:in|en|innen)?" + _GENDERED.format(w="autor") + "|autor(?:a|es|as)?(?:\\(a\\))?"
+                "|auteur(?:e|es|s)?" + _GENDERED.format(w="aut") + "|autrice|authors?|by|text|von"
+                "|作者|撰文|撰稿|記者|记者|文|автор(?:ка|ы|и)?" + _GENDERED.format(w="автор")
+                + "|yazar|penulis|mwandishi|نویسنده|الكاتب)")
+EDITOR_LABEL = ("(?:edition|édition|editing|edited\\s+by|editors?|editor(?:in|a)?|redaktion|redakteur(?:in)?"
+                + _GENDERED.format(w="redakt")
+                + "|redaktor(?:ka)?|edición|editado\\s+por|édité\\s+par|révision"
+                "|编辑|編輯|责编|責編|责任编辑|責任編輯|校对|審校|审校|редактор(?:ка)?|редакция|editör)")
+#: One "Label: names" part of a credit line; several may share one line ("Autorin: X / Redaktion: Y").
+CREDIT_PART = re.compile(
+    rf"(?P<label>{AUTHOR_LABEL}|{EDITOR_LABEL})\s*(?:[:：]|(?<=by)\s)\s*(?P<names>.+?)\s*(?=$|[|·]|[/\s]\s*(?:{AUTHOR_LABEL}|{EDITOR_LABEL})\s*[:：])",
+    re.I)
+_EDITOR_ONLY = re.compile(rf"^(?:{EDITOR_LABEL})$", re.I)
+
+# ---- boilerplate --------------------------------------------------------------------------------
 BOILERPLATE_LINE = re.compile(
     r"^(?:更多内容|更多內容|相关内容|相關內容|阅读更多|閱讀更多|延伸阅读|延伸閱讀|相关阅读|相關閱讀"
-    r"|Read more|Mehr zum Thema|Lesen Sie auch)\s*[:：]"
+    r"|Read more|Mehr zum Thema|Lesen Sie auch|Lire aussi|En savor más)\s*[:：]"
     r"|^©\s*\d{4}\s*年?\s*(?:德国之声|德國之聲|Deutsche Welle|DW)"
     # the edition's social-media promotion: "DW中文有Instagram！欢迎搜寻dw.chinese…"
     r"|^DW中文有\s*(?:Instagram|脸书|臉書|Facebook|YouTube|Telegram|X)\b"
     r"|(?:欢迎|歡迎)(?:搜寻|搜尋|关注|關注|订阅|訂閱).{0,30}dw[._]?chinese"
+    # newsletter promotions
+    r"|^(?:订阅|訂閱|Abonnieren Sie|Subscribe to|Jetzt abonnieren).{0,40}"
+    r"(?:newsletter|新闻信|新聞信|电子报|電子報)"
     r"|^[a-z]{2,4}(?:/[a-z]{2,4})*\s*\([a-z ,/]*\)$",  # agency sign-off: "cwo/fab (dpa, afp)"
     re.I,
 )
@@ -75,35 +126,34 @@ BOILERPLATE_CSS = (
     '[data-tracking-name="sharing-icons-inline"]',
     '[data-tracking-name="content-detail-kicker"], .copy-button-wrapper, .feedback',
 )
-LANGS = {"zh": "zh-Hans", "zh-hant": "zh-Hant"}
-SOURCE_NAME = "德国之声"
+#: Old-template boxes inside ``div.longText`` that are not article text: audio/video teasers
+#: (with their hidden share panels and permalinks), newsletter promotions, link lists.
+LEGACY_COMPONENTS = re.compile(
+    r"\b(?:mediaItem|videoTeaser|audioTeaser|avTeaser|mediaTeaser|video|audio|avPlayer|jwplayer|embedBox"
+    r"|shareLayer|sharePanel|shareBox|newsletter\w*|linkList|relatedContent|infoBox|teaserBox)\b", re.I)
+LEGACY_GALLERY = re.compile(r"\b(?:gallery|imageGallery|picGallery|slideshow)\b", re.I)
+_STATE_ASSIGNMENT = re.compile(r"window\.(?P<name>__[A-Z][A-Z0-9_]*__)\s*=\s*(?P<parse>JSON\.parse\(\s*)?")
+_VISIBLE_DATE = re.compile(r"(?<!\d)(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})(?!\d)"
+                           r"|(?P<y2>\d{4})\s*年\s*(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*日")
 
 
-def _lang_of(url: str) -> str | None:
-    match = re.match(r"^/([a-z]{2,3}(?:-[a-z]{2,4})?)/", unquote(urlsplit(url).path))
-    return LANGS.get(match.group(1), match.group(1)) if match else None
+# ---- text rules (module functions: tests use them) ---------------------------------------------
 
-
-def image_url(url: str | None, base: str = BASE) -> str | None:
-    """Absolute image URL, DW's ``${formatId}`` template filled with format 6."""
-    if not url:
-        return None
-    url = urljoin(base, url.strip())
-    match = IMAGE_URL.match(url)
-    return f"{match.group('stem')}_{FORMAT_ID}.jpg" if match else url
-
-
-def _credit(text: str | None) -> str | None:
-    return clean_text(CREDIT_LABEL.sub("", text)) if text else None
-
-
-def _author_name(text: str | None) -> str | None:
+def author_name(text: Any) -> str | None:
     """A byline name without its role ("安静 摘译") or sources in brackets ("苗子 (德新社)")."""
-    name = clean_text(re.sub(r"[（(][^）)]*[)）]", "", text or ""))
-    return clean_text(AUTHOR_ROLE.sub("", name)) if name else None
+    name = clean_text(re.sub(r"[（(][^）)]*[)）]", "", text if isinstance(text, str) else ""))
+    name = clean_text(AUTHOR_ROLE.sub("", name)) if name else None
+    return None if not name or name in NOT_AUTHORS or len(name) > 60 else name
 
 
-def _is_signoff(text: str) -> bool:
+def author_names(text: Any) -> list[str]:
+    """The names of a byline: ``"林一 摘译, 王二"`` → ``["林一", "王二"]``."""
+    if not isinstance(text, str):
+        return []
+    return unique([n for n in map(author_name, AUTHOR_SEPARATORS.split(text)) if n])
+
+
+def is_signoff(text: str) -> bool:
     """A line of nothing but agency names: "（路透社、法新社）", "德新社/美联社"."""
     inner = re.fullmatch(r"[（(]?\s*(.+?)\s*[)）]?[。.]?", text)
     if not inner:
@@ -112,32 +162,564 @@ def _is_signoff(text: str) -> bool:
     return bool(parts) and all(p in AGENCIES for p in parts)
 
 
+def credit_parts(text: str) -> list[tuple[str, list[str]]]:
+    """Every ``Label: names`` part of a line made only of such parts (else ``[]``)."""
+    text = text.strip().strip("()（）")
+    parts, pos = [], 0
+    for match in CREDIT_PART.finditer(text):
+        gap = text[pos:match.start()].strip(" /|·,;")
+        if gap:
+            return []
+        names = author_names(match.group("names"))
+        if not names or any(len(n) > 40 for n in names):
+            return []
+        label = re.sub(r"\s+", " ", match.group("label").lower())
+        role = "editor" if _EDITOR_ONLY.match(label) else "author"
+        parts.append((role, names))
+        pos = match.end()
+    return parts if parts and not text[pos:].strip(" /|·,;.") else []
+
+
+def image_url(url: Any, base: str = BASE) -> str | None:
+    """An absolute image URL at a useful size: DW's ``${formatId}`` template filled, and
+    thumbnails (``_303``, ``_401``, …, also ``www.dw.com/image/…`` on old pages) asked for at
+    940×529 on ``static.dw.com``."""
+    url = URL_JUNK.sub("", url) if isinstance(url, str) else ""
+    if not url:
+        return None
+    try:
+        url = urljoin(base, url)
+    except ValueError:
+        return None
+    match = IMAGE_URL.match(url)
+    if match:
+        fmt = match.group("fmt") if match.group("fmt") in USEFUL_FORMATS else FORMAT_ID
+        ext = match.group("ext") if fmt != FORMAT_ID else "jpg"
+        return f"https://static.dw.com/image/{match.group('id')}_{fmt}.{ext}"
+    return url if url.startswith(("http://", "https://")) else None
+
+
+def apollo_state(text: str) -> dict[str, Any] | None:
+    """The embedded Apollo map (``window.__APOLLO_STATE__``, or the same map under another
+    ``window.__NAME__``), or ``None`` when absent or not valid JSON.
+
+    The state is a JSON object literal, or (as some builds emit it) a JSON string handed to
+    ``JSON.parse("…")``. A map counts when it has ``Article:``/``ImageGallery:`` entries or a
+    ``ROOT_QUERY``.
+    """
+    decoder = json.JSONDecoder()
+    for match in _STATE_ASSIGNMENT.finditer(text):
+        try:
+            state, _ = decoder.raw_decode(text, match.end())
+            if match.group("parse") and isinstance(state, str):
+                state = json.loads(state)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(state, dict) and ("ROOT_QUERY" in state or any(
+                isinstance(k, str) and k.startswith(("Article:", "ImageGallery:")) for k in state)):
+            return state
+    return None
+
+
+def visible_date(text: str | None) -> Published | None:
+    """An absolute date shown on the page (``30.01.2024``, ``2024年1月30日``): a day, never a
+    time of day; relative dates ("3 小时前") are not read."""
+    match = _VISIBLE_DATE.search(text or "")
+    if not match:
+        return None
+    y, m, d = (match.group("y") or match.group("y2"), match.group("m") or match.group("m2"),
+               match.group("d") or match.group("d2"))
+    try:
+        day = date(int(y), int(m), int(d))
+    except ValueError:
+        return None
+    return Published(day.isoformat(), "day") if day.year >= 1990 else None
+
+
+def meta_published(value: str | None) -> Published | None:
+    """A machine-readable meta date: a day when it has no time of day."""
+    value = clean_text(value)
+    if not value:
+        return None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return Published(value, "day")
+    return Published(value, "second")
+
+
+# ---- page classes --------------------------------------------------------------------------------
+
+class DwPage(ArticlePage):
+    """What every DW layout shares: URL and language rules, images, credits, boilerplate."""
+
+    site: DW
+    boilerplate_css = BOILERPLATE_CSS
+    credit_rules = CREDITS
+
+    def image_url(self, src: str | None) -> str | None:
+        return image_url(src, self.site.canonical_url(self.response.url))
+
+    def declared_url(self) -> str | None:
+        """The page's own canonical link."""
+        return self.response.xpath('//link[@rel="canonical"]/@href').get()
+
+    def url(self) -> str:
+        own = self.site.canonical_url(self.response.url)
+        declared = self.declared_url()
+        if isinstance(declared, str) and declared.strip():
+            try:
+                declared = self.site.canonical_url(urljoin(BASE, declared.strip()))
+            except ValueError:
+                return own
+            own_id = self.site.article_id(own)
+            declared_id = self.site.article_id(declared)
+            same = declared_id and (own_id is None or declared_id == own_id)
+            if same and (self.site.edition_of(declared) or not self.site.edition_of(own)):
+                return declared
+        return own
+
+    def id(self) -> str | None:
+        return self.site.article_id(self.url()) or self.site.article_id(
+            self.site.canonical_url(self.response.url))
+
+    @cached_property
+    def number(self) -> str | None:
+        """The digits of the id the page was fetched under (else of its canonical link)."""
+        article_id = self.site.article_id(self.site.canonical_url(self.response.url))
+        if article_id is None:
+            declared = DwPage.declared_url(self)
+            if declared:
+                article_id = self.site.article_id(self.site.canonical_url(urljoin(BASE, declared)))
+        return article_id.split("-", 1)[1] if article_id else None
+
+    def lang(self) -> str | None:
+        """The edition the page was fetched from, else its canonical link's, else ``html@lang``."""
+        lang = self.site.lang_of(self.site.canonical_url(self.response.url)) or self.site.lang_of(self.url())
+        if lang:
+            return lang
+        html_lang = (self.response.xpath("/html/@lang").get() or "").strip().lower()
+        return HTML_LANGS.get(html_lang, html_lang or None)
+
+    def link_url(self, url: str) -> str:
+        """In-text links: DW's API links become article pages of this page's edition."""
+        if host_of(url) == "api.dw.com":
+            edition = self.site.edition_of(self.url()) or "zh"
+            return self.site.canonical_url(url).replace("/zh/", f"/{edition}/", 1)
+        return self.site.canonical_url(url) if self.site.is_dw(url) else url
+
+    def is_boilerplate_line(self, text: str) -> bool:
+        return bool(BOILERPLATE_LINE.search(text)) or is_signoff(text)
+
+    def credit_parts(self, text: str) -> list[tuple[str, list[str]]]:
+        return credit_parts(text)
+
+    def body(self) -> Body:
+        body = self._body
+        if not body.markdown:
+            # audio/video pages whose body is only credits: the teaser is the text (escaped:
+            # page text becomes Markdown only through newscrawl.markdown)
+            body.markdown = escape_text(clean_text(self.lead()) or "") or None
+        return body
+
+    def body_authors(self) -> list[str]:
+        return unique(self.body().credits.get("author", []))
+
+    def editor(self) -> str | None:
+        editors = unique(self.body().credits.get("editor", []))
+        return "、".join(editors) if editors else None
+
+
+class ReactPage(DwPage):
+    """The current template (server-rendered React, since mid-2023): Apollo state → JSON-LD →
+    DOM → metas and the visible date, per field."""
+
+    layout = "react"
+    valid_from = date(2023, 6, 1)
+
+    @classmethod
+    def matches(cls, response: TextResponse) -> bool:
+        text = response.text
+        return (_STATE_ASSIGNMENT.search(text) is not None and '"Article:' in text) or bool(
+            response.css("article h1, article div.rich-text")) or '"NewsArticle"' in text
+
+    # ---- the data layers -------------------------------------------------------------
+    @cached_property
+    def state(self) -> dict[str, Any]:
+        return apollo_state(self.response.text) or {}
+
+    @cached_property
+    def entry(self) -> dict[str, Any]:
+        """The page's own ``Article:<id>`` (other ``Article:`` entries are teasers)."""
+        return as_dict(self.state.get(f"Article:{self.number}"))
+
+    @cached_property
+    def ld(self) -> dict[str, Any]:
+        return self.ld_of_type("NewsArticle", "Article", "ReportageNewsArticle", "ImageGallery")
+
+    @cached_property
+    def header(self) -> Any:
+        return self.response.css("article header")
+
+    def ref(self, value: Any) -> dict[str, Any]:
+        """Follow an Apollo ``{"__ref": key}`` to its entry (a plain object passes through)."""
+        value = as_dict(value)
+        if isinstance(value.get("__ref"), str):
+            return as_dict(self.state.get(value["__ref"]))
+        return value
+
+    def declared_url(self) -> str | None:
+        declared = self.entry.get("canonicalUrl")
+        return declared if isinstance(declared, str) else super().declared_url()
+
+    # ---- fields ----------------------------------------------------------------------
+    def title(self) -> str | None:
+        return first(clean_text(self.entry.get("title")), clean_text(self.entry.get("name")),
+                     lambda: clean_text(self.ld.get("headline")), lambda: self.text("h1", self.header),
+                     lambda: self.text("article h1"), lambda: clean_text(self.meta("og:title")))
+
+    def published(self) -> Published | None:
+        exact = first(*(lambda v=v: v if isinstance(v, str) and _is_time(v) else None for v in (
+            self.entry.get("firstPublicationDate"), self.entry.get("contentDate"))),
+            lambda: _time_or_none(ld_date(self.ld.get("datePublished"))),
+            lambda: _time_or_none(self.meta("article:published_time")),
+            lambda: _time_or_none(self.header.css("time::attr(datetime)").get()))
+        if exact:
+            return Published(exact, "second")
+        return first(lambda: meta_published(self.meta("date")), lambda: meta_published(self.meta("dc.date")),
+                     lambda: visible_date(" ".join(
+                         self.header.css("time, time + span").xpath("string()").getall())))
+
+    def updated(self) -> str | None:
+        return first(*(lambda v=v: v if isinstance(v, str) and _is_time(v) else None for v in (
+            self.entry.get("lastModifiedDate"), self.entry.get("lastPublicationDate"))),
+            lambda: _time_or_none(ld_date(self.ld.get("dateModified"))),
+            lambda: _time_or_none(self.meta("article:modified_time")))
+
+    def authors(self) -> list[str]:
+        """The page's own Apollo entry is authoritative (no author there means nobody is
+        named, unless the body ends with a credit line); without one: JSON-LD, then the
+        header's byline."""
+        if self.entry:
+            names = [self.ref(ref).get("fullName") for ref in as_list(self.entry.get("persons"))] or [
+                as_dict(x).get("fullName") for x in as_list(self.entry.get('persons({"amount":1})'))]
+            found = unique([n for n in map(author_name, names) if n])
+            if not found:
+                found = author_names(self.entry.get("legacyAuthor"))
+        else:
+            byline = self.header.css(".author-details .author, .author-details .author-link")
+            found = unique([n for n in map(author_name, ld_names(self.ld.get("author"))) if n]) or unique(
+                [n for n in map(author_name, byline.xpath("string()").getall()) if n])
+        return unique(found + self.body_authors())
+
+    def lead(self) -> str | None:
+        return first(clean_text(self.entry.get("teaser")), lambda: self.text("p.teaser-text", self.header),
+                     lambda: self.text("p", self.header), lambda: clean_text(self.ld.get("description")),
+                     lambda: clean_text(self.meta("description")))
+
+    def tags(self) -> list[str]:
+        names = [self.ref(ref).get("name") for ref in as_list(self.entry.get("relatedAutoTopics"))]
+        if not names and "relatedAutoTopics" not in self.entry:
+            names = self.response.css(
+                '[data-tracking-name="section-related-topics"] a[href*="/t-"],'
+                ' aside[data-tracking-name="related-topics"] a[href*="/t-"]').xpath("string()").getall()
+        return [n for n in map(clean_text, names) if n]
+
+    def category(self) -> str | None:
+        focus = as_dict(self.entry.get("thematicFocusCategory"))
+        return first(clean_text(focus.get("name")), clean_text(self.entry.get("kicker")),
+                     lambda: self.text(".kicker > span:first-child", self.header),
+                     lambda: self.text('[data-tracking-name="content-detail-kicker"] > span:first-child'))
+
+    def content_link_image(self, link: Any) -> Image | None:
+        link = self.ref(link)
+        target = self.ref(link.get("target"))
+        url = image_url(target.get("staticUrl"))
+        if not url:
+            return None
+        return Image(url=url, caption=clean_text(link.get("description")),
+                     credit=self.credit_rules.credit(target.get("licenserSupplement"))
+                     or clean_text(target.get("licenserSupplement")))
+
+    def lead_image(self) -> Image | None:
+        image = self.content_link_image(self.entry.get("mainContentImageLink")) if self.entry else None
+        if image:
+            return image
+        outside = "//article//figure[not(ancestor::div[contains(@class,'rich-text')])]"
+        for fig in self.response.xpath(outside)[:1]:
+            box = self.read_box(fig.root, title_css="")
+            if box:
+                return box.image()
+        images = self.ld.get("image")
+        url = images[0] if isinstance(images, list) and images else images
+        url = as_dict(url).get("url") if isinstance(url, dict) else url
+        url = image_url(url)
+        return Image(url=url, caption=None, credit=None) if url else None
+
+    def body_html(self) -> str | None:
+        text = self.entry.get("text")
+        if isinstance(text, str) and text.strip():
+            return text
+        return self.dom_markup("article div.rich-text")
+
+    def read_box(self, box: HtmlElement, title_css: str = "") -> Any:
+        found = super().read_box(box, title_css)
+        img = next(box.iter("img"), None)
+        if found and not found.caption and img is not None and (img.get("data-id") or "").isdigit():
+            linked = self.content_link_image({"__ref": f'ContentLink:{{"targetId":{img.get("data-id")}}}'})
+            if linked:
+                found.caption, found.credit = linked["caption"], found.credit or linked["credit"]
+        return found
+
+    def gallery_entries(self) -> list[dict[str, Any]]:
+        return [self.ref(ref) for ref in as_list(self.entry.get("imageGalleries"))]
+
+    def gallery(self) -> Gallery | None:
+        galleries = self.gallery_entries()
+        return self.gallery_of(galleries[0])[0] if galleries else None
+
+    def gallery_url(self) -> str | None:
+        galleries = self.gallery_entries()
+        if not galleries:
+            return None
+        _, incomplete = self.gallery_of(galleries[0])
+        named = galleries[0].get("namedUrl")
+        if incomplete and isinstance(named, str) and named.strip():
+            return self.site.canonical_url(urljoin(BASE, named))
+        return None
+
+    def gallery_of(self, entry: dict[str, Any]) -> tuple[Gallery | None, bool]:
+        """A gallery from its Apollo entry; the flag says whether captions are missing."""
+        images: list[GalleryImage] = []
+        for img in as_list(entry.get("extendedGalleryImages")):
+            img = self.ref(img)
+            target = self.ref(img.get("assignedImage"))
+            url = image_url(target.get("staticUrl"))
+            if url:
+                images.append(GalleryImage(url=url, title=clean_text(img.get("name")),
+                                           caption=clean_text(img.get("description")),
+                                           credit=clean_text(target.get("licenserSupplement"))))
+        if not images:
+            return None, bool(entry.get("namedUrl"))
+        title = first(clean_text(entry.get("title")), clean_text(entry.get("name")))
+        gallery = Gallery(title=title, images=images)
+        return gallery, any(not image["caption"] for image in images)
+
+
+class GalleryPage(ReactPage):
+    """A picture gallery page (``g-``): the teaser is the body, the pictures the gallery."""
+
+    layout = "gallery"
+    valid_from = date(2023, 6, 1)
+
+    @classmethod
+    def matches(cls, response: TextResponse) -> bool:
+        path = urlsplit(response.url).path
+        if not re.search(r"/g-\d+/?$", path):
+            return False
+        return '"ImageGallery:' in response.text or bool(response.css("article h1"))
+
+    @cached_property
+    def entry(self) -> dict[str, Any]:
+        return as_dict(self.state.get(f"ImageGallery:{self.number}"))
+
+    def body_html(self) -> str | None:
+        return None
+
+    def lead_image(self) -> Image | None:
+        return None
+
+    def gallery(self) -> Gallery | None:
+        gallery = self.gallery_of(self.entry)[0] if self.entry else None
+        return gallery or self.dom_gallery()
+
+    def gallery_url(self) -> str | None:
+        return None
+
+    def dom_gallery(self) -> Gallery | None:
+        images = [box.gallery_image() for box in (self.read_box(fig.root, title_css="h3")
+                                                  for fig in self.response.css("article figure")) if box]
+        return Gallery(title=self.title(), images=images) if images else None
+
+
+class LegacyPage(DwPage):
+    """The pre-2023 template: ``#bodyContent`` with ``h1``, ``p.intro``, a facts list
+    (``ul.smallList``: date ``DD.MM.YYYY``, author, topics, keywords), ``div.longText`` with
+    ``div.picBox`` image boxes and embedded components, a slideshow gallery."""
+
+    layout = "legacy"
+    valid_until = date(2023, 6, 1)
+    image_box_css = "div.picBox"
+
+    @classmethod
+    def matches(cls, response: TextResponse) -> bool:
+        return bool(response.css("#bodyContent, div.longText"))
+
+    #: Fact-list labels, matched tolerantly (case, colon, gender-inclusive forms).
+    FACT_LABELS: ClassVar[dict[str, re.Pattern[str]]] = {
+        "date": re.compile(r"^(?:日期|Datum|Date|Fecha|Data|Дата|Tarih|Tanggal|Tarehe)$", re.I),
+        "author": re.compile(rf"^(?:{AUTHOR_LABEL})$", re.I),
+        "topics": re.compile(r"^(?:相关主题|相關主題|Themenseiten|Themen|Related Subjects|Related topics"
+                             r"|Thèmes|Temas|Темы)$", re.I),
+        "keywords": re.compile(r"^(?:关键词|關鍵詞|关键字|關鍵字|Schlagwörter|Keywords|Mots-clés"
+                               r"|Palabras clave|Ключевые слова)$", re.I),
+    }
+
+    @cached_property
+    def facts(self) -> dict[str, Any]:
+        facts: dict[str, Any] = {}
+        for li in self.response.css("ul.smallList > li"):
+            label = (clean_text(li.css("strong").xpath("string()").get()) or "").strip().rstrip(":：").strip()
+            for key, pattern in self.FACT_LABELS.items():
+                if key not in facts and pattern.match(label):
+                    texts = li.xpath("./text() | ./*[not(self::strong)]//text()").getall()
+                    facts[key] = clean_text(" ".join(texts))
+                    facts[f"{key}_links"] = li.css("a").xpath("string()").getall()
+        return facts
+
+    @cached_property
+    def column(self) -> Any:
+        return self.response.css(".col3") or self.response.css("#bodyContent")
+
+    def title(self) -> str | None:
+        return first(lambda: self.text("#bodyContent h1, .col3 h1"), lambda: self.text("h1"),
+                     lambda: clean_text(self.meta("og:title")))
+
+    def published(self) -> Published | None:
+        for name in ("article:published_time", "date", "dc.date", "DC.date.issued", "dcterms.created"):
+            found = meta_published(self.meta(name))
+            if found and (found.precision == "day" or _is_time(found.value)):
+                return found
+        return visible_date(self.facts.get("date"))
+
+    def updated(self) -> str | None:
+        return _time_or_none(self.meta("article:modified_time"))
+
+    def authors(self) -> list[str]:
+        return unique(author_names(self.facts.get("author")) + self.body_authors())
+
+    def lead(self) -> str | None:
+        return first(lambda: self.text("p.intro"), lambda: clean_text(self.meta("description")))
+
+    def tags(self) -> list[str]:
+        keywords = re.split(r"[,，、]", self.facts.get("keywords") or self.meta("keywords") or "")
+        return list(self.facts.get("topics_links") or []) + keywords
+
+    def lead_image(self) -> Image | None:
+        column = self.column
+        boxes = column.xpath("./div[contains(concat(' ', @class, ' '), ' picBox ')]") if column else None
+        box = self.read_box(boxes[0].root) if boxes else None
+        return box.image() if box else None
+
+    def body_html(self) -> str | None:
+        return self.dom_markup("div.longText")
+
+    def take_components(self, root: HtmlElement) -> None:
+        """Inline galleries into :meth:`gallery`; audio/video teasers (with their hidden share
+        panels and permalinks) and newsletter promotions out."""
+        for el in list(root.iter("div", "section", "aside", "ul", "figure")):
+            if el is root or el.getparent() is None:
+                continue
+            classes = el.get("class") or ""
+            if LEGACY_GALLERY.search(classes) and el.xpath(".//img"):
+                gallery = self.slideshow(el)
+                if gallery and not self._inline_galleries:
+                    self._inline_galleries.append(gallery)
+                el.drop_tree()
+            elif LEGACY_COMPONENTS.search(classes) or el.xpath("./form[.//input[@type='email']]"):
+                el.drop_tree()
+
+    @cached_property
+    def _inline_galleries(self) -> list[Gallery]:
+        return []
+
+    def slideshow(self, box: Any) -> Gallery | None:
+        """A slideshow (``div.gallery … ul.slides > li``): its title, each slide's title,
+        caption and credit (often only in the image's ``title`` attribute)."""
+        root = box if isinstance(box, HtmlElement) else box.root
+        slides = root.xpath(".//ul[contains(@class,'slides')]/li | .//div[contains(@class,'slide')]"
+                            "[not(ancestor::ul[contains(@class,'slides')])][.//img]")
+        images = [found.gallery_image() for found in (self.read_box(li, title_css="h3, h4, strong")
+                                                      for li in slides) if found]
+        if not images:
+            return None
+        heading = next(iter(root.xpath("./h2 | ./h3 | .//*[contains(@class,'galleryTitle')]")), None)
+        title = clean_text(heading.text_content()) if heading is not None else None
+        if heading is not None and slides and heading in slides[0].iter():
+            title = None
+        return Gallery(title=title, images=images)
+
+    def gallery(self) -> Gallery | None:
+        self.body()
+        if self._inline_galleries:
+            return self._inline_galleries[0]
+        box = self.response.css("div.gallery, div.imageGallery")
+        return self.slideshow(box[0]) if box else None
+
+
+def _is_time(value: Any) -> bool:
+    from newscrawl.text import parse_datetime
+
+    return isinstance(value, str) and parse_datetime(value) is not None
+
+
+def _time_or_none(value: Any) -> str | None:
+    return value if _is_time(value) else None
+
+
+# ---- the site ------------------------------------------------------------------------------------
+
 class DW(Site):
     name = "dw"
-    source_name = SOURCE_NAME
+    source_names: ClassVar[dict[str | None, str]] = SOURCE_NAMES
     allowed_domains: ClassVar[list[str]] = ["dw.com"]
+    embed_hosts = EMBED_HOSTS
     feed_url = FEED_URL
+    body_markers = ('class="rich-text', 'class="longText', "__APOLLO_STATE__")
+
+    layouts = (GalleryPage, ReactPage, LegacyPage)
 
     # ---- URL rules -----------------------------------------------------------------
     def canonical_url(self, url: str) -> str:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url.strip())
+        except ValueError:
+            return url
         if parts.hostname == "api.dw.com" and (m := API_ARTICLE.match(parts.path)):
             return f"{BASE}/zh/a-{m.group(1)}"
-        canonical = normalise_url(url, HOSTS)
-        if CONTENT_PATH.match(unquote(urlsplit(canonical).path)):
+        canonical = normalise_url(url, HOSTS, tracking=TRACKING)
+        path = unquote(urlsplit(canonical).path)
+        if (old := OLD_ARTICLE_PATH.match(path)) and self.is_dw(canonical):
+            return f"{BASE}/a-{old.group('num')}"
+        if CONTENT_PATH.match(path):
             canonical = canonical.split("?", 1)[0]  # article pages take no query
         return canonical
 
     def is_dw(self, url: str) -> bool:
-        host = urlsplit(url).hostname or ""
-        return host == "dw.com" or host.endswith(".dw.com")
+        host = host_of(url)
+        return host == "dw.com" or host.endswith(".dw.com") or host in HOSTS
 
     def article_id(self, url: str) -> str | None:
-        parts = urlsplit(url)
         if not self.is_dw(url):
             return None
-        match = CONTENT_PATH.match(unquote(parts.path))
+        try:
+            path = unquote(urlsplit(url).path)
+        except ValueError:
+            return None
+        if (old := OLD_ARTICLE_PATH.match(path)) is not None:
+            return f"a-{old.group('num')}"
+        match = CONTENT_PATH.match(path)
         return f"{match.group('kind')}-{match.group('num')}" if match else None
+
+    def edition_of(self, url: str) -> str | None:
+        """The URL's language prefix (``zh``, ``zh-hant``, ``de``…), if it has one."""
+        try:
+            first_segment = unquote(urlsplit(url).path).split("/")[1]
+        except (ValueError, IndexError):
+            return None
+        return first_segment if first_segment in EDITIONS else None
+
+    def lang_of(self, url: str) -> str | None:
+        edition = self.edition_of(url)
+        return LANGS.get(edition, edition) if edition else None
 
     def listing_url(self, value: str, lang: str = "zh") -> str:
         """A topic/section page from a URL, ``t-123``/``s-123`` or a bare number (topic)."""
@@ -147,424 +729,6 @@ class DW(Site):
         if value.isdigit():
             value = f"t-{value}"
         return f"{BASE}/{lang}/{value}"
-
-    # ---- article parser ------------------------------------------------------------
-    def parse(self, response: Response) -> ParsedPage:
-        tail = response.body[-4096:].lower()
-        if b"</html>" not in tail and b"</body>" not in tail:
-            raise ParseError("truncated_page", f"{response.url}: the page ends before </body></html>")
-        page = _Page(self, response)
-        if page.kind == "legacy":
-            return ParsedPage(_legacy_item(page))
-        if page.kind == "gallery":
-            return ParsedPage(_gallery_page_item(page))
-        return _current_item(page)
-
-
-@dataclass
-class _Page:
-    """One response with its three data layers located (each may be missing)."""
-
-    site: DW
-    response: Response
-
-    def __post_init__(self) -> None:
-        self.url = self.site.canonical_url(self.response.url)
-        self.id = self.site.article_id(self.url) or self.site.article_id(self.response.url)
-        self.number = self.id.split("-", 1)[1] if self.id else None
-        self.state = _apollo_state(self.response.text) or {}
-        if self.id and self.id.startswith("g-"):
-            self.entry = self.state.get(f"ImageGallery:{self.number}") or {}
-        else:
-            self.entry = self.state.get(f"Article:{self.number}") or {}
-        if self.id and self.id.startswith("g-") and (self.entry or self.response.css("article h1")):
-            self.kind = "gallery"
-        elif self.entry or self.ld or self.response.css("article h1, article div.rich-text"):
-            self.kind = "current"
-        elif self.response.css("#bodyContent, div.longText"):
-            self.kind = "legacy"
-        else:
-            raise ParseError("unrecognised_layout",
-                             f"{self.response.url}: no DW article layout"
-                             " (no Apollo entry, JSON-LD or article DOM)")
-
-    @cached_property
-    def ld(self) -> dict[str, Any]:
-        """The page's JSON-LD article (only looked for when a field needs it)."""
-        return json_ld_of_type(self.response, "NewsArticle", "Article", "ReportageNewsArticle",
-                               "ImageGallery") or {}
-
-    @cached_property
-    def header(self) -> Any:
-        return self.response.css("article header")
-
-    def text(self, css: str, within: Any = None) -> str | None:
-        """Text of the first element matching ``css`` (in the page or ``within``)."""
-        return (within if within is not None else self.response).css(css).xpath("string()").get()
-
-    def ref(self, value: Any) -> Any:
-        """Follow an Apollo ``{"__ref": key}`` to its entry (other values unchanged)."""
-        if isinstance(value, dict) and "__ref" in value:
-            return self.state.get(value["__ref"]) or {}
-        return value if value is not None else {}
-
-    def meta(self, name: str) -> str | None:
-        return meta_content(self.response, name)
-
-
-_STATE_ASSIGNMENT = re.compile(r"__APOLLO_STATE__\s*=\s*(?P<parse>JSON\.parse\(\s*)?")
-
-
-def _apollo_state(text: str) -> dict[str, Any] | None:
-    """The ``window.__APOLLO_STATE__`` map, or ``None`` when absent or not valid JSON.
-
-    The state is a JSON object literal, or (as some builds emit it) a JSON string handed to
-    ``JSON.parse("…")``.
-    """
-    match = _STATE_ASSIGNMENT.search(text)
-    if not match:
-        return None
-    decoder = json.JSONDecoder()
-    try:
-        state, _ = decoder.raw_decode(text, match.end())
-        if match.group("parse") and isinstance(state, str):
-            state = json.loads(state)
-    except ValueError:
-        return None
-    return state if isinstance(state, dict) else None
-
-
-# ---- current template: one small function per field ---------------------------------
-
-def _title(p: _Page) -> str | None:
-    return clean_text(first(p.entry.get("title"), p.entry.get("name"), lambda: p.ld.get("headline"),
-                            lambda: p.text("h1", p.header), lambda: p.text("article h1")))
-
-
-def _published(p: _Page) -> str | None:
-    return to_utc_iso(first(p.entry.get("firstPublicationDate"), p.entry.get("contentDate"),
-                            lambda: p.ld.get("datePublished"), lambda: p.meta("article:published_time"),
-                            lambda: p.header.css("time::attr(datetime)").get()))
-
-
-def _updated(p: _Page) -> str | None:
-    return to_utc_iso(first(p.entry.get("lastModifiedDate"), p.entry.get("lastPublicationDate"),
-                            lambda: p.ld.get("dateModified"), lambda: p.meta("article:modified_time")))
-
-
-def _authors(p: _Page) -> list[str]:
-    """The page's own Apollo entry is authoritative (no author there means nobody is named);
-    without one: JSON-LD, then the header's byline."""
-    if p.entry:
-        names = [p.ref(ref).get("fullName") for ref in p.entry.get("persons") or []] or [
-            x.get("fullName") for x in p.entry.get('persons({"amount":1})') or [] if isinstance(x, dict)]
-        if not names and p.entry.get("legacyAuthor"):
-            names = AUTHOR_SEPARATORS.split(p.entry["legacyAuthor"])
-    else:
-        names = [n for n in ld_names(p.ld.get("author")) if n not in NOT_AUTHORS] or p.header.css(
-            ".author-details .author, .author-details .author-link").xpath("string()").getall()
-    return unique([n for n in map(_author_name, names) if n and n not in NOT_AUTHORS])
-
-
-def _lead(p: _Page) -> str | None:
-    return clean_text(first(p.entry.get("teaser"), lambda: p.text("p.teaser-text", p.header),
-                            lambda: p.text("p", p.header), lambda: p.ld.get("description")))
-
-
-def _tags(p: _Page) -> list[str]:
-    names = [p.ref(ref).get("name") for ref in p.entry.get("relatedAutoTopics") or []]
-    if not names and "relatedAutoTopics" not in p.entry:
-        names = p.response.css(TOPIC_LINKS).xpath("string()").getall()
-    return unique([n for n in map(clean_text, names) if n])
-
-
-def _category(p: _Page) -> str | None:
-    focus = p.entry.get("thematicFocusCategory") or {}
-    return clean_text(first(focus.get("name") if isinstance(focus, dict) else None,
-                            p.entry.get("kicker"), lambda: p.text(".kicker > span:first-child", p.header)))
-
-
-def _content_link_image(p: _Page, link: Any) -> Image | None:
-    link = p.ref(link)
-    target = p.ref(link.get("target"))
-    url = image_url(target.get("staticUrl"))
-    if not url:
-        return None
-    return Image(url=url, caption=clean_text(link.get("description")),
-                 credit=_credit(target.get("licenserSupplement")))
-
-
-def _lead_image(p: _Page) -> Image | None:
-    image = _content_link_image(p, p.entry.get("mainContentImageLink")) if p.entry else None
-    if image:
-        return image
-    for fig in p.response.xpath("//article//figure[not(ancestor::div[contains(@class,'rich-text')])]")[:1]:
-        image = _dom_figure(fig)
-        if image:
-            return image
-    images = p.ld.get("image")
-    url = images[0] if isinstance(images, list) and images else images
-    if isinstance(url, dict):
-        url = url.get("url")
-    return Image(url=image_url(url), caption=None, credit=None) if isinstance(url, str) else None
-
-
-def _dom_figure(fig: Any) -> Image | None:
-    """An image box of the page (not of the state): the template URL in ``data-url``, else
-    the first of the ``srcset``, else ``src``; caption and ``small`` credit from figcaption."""
-    src = first(fig.css("img::attr(data-url)").get(),
-                (fig.css("img::attr(srcset), img::attr(srcSet), source::attr(srcset)").get() or "")
-                .split(" ")[0], fig.css("img::attr(src)").get())
-    if not src:
-        return None
-    caption = fig.xpath(".//figcaption/text() | .//figcaption/*[not(self::small)]//text()").getall()
-    return Image(url=image_url(src), caption=clean_text("".join(caption)),
-                 credit=_credit(fig.css("figcaption small").xpath("string()").get()))
-
-
-def _body_html(p: _Page) -> str | None:
-    text = p.entry.get("text")
-    if isinstance(text, str) and text.strip():
-        return text
-    return p.response.css("article div.rich-text").get()
-
-
-def _clean_body(p: _Page, root: HtmlElement, figures: list[Image]) -> HtmlElement:
-    """Site boilerplate out, figures canonical, links canonical; collects the inline images."""
-    drop(root, BOILERPLATE_CSS)
-    for fig in list(root.iter("figure")):
-        img = fig.find(".//img")
-        src = None if img is None else first(img.get("data-url"), img.get("src"))
-        if not src:
-            fig.drop_tree()
-            continue
-        credit_el = fig.find(".//small")
-        credit = _credit(credit_el.text_content()) if credit_el is not None else None
-        if credit_el is not None:
-            credit_el.drop_tree()
-        cap_el = fig.find(".//figcaption")
-        caption = clean_text(cap_el.text_content()) if cap_el is not None else None
-        if not caption and img.get("data-id"):
-            linked = _content_link_image(p, {"__ref": f'ContentLink:{{"targetId":{img.get("data-id")}}}'})
-            caption, credit = (linked or {}).get("caption"), credit or (linked or {}).get("credit")
-        image = Image(url=image_url(src, p.response.url), caption=caption, credit=credit)
-        figures.append(image)
-        replace(fig, make_figure(image["url"], caption, credit))
-    _drop_boilerplate_lines(root)
-    lang_prefix = unquote(urlsplit(p.url).path).split("/")[1] if p.url else "zh"
-
-    def map_url(url: str) -> str:
-        if urlsplit(url).hostname == "api.dw.com":
-            return p.site.canonical_url(url).replace("/zh/", f"/{lang_prefix}/", 1)
-        return p.site.canonical_url(url) if p.site.is_dw(url) else url
-
-    clean_common(root, BASE, map_url)
-    drop_empty_blocks(root)
-    return root
-
-
-def _drop_boilerplate_lines(root: HtmlElement) -> None:
-    for el in list(root.iter("p", "div", "h2", "h3", "h4", "em")):
-        if el.getparent() is None:
-            continue
-        text = clean_text(el.text_content()) or ""
-        if text and (BOILERPLATE_LINE.search(text) or _is_signoff(text)):
-            el.drop_tree()
-
-
-def _gallery(p: _Page, entry: dict[str, Any]) -> tuple[Gallery | None, bool]:
-    """A gallery from its Apollo entry; the flag says whether captions are missing."""
-    images: list[GalleryImage] = []
-    for img in entry.get("extendedGalleryImages") or []:
-        img = p.ref(img)
-        target = p.ref(img.get("assignedImage"))
-        url = image_url(target.get("staticUrl"))
-        if url:
-            images.append(GalleryImage(url=url, title=clean_text(img.get("name")),
-                                       caption=clean_text(img.get("description")),
-                                       credit=_credit(target.get("licenserSupplement"))))
-    if not images:
-        return None, bool(entry.get("namedUrl"))
-    gallery = Gallery(title=clean_text(first(entry.get("title"), entry.get("name"))), images=images)
-    return gallery, any(not image["caption"] for image in images)
-
-
-def _current_item(p: _Page) -> ParsedPage:
-    images: list[Image] = []
-    lead_image = _lead_image(p)
-    if lead_image:
-        images.append(lead_image)
-    body_html = _body_html(p)
-    body = None
-    if body_html:
-        root = _clean_body(p, fragment(body_html), images)
-        if lead_image:
-            root.insert(0, make_figure(lead_image["url"], lead_image["caption"], lead_image["credit"]))
-        body = to_markdown(root)
-    gallery, gallery_url = None, None
-    galleries = [p.ref(ref) for ref in p.entry.get("imageGalleries") or []]
-    if galleries:
-        gallery, incomplete = _gallery(p, galleries[0])
-        if incomplete and galleries[0].get("namedUrl"):
-            gallery_url = p.site.canonical_url(urljoin(BASE, galleries[0]["namedUrl"]))
-    item = Article(
-        site=p.site.name, id=p.id, url=_canonical(p), title=_title(p), published=_published(p),
-        updated=_updated(p), authors=_authors(p), lead=_lead(p), body_markdown=body,
-        images=images, gallery=gallery, tags=_tags(p), category=_category(p),
-        lang=_lang_of(p.url), source_name=SOURCE_NAME,
-    )
-    return ParsedPage(item, gallery_url)
-
-
-def _canonical(p: _Page) -> str:
-    declared = first(p.entry.get("canonicalUrl"),
-                     lambda: p.response.xpath('//link[@rel="canonical"]/@href').get())
-    if declared and p.site.article_id(urljoin(BASE, declared)) == p.id:
-        return p.site.canonical_url(urljoin(BASE, declared))
-    return p.url
-
-
-# ---- gallery pages (g-) -------------------------------------------------------------
-
-def _gallery_page_item(p: _Page) -> Article:
-    gallery, _ = _gallery(p, p.entry) if p.entry else (None, False)
-    if gallery is None:
-        gallery = _dom_gallery(p)
-    lead = _lead(p)
-    return Article(
-        site=p.site.name, id=p.id, url=_canonical(p), title=_title(p), published=_published(p),
-        updated=_updated(p), authors=_authors(p), lead=lead, body_markdown=escape_text(lead) or None,
-        images=[], gallery=gallery, tags=_tags(p), category=_category(p),
-        lang=_lang_of(p.url), source_name=SOURCE_NAME,
-    )
-
-
-def _dom_gallery(p: _Page) -> Gallery | None:
-    images: list[GalleryImage] = []
-    for fig in p.response.css("article figure"):
-        image = _dom_figure(fig)
-        if image:
-            title = clean_text(fig.css("h3").xpath("string()").get())
-            images.append(GalleryImage(url=image["url"], title=title, caption=image["caption"],
-                                       credit=image["credit"]))
-    if not images:
-        return None
-    return Gallery(title=_title(p), images=images)
-
-
-# ---- legacy template (before mid-2023) -----------------------------------------------
-
-#: Machine-readable dates an old page may carry; the facts list only has the day.
-LEGACY_DATE_METAS = ("article:published_time", "date", "dc.date", "DC.date.issued", "dcterms.created")
-
-_FACT_LABELS = {
-    "date": ("日期", "Datum", "Date", "Fecha"),
-    "author": ("作者", "Autor", "Autorin", "Author", "Auteur"),
-    "topics": ("相关主题", "相關主題", "Themenseiten", "Related Subjects", "Related topics"),
-    "keywords": ("关键词", "關鍵詞", "关键字", "關鍵字", "Schlagwörter", "Keywords"),
-}
-
-
-def _facts(p: _Page) -> dict[str, Any]:
-    facts: dict[str, Any] = {}
-    for li in p.response.css("ul.smallList > li"):
-        label = clean_text(li.css("strong").xpath("string()").get()) or ""
-        label = label.rstrip(":：")
-        for key, labels in _FACT_LABELS.items():
-            if label in labels:
-                texts = li.xpath("./text() | ./*[not(self::strong)]//text()").getall()
-                facts[key] = clean_text(" ".join(texts))
-                facts[f"{key}_links"] = li.css("a").xpath("string()").getall()
-    return facts
-
-
-def _legacy_date(text: str | None) -> str | None:
-    match = re.search(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", text or "")
-    if not match:
-        return None
-    day, month, year = (int(g) for g in match.groups())
-    return to_utc_iso(f"{year:04d}-{month:02d}-{day:02d}T00:00:00")
-
-
-def _legacy_item(p: _Page) -> Article:
-    r = p.response
-    facts = _facts(p)
-    title = clean_text(first(r.css("#bodyContent h1, .col3 h1").xpath("string()").get(),
-                             r.css("h1").xpath("string()").get()))
-    authors_text = facts.get("author") or ""
-    names = AUTHOR_SEPARATORS.split(authors_text)
-    authors = unique([n for n in map(_author_name, names) if n])
-    keywords = re.split(r"[,，、]", facts.get("keywords") or p.meta("keywords") or "")
-    tags = unique([t for t in map(clean_text, (facts.get("topics_links") or []) + keywords) if t])
-    images: list[Image] = []
-    col = r.css(".col3") or r.css("#bodyContent")
-    lead_box = col.xpath("./div[contains(concat(' ', @class, ' '), ' picBox ')]") if col else []
-    if lead_box:
-        images.append(_legacy_picbox(lead_box[0], r.url))
-    body = None
-    body_html = r.css("div.longText").get()
-    if body_html:
-        root = fragment(body_html)
-        for box in list(root.xpath(".//div[contains(concat(' ', @class, ' '), ' picBox ')]")):
-            img = box.find(".//img")
-            if img is None or not img.get("src"):
-                box.drop_tree()
-                continue
-            cap = box.find(".//p")
-            caption, credit = _split_credit(cap.text_content() if cap is not None else None)
-            image = Image(url=image_url(img.get("src"), r.url), caption=caption, credit=credit)
-            images.append(image)
-            replace(box, make_figure(image["url"], caption, credit))
-        drop(root, BOILERPLATE_CSS)
-        _drop_boilerplate_lines(root)
-        clean_common(root, BASE, lambda u: p.site.canonical_url(u) if p.site.is_dw(u) else u)
-        drop_empty_blocks(root)
-        if images and lead_box:
-            root.insert(0, make_figure(images[0]["url"], images[0]["caption"], images[0]["credit"]))
-        body = to_markdown(root)
-    return Article(
-        site=p.site.name, id=p.id, url=p.url, title=title,
-        published=first(*(lambda name=name: to_utc_iso(p.meta(name)) for name in LEGACY_DATE_METAS),
-                        lambda: _legacy_date(facts.get("date"))),
-        updated=to_utc_iso(p.meta("article:modified_time")), authors=authors,
-        lead=clean_text(r.css("p.intro").xpath("string()").get()), body_markdown=body,
-        images=images, gallery=_legacy_gallery(p), tags=tags, category=None,
-        lang=_lang_of(p.url), source_name=SOURCE_NAME,
-    )
-
-
-def _split_credit(text: str | None) -> tuple[str | None, str | None]:
-    """``Caption (图像来源: X)`` or ``Caption 图像来源: X`` → caption, credit."""
-    text = clean_text(text)
-    if not text:
-        return None, None
-    match = CAPTION_CREDIT.search(text)
-    if not match:
-        return text, None
-    return clean_text(text[: match.start()]), clean_text(match.group(1))
-
-
-def _legacy_picbox(box: Any, base: str) -> Image:
-    caption, credit = _split_credit(box.css("p").xpath("string()").get())
-    return Image(url=image_url(box.css("img::attr(src)").get(), base), caption=caption, credit=credit)
-
-
-def _legacy_gallery(p: _Page) -> Gallery | None:
-    box = p.response.css("div.gallery")
-    if not box:
-        return None
-    images: list[GalleryImage] = []
-    for li in box.css("ul.slides > li"):
-        src = li.css("img::attr(src)").get()
-        if not src:
-            continue
-        caption, credit = _split_credit(li.css("p").xpath("string()").get())
-        images.append(GalleryImage(url=image_url(src, p.response.url),
-                                   title=clean_text(li.css("h3, strong").xpath("string()").get()),
-                                   caption=caption, credit=credit))
-    if not images:
-        return None
-    return Gallery(title=clean_text(box.css("h2").xpath("string()").get()), images=images)
 
 
 SITE = DW()

@@ -41,7 +41,7 @@ from twisted.python.failure import Failure
 from newscrawl.archive import Archive
 from newscrawl.items import Article
 from newscrawl.middlewares import OffsiteRedirect, RedirectLoop, TooManyRedirects
-from newscrawl.pipelines.validate import count_drop, validate_article
+from newscrawl.pipelines.validate import count_drop
 from newscrawl.rendering import render_meta
 from newscrawl.sites import ParseError, Site
 from newscrawl.sites.base import Link
@@ -392,9 +392,7 @@ class NewsSpider(scrapy.Spider):
                                     feed_digest=response.meta.get("feed_digest"))
         try:
             parsed = self.site.parse(response)
-            reason = validate_article(parsed.item)
         except ParseError as exc:
-            parsed, reason = None, exc.reason
             if exc.reason in RETRY_PARSE_FAILURES and not response.meta.get("newscrawl_retried"):
                 # a page cut short may come whole the next time: one more try
                 self.stat(f"newscrawl/retried/{exc.reason}")
@@ -402,17 +400,18 @@ class NewsSpider(scrapy.Spider):
                     key: response.meta.get(key) for key in ("article_id", "listed_title")
                 } | {"newscrawl_retried": True})
                 return
-        if reason:
-            again = self._render_again(response, reason)
+            again = self._render_again(response, exc.reason)
             if again is not None:
                 yield again
                 return
             if rendered:
                 self.stat("newscrawl/rendered/failed")
-            if parsed is None:
-                yield from self.drop(reason, response)
-                return
-            # an item that is still invalid goes on to ValidatePipeline, which drops and counts it
+            yield from self.drop(exc.reason, response, str(exc))
+            return
+        except Exception as exc:  # a parser bug: counted and logged with its traceback, never lost silently
+            self.logger.exception("Parser error on %s", response.url)
+            yield from self.drop("parser_error", response, f"{type(exc).__name__}: {exc}")
+            return
         item = parsed.item
         item.rendered = rendered
         title = response.meta.get("listed_title")

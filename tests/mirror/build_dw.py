@@ -2319,7 +2319,7 @@ def expected_old(site: Site, art: dict, info: dict) -> dict:
         "url": site.url_of(art["id"]),
         "id": f"a-{art['id']}",
         "title": art["title"],
-        "published": f"{y}-{m}-{d}T00:00:00Z",
+        "published": f"{y}-{m}-{d}",  # the facts list gives a day, not a time of day
         "updated": None,
         "authors": [art["author"]],
         "lead": art["teaser"],
@@ -2328,7 +2328,7 @@ def expected_old(site: Site, art: dict, info: dict) -> dict:
         "lang": "zh-Hans" if art["lang"] == "zh" else "zh-Hant",
         "image_count": len(info["images"]),
         "images": [
-            {"url": f"https://www.dw.com/image/{im['id']}_303.jpg", "caption": im["caption"], "credit": None}
+            {"url": f"https://static.dw.com/image/{im['id']}_6.jpg", "caption": im["caption"], "credit": None}
             for im in info["images"]
         ],
         "gallery": (
@@ -2336,7 +2336,7 @@ def expected_old(site: Site, art: dict, info: dict) -> dict:
                 "title": gal["title"],
                 "images": [
                     {
-                        "url": f"https://www.dw.com/image/{s['id']}_303.jpg",
+                        "url": f"https://static.dw.com/image/{s['id']}_6.jpg",
                         "title": s["title"],
                         "caption": s["caption"],
                         "credit": None,

@@ -1,0 +1,351 @@
+"""The Epoch Times Chinese (``/gb/`` simplified, ``/b5/`` traditional).
+
+Everything Epoch-Times-specific lives in this package: URL rules and editions, listings
+(tag and category pages with their pagers), source names, the credit and trailer patterns,
+boilerplate, the byline reader (:mod:`.byline`) and the page classes of its templates:
+
+* :class:`CurrentPage` — ``h1.title`` and ``time[datetime]`` (with an offset), JSON-LD;
+* :class:`ArttopPage` — ``div.arttop h1`` with a visible ``更新:`` time, JSON-LD in UTC;
+* :class:`OldPage` — ``#artContent`` with ``h1.blue18``, only the visible US Eastern time.
+
+Every layout has its body in ``#artbody``; a page without paragraphs there is no article.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from functools import cached_property
+from typing import Any, ClassVar
+from urllib.parse import quote, urljoin, urlsplit
+from zoneinfo import ZoneInfo
+
+from lxml.html import HtmlElement
+from scrapy.http import Response, TextResponse
+
+from newscrawl.sites.base import (
+    URL_JUNK,
+    ArticlePage,
+    CreditRules,
+    Published,
+    Site,
+    first,
+    host_of,
+    ld_date,
+    normalise_url,
+)
+from newscrawl.sites.epochtimes.byline import BYLINE, DATELINE, NameBook, parse_byline
+from newscrawl.text import clean_text, parse_datetime
+
+BASE = "https://www.epochtimes.com"
+HOSTS = {"epochtimes.com": "www.epochtimes.com", "m.epochtimes.com": "www.epochtimes.com"}
+ARTICLE_PATH = re.compile(r"^/(?P<ed>gb|b5)/\d{1,2}/\d{1,2}/\d{1,2}/(?P<id>n\d+)\.htm$")
+EDITIONS = {"gb": "zh-Hans", "b5": "zh-Hant"}
+#: The archive's name for the site (one name for both scripts).
+SOURCE_NAMES = {None: "大纪元"}
+#: The site is edited in New York: a bare wall-clock time on a page is US Eastern.
+EASTERN = ZoneInfo("America/New_York")
+VISIBLE_TIME = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AP]M)?", re.I)
+
+BOILERPLATE_CSS = (
+    "script, style, ins, noscript",
+    "div[class*='ad_'], div[class*='-ad'], div[id*='ad_'], .share-bar, .social-share, .print-hide",
+)
+EDITOR_LINE = re.compile(r"^\s*(?:责任编辑|責任編輯)\s*[:：]\s*(?P<name>.+?)\s*#?\s*$")
+DROP_LINE = re.compile(r"^(?:#$|本文网址|本文網址|点阅【.*】系列文章$|點閱【.*】系列文章$)")
+TRAILING_END_MARK = re.compile(r"\s*#\s*$")
+CREDITS = CreditRules(tail=re.compile(r"[（(](?P<credit>[^（）()]{1,60})[)）]\s*$"))
+
+
+def eastern_to_utc(text: str | None) -> str | None:
+    """``更新: 2022-10-31 12:39 PM`` read as New York time (daylight saving aware) → UTC."""
+    found = eastern_time(text)
+    return found.value if found else None
+
+
+def eastern_time(text: str | None) -> Published | None:
+    """The visible time as a :class:`Published` (to the minute, or the second when shown)."""
+    match = VISIBLE_TIME.search(text or "")
+    if not match:
+        return None
+    year, month, day, hour, minute, second, ampm = match.groups()
+    hour = int(hour)
+    if ampm:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if ampm.upper() == "PM" else 0)
+    try:
+        local = datetime(int(year), int(month), int(day), hour, int(minute), int(second or 0), tzinfo=EASTERN)
+    except ValueError:  # February 30, minute 61, year 0
+        return None
+    utc = parse_datetime(local)
+    if utc is None:
+        return None
+    return Published(utc.strftime("%Y-%m-%dT%H:%M:%SZ"), "second" if second else "minute")
+
+
+# ---- page classes ------------------------------------------------------------------------------
+
+class EpochTimesPage(ArticlePage):
+    """What every Epoch Times layout shares: ``#artbody``, trailers, bylines, tags, crumbs."""
+
+    site: EpochTimes
+    boilerplate_css = BOILERPLATE_CSS
+    credit_rules = CREDITS
+    #: The title element of the layout.
+    title_css: ClassVar[str] = "h1"
+
+    @classmethod
+    def has_body(cls, response: TextResponse) -> bool:
+        return bool(response.xpath("//*[@id='artbody']//p[normalize-space()]"))
+
+    @cached_property
+    def ld(self) -> dict[str, Any]:
+        return self.ld_of_type("NewsArticle", "Article", "ReportageNewsArticle")
+
+    def url(self) -> str:
+        return self.site.canonical_url(self.response.url)
+
+    def lang(self) -> str | None:
+        return self.site.lang_of(self.url())
+
+    def link_url(self, url: str) -> str:
+        return self.site.canonical_url(url) if self.site.article_id(url) else url
+
+    def title(self) -> str | None:
+        return first(lambda: self.text(self.title_css), lambda: clean_text(self.meta("og:title")),
+                     lambda: clean_text(self.ld.get("headline")))
+
+    def visible_time(self) -> Published | None:
+        shown = self.response.css("div.arttop, .art_info, time, .article_info, .post_time, .publish_date")
+        return eastern_time(" ".join(shown.xpath("string()").getall()))
+
+    def published(self) -> Published | None:
+        exact = first(lambda: _time(self.response.css("time::attr(datetime)").get()),
+                      lambda: _time(self.meta("article:published_time")),
+                      lambda: _time(ld_date(self.ld.get("datePublished"))))
+        return Published(exact) if exact else self.visible_time()
+
+    def updated(self) -> str | None:
+        return first(lambda: _time(ld_date(self.ld.get("dateModified"))),
+                     lambda: _time(self.meta("article:modified_time")))
+
+    def authors(self) -> list[str]:
+        return parse_byline(self.byline_text(), self.site.names)
+
+    def byline_text(self) -> str | None:
+        """The first paragraph's text, or the first two when the dateline stands alone."""
+        paragraphs = self.body_paragraphs()
+        if not paragraphs:
+            return None
+        if len(paragraphs) > 1 and DATELINE.sub("", paragraphs[0]).strip() == "":
+            return paragraphs[0] + paragraphs[1]
+        return paragraphs[0]
+
+    def body_paragraphs(self) -> list[str]:
+        self.body()
+        return self._paragraphs
+
+    @cached_property
+    def _paragraphs(self) -> list[str]:
+        return []
+
+    def lead(self) -> str | None:
+        """The page's description, without the dateline and byline it often starts with."""
+        text = clean_text(first(lambda: self.meta("description"), lambda: self.meta("og:description"))) or ""
+        text = DATELINE.sub("", text)
+        return clean_text(BYLINE.sub("", text, count=1))
+
+    def tags(self) -> list[str]:
+        links = self.response.xpath(
+            "//*[@id='artbody']//a[contains(@href, '/tag/')]"
+            " | //*[contains(concat(' ', @class, ' '), ' post_tags ') or @id='tags']"
+            "//a[contains(@href, '/tag/')]")
+        return [clean_text(a.xpath("string()").get()) for a in links]
+
+    def category(self) -> str | None:
+        crumbs = [clean_text(t) for t in self.response.css("a.breadcrumbs").xpath("string()").getall()]
+        crumbs = [c for c in crumbs if c and c not in ("首页", "首頁")]
+        return crumbs[-1] if crumbs else None
+
+    def body_html(self) -> str | None:
+        return self.dom_markup("#artbody")
+
+    def image_url(self, src: str | None) -> str | None:
+        src = URL_JUNK.sub("", src or "")
+        if not src:
+            return None
+        src = src.split("data:")[0] if not src.startswith("data:") else ""
+        try:
+            url = urljoin(BASE, src) if src else None
+        except ValueError:
+            return None
+        return url if url and url.startswith(("http://", "https://")) else None
+
+    def is_boilerplate_line(self, text: str) -> bool:
+        return bool(DROP_LINE.match(text))
+
+    def credit_parts(self, text: str) -> list[tuple[str, list[str]]]:
+        match = EDITOR_LINE.match(text)
+        name = clean_text(match.group("name")) if match else None
+        return [("editor", [name])] if name else []
+
+    def take_lines(self, root: HtmlElement, credits: dict[str, list[str]]) -> None:
+        super().take_lines(root, credits)
+        # the end mark may close the last paragraph: "…。 #"
+        paragraphs = [el for el in root.iter("p") if clean_text(el.text_content())]
+        if paragraphs:
+            last = paragraphs[-1]
+            holder, attr = (last, "text") if len(last) == 0 else (last[-1], "tail")
+            value = getattr(holder, attr) or ""
+            if TRAILING_END_MARK.search(value):
+                setattr(holder, attr, TRAILING_END_MARK.sub("", value))
+        self._paragraphs.extend(t for t in (clean_text(el.text_content()) for el in root.iter("p")) if t)
+
+    def editor(self) -> str | None:
+        editors = self.body().credits.get("editor", [])
+        return editors[0] if editors else None
+
+
+class CurrentPage(EpochTimesPage):
+    """Since about 2021 (estimated): ``div.arttop h1.title``, ``time[datetime]`` with an
+    offset, ``article:published_time``, JSON-LD."""
+
+    layout = "current"
+    valid_from = date(2021, 1, 1)
+    title_css = "h1.title"
+
+    @classmethod
+    def matches(cls, response: TextResponse) -> bool:
+        return bool(response.css("h1.title:not(.blue18), time[datetime]")) and cls.has_body(response)
+
+
+class ArttopPage(EpochTimesPage):
+    """About 2016–2021 (estimated; some pages keep it later): ``div.arttop`` with a plain
+    ``h1`` and a visible ``更新:`` time; JSON-LD dates in UTC."""
+
+    layout = "arttop"
+    valid_from = date(2016, 1, 1)
+    valid_until = date(2021, 1, 1)
+    title_css = "div.arttop h1"
+
+    @classmethod
+    def matches(cls, response: TextResponse) -> bool:
+        return bool(response.css("div.arttop h1")) and cls.has_body(response)
+
+    def published(self) -> Published | None:
+        exact = first(lambda: _time(ld_date(self.ld.get("datePublished"))),
+                      lambda: _time(self.meta("article:published_time")))
+        return Published(exact) if exact else self.visible_time()
+
+
+class OldPage(EpochTimesPage):
+    """Until about 2016 (estimated): ``#artContent`` with ``h1.blue18`` and ``div.art_info``
+    holding only the visible US Eastern time; no JSON-LD."""
+
+    layout = "old"
+    valid_until = date(2016, 1, 1)
+    title_css = "h1.blue18"
+
+    @classmethod
+    def matches(cls, response: TextResponse) -> bool:
+        return bool(response.css("h1.blue18, #artContent")) and cls.has_body(response)
+
+    def published(self) -> Published | None:
+        return first(self.visible_time, lambda: super(OldPage, self).published())
+
+
+class PlainPage(EpochTimesPage):
+    """Any other page with paragraphs in ``#artbody`` (a saver stripped the header):
+    ``og:title``/JSON-LD title, any time the page has."""
+
+    layout = "plain"
+
+    @classmethod
+    def matches(cls, response: TextResponse) -> bool:
+        return cls.has_body(response)
+
+
+def _time(value: Any) -> str | None:
+    return value if isinstance(value, str) and parse_datetime(value) is not None else None
+
+
+# ---- the site --------------------------------------------------------------------------------------
+
+class EpochTimes(Site):
+    name = "epochtimes"
+    source_names: ClassVar[dict[str | None, str]] = SOURCE_NAMES
+    allowed_domains: ClassVar[list[str]] = ["epochtimes.com"]
+    def __init__(self) -> None:
+        #: Names seen alone in bylines parsed so far (settles close name/place cuts).
+        self.names = NameBook()
+
+    #: Tried in this order: the most specific markers first, the plain fallback last.
+    layouts = (OldPage, CurrentPage, ArttopPage, PlainPage)
+    body_markers = ('id="artbody"',)
+
+    def canonical_url(self, url: str) -> str:
+        try:
+            canonical = normalise_url(urljoin(BASE, url), HOSTS)
+        except ValueError:
+            return url
+        if ARTICLE_PATH.match(urlsplit(canonical).path):
+            canonical = canonical.split("?", 1)[0]
+        return canonical
+
+    def article_id(self, url: str) -> str | None:
+        if not host_of(url).endswith("epochtimes.com"):
+            return None
+        match = ARTICLE_PATH.match(urlsplit(url).path)
+        return match.group("id") if match else None
+
+    def lang_of(self, url: str) -> str | None:
+        return EDITIONS.get(self.edition_of(url) or "")
+
+    @staticmethod
+    def edition_of(url: str) -> str | None:
+        match = re.match(r"^/(gb|b5)/", urlsplit(url).path)
+        return match.group(1) if match else None
+
+    def to_edition(self, url: str, edition: str) -> str:
+        """The same page in the other script (``/gb/`` ↔ ``/b5/``)."""
+        parts = urlsplit(url)
+        if self.edition_of(url) in (None, edition):
+            return url
+        return url.replace(f"{parts.netloc}/{self.edition_of(url)}/", f"{parts.netloc}/{edition}/", 1)
+
+    def feed_url(self, edition: str = "gb", category: str = "nsc413") -> str:
+        return f"{BASE}/{edition}/{category}.xml"
+
+    def tag_url(self, value: str, edition: str = "gb") -> str:
+        """A tag page from its name (``王毅``) or URL."""
+        value = value.strip()
+        if value.startswith(("http://", "https://", "/")):
+            return self.to_edition(self.canonical_url(value), edition)
+        return f"{BASE}/{edition}/tag/{quote(value)}.html"
+
+    def category_url(self, value: str, edition: str = "gb") -> str:
+        """A category listing from its id (``nsc413``) or URL."""
+        value = value.strip()
+        if value.startswith(("http://", "https://", "/")):
+            return self.to_edition(self.canonical_url(value), edition)
+        return f"{BASE}/{edition}/{value.removesuffix('.htm')}.htm"
+
+    def next_page(self, response: Response) -> str | None:
+        href = response.css("a.next.page-numbers::attr(href)").get()
+        if not href:
+            current = clean_text(response.css(".page-numbers.current").xpath("string()").get())
+            if current and current.isdigit():
+                wanted = str(int(current) + 1)
+                for a in response.css("a.page-numbers"):
+                    if clean_text(a.xpath("string()").get()) == wanted:
+                        href = a.attrib.get("href")
+                        break
+        return response.urljoin(href) if href else None
+
+
+SITE = EpochTimes()
+
+__all__ = ["SITE", "ArttopPage", "CurrentPage", "EpochTimes", "OldPage", "PlainPage", "eastern_to_utc",
+           "parse_byline"]
