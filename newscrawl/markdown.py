@@ -196,7 +196,7 @@ _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _joined(*parts: str | None) -> str:
-    return _NOT_XML.sub("", "".join(p or "" for p in parts))
+    return _NOT_XML.sub("", repair_surrogates("".join(p or "" for p in parts)))
 
 
 def merge_adjacent_runs(root: HtmlElement) -> None:

@@ -28,6 +28,7 @@ from functools import cached_property
 from typing import Any, ClassVar, NamedTuple
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
+import lxml.html
 from lxml.html import HtmlElement
 from scrapy.http import Response, TextResponse
 
@@ -35,7 +36,7 @@ from newscrawl.charset import Undecodable, decoded
 from newscrawl.html import clean_common, drop, drop_empty_blocks, fragment, make_figure, replace
 from newscrawl.items import Article, Gallery, GalleryImage, Image
 from newscrawl.markdown import to_markdown
-from newscrawl.text import clean_text, to_published, to_simplified, to_utc_iso, unique
+from newscrawl.text import clean_text, repair_surrogates, to_published, to_simplified, to_utc_iso, unique
 
 #: Query parameters that only track where a reader came from (every site; a site adds its own).
 TRACKING_PARAMS = re.compile(r"^(utm_.*|fbclid|gclid|mc_cid|mc_eid|at_medium|at_campaign)$", re.I)
@@ -612,8 +613,14 @@ class ArticlePage:
             if box.getparent() is None:
                 continue
             found = self.read_box(box, title_css="")
-            if found is None:
-                box.drop_tree()
+            if found is None:  # no usable image (none, or not http(s)): its caption stays as text
+                text = clean_text(box.text_content())
+                if text:
+                    para = lxml.html.Element("p")
+                    para.text = text
+                    replace(box, para)
+                else:
+                    box.drop_tree()
                 continue
             image = found.image()
             images.append(image)
@@ -631,10 +638,11 @@ class ArticlePage:
     def body_fragment(self, markup: str) -> HtmlElement:
         """The body markup as an element; markup that loses its paragraphs is refused.
 
-        Characters no XML tree may hold (control characters, lone surrogates) are dropped
-        first: editing the tree (removing a line, merging runs) would otherwise fail on them.
+        Lone surrogates are repaired (U+FFFD, as everywhere), then characters no XML tree may
+        hold (control characters) are dropped: editing the tree (removing a line, merging
+        runs) would otherwise fail on them.
         """
-        markup = NOT_XML.sub("", markup)
+        markup = NOT_XML.sub("", repair_surrogates(markup))
         depth = nesting_depth(markup)
         if depth > MAX_DEPTH:
             raise ParseError("mangled_page", f"{self.response.url}: the body is nested {depth} deep")
