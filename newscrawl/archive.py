@@ -253,9 +253,9 @@ class Archive:
         if self.store:
             self.store.record_failure(self.site, article_id, reason, url, iso(self.schedule.now()))
 
-    def set_listed_title(self, article_id: str, title: str) -> None:
+    def set_listed_title(self, article_id: str, title: str, folded: list[str] | None = None) -> None:
         if self.store:
-            self.store.set_listed_title(self.site, article_id, title)
+            self.store.set_listed_title(self.site, article_id, title, folded)
 
     # The frontier: article pages decided on but not archived or dropped yet. A run that is
     # killed or stopped leaves them, and the next run fetches them first, so an article seen

@@ -98,6 +98,8 @@ MIGRATIONS: dict[int, list[str]] = {
         # the digest of the article's full text in the site's feed, when the feed has it
         "ALTER TABLE articles ADD COLUMN feed_digest TEXT",
         "ALTER TABLE journal ADD COLUMN extra TEXT",
+        # every title (folded) sources have shown the article under, newest last (at most 8)
+        "ALTER TABLE articles ADD COLUMN listed_titles TEXT",
         "CREATE INDEX articles_next_check ON articles (site, next_check)",
         # where a failed page is, to try it again when no listing links to it any more
         "ALTER TABLE failures ADD COLUMN url TEXT",
@@ -133,6 +135,12 @@ class Known:
     next_check: str | None = None
     history: str | None = None
     feed_digest: str | None = None
+    listed_titles: str | None = None
+
+    @property
+    def shown_titles(self) -> list[str]:
+        """The (folded) titles feeds and listings have shown the article under."""
+        return json.loads(self.listed_titles) if self.listed_titles else []
 
     @property
     def revisions(self) -> list[dict]:
@@ -167,7 +175,7 @@ class PendingWrite:
 
 
 _KNOWN_COLUMNS = ("url, title, content_hash, post_path, published, listed_title, version, exact_hash,"
-                  " line_offset, last_checked, next_check, history, feed_digest")
+                  " line_offset, last_checked, next_check, history, feed_digest, listed_titles")
 _PENDING_COLUMNS = ("site, id, version, post_path, post_text, line, jsonl_offset, url, title, published,"
                     " content_hash, extra")
 
@@ -402,14 +410,21 @@ class ArticleStore:
     def listing_finished(self, site: str, url: str) -> None:
         self.db.execute("DELETE FROM unfinished_listings WHERE site = ? AND url = ?", (site, url))
 
-    def set_listed_title(self, site: str, article_id: str, title: str) -> None:
-        """The title a listing or feed showed when the article was last fetched."""
+    def set_listed_title(self, site: str, article_id: str, title: str,
+                         folded: list[str] | None = None) -> None:
+        """The title a listing or feed showed when the article was last fetched, and the
+        folded titles all sources of the run showed it under (kept with the earlier ones)."""
         now = utc_now_iso()
-        self.db.execute(
-            "INSERT INTO articles (site, id, listed_title, first_seen, last_changed)"
-            " VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (site, id) DO UPDATE SET listed_title = excluded.listed_title",
-            (site, article_id, title, now, now))
+        with self.transaction() as db:
+            row = db.execute("SELECT listed_titles FROM articles WHERE site = ? AND id = ?",
+                             (site, article_id)).fetchone()
+            titles = json.loads(row[0]) if row and row[0] else []
+            titles = [t for t in titles if t not in (folded or [])] + list(folded or [])
+            db.execute(
+                "INSERT INTO articles (site, id, listed_title, listed_titles, first_seen, last_changed)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (site, id) DO UPDATE SET"
+                " listed_title = excluded.listed_title, listed_titles = excluded.listed_titles",
+                (site, article_id, title, json.dumps(titles[-8:], ensure_ascii=False), now, now))
 
     def replace_site(self, site: str, rows: list[dict]) -> None:
         """Forget everything of a site and store ``rows`` instead (``scrapy rebuild-state``)."""

@@ -676,6 +676,9 @@ class DW(Site):
     body_markers = ('class="rich-text', 'class="longText', "__APOLLO_STATE__")
 
     layouts = (GalleryPage, ReactPage, LegacyPage)
+    #: teasers put a kind kicker before the title ("图集" + "图集：从燃煤电厂到美术馆"); compared
+    #: after folding to simplified script, so one pattern serves both editions
+    teaser_affixes = re.compile(r"^(?:(?:图集|视频|音频)[：:]?\s*)+")
 
     # ---- URL rules -----------------------------------------------------------------
     def canonical_url(self, url: str) -> str:

@@ -89,6 +89,8 @@ class NewsSpider(scrapy.Spider):
         self.decided_ids: set[str] = set()
         #: ids actually requested in this run
         self.requested_ids: set[str] = set()
+        #: the titles this run's feeds and listings showed each article under
+        self.shown_titles: dict[str, list[str]] = {}
         #: galleries parsed from their own page in this run, and items waiting for one
         self.galleries: dict[str, Any] = {}
         self.gallery_waiters: dict[str, list[Article]] = {}
@@ -220,6 +222,8 @@ class NewsSpider(scrapy.Spider):
             if not explicit:
                 return None
             return self._request(url, None, link.title, meta)
+        if link.title:  # every title the run's sources show an article under
+            self.shown_titles.setdefault(article_id, []).append(link.title)
         if article_id in self.decided_ids:
             self.stat("newscrawl/requests/duplicate_id")
             return None
@@ -261,8 +265,8 @@ class NewsSpider(scrapy.Spider):
         if any(pattern.search(url) for pattern in self.render_patterns):
             meta.update(render_meta(self.render_timeout_ms))
         request = scrapy.Request(url, callback=self.parse_article, errback=self.article_failed, meta=meta)
-        known = self.known(article_id) if article_id else None
-        return self.conditional(request) if known is not None and known.complete else request
+        # validators exist for archived articles, and for pages that failed to parse
+        return self.conditional(request)
 
     # ---- rendering -----------------------------------------------------------------
     #: URL patterns of this spider's pages that always need the browser (added to
@@ -308,7 +312,8 @@ class NewsSpider(scrapy.Spider):
         title = clean_text(link.title)
         if title:
             folded = self.site.fold_title(title)
-            if folded not in {self.site.fold_title(t) for t in (known.title, known.listed_title) if t}:
+            seen = {self.site.fold_title(t) for t in (known.title, known.listed_title) if t}
+            if folded not in seen | set(known.shown_titles):
                 self.stat("newscrawl/incremental/retitled_refetched")
                 self.logger.info("Listed under a new title, fetching again: %s %r", known.url, title)
                 return True
@@ -379,7 +384,13 @@ class NewsSpider(scrapy.Spider):
                 yield response.request.replace(dont_filter=True, headers={}, meta={
                     key: response.meta.get(key) for key in ("article_id", "listed_title")})
                 return
-            self.archive.not_modified(article_id)
+            known = self.known(article_id)
+            if known is not None and known.complete:
+                self.archive.not_modified(article_id)
+            else:  # a page that failed to parse, unchanged since: it fails again, unparsed
+                failure = self.archive.last_failure(article_id)
+                yield from self.drop(failure[0] if failure else "unchanged_failed_page", response,
+                                     "unchanged since it failed")
             return
         if not isinstance(response, TextResponse):
             yield from self.drop("not_html", response)
@@ -416,7 +427,8 @@ class NewsSpider(scrapy.Spider):
         item.rendered = rendered
         title = response.meta.get("listed_title")
         if title and item.id:
-            self.archive.set_listed_title(item.id, title)
+            shown = {self.site.fold_title(t) for t in self.shown_titles.get(item.id, [title])}
+            self.archive.set_listed_title(item.id, title, sorted(shown))
         if item.id and item.gallery and not parsed.gallery_url:
             self.galleries[item.id] = item.gallery  # complete: its own page
         if item.id:
@@ -490,6 +502,9 @@ class NewsSpider(scrapy.Spider):
         try it again only after ``NEWSCRAWL_RETRY_FAILED_HOURS``. Items waiting for it (it
         was a gallery page) go on with the gallery they have."""
         count_drop(self.crawler.stats, reason, where.url, detail)
+        if isinstance(where, Response) and where.status == 200 and not where.meta.get("playwright"):
+            # the next try asks whether the page changed: an unchanged failed page costs a 304
+            self.archive.set_validators(self.response_validators(where))
         article_id = where.meta.get("article_id") or self.site.article_id(where.url)
         if article_id:
             url = (where.meta.get("redirect_urls") or [where.url])[0]  # as asked for, before redirects
