@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import filecmp
+import time
 import urllib.error
 import urllib.request
 
@@ -54,3 +56,12 @@ def test_mirror_urls_round_trip():
     for url in ("https://www.dw.com/zh/%E4%B8%AD/a-1", "https://www.epochtimes.com/gb/nsc413.htm?x=1"):
         assert real_url(base, mirror_url(base, url)) == url
     assert real_url(base, "https://example.org/elsewhere") == "https://example.org/elsewhere"
+
+
+def test_the_server_holds_every_response_for_its_delay():
+    with MirrorServer(default_dirs(), delay=0.3) as server:
+        for url in ("https://www.dw.com/robots.txt", "https://www.dw.com/zh/nothing/a-1"):
+            start = time.monotonic()
+            with contextlib.suppress(urllib.error.HTTPError):
+                urllib.request.urlopen(mirror_url(server.base_url, url)).read()
+            assert time.monotonic() - start >= 0.3

@@ -5,7 +5,8 @@ query) → route (a file with its content type, a redirect, or an error status, 
 after a ``delay`` in seconds). A route may also be ``throttle``d: ``{"status": 429,
 "times": 1, "retry_after": 2}`` answers its first ``times`` requests with that status and a
 ``Retry-After`` header (seconds; an HTTP date that many seconds ahead with ``"date": true``;
-a string is sent as it is), then serves the route. Redirects point inside the mirror, as a reverse proxy's
+a string is sent as it is), then serves the route. ``MirrorServer(delay=0.1)`` (``--delay``) holds
+every response that long, like a real site's latency. Redirects point inside the mirror, as a reverse proxy's
 would, so that a browser rendering a page stays on 127.0.0.1. The server
 listens on 127.0.0.1 and answers ``GET /<scheme>/<host><path>?<query>`` for the real URL
 ``<scheme>://<host><path>``; :class:`newscrawl.transport.DownloadHandler` sends
@@ -69,6 +70,8 @@ class _Handler(BaseHTTPRequestHandler):
         key = Mirror.key(url)
         self.server.hits[key] += 1
         self.server.times[key].append(self.now)
+        if self.server.delay:  # every response, like a real site's latency
+            time.sleep(self.server.delay)
         found = self.server.mirror.lookup(url)
         if found is None:
             return self._send(404, b"<html><body><h1>404 Not Found</h1></body></html>")
@@ -126,9 +129,11 @@ class MirrorServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, dirs: Iterable[Path] | None = None, port: int = 0):
+    def __init__(self, dirs: Iterable[Path] | None = None, port: int = 0, delay: float = 0.0):
         super().__init__(("127.0.0.1", port), _Handler)
         self.mirror = Mirror(dirs or default_dirs())
+        #: seconds every response is held before it is sent (a real site's latency)
+        self.delay = min(float(delay), MAX_DELAY)
         self.hits: Counter[str] = Counter()
         #: real URL → the times (``time.time()``) it was requested, in order
         self.times: defaultdict[str, list[float]] = defaultdict(list)
@@ -160,8 +165,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dirs", nargs="*", type=Path, help="mirror directories (default: all bundled)")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--delay", type=float, default=0.0,
+                        help="seconds every response is held, like a real site's latency (default 0)")
     args = parser.parse_args(argv)
-    server = MirrorServer(args.dirs or None, args.port)
+    server = MirrorServer(args.dirs or None, args.port, args.delay)
     print(f"serving the mirror at {server.base_url} (Ctrl-C stops)", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
