@@ -75,6 +75,8 @@ class NewsSpider(scrapy.Spider):
         #: one decision per article id per run: requested, or skipped as known
         self.decided_ids: set[str] = set()
         self._known: dict[str, Known | None] = {}
+        #: found URL → (URL to follow, article id): each link is canonicalised once per run
+        self._resolved: dict[str, tuple[str, str | None]] = {}
 
     def choose_feeds(self, feed: str | None, default: str) -> list[str]:
         """``-a feed``: 1 for the site's feed, 0 for none, or feed URLs; unset, the site's
@@ -131,6 +133,15 @@ class NewsSpider(scrapy.Spider):
         """The URL to follow for a found link (a spider may map it, e.g. to its edition)."""
         return self.site.canonical_url(url)
 
+    def resolve(self, url: str) -> tuple[str, str | None]:
+        """``(link_url(url), its article id)``, worked out once per found URL and run (a
+        listing asks before deciding on its requests, and the request asks again)."""
+        resolved = self._resolved.get(url)
+        if resolved is None:
+            follow = self.link_url(url)
+            resolved = self._resolved[url] = (follow, self.site.article_id(follow))
+        return resolved
+
     # ---- article requests ----------------------------------------------------------
     def article_request(self, link: Link | str, explicit: bool = False, **meta: Any) -> scrapy.Request | None:
         """A request for an article page, or ``None`` for other pages, ids already decided on
@@ -140,8 +151,7 @@ class NewsSpider(scrapy.Spider):
         (e.g. a short permalink that redirects to the article).
         """
         link = Link(link) if isinstance(link, str) else link
-        url = self.link_url(link.url)
-        article_id = self.site.article_id(url)
+        url, article_id = self.resolve(link.url)
         if article_id is None:
             if not explicit:
                 return None
@@ -243,8 +253,7 @@ class NewsSpider(scrapy.Spider):
         (or, when the last walk of the listing did not end, to its end: ``resume``)."""
         self.stat("newscrawl/incremental/listing_pages")
         listing = listing or response.url
-        ids = {link: self.site.article_id(self.link_url(link.url))
-               for link in self.site.listing_entries(response)}
+        ids = {link: self.resolve(link.url)[1] for link in self.site.listing_entries(response)}
         ids = {link: article_id for link, article_id in ids.items() if article_id}
         all_known = bool(ids) and all(self._is_archived(article_id) for article_id in ids.values())
         yield from self.article_requests(list(ids), source="listing")
