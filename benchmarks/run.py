@@ -1,155 +1,520 @@
-"""newscrawl benchmark (``make bench``): crawl rate, CPU time per article, peak memory.
+"""newscrawl benchmark (``make bench``): CPU, memory and throughput of real crawls, side by side.
 
-1. Builds a local mirror with 500+ extra DW article pages and crawls it end to end with the
-   real ``scrapy crawl dw`` (through the mirror server on 127.0.0.1), next to
-   ``scrapy bench`` run in the same session on the same machine.
-2. Times parse + normalise + validate + dedupe + post writing per article in one process
-   (CPU time, user + system, best of three), next to ``trafilatura.extract`` on the same pages.
-3. Reports the peak memory of the crawl process (``memusage/max`` of its stats).
+Everything runs in one session on this machine, every figure over ``--repeat`` (≥ 3)
+repetitions interleaved with the others (min/median/max), against a generated DW mirror of
+``--articles`` realistic ~85 KB article pages served on 127.0.0.1 by ``tests.mirror.server``:
 
-Goals: crawl ≥ 80 % of scrapy bench's pages/s; CPU per article ≤ 1/3 of trafilatura's.
+* **marginal end-to-end CPU per article** — user + system CPU of the whole ``scrapy crawl dw``
+  process tree (the crawl, and any driver or browser it starts) for N new articles, minus
+  the same crawl re-run with nothing new, divided by N; next to ``trafilatura.extract`` alone
+  on the same pages (goal ≤ 1.0×);
+* **in-process** parse + normalise + validate + dedupe + archive writing per article (one
+  process, no Scrapy engine), next to trafilatura (goal ≤ ⅓) and to a bare
+  ``lxml.html.fromstring`` of each page (goal ≤ 4×); with the share of ``to_markdown``;
+* **fixed cost** — CPU of the re-crawl with nothing new: start-up, robots.txt, one listing of
+  N known links (goal ≤ 0.6 s); and ``scrapy list`` for reference;
+* **memory** — the real peak RSS of the crawl's process tree: the sum over every process of
+  the tree polled every 20 ms, and ``ru_maxrss`` of the process and its children (goal
+  ≤ 120 MiB with no page to render), also over a ``--large-articles`` crawl;
+* **throughput, politeness off** — pages/s of the whole crawl process (start-up included)
+  next to ``scrapy bench``'s pages/s (goal ≥ 1.0×);
+* **throughput, the project's default (polite) settings** against the mirror holding every
+  response ``--delay`` seconds: requests/s as the mirror saw them, next to the rate that
+  AutoThrottle's settings allow at that latency (goal ≥ 80 % of it; see :func:`autothrottle_bound`).
+
 Results are printed and written to ``benchmarks/out/results.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import json
+import os
+import platform
+import random
 import re
-import resource
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from scrapy.http import HtmlResponse
-from scrapy.utils.test import get_crawler
-
-from newscrawl.archive import Archive, ArchivePipeline
-from newscrawl.pipelines import DedupePipeline, normalize_article, validate_article
-from newscrawl.sites.dw import SITE
+from newscrawl import settings as project
 from tests.mirror.build_dw import build
 from tests.mirror.demo import scrapy_command
 from tests.mirror.server import Mirror, MirrorServer
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH_TOPIC = "https://www.dw.com/zh/基准测试/t-69999999"
+#: politeness off: what the CPU, memory and fast-throughput crawls use (besides the mirror)
+FAST = ["-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16"]
+
+
+# ---- the crawl's process tree ---------------------------------------------------------------
+
+def _children(pid: int) -> list[int]:
+    kids: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{task}/children") as fh:
+                kids.extend(int(k) for k in fh.read().split())
+    return kids
+
+
+def _rss_and_name(pid: int) -> tuple[int, str]:
+    rss, name = 0, "?"
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("Name:"):
+                name = line.split()[1]
+            elif line.startswith("VmRSS:"):
+                rss = int(line.split()[1]) * 1024
+    return rss, name
+
+
+class TreeWatch(threading.Thread):
+    """Polls the RSS of every process in the tree under ``pid`` (sum), and their names."""
+
+    def __init__(self, pid: int, every: float = 0.02):
+        super().__init__(daemon=True)
+        self.pid, self.every = pid, every
+        self.peak = 0
+        self.names: set[str] = set()
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            total, stack = 0, [self.pid]
+            while stack:
+                pid = stack.pop()
+                rss, name = _rss_and_name(pid)
+                total += rss
+                self.names.add(name)
+                stack.extend(_children(pid))
+            self.peak = max(self.peak, total)
+            self.stop.wait(self.every)
+
+
+def _become_subreaper() -> None:
+    """Orphans of the crawl (a browser its driver left) are re-parented to us, so their CPU
+    and memory reach our ``wait4`` too instead of going to init."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+def run_tree(cmd: list[str], timeout: float = 1800) -> dict:
+    """Run ``cmd``; its tree's CPU (user + system), peak RSS (polled sum and ru_maxrss), wall time."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    watch = TreeWatch(proc.pid)
+    watch.start()
+    err: list[str] = []
+    reader = threading.Thread(target=lambda: err.append(proc.stderr.read()), daemon=True)
+    reader.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    watch.stop.set()
+    watch.join()
+    reader.join(timeout)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    cpu, maxrss = usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
+    while True:  # orphans left by the tree (none expected)
+        try:
+            pid, _, usage = os.wait4(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            break
+        cpu += usage.ru_utime + usage.ru_stime
+        maxrss = max(maxrss, usage.ru_maxrss * 1024)
+    return {"returncode": proc.returncode, "cpu_s": cpu, "wall_s": wall, "log": "".join(err),
+            "peak_tree_rss_mib": watch.peak / 2**20, "ru_maxrss_mib": maxrss / 2**20,
+            "processes": sorted(watch.names)}
+
+
+def listen_overflows() -> int | None:
+    """The machine's count of connections dropped by a full listen backlog (ListenOverflows)."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        lines = Path("/proc/net/netstat").read_text().splitlines()
+        for head, values in zip(lines[::2], lines[1::2], strict=False):
+            if head.startswith("TcpExt:"):
+                return int(values.split()[head.split().index("ListenOverflows")])
+    return None
+
+
+# ---- crawls ---------------------------------------------------------------------------------
+
+def last_report(out: Path) -> dict:
+    return json.loads(sorted((out / "dw" / "runs").glob("*.json"))[-1].read_text(encoding="utf-8"))
+
+
+def crawl(server: MirrorServer, out: Path, *, polite: bool = False, expect: int | None = None) -> dict:
+    """``scrapy crawl dw -a topics=<the benchmark topic>`` against ``server`` into ``out``."""
+    cmd = scrapy_command("crawl", server.base_url, out, "dw", "-a", f"topics={BENCH_TOPIC}",
+                         "-s", "LOG_LEVEL=INFO")
+    if polite:  # the project's own settings: drop the mirror's "no politeness" overrides
+        cmd = [a for i, a in enumerate(cmd)
+               if not (a == "-s" and cmd[i + 1].startswith(("AUTOTHROTTLE_ENABLED=", "DOWNLOAD_DELAY=")))
+               and not a.startswith(("AUTOTHROTTLE_ENABLED=", "DOWNLOAD_DELAY="))]
+    else:
+        cmd += FAST
+    overflows = listen_overflows()
+    result = run_tree(cmd)
+    after = listen_overflows()
+    stats = last_report(out)["stats"]
+    items = stats.get("item_scraped_count", 0)
+    if result["returncode"] != 0 or (expect is not None and items != expect):
+        raise RuntimeError(f"benchmark crawl failed ({items} items, expected {expect}):\n"
+                           f"{result['log'][-4000:]}")
+    result.update(items=items, responses=stats.get("response_received_count", 0),
+                  crawl_elapsed_s=float(stats.get("elapsed_time_seconds", 0)),
+                  listen_overflows=None if overflows is None else after - overflows)
+    del result["log"]
+    return result
 
 
 def scrapy_bench(seconds: int) -> float:
-    """pages/s of ``scrapy bench`` (default settings, outside the project)."""
+    """pages/s of ``scrapy bench`` (Scrapy's defaults, outside the project, same machine)."""
     with tempfile.TemporaryDirectory() as cwd:
         cmd = [sys.executable, "-m", "scrapy", "bench", "-s", f"CLOSESPIDER_TIMEOUT={seconds}"]
         proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=seconds + 120)
-    log = proc.stderr
-    pages = re.search(r"'response_received_count': (\d+)", log)
-    elapsed = re.search(r"'elapsed_time_seconds': ([\d.]+)", log)
+    pages = re.search(r"'response_received_count': (\d+)", proc.stderr)
+    elapsed = re.search(r"'elapsed_time_seconds': ([\d.]+)", proc.stderr)
     if not (pages and elapsed):
-        raise RuntimeError(f"scrapy bench printed no stats:\n{log[-3000:]}")
+        raise RuntimeError(f"scrapy bench printed no stats:\n{proc.stderr[-3000:]}")
     return int(pages.group(1)) / float(elapsed.group(1))
 
 
-def crawl_rate(mirror_dir: Path, work: Path) -> dict:
-    with MirrorServer([mirror_dir]) as server:
-        cmd = scrapy_command("crawl", server.base_url, work, "dw", "-a", f"topics={BENCH_TOPIC}",
-                             "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "LOG_LEVEL=INFO")
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=1800)
-        wall = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    report = json.loads(sorted((work / "dw" / "runs").glob("*.json"))[-1].read_text(encoding="utf-8"))
-    stats = report["stats"]
-    items = stats.get("item_scraped_count", 0)
-    elapsed = float(stats.get("elapsed_time_seconds", wall))
-    if proc.returncode != 0 or items < 500:
-        raise RuntimeError(f"benchmark crawl failed ({items} items):\n{proc.stderr[-3000:]}")
-    return {
-        "articles": items,
-        "responses": stats.get("response_received_count", 0),
-        "elapsed_s": round(elapsed, 2),
-        "articles_per_s": round(items / elapsed, 1),
-        "pages_per_s": round(stats.get("response_received_count", 0) / elapsed, 1),
-        "crawl_cpu_s": round((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), 2),
-        # Scrapy's MemoryUsage extension samples the crawl process's own RSS
-        "peak_rss_mib": round(stats.get("memusage/max", 0) / 2**20, 1),
-    }
+def scrapy_list_cpu() -> float:
+    return run_tree([sys.executable, "-m", "scrapy", "list"])["cpu_s"]
 
 
-def _cpu_ms(run, pages: int, repeat: int = 3) -> float:
-    """Best of ``repeat`` runs, in ms of CPU (user + system) per page."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.process_time()
-        run()
-        best = min(best, (time.process_time() - start) * 1000 / pages)
-    return best
+# ---- AutoThrottle's bound -------------------------------------------------------------------
+
+def autothrottle_bound(requests: int, latency: float, trials: int = 400, seed: int = 1) -> float:
+    """The mean time (s) from the first to the last of ``requests`` requests to one site that
+    Scrapy's downloader allows with the project's politeness settings, for a server that
+    answers each in ``latency`` seconds and with no other cost (an infinitely fast crawler).
+
+    It replays Scrapy 2.19's rules: the slot starts at ``AUTOTHROTTLE_START_DELAY``; each
+    response moves the delay to ``max(latency / AUTOTHROTTLE_TARGET_CONCURRENCY,
+    (delay + latency / target) / 2)``, kept within ``[DOWNLOAD_DELAY, AUTOTHROTTLE_MAX_DELAY]``;
+    the downloader sends the next request once the time since the last one is at least a
+    freshly drawn ``delay × U(1 - jitter, 1 + jitter)`` (``RANDOMIZE_DOWNLOAD_DELAY``:
+    jitter 0.5), drawing again each time a wait ends — so the mean gap is above the delay.
+    With the defaults (start 1 s, minimum 0.25 s, target 2) and 100 ms the delay reaches its
+    0.25 s floor after three responses, and each gap then averages ≈ 0.29 s.
+    """
+    target = project.AUTOTHROTTLE_TARGET_CONCURRENCY
+    low, high = project.DOWNLOAD_DELAY, project.AUTOTHROTTLE_MAX_DELAY
+    jitter = 0.5 if getattr(project, "RANDOMIZE_DOWNLOAD_DELAY", True) else 0.0
+    rng = random.Random(seed)
+    totals = []
+    for _ in range(trials):
+        delay = max(low, project.AUTOTHROTTLE_START_DELAY)
+        sent = 0.0
+        for _ in range(requests - 1):
+            # drawn as the last request goes out, before its response adapts the delay
+            waited = delay * (1 + rng.uniform(-jitter, jitter))
+            delay = min(max(low, latency / target, (delay + latency / target) / 2), high)
+            while True:
+                draw = delay * (1 + rng.uniform(-jitter, jitter))
+                if draw <= waited:
+                    break
+                waited = draw
+            sent += waited
+        totals.append(sent)
+    return statistics.fmean(totals)
 
 
-def cpu_per_article(mirror_dir: Path, work: Path) -> dict:
-    import trafilatura
+def polite_crawl(mirror_dir: Path, out: Path, delay: float, expect: int) -> dict:
+    with MirrorServer([mirror_dir], delay=delay) as server:
+        result = crawl(server, out, polite=True, expect=expect)
+        times = sorted(t for url, ts in server.times.items() if "://www.dw.com/" in url for t in ts)
+    span = times[-1] - times[0]
+    bound = autothrottle_bound(len(times), delay)
+    result.update(site_requests=len(times), request_span_s=span,
+                  requests_per_s=(len(times) - 1) / span, bound_requests_per_s=(len(times) - 1) / bound)
+    result["of_bound"] = result["requests_per_s"] / result["bound_requests_per_s"]
+    return result
 
+
+# ---- in process ------------------------------------------------------------------------------
+
+def article_pages(mirror_dir: Path) -> list[tuple[str, bytes]]:
     mirror = Mirror([mirror_dir])
-    pages = [(url, (directory / route["file"]).read_bytes())
-             for url, (directory, route) in mirror.routes.items()
-             if route.get("file", "").startswith("pages/a-7") and int(route.get("status", 200)) == 200]
-    runs = iter(range(100))
-    written: list[int] = []
+    return [(url, (directory / route["file"]).read_bytes())
+            for url, (directory, route) in mirror.routes.items()
+            if route.get("file", "").startswith("pages/a-7") and int(route.get("status", 200)) == 200]
 
-    def ours() -> None:
-        """parse + normalise + validate + dedupe + archive writing (post, JSON line, state), into a
-        fresh state each run."""
-        n = next(runs)
-        crawler = get_crawler(settings_dict={"NEWSCRAWL_OUTPUT_DIR": str(work / f"cpu{n}"),
-                                             "NEWSCRAWL_STATE_DIR": str(work / f"cpu{n}-state"),
-                                             "EXTENSIONS": {"newscrawl.archive.Archive": 0}})
+
+class InProcess:
+    """The three per-page costs measured in this process, on the same pages."""
+
+    def __init__(self, pages: list[tuple[str, bytes]], work: Path):
+        self.pages, self.work = pages, work
+        self.runs = 0
+
+    def ours(self) -> int:
+        """parse + normalise + validate + dedupe + archive writing (post, JSON line, state),
+        into a fresh archive each run; returns the articles written."""
+        from scrapy.http import HtmlResponse
+        from scrapy.utils.test import get_crawler
+
+        from newscrawl.archive import Archive, ArchivePipeline
+        from newscrawl.pipelines import DedupePipeline, normalize_article, validate_article
+        from newscrawl.sites.dw import SITE
+
+        self.runs += 1
+        crawler = get_crawler(settings_dict={
+            "NEWSCRAWL_OUTPUT_DIR": str(self.work / f"cpu{self.runs}"),
+            "NEWSCRAWL_STATE_DIR": str(self.work / f"cpu{self.runs}-state"),
+            "EXTENSIONS": {"newscrawl.archive.Archive": 0}})
         archive = crawler.get_extension(Archive)
         archive.open("dw")
-        dedupe = DedupePipeline.from_crawler(crawler)
-        writer = ArchivePipeline.from_crawler(crawler)
+        dedupe, writer = DedupePipeline.from_crawler(crawler), ArchivePipeline.from_crawler(crawler)
         count = 0
-        for url, body in pages:
+        for url, body in self.pages:
             item = normalize_article(SITE.parse(HtmlResponse(url=url, body=body, encoding="utf-8")).item)
             if validate_article(item) is None:
                 writer.process_item(dedupe.process_item(item))
                 count += 1
         archive.close()
-        written.append(count)
+        return count
 
-    def theirs() -> None:
-        for _, body in pages:
+    def trafilatura(self) -> None:
+        import trafilatura
+
+        for _, body in self.pages:
             trafilatura.extract(body.decode("utf-8"), output_format="markdown", include_images=True)
 
-    ours_ms, theirs_ms = _cpu_ms(ours, len(pages)), _cpu_ms(theirs, len(pages))
-    return {"pages": len(pages), "written": min(written), "newscrawl_ms": round(ours_ms, 2),
-            "trafilatura_ms": round(theirs_ms, 2), "ratio": round(ours_ms / theirs_ms, 3)}
+    def lxml(self) -> None:
+        import lxml.html
+
+        for _, body in self.pages:
+            lxml.html.fromstring(body)
+
+    def markdown_share(self) -> float:
+        """The share of ``to_markdown`` in :meth:`ours` (a separate, instrumented pass)."""
+        import newscrawl.sites.dw as dw
+
+        original, spent = dw.to_markdown, [0.0]
+
+        def timed(root):
+            start = time.process_time()
+            try:
+                return original(root)
+            finally:
+                spent[0] += time.process_time() - start
+
+        dw.to_markdown = timed
+        try:
+            start = time.process_time()
+            self.ours()
+            total = time.process_time() - start
+        finally:
+            dw.to_markdown = original
+        return spent[0] / total
+
+
+def cpu_ms(run: Callable[[], object], pages: int) -> float:
+    start = time.process_time()
+    run()
+    return (time.process_time() - start) * 1000 / pages
+
+
+# ---- reporting ------------------------------------------------------------------------------
+
+def spread(values: list[float], digits: int = 2) -> dict:
+    return {"min": round(min(values), digits), "median": round(statistics.median(values), digits),
+            "max": round(max(values), digits), "n": len(values)}
+
+
+def fmt(s: dict, unit: str = "") -> str:
+    return f"{s['min']}/{s['median']}/{s['max']}{unit}"
+
+
+def load_average() -> str:
+    with contextlib.suppress(OSError):
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    return "?"
+
+
+@contextlib.contextmanager
+def step(name: str) -> Iterator[None]:
+    print(f"  {name} ...", end="", flush=True, file=sys.stderr)
+    start = time.perf_counter()
+    yield
+    print(f" {time.perf_counter() - start:.1f} s", file=sys.stderr)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--articles", type=int, default=520)
-    parser.add_argument("--bench-seconds", type=int, default=20)
+    parser.add_argument("--articles", type=int, default=520, help="new articles per CPU crawl (520)")
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved repetitions (3)")
+    parser.add_argument("--bench-seconds", type=int, default=10, help="length of each scrapy bench (10)")
+    parser.add_argument("--delay", type=float, default=0.1, help="mirror latency of the polite crawl (0.1 s)")
+    parser.add_argument("--polite-articles", type=int, default=40, help="articles of the polite crawl (40)")
+    parser.add_argument("--large-articles", type=int, default=5000,
+                        help="articles of the memory crawl (5000; 0 skips it)")
+    parser.add_argument("--large-repeat", type=int, default=1, help="repetitions of the memory crawl (1)")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out" / "results.json")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    _become_subreaper()
+    loads = [load_average()]
+    raw: dict[str, list[float]] = {k: [] for k in (
+        "bench_pages_per_s", "new_cpu_s", "new_pages_per_s", "new_crawl_pages_per_s", "recrawl_cpu_s",
+        "marginal_ms", "new_peak_mib", "new_ru_maxrss_mib", "recrawl_peak_mib", "polite_requests_per_s",
+        "polite_bound_per_s", "polite_of_bound", "polite_peak_mib", "ours_ms", "trafilatura_ms",
+        "lxml_ms", "markdown_share", "list_cpu_s", "large_peak_mib", "large_ru_maxrss_mib",
+        "large_pages_per_s", "large_marginal_ms")}
+    processes: set[str] = set()
+    overflows: list[int] = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        mirror_dir = tmp_path / "mirror"
-        build(mirror_dir, extra_articles=args.articles)
-        results = {"scrapy_bench_pages_per_s": round(scrapy_bench(args.bench_seconds), 1)}
-        results["crawl"] = crawl_rate(mirror_dir, tmp_path / "crawl")
-        results["crawl_vs_bench"] = round(results["crawl"]["articles_per_s"]
-                                          / results["scrapy_bench_pages_per_s"], 3)
-        results["cpu"] = cpu_per_article(mirror_dir, tmp_path)
-    out = REPO / "benchmarks" / "out"
-    out.mkdir(exist_ok=True)
-    (out / "results.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
-    c, cpu = results["crawl"], results["cpu"]
-    print(f"scrapy bench:        {results['scrapy_bench_pages_per_s']} pages/s")
-    print(f"newscrawl crawl:     {c['articles_per_s']} articles/s ({c['articles']} articles, "
-          f"{c['elapsed_s']} s) = {results['crawl_vs_bench']:.0%} of scrapy bench (goal >= 80%)")
-    print(f"CPU per article:     {cpu['newscrawl_ms']} ms parse+pipelines+post vs trafilatura "
-          f"{cpu['trafilatura_ms']} ms = {cpu['ratio']:.2f} (goal <= 0.33)")
-    print(f"peak memory (crawl): {c['peak_rss_mib']} MiB max RSS")
+        print(f"building mirrors ({args.articles}, {args.polite_articles} articles) ...", file=sys.stderr)
+        build(tmp_path / "mirror", extra_articles=args.articles)
+        build(tmp_path / "polite", extra_articles=args.polite_articles)
+        pages = article_pages(tmp_path / "mirror")
+        inproc = InProcess(pages, tmp_path)
+        for r in range(args.repeat):
+            print(f"repetition {r + 1}/{args.repeat} (load {load_average()})", file=sys.stderr)
+            with step("scrapy bench"):
+                raw["bench_pages_per_s"].append(scrapy_bench(args.bench_seconds))
+            out = tmp_path / f"crawl{r}"
+            with step(f"crawl of {len(pages)} new articles"), MirrorServer([tmp_path / "mirror"]) as server:
+                new = crawl(server, out, expect=len(pages))
+            with step("re-crawl, nothing new"), MirrorServer([tmp_path / "mirror"]) as server:
+                again = crawl(server, out, expect=0)
+            with step("in-process parse + pipelines + writing"):
+                written = inproc.ours()
+                assert written == len(pages), (written, len(pages))
+                raw["ours_ms"].append(cpu_ms(inproc.ours, len(pages)))
+            with step("trafilatura"):
+                raw["trafilatura_ms"].append(cpu_ms(inproc.trafilatura, len(pages)))
+            with step("lxml.html.fromstring"):
+                raw["lxml_ms"].append(cpu_ms(inproc.lxml, len(pages)))
+            with step(f"polite crawl ({args.delay * 1000:.0f} ms latency)"):
+                polite = polite_crawl(tmp_path / "polite", tmp_path / f"polite{r}", args.delay,
+                                      args.polite_articles)
+            with step("scrapy list"):
+                raw["list_cpu_s"].append(scrapy_list_cpu())
+            raw["markdown_share"].append(inproc.markdown_share())
+            raw["new_cpu_s"].append(new["cpu_s"])
+            raw["new_pages_per_s"].append(new["responses"] / new["wall_s"])
+            raw["new_crawl_pages_per_s"].append(new["responses"] / new["crawl_elapsed_s"])
+            raw["recrawl_cpu_s"].append(again["cpu_s"])
+            raw["marginal_ms"].append((new["cpu_s"] - again["cpu_s"]) * 1000 / new["items"])
+            raw["new_peak_mib"].append(new["peak_tree_rss_mib"])
+            raw["new_ru_maxrss_mib"].append(new["ru_maxrss_mib"])
+            raw["recrawl_peak_mib"].append(again["peak_tree_rss_mib"])
+            raw["polite_requests_per_s"].append(polite["requests_per_s"])
+            raw["polite_bound_per_s"].append(polite["bound_requests_per_s"])
+            raw["polite_of_bound"].append(polite["of_bound"])
+            raw["polite_peak_mib"].append(polite["peak_tree_rss_mib"])
+            processes.update(new["processes"], again["processes"], polite["processes"])
+            overflows.extend(x["listen_overflows"] for x in (new, again, polite)
+                             if x["listen_overflows"] is not None)
+            loads.append(load_average())
+        polite_requests = polite["site_requests"]
+        if args.large_articles:
+            print(f"building the memory mirror ({args.large_articles} articles) ...", file=sys.stderr)
+            build(tmp_path / "large", extra_articles=args.large_articles)
+            for r in range(args.large_repeat):
+                out = tmp_path / f"large{r}"
+                with step(f"memory crawl of {args.large_articles} articles"), \
+                        MirrorServer([tmp_path / "large"]) as server:
+                    large = crawl(server, out, expect=args.large_articles)
+                    again = crawl(server, out, expect=0)
+                raw["large_peak_mib"].append(large["peak_tree_rss_mib"])
+                raw["large_ru_maxrss_mib"].append(large["ru_maxrss_mib"])
+                raw["large_pages_per_s"].append(large["responses"] / large["wall_s"])
+                raw["large_marginal_ms"].append((large["cpu_s"] - again["cpu_s"]) * 1000 / large["items"])
+                processes.update(large["processes"])
+                loads.append(load_average())
+
+    s = {key: spread(values, 3 if key in ("markdown_share", "polite_of_bound") else 2)
+         for key, values in raw.items() if values}
+    ratio = lambda a, b: spread([x / y for x, y in zip(raw[a], raw[b], strict=True)], 3)  # noqa: E731
+    s["marginal_vs_trafilatura"] = ratio("marginal_ms", "trafilatura_ms")
+    s["marginal_vs_lxml"] = ratio("marginal_ms", "lxml_ms")
+    s["ours_vs_trafilatura"] = ratio("ours_ms", "trafilatura_ms")
+    s["ours_vs_lxml"] = ratio("ours_ms", "lxml_ms")
+    s["new_vs_bench"] = ratio("new_pages_per_s", "bench_pages_per_s")
+    s["max_peak_mib"] = spread([max(a, b) for a, b in zip(raw["new_peak_mib"], raw["new_ru_maxrss_mib"],
+                                                           strict=True)])
+    if raw["large_peak_mib"]:
+        s["large_max_peak_mib"] = spread([max(a, b) for a, b in zip(
+            raw["large_peak_mib"], raw["large_ru_maxrss_mib"], strict=True)])
+    goals = [
+        ("marginal end-to-end CPU per article / trafilatura", s["marginal_vs_trafilatura"], "<=", 1.0),
+        ("in-process parse+pipelines+writing / trafilatura", s["ours_vs_trafilatura"], "<=", 1 / 3),
+        ("in-process parse+pipelines+writing / lxml.html.fromstring", s["ours_vs_lxml"], "<=", 4.0),
+        ("fixed cost: re-crawl with nothing new (CPU s)", s["recrawl_cpu_s"], "<=", 0.6),
+        (f"peak RSS of the crawl tree, {args.articles} articles (MiB)", s["max_peak_mib"], "<=", 120),
+        ("throughput, politeness off / scrapy bench", s["new_vs_bench"], ">=", 1.0),
+        (f"throughput, default settings, {args.delay * 1000:.0f} ms latency / AutoThrottle's bound",
+         s["polite_of_bound"], ">=", 0.8),
+    ]
+    if "large_max_peak_mib" in s:
+        goals.insert(5, (f"peak RSS of the crawl tree, {args.large_articles} articles (MiB)",
+                         s["large_max_peak_mib"], "<=", 120))
+    results = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_average": loads},
+        "settings": {
+            "articles": args.articles, "repeat": args.repeat, "bench_seconds": args.bench_seconds,
+            "cpu_and_fast_crawls": "project settings with the mirror, " + " ".join(FAST[1::2]),
+            "polite_crawl": f"project settings unchanged (AutoThrottle start "
+                            f"{project.AUTOTHROTTLE_START_DELAY} s, "
+                            f"DOWNLOAD_DELAY {project.DOWNLOAD_DELAY} s, "
+                            f"target concurrency {project.AUTOTHROTTLE_TARGET_CONCURRENCY}), "
+                            f"{args.polite_articles} articles, mirror delay {args.delay} s, "
+                            f"{polite_requests} requests to www.dw.com",
+            "large_articles": args.large_articles},
+        "figures": s,
+        "goals": [{"figure": name, "value": v, "goal": f"{op} {round(goal, 3)}",
+                   "met_by_median": (v["median"] <= goal) if op == "<=" else (v["median"] >= goal),
+                   "met_by_every_run": (v["max"] <= goal) if op == "<=" else (v["min"] >= goal)}
+                  for name, v, op, goal in goals],
+        "processes_seen": sorted(processes),
+        "listen_overflows": overflows,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    print(f"\nnewscrawl benchmark: min/median/max of {args.repeat} interleaved repetitions; "
+          f"load average {loads[0]} -> {loads[-1]} on {os.cpu_count()} CPUs")
+    print(f"CPU crawls: {args.articles} new articles, then the same crawl with nothing new; "
+          f"{' '.join(FAST[1::2])}")
+    print(f"  marginal CPU per article  {fmt(s['marginal_ms'], ' ms')} (whole process tree)")
+    print(f"  trafilatura.extract       {fmt(s['trafilatura_ms'], ' ms')}   "
+          f"lxml.html.fromstring {fmt(s['lxml_ms'], ' ms')}")
+    print(f"  in-process parse+pipelines+writing {fmt(s['ours_ms'], ' ms')} "
+          f"(to_markdown {fmt(s['markdown_share'])} of it)")
+    print(f"  crawl CPU {fmt(s['new_cpu_s'], ' s')}; scrapy list {fmt(s['list_cpu_s'], ' s')}; "
+          f"marginal / lxml {fmt(s['marginal_vs_lxml'], 'x')}")
+    print(f"  pages/s politeness off {fmt(s['new_pages_per_s'])} (start-up included; in-crawl "
+          f"{fmt(s['new_crawl_pages_per_s'])}), scrapy bench {fmt(s['bench_pages_per_s'])}")
+    print(f"  polite crawl: {fmt(s['polite_requests_per_s'])} requests/s at the mirror, AutoThrottle "
+          f"allows {fmt(s['polite_bound_per_s'])}")
+    if raw["large_peak_mib"]:
+        print(f"  memory crawl {args.large_articles} articles: {fmt(s['large_pages_per_s'])} pages/s, "
+              f"marginal {fmt(s['large_marginal_ms'], ' ms')}/article")
+    print(f"  processes seen in crawl trees: {', '.join(sorted(processes))}; "
+          f"listen overflows during crawls: {sum(overflows)}")
+    print("goals:")
+    for goal in results["goals"]:
+        every = "every run" if goal["met_by_every_run"] else "not every run"
+        print(f"  [{'ok ' if goal['met_by_median'] else 'MISS'}] {goal['figure']}: {fmt(goal['value'])} "
+              f"(goal {goal['goal']}; {every})")
+    print(f"results: {args.out}")
     return 0
 
 

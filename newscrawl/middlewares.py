@@ -1,5 +1,6 @@
 """Downloader middlewares of the project: off-site redirects, redirect loops and over-long
-redirect chains as counted drops; retries that honour ``Retry-After``."""
+redirect chains as counted drops; retries that honour ``Retry-After``; the local mirror as
+a proxy (``NEWSCRAWL_MIRROR``)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,32 @@ from scrapy.utils.response import response_status_message
 from w3lib.url import canonicalize_url
 
 logger = logging.getLogger(__name__)
+
+
+class MirrorProxyMiddleware:
+    """``NEWSCRAWL_MIRROR=http://127.0.0.1:8765``: every request goes through the local mirror
+    server as through an HTTP proxy (``meta["proxy"]``, before Scrapy's HttpProxyMiddleware).
+
+    The request itself is not touched: its URL stays the real one, the production download
+    handler fetches it (a CONNECT tunnel and TLS for https, as with any proxy), so
+    AutoThrottle sees the real latency and robots.txt, redirects, retries and stats behave as
+    on the real sites. Without the setting the middleware is not loaded.
+    """
+
+    def __init__(self, proxy: str):
+        self.proxy = proxy.rstrip("/")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> MirrorProxyMiddleware:
+        from scrapy.exceptions import NotConfigured
+
+        proxy = crawler.settings.get("NEWSCRAWL_MIRROR")
+        if not proxy:
+            raise NotConfigured
+        return cls(proxy)
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        request.meta.setdefault("proxy", self.proxy)
 
 
 class OffsiteRedirect(IgnoreRequest):

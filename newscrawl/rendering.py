@@ -1,7 +1,8 @@
 """Rendering pages with chromium (scrapy-playwright), only where a page needs it.
 
 :class:`RenderingAddon` wires Debian's chromium into scrapy-playwright from the project's
-own settings (``NEWSCRAWL_CHROMIUM_PATH``; no browser download). :func:`abort_request`
+own settings (``NEWSCRAWL_CHROMIUM_PATH``; no browser download; ``NEWSCRAWL_MIRROR`` as
+its proxy). :func:`abort_request`
 keeps images, fonts and media out of the browser. :func:`render_meta` is what a request
 carries to be rendered.
 """
@@ -41,6 +42,11 @@ class RenderingAddon:
         launch.setdefault("headless", True)
         launch.setdefault("args", CHROMIUM_ARGS)
         launch.setdefault("timeout", settings.getint("NEWSCRAWL_RENDER_TIMEOUT") * 1000)
+        if mirror := settings.get("NEWSCRAWL_MIRROR"):
+            # the browser reaches the local mirror as Scrapy does, as a proxy; the mirror's
+            # certificate is self-signed
+            launch.setdefault("proxy", {"server": mirror})
+            launch["args"] = [*launch["args"], "--ignore-certificate-errors"]
         settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", launch, priority="addon")
         settings.set("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT",
                      settings.getint("NEWSCRAWL_RENDER_TIMEOUT") * 1000, priority="addon")

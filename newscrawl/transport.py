@@ -2,28 +2,31 @@
 
 * Ordinary requests go through Scrapy's HTTP/1.1 handler.
 * Requests with ``meta["playwright"]`` are rendered by Debian's chromium through
-  scrapy-playwright (the browser starts at the first such request, never before). Without
-  a browser at ``NEWSCRAWL_CHROMIUM_PATH`` those requests fail with a clear
-  :class:`RenderUnavailable` while the rest of the crawl goes on.
-* With ``NEWSCRAWL_MIRROR=http://127.0.0.1:8765`` every request for
-  ``https://www.dw.com/zh/...`` is fetched from ``http://127.0.0.1:8765/https/www.dw.com/zh/...``
-  and its response carries the real URL again, so everything above the transport (spiders,
-  middlewares, robots.txt, redirects, retries, pipelines) runs unchanged on real URLs.
+  scrapy-playwright. Its handler — and with it the Playwright node driver and the browser —
+  is created at the first such request, never before: a crawl with no page to render never
+  starts node or chromium (nor imports Playwright). Without a browser at
+  ``NEWSCRAWL_CHROMIUM_PATH`` those requests fail with a clear :class:`RenderUnavailable`
+  while the rest of the crawl goes on.
+
+The local mirror (``NEWSCRAWL_MIRROR``) is reached as a proxy, by
+:class:`newscrawl.middlewares.MirrorProxyMiddleware`: nothing here knows of it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
 
-from playwright.async_api import TimeoutError as PlaywrightTimeout
 from scrapy import Request
 from scrapy.core.downloader.handlers.base import BaseDownloadHandler
-from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+
+if TYPE_CHECKING:
+    from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 logger = logging.getLogger(__name__)
 
@@ -36,20 +39,35 @@ class RenderTimeout(IgnoreRequest):
     """The browser did not finish loading the page in time."""
 
 
-def mirror_url(mirror: str, url: str) -> str:
-    parts = urlsplit(url)
-    query = f"?{parts.query}" if parts.query else ""
-    return f"{mirror.rstrip('/')}/{parts.scheme}/{parts.netloc}{parts.path or '/'}{query}"
+class _Shared:
+    """What the http and https handlers share: one connection pool, at most one browser."""
 
+    def __init__(self, crawler: Crawler):
+        # imported here: spiders import this module for its exceptions, ``scrapy list`` too
+        from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 
-def real_url(mirror: str, url: str) -> str:
-    """The real URL behind a mirror URL (absolute, or root-relative as in a redirect)."""
-    parts = urlsplit(url)
-    if parts.netloc and f"{parts.scheme}://{parts.netloc}" != mirror.rstrip("/"):
-        return url  # not a mirror URL
-    scheme, _, rest = parts.path.lstrip("/").partition("/")
-    query = f"?{parts.query}" if parts.query else ""
-    return f"{scheme}://{rest}{query}" if scheme in ("http", "https") else url
+        self.crawler = crawler
+        self.http = HTTP11DownloadHandler.from_crawler(crawler)
+        self.browser: ScrapyPlaywrightDownloadHandler | None = None
+        self._starting = asyncio.Lock()
+
+    async def renderer(self) -> ScrapyPlaywrightDownloadHandler:
+        """scrapy-playwright's handler, started on first use (the node driver starts here)."""
+        async with self._starting:
+            if self.browser is None:
+                from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
+                handler = ScrapyPlaywrightDownloadHandler.from_crawler(crawler=self.crawler)
+                # It starts its driver on engine_started, which has passed: start it now
+                # (scrapy-playwright 0.0.48, pinned; the browser itself starts at its first page).
+                await handler._maybe_launch_in_thread()
+                self.browser = handler
+        return self.browser
+
+    async def close(self) -> None:
+        await self.http.close()
+        if self.browser is not None:
+            await self.browser.close()
 
 
 class DownloadHandler(BaseDownloadHandler):
@@ -58,41 +76,27 @@ class DownloadHandler(BaseDownloadHandler):
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
         settings = crawler.settings
-        self.mirror = settings.get("NEWSCRAWL_MIRROR") or None
         self.rendering = settings.getbool("NEWSCRAWL_RENDERING")
         self.chromium = Path(settings.get("NEWSCRAWL_CHROMIUM_PATH") or "/usr/bin/chromium")
-        # One inner handler for both schemes: one connection pool, one Playwright driver.
         shared = getattr(crawler, "_newscrawl_transport", None)
+        self._owner = shared is None
         if shared is None:
-            if self.rendering:
-                from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
-
-                shared = ScrapyPlaywrightDownloadHandler.from_crawler(crawler)
-            else:
-                shared = HTTP11DownloadHandler.from_crawler(crawler)
-            crawler._newscrawl_transport = shared
-            self._owner = True
-        else:
-            self._owner = False
-        self.inner = shared
+            shared = crawler._newscrawl_transport = _Shared(crawler)
+        self.shared: _Shared = shared
         self._missing_browser_logged = False
 
     async def download_request(self, request: Request) -> Response:
-        if request.meta.get("playwright"):
-            self._check_browser()
-            self.crawler.stats.inc_value("newscrawl/rendered/requests")
-        target = request.replace(url=mirror_url(self.mirror, request.url)) if self.mirror else request
+        if not request.meta.get("playwright"):
+            return await self.shared.http.download_request(request)
+        self._check_browser()
+        self.crawler.stats.inc_value("newscrawl/rendered/requests")
+        from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+        renderer = await self.shared.renderer()
         try:
-            response = await self.inner.download_request(target)
+            return await renderer.download_request(request)
         except PlaywrightTimeout as exc:
             raise RenderTimeout(f"{request.url}: the browser gave up: {exc}") from exc
-        if not self.mirror:
-            return response
-        # The mirror answers with mirror URLs (so that a browser stays inside it): back to real ones.
-        headers = response.headers.copy()
-        if location := headers.get(b"Location"):
-            headers[b"Location"] = real_url(self.mirror, location.decode("latin-1"))
-        return response.replace(url=real_url(self.mirror, response.url), headers=headers)
 
     def _check_browser(self) -> None:
         if not self.rendering:
@@ -107,4 +111,4 @@ class DownloadHandler(BaseDownloadHandler):
 
     async def close(self) -> None:
         if self._owner:
-            await self.inner.close()
+            await self.shared.close()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import subprocess
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -20,6 +23,8 @@ class CrawlResult:
     log: str
     report: dict
     out: Path
+    #: names of the processes seen in the crawl's process tree (with ``watch=True``)
+    processes: set[str] = field(default_factory=set)
 
     @property
     def stats(self) -> dict:
@@ -44,13 +49,45 @@ class CrawlResult:
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def crawl(spider: str, mirror: str, out: Path, *args: str) -> CrawlResult:
-    """``scrapy crawl <spider> <args>`` from the repository root, outputs under ``out``."""
+def process_tree_names(pid: int) -> set[str]:
+    """The names (``/proc/<pid>/comm``) of ``pid`` and all its descendants now."""
+    names, stack = set(), [pid]
+    while stack:
+        pid = stack.pop()
+        with contextlib.suppress(OSError):
+            names.add(Path(f"/proc/{pid}/comm").read_text().strip())
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with contextlib.suppress(OSError):
+                    children = Path(f"/proc/{pid}/task/{task}/children").read_text()
+                    stack.extend(int(k) for k in children.split())
+    return names
+
+
+def crawl(spider: str, mirror: str, out: Path, *args: str, watch: bool = False) -> CrawlResult:
+    """``scrapy crawl <spider> <args>`` from the repository root, outputs under ``out``;
+    ``watch`` polls the crawl's process tree every 10 ms for the processes it starts."""
     runs = out / spider / "runs"
     before = set(runs.glob("*.json")) if runs.exists() else set()
     cmd = scrapy_command("crawl", mirror, out, spider, *args, "-s", "LOG_LEVEL=INFO")
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen: set[str] = set()
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.wait(0.01):
+            seen.update(process_tree_names(proc.pid))
+
+    watcher = threading.Thread(target=poll, daemon=True)
+    if watch:
+        watcher.start()
+    try:
+        _, stderr = proc.communicate(timeout=300)
+    finally:
+        done.set()
+        proc.kill()
+    if watch:
+        watcher.join()
     new = sorted(set(runs.glob("*.json")) - before) if runs.exists() else []
-    assert new, f"no run report written; log:\n{proc.stderr[-5000:]}"
+    assert new, f"no run report written; log:\n{stderr[-5000:]}"
     report = json.loads(new[-1].read_text(encoding="utf-8"))
-    return CrawlResult(proc.returncode, proc.stderr, report, out)
+    return CrawlResult(proc.returncode, stderr, report, out, seen)

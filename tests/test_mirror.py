@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import filecmp
+import http.client
+import ssl
+import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-from newscrawl.transport import mirror_url, real_url
 from tests.mirror import build_dw, build_epochtimes
 from tests.mirror.server import MIRROR_ROOT, MirrorServer, default_dirs
+
+
+def mirror_url(base: str, url: str) -> str:
+    """A page of the mirror asked for directly (not as a proxy)."""
+    return f"{base}/{url.replace('://', '/', 1)}"
+
+
+def real_url(base: str, location: str) -> str:
+    scheme, _, rest = location.lstrip("/").partition("/")
+    return f"{scheme}://{rest}"
 
 
 def test_the_committed_mirror_is_what_the_generators_make(tmp_path):
@@ -49,8 +62,34 @@ def test_the_server_answers_files_redirects_and_errors():
         assert server.hits["https://www.dw.com/zh/nothing/a-1"] == 1
 
 
-def test_mirror_urls_round_trip():
-    base = "http://127.0.0.1:8765"
-    for url in ("https://www.dw.com/zh/%E4%B8%AD/a-1", "https://www.epochtimes.com/gb/nsc413.htm?x=1"):
-        assert real_url(base, mirror_url(base, url)) == url
-    assert real_url(base, "https://example.org/elsewhere") == "https://example.org/elsewhere"
+def test_the_server_is_a_proxy_for_http_and_https():
+    """As crawls reach it: absolute-URI requests for http, CONNECT and TLS for https; the
+    redirect points at the real URL, as the real site's does."""
+    with MirrorServer(default_dirs()) as server:
+        host, port = server.server_address[:2]
+        plain = http.client.HTTPConnection(host, port)
+        plain.request("GET", "http://www.dw.com/robots.txt")
+        assert plain.getresponse().status == 404  # the mirror has no http robots.txt
+        tls = ssl.create_default_context()
+        tls.check_hostname, tls.verify_mode = False, ssl.CERT_NONE  # self-signed
+        tunnel = http.client.HTTPSConnection(host, port, context=tls)
+        tunnel.set_tunnel("www.dw.com", 443)
+        tunnel.request("GET", "/robots.txt")
+        robots = tunnel.getresponse()
+        assert robots.status == 200 and b"Disallow" in robots.read()
+        tunnel.request("GET", "/zh/a-68200101")  # the same connection, kept alive
+        redirect = tunnel.getresponse()
+        redirect.read()
+        assert redirect.status == 301
+        assert redirect.headers["Location"].startswith("https://www.dw.com/zh/%E6%AC%A7")
+        assert server.hits["http://www.dw.com/robots.txt"] == 1
+        assert server.hits["https://www.dw.com/robots.txt"] == 1
+
+
+def test_the_server_holds_every_response_for_its_delay():
+    with MirrorServer(default_dirs(), delay=0.3) as server:
+        for url in ("https://www.dw.com/robots.txt", "https://www.dw.com/zh/nothing/a-1"):
+            start = time.monotonic()
+            with contextlib.suppress(urllib.error.HTTPError):
+                urllib.request.urlopen(mirror_url(server.base_url, url)).read()
+            assert time.monotonic() - start >= 0.3

@@ -67,15 +67,17 @@ def mirror(tmp_path_factory) -> Path:
     return root
 
 
-def run(mirror: Path, out: Path, urls: list[str], *settings: str):
+def run(mirror: Path, out: Path, urls: list[str], *settings: str, watch: bool = False):
     with MirrorServer([mirror / "dw", mirror / "js"]) as server:
         return crawl("dw", server.base_url, out, "-a", "urls=" + ",".join(urls),
-                     "-s", "NEWSCRAWL_RENDER_TIMEOUT=3", *settings)
+                     "-s", "NEWSCRAWL_RENDER_TIMEOUT=3", *settings, watch=watch)
 
 
 @needs_chromium
 def test_a_page_built_by_script_is_archived_through_the_browser(mirror, tmp_path):
-    result = run(mirror, tmp_path, [JS_URL, PLAIN_URL])
+    result = run(mirror, tmp_path, [JS_URL, PLAIN_URL], watch=True)
+    # the driver and the browser start when a page needs them (and are seen when they do)
+    assert {"node", "chromium"} <= {name[:8].split("-")[0] for name in result.processes}, result.processes
     [line] = [x for x in result.jsonl() if x["id"] == "a-69000001"]
     assert line["rendered"] is True
     assert line["body_markdown"].startswith("（德国之声中文网）这段正文由脚本")
@@ -91,8 +93,14 @@ def test_a_page_built_by_script_is_archived_through_the_browser(mirror, tmp_path
 
 
 def test_ordinary_pages_never_start_the_browser(mirror, tmp_path):
-    result = run(mirror, tmp_path, [PLAIN_URL, "https://www.dw.com/zh/a-68200102"])
+    """Not the browser, nor Playwright's node driver: both start at the first page that
+    needs rendering (there is none here), not when the crawl starts."""
+    result = run(mirror, tmp_path, [PLAIN_URL, "https://www.dw.com/zh/a-68200102"], watch=True)
     assert result.stat("item_scraped_count") == 2
+    assert "python" in {name[:6] for name in result.processes}  # the watch saw the crawl
+    # node names its main thread, and so its process, "node-MainThread"
+    assert not any(name.startswith(("node", "chromium")) for name in result.processes), result.processes
+    assert "Starting download handler" not in result.log  # scrapy-playwright's start-up line
     assert result.stat("playwright/browser_count") == 0
     assert result.stat("newscrawl/rendered/requests") == 0
 

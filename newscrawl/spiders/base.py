@@ -95,6 +95,8 @@ class NewsSpider(scrapy.Spider):
         self.galleries: dict[str, Any] = {}
         self.gallery_waiters: dict[str, list[Article]] = {}
         self._known: dict[str, Known | None] = {}
+        #: found URL → (URL to follow, article id): each link is canonicalised once per run
+        self._resolved: dict[str, tuple[str, str | None]] = {}
 
     def choose_feeds(self, feed: str | None, default: str) -> list[str]:
         """``-a feed``: 1 for the site's feed, 0 for none, or feed URLs; unset, the site's
@@ -207,6 +209,15 @@ class NewsSpider(scrapy.Spider):
         """The URL to follow for a found link (a spider may map it, e.g. to its edition)."""
         return self.site.canonical_url(url)
 
+    def resolve(self, url: str) -> tuple[str, str | None]:
+        """``(link_url(url), its article id)``, worked out once per found URL and run (a
+        listing asks before deciding on its requests, and the request asks again)."""
+        resolved = self._resolved.get(url)
+        if resolved is None:
+            follow = self.link_url(url)
+            resolved = self._resolved[url] = (follow, self.site.article_id(follow))
+        return resolved
+
     # ---- article requests ----------------------------------------------------------
     def article_request(self, link: Link | str, explicit: bool = False, **meta: Any) -> scrapy.Request | None:
         """A request for an article page, or ``None`` for other pages, ids already decided on
@@ -216,8 +227,7 @@ class NewsSpider(scrapy.Spider):
         (e.g. a short permalink that redirects to the article).
         """
         link = Link(link) if isinstance(link, str) else link
-        url = self.link_url(link.url)
-        article_id = self.site.article_id(url)
+        url, article_id = self.resolve(link.url)
         if article_id is None:
             if not explicit:
                 return None
@@ -344,8 +354,7 @@ class NewsSpider(scrapy.Spider):
         if not resume and self.unchanged_response(response):
             self.archive.listing_finished(listing)  # nothing new on it, nor after it
             return
-        ids = {link: self.site.article_id(self.link_url(link.url))
-               for link in self.site.listing_entries(response)}
+        ids = {link: self.resolve(link.url)[1] for link in self.site.listing_entries(response)}
         ids = {link: article_id for link, article_id in ids.items() if article_id}
         all_known = bool(ids) and all(self._is_archived(article_id) for article_id in ids.values())
         yield from self.article_requests(list(ids), source="listing")
@@ -443,8 +452,7 @@ class NewsSpider(scrapy.Spider):
         """Complete the item's gallery from the gallery's page: at once when this run has
         parsed that page, else when it has (the page is requested once, and its own item is
         archived from the same response)."""
-        url = self.link_url(gallery_url)
-        gallery_id = self.site.article_id(url)
+        url, gallery_id = self.resolve(gallery_url)
         if gallery_id is None:
             yield item
             return

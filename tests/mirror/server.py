@@ -5,21 +5,32 @@ query) → route (a file with its content type, a redirect, or an error status, 
 after a ``delay`` in seconds). A route may also be ``throttle``d: ``{"status": 429,
 "times": 1, "retry_after": 2}`` answers its first ``times`` requests with that status and a
 ``Retry-After`` header (seconds; an HTTP date that many seconds ahead with ``"date": true``;
-a string is sent as it is), then serves the route. Redirects point inside the mirror, as a reverse proxy's
-would, so that a browser rendering a page stays on 127.0.0.1. The server
-listens on 127.0.0.1 and answers ``GET /<scheme>/<host><path>?<query>`` for the real URL
-``<scheme>://<host><path>``; :class:`newscrawl.transport.DownloadHandler` sends
-Scrapy's requests there, so spiders, robots.txt, redirects and retries all see the real URLs.
+a string is sent as it is), then serves the route. ``MirrorServer(delay=0.1)`` (``--delay``)
+holds every response that long, like a real site's latency.
 
-Run it by hand with ``python -m tests.mirror.server [--port 8765] [DIR ...]``.
+The server listens on 127.0.0.1 and is reached in two ways:
+
+* as an **HTTP proxy** for the real URLs — how crawls reach it (``NEWSCRAWL_MIRROR`` makes
+  every request, Scrapy's and the browser's, go through it as through any proxy, see
+  :class:`newscrawl.middlewares.MirrorProxyMiddleware`): ``GET http://host/path`` for http,
+  and ``CONNECT host:443`` then TLS (a self-signed certificate made at start) for https, so
+  requests, redirects, robots.txt, latencies and connection reuse are those of the real sites;
+* directly, ``GET /<scheme>/<host><path>?<query>`` for ``<scheme>://<host><path>`` (to look
+  at a page by hand); redirects then point inside the mirror.
+
+Run it by hand with ``python -m tests.mirror.server [--port 8765] [--delay S] [DIR ...]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import hashlib
 import json
+import socketserver
+import ssl
+import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
@@ -34,6 +45,43 @@ DEFAULT_SITES = ("dw", "epochtimes")
 #: The Epoch Times mirror's second day: an overlay of new and changed pages.
 DAY_TWO = ("dw", "epochtimes", "epochtimes-day2")
 MAX_DELAY = 15.0
+#: hosts the certificate names (clients of the mirror do not verify it; a browser is told so)
+CERT_HOSTS = ("www.dw.com", "rss.dw.com", "static.dw.com", "www.epochtimes.com", "localhost")
+
+_tls: ssl.SSLContext | None = None
+_tls_lock = threading.Lock()
+
+
+def tls_context() -> ssl.SSLContext:
+    """The server side of the mirror's TLS: a self-signed certificate made once per process."""
+    global _tls
+    with _tls_lock:
+        if _tls is None:
+            from cryptography import x509
+            from cryptography.hazmat.primitives import hashes, serialization
+            from cryptography.hazmat.primitives.asymmetric import ec
+            from cryptography.x509.oid import NameOID
+
+            key = ec.generate_private_key(ec.SECP256R1())
+            name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "newscrawl test mirror")])
+            now = datetime.datetime.now(datetime.UTC)
+            cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                    .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                    .not_valid_before(now - datetime.timedelta(days=1))
+                    .not_valid_after(now + datetime.timedelta(days=30))
+                    .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in CERT_HOSTS]),
+                                   critical=False)
+                    .sign(key, hashes.SHA256()))
+            with tempfile.TemporaryDirectory() as tmp:
+                pem = Path(tmp) / "mirror.pem"
+                pem.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                  serialization.PrivateFormat.PKCS8,
+                                                  serialization.NoEncryption())
+                                + cert.public_bytes(serialization.Encoding.PEM))
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                context.load_cert_chain(pem)
+            _tls = context
+        return _tls
 
 
 def default_dirs(names: tuple[str, ...] = DEFAULT_SITES) -> list[Path]:
@@ -63,13 +111,43 @@ class _Handler(BaseHTTPRequestHandler):
     server: MirrorServer
     protocol_version = "HTTP/1.1"
 
+    #: ``host`` of the CONNECT tunnel this connection carries (https through the proxy)
+    tunnel: str | None = None
+
+    def do_CONNECT(self) -> None:
+        """Open a TLS tunnel to ``host:443``: the requests inside it are for ``https://host``."""
+        host, _, port = self.path.rpartition(":")
+        if not host or port != "443":
+            return self._send(400, b"<html><body><h1>400</h1></body></html>")
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        try:
+            tls = tls_context().wrap_socket(self.connection, server_side=True)
+        except (ssl.SSLError, OSError):
+            self.close_connection = True
+            return
+        self.close_connection = False  # whatever the CONNECT's HTTP version: the tunnel stays
+        self.connection, self.tunnel = tls, host.lower()
+        self.rfile = tls.makefile("rb", self.rbufsize)
+        self.wfile = socketserver._SocketWriter(tls)
+
+    def _real_url(self) -> tuple[str, bool]:
+        """The real URL asked for, and whether it came as a proxy request."""
+        if self.tunnel:
+            return f"https://{self.tunnel}{self.path}", True
+        if self.path.startswith(("http://", "https://")):  # http through the proxy
+            return self.path, True
+        scheme, _, rest = self.path.lstrip("/").partition("/")
+        return f"{scheme}://{rest}", False
+
     def do_GET(self) -> None:
         self.now = time.time()  # this request's time, also in its Date header
-        scheme, _, rest = self.path.lstrip("/").partition("/")
-        url = f"{scheme}://{rest}"
+        url, proxied = self._real_url()
         key = Mirror.key(url)
         self.server.hits[key] += 1
         self.server.times[key].append(self.now)
+        if self.server.delay:  # every response, like a real site's latency
+            time.sleep(self.server.delay)
         found = self.server.mirror.lookup(url)
         if found is None:
             return self._send(404, b"<html><body><h1>404 Not Found</h1></body></html>")
@@ -81,7 +159,9 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(min(float(route["delay"]), MAX_DELAY))
         status = int(route.get("status", 200))
         if "location" in route:
-            # like a reverse proxy: the target inside the mirror (the transport maps it back)
+            if proxied:  # as the real site sends it
+                return self._send(status, b"", {"Location": route["location"]})
+            # asked for directly: the target inside the mirror
             target = urlsplit(route["location"])
             query = f"?{target.query}" if target.query else ""
             inside = f"/{target.scheme}/{target.netloc}{target.path}{query}"
@@ -137,10 +217,15 @@ class MirrorServer(ThreadingHTTPServer):
     """``with MirrorServer(dirs) as server: ... server.base_url`` — serves in a thread."""
 
     daemon_threads = True
+    #: the listen backlog: a crawl opens up to CONCURRENT_REQUESTS connections at once, and
+    #: the socketserver default of 5 overflows (a dropped SYN costs the client a 1 s retry)
+    request_queue_size = 128
 
-    def __init__(self, dirs: Iterable[Path] | None = None, port: int = 0):
+    def __init__(self, dirs: Iterable[Path] | None = None, port: int = 0, delay: float = 0.0):
         super().__init__(("127.0.0.1", port), _Handler)
         self.mirror = Mirror(dirs or default_dirs())
+        #: seconds every response is held before it is sent (a real site's latency)
+        self.delay = min(float(delay), MAX_DELAY)
         self.hits: Counter[str] = Counter()
         #: requests answered 304 Not Modified, by URL
         self.not_modified: Counter[str] = Counter()
@@ -174,8 +259,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dirs", nargs="*", type=Path, help="mirror directories (default: all bundled)")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--delay", type=float, default=0.0,
+                        help="seconds every response is held, like a real site's latency (default 0)")
     args = parser.parse_args(argv)
-    server = MirrorServer(args.dirs or None, args.port)
+    server = MirrorServer(args.dirs or None, args.port, args.delay)
     print(f"serving the mirror at {server.base_url} (Ctrl-C stops)", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
