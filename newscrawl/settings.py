@@ -27,6 +27,9 @@ NEWSCRAWL_RENDER_URLS  regular expressions of URLs rendered from the start (defa
 NEWSCRAWL_RENDER_TIMEOUT  seconds the browser may take to load a page (default 20)
 NEWSCRAWL_RETRY_AFTER_MAX  the longest ``Retry-After`` (seconds) a 429/503 is retried after;
                        a longer one is not retried in this run (a counted drop; default 120)
+NEWSCRAWL_WARC         keep every response the crawl receives as WARC/1.1 (default on; see warc.py)
+NEWSCRAWL_WARC_DIR     where: ``<dir>/<spider>/`` (default: ``<NEWSCRAWL_OUTPUT_DIR>/<spider>/warc``)
+NEWSCRAWL_WARC_MAX_SIZE  a run's WARC file is continued in a new one past this many bytes (1 GB)
 NEWSCRAWL_MIRROR       base URL of a local mirror server (``python -m tests.mirror.server``)
                        to fetch every page from instead of the real sites (default: off)
 """
@@ -53,6 +56,9 @@ NEWSCRAWL_RECENT_HOURS = 48
 NEWSCRAWL_RETRY_FAILED_HOURS = 24
 NEWSCRAWL_MAX_LISTING_PAGES = 50
 NEWSCRAWL_FSYNC = False
+NEWSCRAWL_WARC = True
+NEWSCRAWL_WARC_DIR = None
+NEWSCRAWL_WARC_MAX_SIZE = 10**9
 
 # ---- politeness ----------------------------------------------------------------------
 USER_AGENT = "newscrawl/0.1 (news-archiving crawler; Scrapy; obeys robots.txt)"
@@ -85,6 +91,9 @@ DOWNLOADER_MIDDLEWARES = {
     "newscrawl.middlewares.MetaRefreshMiddleware": 580,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newscrawl.middlewares.RetryAfterMiddleware": 550,
+    # closest to the download handler: every response as received (before HttpCompression at
+    # 590 decodes the body, before retries and redirects), written to WARC (warc.py)
+    "newscrawl.warc.CaptureMiddleware": 950,
 }
 EXTENSIONS = {
     # the owner of the posts, JSON lines and state (and the spider's lock); see archive.py
