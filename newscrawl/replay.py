@@ -4,19 +4,28 @@
   ``resource``) back into the Scrapy response the transport returned when it was fetched:
   same URL, status, headers and raw body (a revisit gets its payload from the record it
   refers to), flagged ``playwright`` when the browser produced it.
+* :class:`ReplayMiddleware` (reparse mode, ``NEWSCRAWL_REPARSE``) answers every request of
+  the crawl from the latest capture of its URL, before anything is sent: the responses then
+  go through every downloader middleware (content decoding, redirects), the spider's
+  callbacks and the item pipelines exactly as live ones, and the archive writes a new version
+  of each article whose item changed. A URL never captured fails with :class:`NotCaptured`.
+* :func:`reparse_targets`: the article pages a reparse starts from (the latest capture of
+  each article that held a page).
 * :func:`find_in_file` and :func:`decoded`: ``scrapy extract --warc``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
-from scrapy import Request
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.settings import BaseSettings
@@ -35,6 +44,7 @@ from newscrawl.warc import (
     iter_members,
     read_record,
     warc_date,
+    warc_dir,
 )
 
 logger = logging.getLogger(__name__)
@@ -44,7 +54,7 @@ CAPTURED_AT = "newscrawl_captured_at"
 
 
 class NotCaptured(IgnoreRequest):
-    """A capture that cannot be rebuilt: no capture holds the URL, or a revisit's record is gone."""
+    """Reparse mode: the spider asked for a URL that no capture holds."""
 
 
 class CaptureReader:
@@ -202,4 +212,75 @@ class _FolderReader(CaptureReader):
         self.folder = folder
 
 
-__all__ = ["CAPTURED_AT", "CaptureReader", "NotCaptured", "decoded", "find_in_file", "parse_at"]
+# ---- scrapy reparse -----------------------------------------------------------------------------
+def reparse_targets(index: CaptureIndex, site: Site, selected: list[str]) -> tuple[list[Capture], list[str]]:
+    """The capture each article is re-parsed from: of every article page the spider fetched
+    for ``parse_article`` and got (2xx), the latest plain capture, else the latest rendered
+    one; only the ``selected`` URLs' articles when some are given. Returns the captures and
+    the selected URLs that have none."""
+    plain: dict[str, Capture] = {}
+    rendered: dict[str, Capture] = {}
+    for capture in index.article_captures():  # oldest first: the latest wins
+        article_id = site.article_id(site.canonical_url(capture.request_url))
+        if article_id:
+            (rendered if capture.rendered else plain)[article_id] = capture
+    ids = list(dict.fromkeys([*plain, *rendered]))
+    missing = []
+    if selected:
+        wanted = {}
+        for url in selected:
+            article_id = site.article_id(site.canonical_url(url))
+            if article_id in plain or article_id in rendered:
+                wanted[article_id] = True
+            else:
+                missing.append(url)
+        ids = list(wanted)
+    return [plain.get(i) or rendered[i] for i in ids], missing
+
+
+class ReplayMiddleware:
+    """Reparse mode: every request is answered from the spider's WARC captures, none is sent.
+
+    Sits right after ``OffsiteMiddleware`` (priority 110), before every middleware that would
+    prepare a request for the network; the response it returns goes up through all of them.
+    """
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.reader: CaptureReader | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ReplayMiddleware:
+        if not crawler.settings.getbool("NEWSCRAWL_REPARSE"):
+            raise NotConfigured
+        mw = cls(crawler)
+        crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        return mw
+
+    def spider_opened(self, spider: Spider) -> None:
+        folder = warc_dir(self.crawler.settings, spider.name)
+        # without captures the spider says so (NewsSpider.reparse_requests) and asks for nothing
+        with contextlib.suppress(FileNotFoundError):
+            self.reader = CaptureReader(folder)
+
+    def spider_closed(self, spider: Spider) -> None:
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
+
+    def process_request(self, request: Request) -> Response:
+        rendered = bool(request.meta.get("playwright"))
+        capture = self.reader.index.latest(request.url, rendered=rendered) if self.reader else None
+        stats = self.crawler.stats
+        if capture is None:
+            stats.inc_value("newscrawl/reparse/not_captured")
+            kind = "rendered " if rendered else ""
+            raise NotCaptured(f"no {kind}capture of {request.url}")
+        stats.inc_value("newscrawl/reparse/replayed")
+        request.meta[CAPTURED_AT] = capture.date
+        return self.reader.response(capture, request)
+
+
+__all__ = ["CAPTURED_AT", "CaptureReader", "NotCaptured", "ReplayMiddleware", "decoded", "find_in_file",
+           "parse_at", "reparse_targets"]

@@ -30,6 +30,8 @@ NEWSCRAWL_RETRY_AFTER_MAX  the longest ``Retry-After`` (seconds) a 429/503 is re
 NEWSCRAWL_WARC         keep every response the crawl receives as WARC/1.1 (default on; see warc.py)
 NEWSCRAWL_WARC_DIR     where: ``<dir>/<spider>/`` (default: ``<NEWSCRAWL_OUTPUT_DIR>/<spider>/warc``)
 NEWSCRAWL_WARC_MAX_SIZE  a run's WARC file is continued in a new one past this many bytes (1 GB)
+NEWSCRAWL_REPARSE      set by ``scrapy reparse``: requests are answered from the WARC captures, never
+                       sent (replay.py; not meant to be set by hand)
 NEWSCRAWL_MIRROR       base URL of a local mirror server (``python -m tests.mirror.server``)
                        to fetch every page from instead of the real sites (default: off)
 """
@@ -59,6 +61,7 @@ NEWSCRAWL_FSYNC = False
 NEWSCRAWL_WARC = True
 NEWSCRAWL_WARC_DIR = None
 NEWSCRAWL_WARC_MAX_SIZE = 10**9
+NEWSCRAWL_REPARSE = False
 
 # ---- politeness ----------------------------------------------------------------------
 USER_AGENT = "newscrawl/0.1 (news-archiving crawler; Scrapy; obeys robots.txt)"
@@ -81,6 +84,9 @@ NEWSCRAWL_RETRY_AFTER_MAX = 120
 HTTPCACHE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
+    # scrapy reparse only: answers every request from the WARC captures, before anything
+    # would prepare it for the network (after OffsiteMiddleware at 50); see replay.py
+    "newscrawl.replay.ReplayMiddleware": 110,
     # before RedirectMiddleware (600) sees the response: off-site redirects become counted drops
     "newscrawl.middlewares.OffsiteRedirectMiddleware": 650,
     # Scrapy's own, at their own places, with redirect loops and over-long chains as counted

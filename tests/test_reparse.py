@@ -1,5 +1,6 @@
 """Re-parsing from the WARC captures: ``scrapy extract --warc`` gives what ``scrapy extract``
-gives on the same saved page."""
+gives on the same saved page, and ``scrapy reparse`` after a parser fix rewrites exactly the
+affected posts without one request to the site."""
 
 from __future__ import annotations
 
@@ -101,3 +102,60 @@ def test_extract_warc_errors_are_clear(archive, tmp_path):
     assert bad_time.returncode == 1 and "not a time" in bad_time.stderr
     nofile = extract("dw", "--warc", str(tmp_path / "nope.warc.gz"), "--url", "https://www.dw.com/zh/x/a-1")
     assert nofile.returncode == 1 and "cannot read a capture" in nofile.stderr
+
+
+def snapshot(out: Path, spider: str) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in (out / spider / "_posts").glob("*.md")}
+
+
+def lines(out: Path, spider: str) -> list[dict]:
+    text = (out / spider / "articles.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_reparse_after_a_parser_fix_rewrites_exactly_the_affected_posts(archive):
+    out = archive["out"]
+    posts, before = snapshot(out, "dw"), lines(out, "dw")
+    with MirrorServer(default_dirs()) as server:
+        fixed = reparse(server.base_url, out, "dw", "-s", f"SPIDER_MODULES={FIXED}")
+        assert not server.hits, f"reparse sent requests: {dict(server.hits)}"
+    assert fixed.returncode == 0, fixed.stderr[-3000:]
+    report = json.loads(sorted((out / "dw" / "runs").glob("*.json"))[-1].read_text(encoding="utf-8"))
+    assert report["requests"] == 0 and report["stats"]["newscrawl/reparse/replayed"] >= 20
+    after = snapshot(out, "dw")
+    changed = sorted(name for name in posts if after[name] != posts[name])
+    assert len(changed) == 1 and set(after) == set(posts)
+    assert f"id: {FIXED_ID}" in after[changed[0]].decode()
+    assert "相關報導" in posts[changed[0]].decode() and "相關報導" not in after[changed[0]].decode()
+    new_lines = lines(out, "dw")[len(before):]
+    assert [line["id"] for line in new_lines] == [FIXED_ID]
+    old = next(line for line in reversed(before) if line["id"] == FIXED_ID)
+    assert new_lines[0]["content_hash"] != old["content_hash"]
+    assert new_lines[0]["title"] == old["title"] and new_lines[0]["published"] == old["published"]
+    assert report["items"]["updated"] == 1 and report["items"]["unchanged"] >= 20
+    assert "0 requests sent" in fixed.stderr
+
+    # the same fix again: nothing to write
+    again = reparse("http://127.0.0.1:9", out, "dw", "-s", f"SPIDER_MODULES={FIXED}")
+    assert again.returncode == 0 and snapshot(out, "dw") == after and len(lines(out, "dw")) == len(before) + 1
+
+    # one article selected, with the project's parser: only it is re-derived (back as it was)
+    url = next(line["url"] for line in before if line["id"] == FIXED_ID)
+    one = reparse("http://127.0.0.1:9", out, "dw", "--url", url)
+    assert one.returncode == 0, one.stderr[-3000:]
+    report = json.loads(sorted((out / "dw" / "runs").glob("*.json"))[-1].read_text(encoding="utf-8"))
+    assert report["stats"]["newscrawl/reparse/replayed"] == 1 and report["items"] == {"updated": 1}
+    assert snapshot(out, "dw")[changed[0]] != after[changed[0]]
+    assert lines(out, "dw")[-1]["content_hash"] == old["content_hash"]
+
+
+def test_reparse_of_a_url_never_captured_fails(archive):
+    proc = reparse("http://127.0.0.1:9", archive["out"], "dw", "--url", "https://www.dw.com/zh/x/a-99999999")
+    assert proc.returncode == 1
+    assert "No capture of an article page at https://www.dw.com/zh/x/a-99999999" in proc.stderr
+
+
+def test_reparse_without_captures_says_so(tmp_path):
+    proc = reparse("http://127.0.0.1:9", tmp_path / "out", "dw")
+    assert proc.returncode == 1
+    assert "Nothing to reparse: no captures in" in proc.stderr
