@@ -4,9 +4,12 @@ affected posts without one request to the site."""
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -159,3 +162,23 @@ def test_reparse_without_captures_says_so(tmp_path):
     proc = reparse("http://127.0.0.1:9", tmp_path / "out", "dw")
     assert proc.returncode == 1
     assert "Nothing to reparse: no captures in" in proc.stderr
+
+
+@pytest.mark.skipif(importlib.util.find_spec("wacz") is None, reason="needs the wacz extra")
+def test_wacz_bundles_the_spiders_warcs_with_a_page_per_article(archive, tmp_path):
+    out = archive["out"]
+    target = tmp_path / "epochtimes.wacz"
+    proc = run("wacz", "epochtimes", "-o", str(target), "-s", f"NEWSCRAWL_OUTPUT_DIR={out}")
+    assert proc.returncode == 0, proc.stderr
+    valid = subprocess.run([sys.executable, "-m", "wacz", "validate", "-f", str(target)],
+                           capture_output=True, text=True)
+    assert valid.returncode == 0 and "is valid" in valid.stdout, valid.stdout + valid.stderr
+    with zipfile.ZipFile(target) as z:
+        for warc in warc_files(out, "epochtimes"):
+            assert z.read(f"archive/{warc.name}") == warc.read_bytes()
+        pages = [json.loads(line) for line in z.read("pages/pages.jsonl").decode().splitlines()[1:]]
+        index = gzip.decompress(z.read("indexes/index.cdx.gz")).decode()
+    titles = {line["url"]: line["title"] for line in lines(out, "epochtimes")}  # the latest of each
+    assert {p["url"] for p in pages} == set(titles)
+    assert all(p["title"] == titles[p["url"]] for p in pages)
+    assert all(f'"url": "{p["url"]}"' in index for p in pages)
