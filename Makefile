@@ -29,6 +29,7 @@ lint: install
 bench: install
 	$(PY) -m pip install --quiet -e '.[bench]'
 	PYTHONPATH=. $(PY) benchmarks/run.py
+	PYTHONPATH=. $(PY) benchmarks/warc.py
 
 clean-output:
 	find output -mindepth 1 ! -name .gitkeep -delete

@@ -2,9 +2,10 @@
 
 Every crawl leaves ``<NEWSCRAWL_OUTPUT_DIR>/<spider>/runs/<UTC time>.json``: duration,
 requests, responses by status, items new/updated/unchanged, drops by reason, rendered
-pages, and the field coverage of the articles it parsed — new, updated and unchanged alike,
-as coverage measures the parser, not the news (share with authors, lead, images, gallery,
-tags; median body length in characters) — plus the crawl stats.
+pages, the WARC written (bytes, records, files), and the field coverage of the articles it
+parsed — new, updated and unchanged alike, as coverage measures the parser, not the news
+(share with authors, lead, images, gallery, tags; median body length in characters) — plus
+the crawl stats.
 
 A run whose coverage or median body length falls clearly below the recent runs' (the
 median of the last ``NEWSCRAWL_DRIFT_RUNS`` reports with enough items) logs a warning
@@ -139,6 +140,11 @@ class RunReport:
             "parsed_articles": len(self.body_lengths),
             "dropped": _prefixed(stats, "newscrawl/dropped/"),
             "rendered_pages": stats.get("newscrawl/rendered/pages", 0),
+            # the WARC capture of every response (warc.py): bytes written (gzip), records, files
+            "warc": {"bytes": stats.get("newscrawl/warc/bytes", 0),
+                     "records": stats.get("newscrawl/warc/records", 0),
+                     "revisits": stats.get("newscrawl/warc/revisits", 0),
+                     "files": stats.get("newscrawl/warc/file_names", [])},
             "coverage": self.coverage(),
         }
         report["alarms"] = find_drift(report, self.history(spider), min_items=self.min_items,

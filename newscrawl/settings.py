@@ -30,6 +30,11 @@ NEWSCRAWL_RENDER_URLS  regular expressions of URLs rendered from the start (defa
 NEWSCRAWL_RENDER_TIMEOUT  seconds the browser may take to load a page (default 20)
 NEWSCRAWL_RETRY_AFTER_MAX  the longest ``Retry-After`` (seconds) a 429/503 is retried after;
                        a longer one is not retried in this run (a counted drop; default 120)
+NEWSCRAWL_WARC         keep every response the crawl receives as WARC/1.1 (default on; see warc.py)
+NEWSCRAWL_WARC_DIR     where: ``<dir>/<spider>/`` (default: ``<NEWSCRAWL_OUTPUT_DIR>/<spider>/warc``)
+NEWSCRAWL_WARC_MAX_SIZE  a run's WARC file is continued in a new one past this many bytes (1 GB)
+NEWSCRAWL_REPARSE      set by ``scrapy reparse``: requests are answered from the WARC captures, never
+                       sent (replay.py; not meant to be set by hand)
 NEWSCRAWL_MIRROR       a local mirror server (``python -m tests.mirror.server``) that every
                        request, Scrapy's and the browser's, goes through as through an HTTP
                        proxy, instead of reaching the real sites (default: off)
@@ -60,6 +65,10 @@ NEWSCRAWL_RETRY_FAILED_HOURS = 24
 NEWSCRAWL_RETRY_FAILED_TIMES = 3
 NEWSCRAWL_MAX_LISTING_PAGES = 50
 NEWSCRAWL_FSYNC = False
+NEWSCRAWL_WARC = True
+NEWSCRAWL_WARC_DIR = None
+NEWSCRAWL_WARC_MAX_SIZE = 10**9
+NEWSCRAWL_REPARSE = False
 
 # ---- politeness ----------------------------------------------------------------------
 USER_AGENT = "newscrawl/0.1 (news-archiving crawler; Scrapy; obeys robots.txt)"
@@ -84,6 +93,9 @@ HTTPCACHE_ENABLED = False
 DOWNLOADER_MIDDLEWARES = {
     # NEWSCRAWL_MIRROR: the local mirror as a proxy (before HttpProxyMiddleware, 750)
     "newscrawl.middlewares.MirrorProxyMiddleware": 740,
+    # scrapy reparse only: answers every request from the WARC captures, before anything
+    # would prepare it for the network (after OffsiteMiddleware at 50); see replay.py
+    "newscrawl.replay.ReplayMiddleware": 110,
     # before RedirectMiddleware (600) sees the response: off-site redirects become counted drops
     "newscrawl.middlewares.OffsiteRedirectMiddleware": 650,
     # Scrapy's own, at their own places, with redirect loops and over-long chains as counted
@@ -94,6 +106,9 @@ DOWNLOADER_MIDDLEWARES = {
     "newscrawl.middlewares.MetaRefreshMiddleware": 580,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newscrawl.middlewares.RetryAfterMiddleware": 550,
+    # closest to the download handler: every response as received (before HttpCompression at
+    # 590 decodes the body, before retries and redirects), written to WARC (warc.py)
+    "newscrawl.warc.CaptureMiddleware": 950,
 }
 EXTENSIONS = {
     # the owner of the posts, JSON lines and state (and the spider's lock); see archive.py

@@ -183,8 +183,10 @@ def tmpfs(where: Path, size: str):
 def test_a_full_disk_fails_the_run_and_the_next_run_with_room_writes_it_all(tmp_path, reference):
     day_one, _ = reference
     out = tmp_path / "out"
+    # the WARC captures elsewhere: this is the archive's full disk (test_warc.py has the WARC's)
+    warc = "-s", f"NEWSCRAWL_WARC_DIR={tmp_path / 'warc'}"
     with tmpfs(out / SPIDER, "48k") as remount, MirrorServer(default_dirs(DEFAULT_SITES)) as server:
-        full = run(server, out)
+        full = run(server, out, *warc)
         assert full.returncode == 1, full.stderr[-3000:]
         assert "No space left on device" in full.stderr
         assert "epochtimes FAILED:" in full.stderr and "write (" in full.stderr
@@ -192,7 +194,7 @@ def test_a_full_disk_fails_the_run_and_the_next_run_with_room_writes_it_all(tmp_
         jsonl = (out / SPIDER / "articles.jsonl").read_bytes()
         assert jsonl == b"" or jsonl.endswith(b"\n")  # no half line
         remount("size=10m")
-        again = run(server, out)
+        again = run(server, out, *warc)
         assert again.returncode == 0, again.stderr[-3000:]
         assert snapshot(out) == day_one
 

@@ -1,5 +1,10 @@
 """``scrapy extract <spider> <saved-page> --url <page URL>``: re-parse a saved page.
 
+``scrapy extract <spider> --warc <file.warc.gz> --url <page URL> [--at <time>]`` parses the
+latest capture of that URL in a WARC file or a folder of them (at or before ``--at``) as
+the live response was parsed: same headers, body decoded as Scrapy decodes it,
+``crawled_at`` the time of the capture.
+
 Prints the item as one JSON object on stdout, normalised exactly as the pipelines would
 (nothing is written, no state is read). A page the parser cannot turn into a valid item
 gives a clear message on stderr and exit status 1. For debugging a layout change and for
@@ -21,6 +26,7 @@ from scrapy.http import HtmlResponse
 from scrapy.spiderloader import get_spider_loader
 
 from newscrawl.pipelines import normalize_article, validate_article
+from newscrawl.replay import CAPTURED_AT, decoded, find_in_file, parse_at
 from newscrawl.sites import ParseError
 
 
@@ -30,7 +36,7 @@ class Command(ScrapyCommand):
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
-        return "<spider> <saved-page> --url <page URL>"
+        return "<spider> (<saved-page> | --warc <file.warc.gz> [--at <time>]) --url <page URL>"
 
     def short_desc(self) -> str:
         return "Parse a saved page with a spider's site parser and print the item as JSON"
@@ -38,11 +44,15 @@ class Command(ScrapyCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--url", required=True, help="the URL the page was fetched from")
+        parser.add_argument("--warc", metavar="FILE", help="parse the page's capture in this WARC file "
+                            "(or in the WARC files of this folder)")
+        parser.add_argument("--at", metavar="TIME", help="with --warc: the latest capture at or before "
+                            "TIME (ISO 8601, or a timestamp such as 20261122 or 20261122023133)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if len(args) != 2:
-            raise UsageError("give a spider name and a saved page")
-        name, page = args
+        if len(args) != (1 if opts.warc else 2):
+            raise UsageError("give a spider name and a saved page, or a spider name and --warc FILE")
+        name, page = args[0], (args[1] if len(args) > 1 else opts.warc)
         try:
             spidercls = get_spider_loader(self.settings).load(name)
         except KeyError:
@@ -50,15 +60,25 @@ class Command(ScrapyCommand):
         site = getattr(spidercls, "site", None)
         if site is None:
             return self._fail(f"spider {name!r} has no site parser")
-        try:
-            body = Path(page).read_bytes()
-        except OSError as exc:
-            return self._fail(f"cannot read {page}: {exc.strerror}")
-        response = HtmlResponse(url=opts.url, body=body)
+        if opts.warc:
+            try:
+                response = decoded(find_in_file(Path(page), opts.url, site,
+                                                parse_at(opts.at) if opts.at else None), self.settings)
+            except (OSError, LookupError, ValueError) as exc:
+                return self._fail(f"cannot read a capture in {page}: {exc}")
+        else:
+            try:
+                body = Path(page).read_bytes()
+            except OSError as exc:
+                return self._fail(f"cannot read {page}: {exc.strerror}")
+            response = HtmlResponse(url=opts.url, body=body)
         try:
             parsed = site.parse(response)
         except ParseError as exc:
             return self._fail(f"cannot parse {page}: {exc} [{exc.reason}]")
+        if "warc" in response.flags:
+            parsed.item.rendered = "playwright" in response.flags
+            parsed.item.crawled_at = response.meta.get(CAPTURED_AT)
         item = normalize_article(parsed.item)
         reason = validate_article(item)
         if reason:

@@ -43,11 +43,13 @@ from newscrawl.items import Article
 from newscrawl.middlewares import OffsiteRedirect, RedirectLoop, TooManyRedirects
 from newscrawl.pipelines.validate import count_drop
 from newscrawl.rendering import render_meta
+from newscrawl.replay import CAPTURED_AT, CaptureReader, NotCaptured, reparse_targets
 from newscrawl.sites import ParseError, Site
 from newscrawl.sites.base import Link
 from newscrawl.state import Known
 from newscrawl.text import clean_text, parse_datetime
 from newscrawl.transport import RenderTimeout, RenderUnavailable
+from newscrawl.warc import warc_dir
 
 #: Parse failures worth a second plain fetch of the page (never a rendering: a browser
 #: would close the cut-off markup and hide the damage).
@@ -108,6 +110,10 @@ class NewsSpider(scrapy.Spider):
         return [] if falsy(feed) else split_arg(feed)
 
     async def start(self) -> AsyncIterator[Any]:
+        if self.reparsing:
+            for request in self.reparse_requests():
+                yield request
+            return
         for request in self.frontier_requests():
             yield request
         for url in self.feeds:
@@ -192,6 +198,37 @@ class NewsSpider(scrapy.Spider):
             else:
                 self.stat("newscrawl/incremental/frontier_resumed")
                 yield request
+
+    @cached_property
+    def reparsing(self) -> bool:
+        """``scrapy reparse``: every response comes from the WARC captures (replay.py)."""
+        return self.settings.getbool("NEWSCRAWL_REPARSE")
+
+    def reparse_requests(self) -> Iterator[scrapy.Request]:
+        """Reparse mode: one request per article (``-a urls=`` selects some), for the latest
+        capture of its page; the replay answers it, the callbacks and pipelines run as live."""
+        folder = warc_dir(self.settings, self.name)
+        try:
+            reader = CaptureReader(folder)
+        except FileNotFoundError as exc:
+            self.stat("newscrawl/reparse/no_captures")
+            self.logger.error("Nothing to reparse: %s", exc)
+            return
+        try:
+            captures, missing = reparse_targets(reader.index, self.site, self.urls)
+        finally:
+            reader.close()
+        for url in missing:
+            self.stat("newscrawl/reparse/selected_missing")
+            self.logger.error("No capture of an article page at %s: not reparsed", url)
+        self.logger.info("Reparsing %d articles from their captures in %s", len(captures), folder)
+        for capture in captures:
+            meta = {"article_id": self.site.article_id(self.site.canonical_url(capture.request_url)),
+                    "listed_title": None}
+            if capture.rendered:
+                meta.update(render_meta(self.render_timeout_ms))
+            yield scrapy.Request(capture.request_url, callback=self.parse_article,
+                                 errback=self.article_failed, meta=meta, dont_filter=True)
 
     @cached_property
     def archive(self) -> Archive:
@@ -434,6 +471,8 @@ class NewsSpider(scrapy.Spider):
             return
         item = parsed.item
         item.rendered = rendered
+        if captured_at := response.meta.get(CAPTURED_AT):  # reparse: when the page was fetched
+            item.crawled_at = captured_at
         title = response.meta.get("listed_title")
         if title and item.id:
             shown = {self.site.fold_title(t) for t in self.shown_titles.get(item.id, [title])}
@@ -499,6 +538,8 @@ class NewsSpider(scrapy.Spider):
             reason = "render_unavailable"
         elif failure.check(RenderTimeout):
             reason = "render_timeout"
+        elif failure.check(NotCaptured):
+            reason = "not_captured"
         elif failure.check(IgnoreRequest):  # e.g. robots.txt
             reason = "ignored_request"
         else:
@@ -514,7 +555,8 @@ class NewsSpider(scrapy.Spider):
             # the next try asks whether the page changed: an unchanged failed page costs a 304
             self.archive.set_validators(self.response_validators(where))
         article_id = where.meta.get("article_id") or self.site.article_id(where.url)
-        if article_id:
+        if article_id and not self.reparsing:  # a reparse fetched nothing: no retry to delay
             url = (where.meta.get("redirect_urls") or [where.url])[0]  # as asked for, before redirects
             self.archive.record_failure(article_id, reason, url)
+        if article_id:
             yield from self._release_waiters(article_id)

@@ -6,7 +6,9 @@ after a ``delay`` in seconds). A route may also be ``throttle``d: ``{"status": 4
 "times": 1, "retry_after": 2}`` answers its first ``times`` requests with that status and a
 ``Retry-After`` header (seconds; an HTTP date that many seconds ahead with ``"date": true``;
 a string is sent as it is), then serves the route. ``MirrorServer(delay=0.1)`` (``--delay``)
-holds every response that long, like a real site's latency.
+holds every response that long, like a real site's latency. A file route may be sent
+``"content_encoding": "gzip"`` (compressed, with that header) and/or ``"chunked": true``
+(``Transfer-Encoding: chunked``), as real servers do.
 
 The server listens on 127.0.0.1 and is reached in two ways:
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import gzip
 import hashlib
 import json
 import socketserver
@@ -179,7 +182,10 @@ class _Handler(BaseHTTPRequestHandler):
                 if self.headers.get("If-None-Match") == etag:
                     self.server.not_modified[key] += 1
                     return self._send(304, b"", {k: v for k, v in headers.items() if k != "Content-Type"})
-            return self._send(status, body, headers)
+            if route.get("content_encoding") == "gzip":
+                body = gzip.compress(body, mtime=0)
+                headers["Content-Encoding"] = "gzip"
+            return self._send(status, body, headers, chunked=bool(route.get("chunked")))
         return self._send(status, f"<html><body><h1>{status}</h1></body></html>".encode())
 
     def _throttled(self, throttle: dict) -> None:
@@ -200,11 +206,20 @@ class _Handler(BaseHTTPRequestHandler):
         now = getattr(self, "now", None)  # not set when the request line was unreadable
         return super().date_time_string(now if timestamp is None else timestamp)
 
-    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None,
+              chunked: bool = False) -> None:
         self.send_response(status)
         headers = {"Content-Type": "text/html; charset=utf-8", **(headers or {})}
         for name, value in headers.items():
             self.send_header(name, value)
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for start in range(0, len(body), 4096):
+                piece = body[start:start + 4096]
+                self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+            return
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

@@ -1,0 +1,111 @@
+"""``scrapy wacz <spider> [-o FILE.wacz]``: bundle a spider's WARC files into one WACZ.
+
+A WACZ (Web Archive Collection Zipped) holds the WARC files, their CDXJ index and a page
+list; ReplayWeb.page (https://replayweb.page, or its offline app) opens it as it is, and
+pywb can import it. The packaging is done by Webrecorder's own ``wacz`` tool (the optional
+extra: ``pip install -e '.[wacz]'``); this command gives it every finished WARC file of the
+spider and a page list of its articles (the latest capture of each, titled from the JSON
+lines), so the archive opens on a list of its articles rather than on robots.txt and feeds.
+Files of a crawl still running are left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+from scrapy.spiderloader import get_spider_loader
+
+from newscrawl.replay import reparse_targets
+from newscrawl.warc import INDEX_NAME, CaptureIndex, warc_dir
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "<spider> [-o FILE.wacz]"
+
+    def short_desc(self) -> str:
+        return "Bundle a spider's WARC files into a WACZ that ReplayWeb.page opens"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("-o", "--output", metavar="FILE",
+                            help="the WACZ to write (default: <output>/<spider>/<spider>-<UTC time>.wacz)")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            raise UsageError("give one spider")
+        name = args[0]
+        try:
+            site = get_spider_loader(self.settings).load(name).site
+        except (KeyError, AttributeError):
+            return self._fail(f"unknown spider {name!r}")
+        if importlib.util.find_spec("wacz") is None:
+            return self._fail("the wacz package is not installed: pip install -e '.[wacz]'")
+        folder = warc_dir(self.settings, name)
+        if not (folder / INDEX_NAME).exists():
+            return self._fail(f"no captures in {folder}: crawl first")
+        index = CaptureIndex(folder, readonly=True)
+        try:
+            files = index.closed_files()
+            captures, _ = reparse_targets(index, site, [])
+        finally:
+            index.close()
+        if not files:
+            return self._fail(f"no finished WARC file in {folder}")
+        titles = self._titles(Path(self.settings.get("NEWSCRAWL_OUTPUT_DIR")) / name / "articles.jsonl")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        default = Path(self.settings.get("NEWSCRAWL_OUTPUT_DIR")) / name / f"{name}-{stamp}.wacz"
+        output = Path(opts.output) if opts.output else default
+        output.parent.mkdir(parents=True, exist_ok=True)
+        # the articles of the archive (a page that gave no article stays in the WARC and index)
+        captures = [c for c in captures if c.file in files
+                    and (not titles or site.article_id(site.canonical_url(c.request_url)) in titles)]
+        with tempfile.TemporaryDirectory() as tmp:
+            pages = Path(tmp) / "pages.jsonl"
+            with open(pages, "w", encoding="utf-8") as fh:
+                fh.write(json.dumps({"format": "json-pages-1.0", "id": "pages", "title": "Articles"}) + "\n")
+                for capture in captures:
+                    article_id = site.article_id(site.canonical_url(capture.request_url))
+                    page = {"url": capture.url, "ts": capture.date,
+                            "title": titles.get(article_id, capture.url)}
+                    fh.write(json.dumps(page, ensure_ascii=False) + "\n")
+            cmd = [sys.executable, "-m", "wacz", "create", "-o", str(output), "-p", str(pages),
+                   "--title", f"newscrawl: {name}",
+                   "--desc", f"Every response the newscrawl spider {name!r} received, as WARC",
+                   *(str(folder / f) for f in files)]
+            done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            return self._fail(f"wacz create failed (status {done.returncode}): {done.stdout}{done.stderr}")
+        print(f"{output}: {len(files)} WARC files, {len(captures)} article pages, "
+              f"{output.stat().st_size} bytes")
+
+    @staticmethod
+    def _titles(jsonl: Path) -> dict[str, str]:
+        titles: dict[str, str] = {}
+        if jsonl.exists():
+            with open(jsonl, encoding="utf-8") as fh:
+                for line in fh:
+                    try:
+                        item = json.loads(line)
+                    except ValueError:
+                        continue
+                    titles[item.get("id")] = item.get("title")
+        return titles
+
+    def _fail(self, message: str) -> None:
+        print(f"scrapy wacz: {message}", file=sys.stderr)
+        self.exitcode = 1

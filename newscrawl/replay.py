@@ -1,0 +1,286 @@
+"""Responses rebuilt from WARC captures, for re-parsing without a request to the site.
+
+* :class:`CaptureReader` turns an indexed capture (``response``, ``revisit`` or a rendered
+  ``resource``) back into the Scrapy response the transport returned when it was fetched:
+  same URL, status, headers and raw body (a revisit gets its payload from the record it
+  refers to), flagged ``playwright`` when the browser produced it.
+* :class:`ReplayMiddleware` (reparse mode, ``NEWSCRAWL_REPARSE``) answers every request of
+  the crawl from the latest capture of its URL, before anything is sent: the responses then
+  go through every downloader middleware (content decoding, redirects), the spider's
+  callbacks and the item pipelines exactly as live ones, and the archive writes a new version
+  of each article whose item changed. A URL never captured fails with :class:`NotCaptured`.
+* :func:`reparse_targets`: the article pages a reparse starts from (the latest capture of
+  each article that held a page).
+* :func:`find_in_file` and :func:`decoded`: ``scrapy extract --warc``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Headers, Response
+from scrapy.responsetypes import responsetypes
+from scrapy.settings import BaseSettings
+from scrapy.signalmanager import SignalManager
+from warcio.recordloader import ArcWarcRecord
+from warcio.timeutils import PAD_6_UP, pad_timestamp, timestamp_to_datetime
+
+from newscrawl.sites import Site
+from newscrawl.text import parse_datetime
+from newscrawl.warc import (
+    INDEX_NAME,
+    WARC_SUFFIX,
+    Capture,
+    CaptureIndex,
+    capture_of,
+    iter_members,
+    read_record,
+    warc_date,
+    warc_dir,
+)
+
+logger = logging.getLogger(__name__)
+
+#: ``response.meta`` key: the WARC date of the capture a replayed response was built from.
+CAPTURED_AT = "newscrawl_captured_at"
+
+
+class NotCaptured(IgnoreRequest):
+    """Reparse mode: the spider asked for a URL that no capture holds."""
+
+
+class CaptureReader:
+    """The WARC files of one folder, read through their capture index."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        if not (folder / INDEX_NAME).exists():
+            raise FileNotFoundError(f"no captures in {folder} (no {INDEX_NAME})")
+        self.index = CaptureIndex(folder, readonly=True)
+
+    def close(self) -> None:
+        self.index.close()
+
+    def record(self, file: str, offset: int) -> ArcWarcRecord:
+        with open(self.folder / file, "rb") as fh:
+            for _, _, data in iter_members(fh, offset):
+                return read_record(data)
+        raise ValueError(f"{self.folder / file}: no complete record at offset {offset}")
+
+    def response(self, capture: Capture, request: Request | None = None) -> Response:
+        """The response as the transport returned it when this capture was made."""
+        record = self.record(capture.file, capture.offset)
+        return response_from_records(self, capture, record, request)
+
+
+def response_from_records(reader: CaptureReader, capture: Capture, record: ArcWarcRecord,
+                          request: Request | None = None) -> Response:
+    """Build the response of a capture; a revisit takes its payload (and, for a 304, its
+    status and headers) from the record it refers to, via ``reader``."""
+    flags = ["warc"]
+    if capture.type == "resource":
+        status, headers = _browser_answer(reader, capture)
+        flags.insert(0, "playwright")
+        body = record.payload
+        protocol = None
+    else:
+        source = record
+        if capture.type == "revisit":
+            if not capture.payload_file:
+                raise NotCaptured(f"{capture.url}: the revisit at {capture.date} refers to no record found")
+            original = reader.record(capture.payload_file, capture.payload_offset)
+            body = original.payload
+            if capture.status == 304:
+                source = original
+        else:
+            body = record.payload
+        status = int(source.http_headers.get_statuscode())
+        headers = Headers()
+        for name, value in source.http_headers.headers:
+            headers.appendlist(name, value)
+        protocol = source.http_headers.protocol or None
+    respcls = responsetypes.from_args(headers=headers, url=capture.url, body=body)
+    return respcls(url=capture.url, status=status, headers=headers, body=body, flags=flags,
+                   request=request, protocol=protocol)
+
+
+def _browser_answer(reader: CaptureReader, capture: Capture) -> tuple[int, Headers]:
+    """The HTTP status and headers chromium reported for a rendered page (its metadata record,
+    right after the resource)."""
+    headers = Headers()
+    status = capture.status or 200
+    try:
+        meta = reader.record(capture.file, capture.offset + capture.length)
+    except ValueError:
+        return status, headers
+    if meta.rec_type != "metadata":
+        return status, headers
+    for line in meta.payload.decode("utf-8", "replace").splitlines():
+        key, _, value = line.partition(": ")
+        if key == "http-status":
+            status = int(value)
+        elif key == "http-header":
+            name, _, text = value.partition(": ")
+            headers.appendlist(name, text)
+    return status, headers
+
+
+def decoded(response: Response, settings: BaseSettings) -> Response:
+    """The response as callbacks get it live: content-decoded (gzip, br, …) by Scrapy's own
+    ``HttpCompressionMiddleware``."""
+    crawler = SimpleNamespace(settings=settings, stats=None, signals=SignalManager())
+    middleware = HttpCompressionMiddleware(crawler=crawler)  # type: ignore[arg-type]
+    return middleware.process_response(response.request or Request(response.url), response)
+
+
+# ---- scrapy extract --warc ----------------------------------------------------------------------
+def find_in_file(path: Path, url: str, site: Site, at: str | None = None) -> Response:
+    """The latest capture of ``url`` in a WARC file, or in the WARC files of a folder (at or
+    before the WARC date ``at``), as the transport returned it (``response.meta[CAPTURED_AT]``:
+    its WARC date). A revisit's payload is taken from the record it refers to, in the files
+    read or, through the folder's capture index, in an earlier one. Raises LookupError when
+    there is no such capture, OSError when a file cannot be read."""
+    files = sorted(path.glob(f"*{WARC_SUFFIX}")) if path.is_dir() else [path]
+    wanted = {url, site.canonical_url(url)}
+    best: tuple[Capture, ArcWarcRecord] | None = None
+    payloads: dict[str, tuple[str, int, int | None]] = {}  # record id → file, offset, status
+    for file in files:
+        with open(file, "rb") as fh:
+            for offset, length, data in iter_members(fh):
+                record = read_record(data)
+                if record.rec_type not in ("response", "resource", "revisit"):
+                    continue
+                capture = capture_of(record, file.name, offset, length, None)
+                if capture.type == "response":
+                    payloads[capture.record_id] = (file.name, offset, capture.status)
+                if not ({capture.url, capture.request_url, site.canonical_url(capture.url)} & wanted):
+                    continue
+                if at and capture.date > at:
+                    continue
+                if best is None or capture.date >= best[0].date:
+                    best = (capture, record)
+    if best is None:
+        when = f" at or before {at}" if at else ""
+        raise LookupError(f"{path} holds no capture of {url}{when}")
+    capture, record = best
+    folder = files[0].parent
+    if capture.type == "revisit":
+        refers_to = record.rec_headers.get_header("WARC-Refers-To") or ""
+        if refers_to in payloads:
+            file, offset, status = payloads[refers_to]
+            capture = replace(capture, payload_file=file, payload_offset=offset, payload_status=status)
+        elif (folder / INDEX_NAME).exists():
+            index = CaptureIndex(folder, readonly=True)
+            try:
+                earlier = index.by_record_id(refers_to)
+            finally:
+                index.close()
+            if earlier is not None:
+                capture = replace(capture, payload_file=earlier.payload_file,
+                                  payload_offset=earlier.payload_offset)
+    request = Request(capture.request_url, meta={CAPTURED_AT: capture.date})
+    return response_from_records(_FolderReader(folder), capture, record, request)
+
+
+def parse_at(text: str) -> str:
+    """``--at``: a CDX timestamp (``20261122`` … ``20261122023133``: the end of that day, hour,
+    … second) or an ISO 8601 time (to the second: its end) → the WARC date to compare with."""
+    text = text.strip()
+    if text.isdigit() and 4 <= len(text) <= 14:
+        moment = timestamp_to_datetime(pad_timestamp(text, PAD_6_UP), tz_aware=True)
+    else:
+        moment = parse_datetime(text)
+        if moment is None:
+            raise ValueError(f"not a time: {text!r} (give e.g. 2026-11-22T02:23:33Z or 20261122022333)")
+    if not moment.microsecond:
+        moment = moment.replace(microsecond=999999)
+    return warc_date(moment)
+
+
+class _FolderReader(CaptureReader):
+    """Reads records of a folder's WARC files at known offsets (no index needed)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+
+# ---- scrapy reparse -----------------------------------------------------------------------------
+def reparse_targets(index: CaptureIndex, site: Site, selected: list[str]) -> tuple[list[Capture], list[str]]:
+    """The capture each article is re-parsed from: of every article page the spider fetched
+    for ``parse_article`` and got (2xx), the latest plain capture, else the latest rendered
+    one; only the ``selected`` URLs' articles when some are given. Returns the captures and
+    the selected URLs that have none."""
+    plain: dict[str, Capture] = {}
+    rendered: dict[str, Capture] = {}
+    for capture in index.article_captures():  # oldest first: the latest wins
+        article_id = site.article_id(site.canonical_url(capture.request_url))
+        if article_id:
+            (rendered if capture.rendered else plain)[article_id] = capture
+    ids = list(dict.fromkeys([*plain, *rendered]))
+    missing = []
+    if selected:
+        wanted = {}
+        for url in selected:
+            article_id = site.article_id(site.canonical_url(url))
+            if article_id in plain or article_id in rendered:
+                wanted[article_id] = True
+            else:
+                missing.append(url)
+        ids = list(wanted)
+    return [plain.get(i) or rendered[i] for i in ids], missing
+
+
+class ReplayMiddleware:
+    """Reparse mode: every request is answered from the spider's WARC captures, none is sent.
+
+    Sits right after ``OffsiteMiddleware`` (priority 110), before every middleware that would
+    prepare a request for the network; the response it returns goes up through all of them.
+    """
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.reader: CaptureReader | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ReplayMiddleware:
+        if not crawler.settings.getbool("NEWSCRAWL_REPARSE"):
+            raise NotConfigured
+        mw = cls(crawler)
+        crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        return mw
+
+    def spider_opened(self, spider: Spider) -> None:
+        folder = warc_dir(self.crawler.settings, spider.name)
+        # without captures the spider says so (NewsSpider.reparse_requests) and asks for nothing
+        with contextlib.suppress(FileNotFoundError):
+            self.reader = CaptureReader(folder)
+
+    def spider_closed(self, spider: Spider) -> None:
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
+
+    def process_request(self, request: Request) -> Response:
+        rendered = bool(request.meta.get("playwright"))
+        capture = self.reader.index.latest(request.url, rendered=rendered) if self.reader else None
+        stats = self.crawler.stats
+        if capture is None:
+            stats.inc_value("newscrawl/reparse/not_captured")
+            kind = "rendered " if rendered else ""
+            raise NotCaptured(f"no {kind}capture of {request.url}")
+        stats.inc_value("newscrawl/reparse/replayed")
+        request.meta[CAPTURED_AT] = capture.date
+        return self.reader.response(capture, request)
+
+
+__all__ = ["CAPTURED_AT", "CaptureReader", "NotCaptured", "ReplayMiddleware", "decoded", "find_in_file",
+           "parse_at", "reparse_targets"]

@@ -1,0 +1,802 @@
+"""Evidence: every response the crawl receives, kept as WARC (ISO 28500, WARC/1.1).
+
+:class:`CaptureMiddleware` sits in the downloader closest to the download handler
+(priority 950, above Scrapy's ``HttpCompressionMiddleware`` at 590), so it sees each response
+as the transport returned it: feeds, listings, articles, galleries, robots.txt, redirects,
+retried 429/503s and error pages alike, with the body still content-encoded as the server
+sent it. It hands them to :class:`WarcRecorder`, which writes per spider and run
+``<NEWSCRAWL_WARC_DIR or <output>/<spider>/warc>/<spider>-<UTC time>-<n>.warc.gz`` with warcio:
+
+* one ``warcinfo`` record first, then per response a ``response`` record (HTTP status line,
+  headers and raw body; ``WARC-Payload-Digest`` and ``WARC-Block-Digest``, SHA-1) and its
+  ``request`` record (``WARC-Concurrent-To``);
+* a ``revisit`` record (profile ``identical-payload-digest``, headers only, ``WARC-Refers-To*``
+  naming the earlier record) when the payload equals an earlier capture of the same URL, in
+  this run or an earlier one; a ``304 Not Modified`` is recorded as a ``revisit`` with the
+  profile ``server-not-modified`` referring to the URL's latest capture
+  (:meth:`WarcRecorder.record_not_modified`);
+* a page rendered by the browser (``meta["playwright"]``) is what the browser produced, not
+  what a server sent: a ``resource`` record of the DOM, marked ``WARC-Newscrawl-Rendered``,
+  with a ``metadata`` record holding the browser's HTTP status and headers.
+
+Each record is its own gzip member, written with one ``write()`` and flushed to the kernel
+before the response goes on, so a killed process (SIGKILL, OOM) leaves every earlier record
+readable; with ``NEWSCRAWL_FSYNC`` it is fsync'ed too. The next run cuts off a torn last
+record (:func:`recover`), indexes what the killed run wrote and writes its CDXJ.
+
+The capture index ``captures.sqlite3`` in the same folder (this module's own database, not
+the state) finds a capture by URL and time and the earlier capture with the same digest; it
+can always be rebuilt from the WARC files (delete it: the next run re-indexes them). Each
+closed WARC gets a sorted CDXJ file beside it (``<name>.cdxj``, SURT keys as pywb reads them).
+
+What is recorded for the raw bytes: the body exactly as the transport received it (not
+content-decoded: a gzip body stays gzip). Twisted removes a chunked transfer coding, so a
+``Transfer-Encoding`` header is kept as ``X-Newscrawl-Orig-Transfer-Encoding`` (the payload is
+the de-chunked body, which is what the payload digest is defined over). Header names come as
+Scrapy normalises them (``Content-Type``), repeated headers one line per value; the reason
+phrase is the standard one for the status. The request record holds the request as Scrapy sent
+it (method, path, headers set by the middlewares, ``Host``).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import http
+import json
+import logging
+import os
+import signal
+import sqlite3
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+import surt
+import warcio
+from isal import isal_zlib
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from scrapy.settings import BaseSettings
+from scrapy.utils.defer import deferred_from_coro
+from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.timeutils import iso_date_to_timestamp
+from warcio.warcwriter import BaseWARCWriter
+
+from newscrawl.files import file_mode, fsync_directory, write_atomic
+from newscrawl.transport import real_url
+
+logger = logging.getLogger(__name__)
+
+INDEX_NAME = "captures.sqlite3"
+WARC_SUFFIX = ".warc.gz"
+REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+#: WARC header naming the Scrapy callback a request was made for (``parse_article`` …):
+#: ``scrapy reparse`` replays the captures of article pages.
+CALLBACK_HEADER = "WARC-Newscrawl-Callback"
+#: WARC header marking a ``resource`` record as the DOM chromium rendered.
+RENDERED_HEADER = "WARC-Newscrawl-Rendered"
+RENDERED_BY = "chromium via scrapy-playwright: the DOM after rendering, not the server's bytes"
+#: gzip level of each record, with ISA-L (isal): its best level, 5x faster than zlib's 6 on
+#: news pages for 9 % more bytes (measured by ``make bench``).
+GZIP_LEVEL = 3
+#: Test-only: ``NEWSCRAWL_WARC_CRASH_AT=<n>`` kills the process (SIGKILL) after writing half of
+#: the n-th capture (its gzip members cut in the middle), as a power cut or OOM kill would.
+CRASH_ENV = "NEWSCRAWL_WARC_CRASH_AT"
+
+
+def warc_dir(settings: BaseSettings, spider: str) -> Path:
+    """The folder of a spider's WARC files: ``NEWSCRAWL_WARC_DIR/<spider>`` or
+    ``<NEWSCRAWL_OUTPUT_DIR>/<spider>/warc``."""
+    chosen = settings.get("NEWSCRAWL_WARC_DIR")
+    if chosen:
+        return Path(chosen) / spider
+    return Path(settings.get("NEWSCRAWL_OUTPUT_DIR")) / spider / "warc"
+
+
+def sha1_digest(data: bytes) -> str:
+    """A WARC digest as warcio writes it: ``sha1:`` and base32."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
+
+
+def warc_date(moment: datetime | None = None) -> str:
+    """WARC/1.1 date with microseconds: ``2026-01-02T03:04:05.123456Z``."""
+    moment = moment or datetime.now(UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def cdx_timestamp(date: str) -> str:
+    """The 14-digit CDX timestamp of a WARC date."""
+    return iso_date_to_timestamp(date)
+
+
+# ---- the capture index ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Capture:
+    """One indexed record (``response``, ``resource`` or ``revisit``) and where its payload is."""
+
+    file: str
+    offset: int
+    length: int
+    url: str
+    request_url: str
+    date: str
+    type: str
+    status: int | None
+    mime: str | None
+    digest: str
+    record_id: str
+    rendered: bool
+    callback: str | None
+    payload_file: str
+    payload_offset: int
+    payload_status: int | None
+
+    @property
+    def timestamp(self) -> str:
+        return cdx_timestamp(self.date)
+
+
+_FIELDS = ("file", "offset", "length", "url", "request_url", "date", "type", "status", "mime", "digest",
+           "record_id", "rendered", "callback", "payload_file", "payload_offset", "payload_status")
+
+_INSERT = f"INSERT OR REPLACE INTO captures ({', '.join(_FIELDS)}) VALUES ({', '.join('?' * len(_FIELDS))})"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    name TEXT PRIMARY KEY,           -- a WARC file of the folder
+    indexed INTEGER NOT NULL,        -- its bytes covered by the index (end of the last record)
+    closed INTEGER NOT NULL DEFAULT 0  -- finished (its CDXJ written)
+);
+CREATE TABLE IF NOT EXISTS captures (
+    file TEXT NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL,
+    url TEXT NOT NULL,               -- WARC-Target-URI
+    request_url TEXT NOT NULL,       -- the URL requested (a browser may have followed redirects)
+    date TEXT NOT NULL,              -- WARC-Date
+    type TEXT NOT NULL,              -- response | resource | revisit
+    status INTEGER, mime TEXT,
+    digest TEXT NOT NULL,            -- WARC-Payload-Digest
+    record_id TEXT NOT NULL,
+    rendered INTEGER NOT NULL,
+    callback TEXT,
+    payload_file TEXT NOT NULL, payload_offset INTEGER NOT NULL,  -- the record holding the payload
+    payload_status INTEGER,          -- the HTTP status of that record
+    PRIMARY KEY (file, offset)
+);
+CREATE INDEX IF NOT EXISTS captures_url ON captures (request_url, date);
+CREATE INDEX IF NOT EXISTS captures_digest ON captures (url, digest);
+CREATE INDEX IF NOT EXISTS captures_id ON captures (record_id);
+"""
+
+
+class CaptureIndex:
+    """``captures.sqlite3``: the records of a folder's WARC files by URL, time and digest."""
+
+    def __init__(self, folder: Path, *, readonly: bool = False):
+        self.folder = folder
+        path = folder / INDEX_NAME
+        if readonly:
+            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(_SCHEMA)
+        self.db.row_factory = sqlite3.Row
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- files
+    def indexed(self, name: str) -> tuple[int, bool] | None:
+        row = self.db.execute("SELECT indexed, closed FROM files WHERE name = ?", (name,)).fetchone()
+        return (row["indexed"], bool(row["closed"])) if row else None
+
+    def add_file(self, name: str, size: int) -> None:
+        self.db.execute("INSERT OR REPLACE INTO files (name, indexed, closed) VALUES (?, ?, 0)", (name, size))
+
+    def close_file(self, name: str) -> None:
+        self.db.execute("UPDATE files SET closed = 1 WHERE name = ?", (name,))
+
+    def closed_files(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT name FROM files WHERE closed = 1 ORDER BY name")]
+
+    # -- captures
+    def add(self, captures: list[Capture], file: str, end: int) -> None:
+        """Index the records of one capture and move the file's indexed end, in one transaction."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany(_INSERT, [tuple(getattr(c, f) for f in _FIELDS) for c in captures])
+            self.db.execute("UPDATE files SET indexed = ? WHERE name = ?", (end, file))
+
+    def _one(self, sql: str, args: tuple) -> Capture | None:
+        row = self.db.execute(sql, args).fetchone()
+        return _capture(row) if row else None
+
+    def same_payload(self, url: str, digest: str) -> Capture | None:
+        """The latest earlier capture of ``url`` with this payload (never a rendered one)."""
+        return self._one("SELECT * FROM captures WHERE url = ? AND digest = ? AND NOT rendered"
+                         " ORDER BY date DESC LIMIT 1", (url, digest))
+
+    def latest_payload(self, url: str) -> Capture | None:
+        """The latest capture of ``url`` that a ``304 Not Modified`` can refer to."""
+        return self._one("SELECT * FROM captures WHERE url = ? AND NOT rendered AND status != 304"
+                         " AND payload_status BETWEEN 200 AND 299 ORDER BY date DESC LIMIT 1", (url,))
+
+    def by_record_id(self, record_id: str) -> Capture | None:
+        return self._one("SELECT * FROM captures WHERE record_id = ?", (record_id,))
+
+    def latest(self, request_url: str, *, rendered: bool | None = None,
+               at: str | None = None) -> Capture | None:
+        """The latest capture of a requested URL (at or before the WARC date ``at``)."""
+        sql, args = "SELECT * FROM captures WHERE request_url = ?", [request_url]
+        if rendered is not None:
+            sql += " AND rendered = ?"
+            args.append(int(rendered))
+        if at:
+            sql += " AND date <= ?"
+            args.append(at)
+        return self._one(sql + " ORDER BY date DESC LIMIT 1", tuple(args))
+
+    def article_captures(self) -> Iterator[Capture]:
+        """Every capture of an article page that held one (2xx), oldest first."""
+        rows = self.db.execute("SELECT * FROM captures WHERE callback = 'parse_article'"
+                               " AND payload_status BETWEEN 200 AND 299 ORDER BY date")
+        return (_capture(row) for row in rows)
+
+    def in_file(self, name: str) -> list[Capture]:
+        return [_capture(r) for r in self.db.execute("SELECT * FROM captures WHERE file = ?", (name,))]
+
+
+def _capture(row: sqlite3.Row) -> Capture:
+    values = {f: row[f] for f in _FIELDS}
+    values["rendered"] = bool(values["rendered"])
+    return Capture(**values)
+
+
+# ---- writing ----------------------------------------------------------------------------------
+class _Gzip:
+    """One gzip member around whatever warcio writes. warcio's own compresses with zlib at
+    level 9, which costs more CPU than parsing the page; ISA-L writes the same format."""
+
+    def __init__(self, out: BytesIO):
+        self.out = out
+        self.compressor = isal_zlib.compressobj(GZIP_LEVEL, isal_zlib.DEFLATED, isal_zlib.MAX_WBITS + 16)
+
+    def write(self, data: bytes) -> None:
+        self.out.write(self.compressor.compress(data))
+
+    def flush(self) -> None:
+        self.out.write(self.compressor.flush())
+
+
+class _RecordWriter(BaseWARCWriter):
+    """warcio's record builder and serialiser, one gzip member per record, in memory."""
+
+    def __init__(self) -> None:
+        super().__init__(gzip=False, warc_version="1.1")
+
+    def member(self, record: ArcWarcRecord) -> bytes:
+        buffer = BytesIO()
+        self._write_warc_record(_Gzip(buffer), record)
+        return buffer.getvalue()
+
+
+def _http_headers(response: Response, mirror: str | None) -> list[tuple[str, str]]:
+    headers = []
+    for name, values in response.headers.items():
+        key = name.decode("latin-1")
+        if key.lower() == "transfer-encoding":
+            key = "X-Newscrawl-Orig-Transfer-Encoding"
+        for value in values:
+            text = value.decode("latin-1")
+            if mirror and key.lower() == "location":
+                text = real_url(mirror, text)
+            headers.append((key, text))
+    return headers
+
+
+def _reason(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _callback_name(request: Request) -> str | None:
+    callback = request.callback
+    return getattr(callback, "__name__", None) if callable(callback) else callback
+
+
+class WarcRecorder:
+    """The WARC files of one spider's run, their capture index and CDXJ."""
+
+    def __init__(self, folder: Path, spider: str, *, max_size: int, durable: bool = False,
+                 mirror: str | None = None, info: dict[str, str] | None = None, stats: Any = None):
+        self.folder = folder
+        self.spider = spider
+        self.max_size = max_size
+        self.durable = durable
+        self.mirror = mirror
+        self.info = info or {}
+        self.stats = stats
+        self.index: CaptureIndex | None = None
+        self.fh: Any = None
+        self.name: str | None = None
+        self.size = 0
+        self.part = 0
+        self.files: list[str] = []
+        self.stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        self.writer = _RecordWriter()
+        crash = os.environ.get(CRASH_ENV)
+        self._crash_after = int(crash) if crash else 0
+        self._captures = 0
+
+    # -- opening and closing
+    def open(self) -> None:
+        """Finish what a killed run left (:func:`recover`) and start the run's first file.
+        Raises OSError when the folder cannot be written."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.index = CaptureIndex(self.folder)
+        for name, cut in recover(self.folder, self.index):
+            if cut:
+                logger.warning("%s ended in a torn record (%d bytes, left by a killed run): cut off",
+                               self.folder / name, cut)
+            self._count("newscrawl/warc/recovered_files")
+        self._new_file()
+
+    def close(self) -> None:
+        if self.fh is not None:
+            self._finish_file()
+        if self.index is not None:
+            self.index.close()
+            self.index = None
+
+    def _new_file(self) -> None:
+        self.name = f"{self.spider}-{self.stamp}-{self.part:05d}{WARC_SUFFIX}"
+        self.part += 1
+        path = self.folder / self.name
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, file_mode())
+        self.fh = os.fdopen(fd, "wb", buffering=0)
+        self.size = 0
+        self.index.add_file(self.name, 0)
+        self.files.append(self.name)
+        self._count("newscrawl/warc/files")
+        if self.stats is not None:
+            self.stats.set_value("newscrawl/warc/file_names", list(self.files))
+        if self.durable:
+            fsync_directory(self.folder)
+        info = {"software": f"newscrawl/0.1 (Scrapy {scrapy.__version__}, warcio {_warcio_version()})",
+                "format": "WARC File Format 1.1",
+                "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+                "isPartOf": self.spider, **self.info}
+        self._write([self.writer.member(self.writer.create_warcinfo_record(self.name, info))], [])
+
+    def _finish_file(self) -> None:
+        self.fh.close()
+        self.fh = None
+        write_cdxj(self.folder, self.name, self.index.in_file(self.name), durable=self.durable)
+        self.index.close_file(self.name)
+
+    # -- capturing
+    def capture(self, request: Request, response: Response) -> None:
+        """Record a response and its request. Raises OSError when the file cannot be written
+        (nothing of the capture is then left in it)."""
+        if response.status == 304:
+            return self.record_not_modified(request, response)
+        rendered = "playwright" in response.flags or bool(request.meta.get("playwright"))
+        url = self._url(response.url)
+        request_url = self._url(request.url)
+        date = warc_date()
+        callback = _callback_name(request)
+        if rendered:
+            return self._capture_rendered(request, response, url, request_url, date, callback)
+        body = response.body
+        digest = sha1_digest(body)
+        http_headers = StatusAndHeaders(f"{response.status} {_reason(response.status)}".strip(),
+                                        _http_headers(response, self.mirror),
+                                        protocol=response.protocol or "HTTP/1.1")
+        warc_headers = {"WARC-Date": date}
+        if response.ip_address:
+            warc_headers["WARC-IP-Address"] = str(response.ip_address)
+        if callback:
+            warc_headers[CALLBACK_HEADER] = callback
+        earlier = self.index.same_payload(url, digest)
+        if earlier is not None:
+            warc_headers["WARC-Refers-To"] = earlier.record_id
+            record = self.writer.create_revisit_record(url, digest, earlier.url, earlier.date,
+                                                       http_headers=http_headers,
+                                                       warc_headers_dict=warc_headers)
+            kind = "revisit"
+        else:
+            warc_headers["WARC-Payload-Digest"] = digest
+            record = self.writer.create_warc_record(url, "response", payload=BytesIO(body), length=len(body),
+                                                    http_headers=http_headers, warc_headers_dict=warc_headers)
+            kind = "response"
+        self._write_with_request(record, request, url, date, Capture(
+            file="", offset=0, length=0, url=url, request_url=request_url, date=date, type=kind,
+            status=response.status, mime=_mime(response.headers.get("Content-Type")), digest=digest,
+            record_id=record.rec_headers.get_header("WARC-Record-ID"), rendered=False, callback=callback,
+            payload_file=earlier.payload_file if earlier else "",
+            payload_offset=earlier.payload_offset if earlier else 0, payload_status=response.status))
+
+    def record_not_modified(self, request: Request, response: Response) -> None:
+        """A ``304 Not Modified`` (the answer to a conditional request): a ``revisit`` record
+        (profile ``server-not-modified``) referring to the URL's latest capture, so that the
+        URL's latest capture still leads to its payload. Without an earlier capture it is
+        recorded as a plain ``response``."""
+        url = self._url(response.url)
+        earlier = self.index.latest_payload(url)
+        date = warc_date()
+        callback = _callback_name(request)
+        http_headers = StatusAndHeaders(f"304 {_reason(304)}", _http_headers(response, self.mirror),
+                                        protocol=response.protocol or "HTTP/1.1")
+        warc_headers = {"WARC-Date": date}
+        if callback:
+            warc_headers[CALLBACK_HEADER] = callback
+        if earlier is None:
+            record = self.writer.create_warc_record(url, "response", payload=BytesIO(response.body),
+                                                    length=len(response.body), http_headers=http_headers,
+                                                    warc_headers_dict=warc_headers)
+            digest = record.rec_headers.get_header("WARC-Payload-Digest")
+            kind, payload = "response", ("", 0, 304)
+        else:
+            warc_headers["WARC-Refers-To"] = earlier.record_id
+            record = self.writer.create_revisit_record(url, earlier.digest, earlier.url, earlier.date,
+                                                       http_headers=http_headers,
+                                                       warc_headers_dict=warc_headers)
+            record.rec_headers.replace_header("WARC-Profile", REVISIT_NOT_MODIFIED)
+            digest, kind = earlier.digest, "revisit"
+            payload = (earlier.payload_file, earlier.payload_offset, earlier.payload_status)
+        self._write_with_request(record, request, url, date, Capture(
+            file="", offset=0, length=0, url=url, request_url=self._url(request.url), date=date, type=kind,
+            status=304, mime=None, digest=digest, record_id=record.rec_headers.get_header("WARC-Record-ID"),
+            rendered=False, callback=callback, payload_file=payload[0], payload_offset=payload[1],
+            payload_status=payload[2]))
+        self._count("newscrawl/warc/not_modified")
+
+    def _capture_rendered(self, request: Request, response: Response, url: str, request_url: str,
+                          date: str, callback: str | None) -> None:
+        body = response.body
+        content_type = (response.headers.get("Content-Type") or b"text/html").decode("latin-1")
+        warc_headers = {"WARC-Date": date, "Content-Type": content_type, RENDERED_HEADER: RENDERED_BY}
+        if callback:
+            warc_headers[CALLBACK_HEADER] = callback
+        if request_url != url:
+            warc_headers["WARC-Newscrawl-Requested-URI"] = request_url
+        record = self.writer.create_warc_record(url, "resource", payload=BytesIO(body), length=len(body),
+                                                warc_content_type=content_type,
+                                                warc_headers_dict=warc_headers)
+        record_id = record.rec_headers.get_header("WARC-Record-ID")
+        fields = [f"rendered-by: {RENDERED_BY}", f"requested-uri: {request_url}",
+                  f"http-status: {response.status}"]
+        fields += [f"http-header: {k}: {v}" for k, v in _http_headers(response, self.mirror)]
+        meta = ("\r\n".join(fields) + "\r\n").encode("utf-8")
+        metadata = self.writer.create_warc_record(url, "metadata", payload=BytesIO(meta), length=len(meta),
+                                                  warc_headers_dict={"WARC-Date": date,
+                                                                     "WARC-Concurrent-To": record_id})
+        digest = record.rec_headers.get_header("WARC-Payload-Digest")
+        members = [self.writer.member(record), self.writer.member(metadata)]
+        self._write(members, [Capture(
+            file="", offset=0, length=0, url=url, request_url=request_url, date=date, type="resource",
+            status=response.status, mime=_mime(content_type.encode("latin-1")), digest=digest,
+            record_id=record_id, rendered=True, callback=callback, payload_file="", payload_offset=0,
+            payload_status=response.status)])
+        self._count("newscrawl/warc/rendered")
+
+    def _write_with_request(self, record: ArcWarcRecord, request: Request, url: str, date: str,
+                            capture: Capture) -> None:
+        parts = urlsplit(request.url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        headers = [(k.decode("latin-1"), v.decode("latin-1"))
+                   for k, values in request.headers.items() for v in values]
+        if not any(k.lower() == "host" for k, _ in headers):
+            headers.insert(0, ("Host", urlsplit(self._url(request.url)).netloc))
+        req_http = StatusAndHeaders(f"{request.method} {target}", headers, protocol="HTTP/1.1",
+                                    is_http_request=True)
+        req_record = self.writer.create_warc_record(
+            self._url(request.url), "request", payload=BytesIO(request.body), length=len(request.body),
+            http_headers=req_http,
+            warc_headers_dict={"WARC-Date": date,
+                               "WARC-Concurrent-To": record.rec_headers.get_header("WARC-Record-ID")})
+        self._write([self.writer.member(record), self.writer.member(req_record)], [capture])
+        self._count(f"newscrawl/warc/{capture.type}s")
+
+    def _write(self, members: list[bytes], captures: list[Capture]) -> None:
+        """Append the gzip members in one write; ``captures`` (none, or one) is the first
+        member's row of the index."""
+        if self.size and self.size + sum(map(len, members)) > self.max_size:
+            self._finish_file()
+            self._new_file()
+        data = b"".join(members)
+        if captures:
+            self._captures += 1
+            if self._captures == self._crash_after:  # test-only (CRASH_ENV)
+                os.write(self.fh.fileno(), data[: len(members[0]) // 2])
+                os.kill(os.getpid(), signal.SIGKILL)
+        start = self.size
+        try:
+            written = self.fh.write(data)
+            if written != len(data):
+                raise OSError(f"short write ({written} of {len(data)} bytes)")
+            if self.durable:
+                os.fsync(self.fh.fileno())
+        except OSError:
+            with contextlib.suppress(OSError):  # leave no partial record in the file
+                os.ftruncate(self.fh.fileno(), start)
+            raise
+        self.size = start + len(data)
+        self._count("newscrawl/warc/bytes", len(data))
+        self._count("newscrawl/warc/records", len(members))
+        rows = [replace(c, file=self.name, offset=start, length=len(members[0]),
+                        payload_file=c.payload_file or self.name,
+                        payload_offset=c.payload_offset if c.payload_file else start) for c in captures]
+        self.index.add(rows, self.name, self.size)
+
+    # -- helpers
+    def _url(self, url: str) -> str:
+        return real_url(self.mirror, url) if self.mirror else url
+
+    def _count(self, key: str, n: int = 1) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(key, n)
+
+
+def _mime(value: bytes | None) -> str | None:
+    if not value:
+        return None
+    return value.decode("latin-1").split(";", 1)[0].strip().lower() or None
+
+
+def _warcio_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("warcio")
+    except Exception:  # pragma: no cover - metadata missing
+        return getattr(warcio, "__version__", "?")
+
+
+# ---- recovery and CDXJ -----------------------------------------------------------------------
+def iter_members(fh: Any, start: int = 0) -> Iterator[tuple[int, int, bytes]]:
+    """The complete gzip members of a file from ``start``: (offset, length, data). Stops at
+    the first member that does not end (a torn record)."""
+    fh.seek(start)
+    offset = start
+    pending = b""
+    while True:
+        decompressor = zlib.decompressobj(zlib.MAX_WBITS + 16)
+        out = []
+        consumed = 0
+        data = pending
+        pending = b""
+        while not decompressor.eof:
+            if not data:
+                data = fh.read(1 << 20)
+                if not data:
+                    return
+            before = len(data)
+            try:
+                out.append(decompressor.decompress(data))
+            except zlib.error:
+                return
+            rest = decompressor.unused_data
+            consumed += before - len(rest)
+            data = rest
+        pending = data
+        yield offset, consumed, b"".join(out)
+        offset += consumed
+
+
+def read_record(data: bytes) -> ArcWarcRecord:
+    """The record in a decompressed member (its payload read into memory)."""
+    record = next(iter(ArchiveIterator(BytesIO(data), arc2warc=False, ensure_http_headers=False)))
+    record.payload = record.raw_stream.read()
+    return record
+
+
+def index_file(folder: Path, name: str, index: CaptureIndex, start: int) -> int:
+    """Index the records of a file from ``start`` that the index lacks; returns the end of the
+    last complete record."""
+    end = start
+    with open(folder / name, "rb") as fh:
+        for offset, length, data in iter_members(fh, start):
+            end = offset + length
+            try:
+                record = read_record(data)
+            except Exception as exc:
+                logger.warning("%s: unreadable record at %d (%s): left out of the index", name, offset, exc)
+                continue
+            capture = capture_of(record, name, offset, length, index)
+            if capture is None:
+                if record.rec_type == "metadata":  # the browser's status for the resource before it
+                    _set_rendered_status(index, record)
+                index.add([], name, end)
+            else:
+                index.add([capture], name, end)
+    return end
+
+
+def capture_of(record: ArcWarcRecord, name: str, offset: int, length: int,
+                index: CaptureIndex | None) -> Capture | None:
+    """The index row of a record (``None`` for other records than response, resource and
+    revisit); a revisit's payload is found through ``index`` (left empty without one)."""
+    kind = record.rec_type
+    if kind not in ("response", "resource", "revisit"):
+        return None
+    h = record.rec_headers
+    url = h.get_header("WARC-Target-URI")
+    date = h.get_header("WARC-Date")
+    http_headers = record.http_headers
+    status = int(http_headers.get_statuscode()) if http_headers and kind != "resource" else None
+    rendered = bool(h.get_header(RENDERED_HEADER))
+    digest = h.get_header("WARC-Payload-Digest") or sha1_digest(record.payload)
+    payload_file, payload_offset, payload_status = name, offset, status
+    if kind == "revisit":
+        earlier = index.by_record_id(h.get_header("WARC-Refers-To") or "") if index else None
+        if earlier is None and index is not None:
+            logger.warning("%s: revisit of %s at %d refers to a record not indexed", name, url, offset)
+            payload_file, payload_offset, payload_status = "", 0, None
+        elif earlier is None:
+            payload_file, payload_offset, payload_status = "", 0, status
+        else:
+            payload_file, payload_offset = earlier.payload_file, earlier.payload_offset
+            payload_status = earlier.payload_status if status == 304 else status
+    if kind == "resource":
+        content_type = h.get_header("Content-Type")
+        mime = _mime(content_type.encode("latin-1")) if content_type else None
+        status = payload_status = 200
+    else:
+        content_type = http_headers.get_header("Content-Type") if http_headers else None
+        mime = _mime(content_type.encode("latin-1")) if content_type else None
+    return Capture(file=name, offset=offset, length=length, url=url,
+                   request_url=h.get_header("WARC-Newscrawl-Requested-URI") or url, date=date, type=kind,
+                   status=status, mime=mime, digest=digest, record_id=h.get_header("WARC-Record-ID"),
+                   rendered=rendered, callback=h.get_header(CALLBACK_HEADER), payload_file=payload_file,
+                   payload_offset=payload_offset, payload_status=payload_status)
+
+
+def _set_rendered_status(index: CaptureIndex, record: ArcWarcRecord) -> None:
+    concurrent = record.rec_headers.get_header("WARC-Concurrent-To")
+    for line in record.payload.decode("utf-8", "replace").splitlines():
+        if line.startswith("http-status:") and concurrent:
+            status = int(line.split(":", 1)[1].strip() or 0)
+            with index.db:
+                index.db.execute("UPDATE captures SET status = ?, payload_status = ? WHERE record_id = ?",
+                                 (status, status, concurrent))
+
+
+def recover(folder: Path, index: CaptureIndex) -> Iterator[tuple[str, int]]:
+    """Bring every WARC file of the folder into the index: records a killed run wrote after its
+    last index update (or all of them, when the index was lost) are indexed, a torn last
+    record is cut off, and each file that was not finished gets its CDXJ. Yields (file, bytes
+    cut) per file it had to finish."""
+    for path in sorted(folder.glob(f"*{WARC_SUFFIX}")):
+        name = path.name
+        known = index.indexed(name)
+        if known is not None and known[1] and known[0] == path.stat().st_size:
+            continue
+        if known is None:
+            index.add_file(name, 0)
+        start = known[0] if known else 0
+        end = index_file(folder, name, index, start)
+        size = path.stat().st_size
+        if size > end:
+            with open(path, "r+b") as fh:
+                fh.truncate(end)
+        write_cdxj(folder, name, index.in_file(name))
+        index.close_file(name)
+        yield name, size - end
+
+
+def cdxj_line(capture: Capture) -> str:
+    """One line of a CDXJ index as pywb and cdxj-indexer write it."""
+    fields: dict[str, str] = {"url": capture.url}
+    if capture.type == "revisit":
+        fields["mime"] = "warc/revisit"
+    elif capture.mime:
+        fields["mime"] = capture.mime
+    if capture.status is not None and capture.type != "resource":
+        fields["status"] = str(capture.status)
+    fields.update(digest=capture.digest, length=str(capture.length), offset=str(capture.offset),
+                  filename=capture.file)
+    try:
+        key = surt.surt(capture.url)
+    except Exception:
+        key = capture.url
+    return f"{key} {capture.timestamp} {json.dumps(fields, ensure_ascii=False)}"
+
+
+def write_cdxj(folder: Path, name: str, captures: list[Capture], *, durable: bool = False) -> Path:
+    """``<name>.cdxj`` beside the WARC: its response, resource and revisit records, sorted."""
+    path = folder / (name.removesuffix(WARC_SUFFIX) + ".cdxj")
+    lines = sorted(cdxj_line(c) for c in captures)
+    write_atomic(path, "".join(line + "\n" for line in lines), durable=durable)
+    return path
+
+
+# ---- the downloader middleware ------------------------------------------------------------------
+class CaptureMiddleware:
+    """Writes every response the downloader returns to the spider's WARC (see the module
+    docstring). Off with ``NEWSCRAWL_WARC=False``."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.settings = crawler.settings
+        self.recorder: WarcRecorder | None = None
+        self.stopping = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CaptureMiddleware:
+        if not crawler.settings.getbool("NEWSCRAWL_WARC"):
+            raise NotConfigured
+        mw = cls(crawler)
+        crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        return mw
+
+    def spider_opened(self, spider: Spider) -> None:
+        from newscrawl.archive import Archive
+
+        archive = self.crawler.get_extension(Archive)
+        if archive is None or not archive.is_open:
+            return  # locked, or the archive could not open: the run stops without fetching
+        s = self.settings
+        folder = warc_dir(s, spider.name)
+        info = {"http-header-user-agent": s.get("USER_AGENT"),
+                "robots": "obey" if s.getbool("ROBOTSTXT_OBEY") else "ignore",
+                "hostname": os.uname().nodename}
+        if s.get("NEWSCRAWL_MIRROR"):
+            info["description"] = f"fetched from the local mirror {s['NEWSCRAWL_MIRROR']} (a test or demo)"
+        recorder = WarcRecorder(folder, spider.name, max_size=s.getint("NEWSCRAWL_WARC_MAX_SIZE"),
+                                durable=s.getbool("NEWSCRAWL_FSYNC"), info=info, stats=self.crawler.stats,
+                                mirror=s.get("NEWSCRAWL_MIRROR") or None)
+        try:
+            recorder.open()
+        except (OSError, sqlite3.Error) as exc:
+            recorder.close()
+            self._failed(f"cannot write WARC files in {folder}: {exc}. Nothing was fetched.")
+            return
+        self.recorder = recorder
+        spider.logger.info("Capturing every response as WARC in %s", folder / recorder.name)
+
+    def spider_closed(self, spider: Spider) -> None:
+        if self.recorder is not None:
+            try:
+                self.recorder.close()
+            except (OSError, sqlite3.Error) as exc:
+                self.crawler.stats.inc_value("newscrawl/failed/warc")
+                logger.error("Cannot finish the WARC file %s: %s", self.recorder.name, exc)
+            self.recorder = None
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if self.recorder is not None:
+            try:
+                self.recorder.capture(request, response)
+            except (OSError, sqlite3.Error) as exc:
+                self._failed(f"cannot write the capture of {response.url} to {self.recorder.name}: {exc}")
+        return response
+
+    def _failed(self, message: str) -> None:
+        """A WARC that cannot be written stops the crawl: pages fetched from now on would be
+        archived without their evidence."""
+        self.crawler.stats.inc_value("newscrawl/failed/warc")
+        logger.error("%s", message)
+        if not self.stopping:
+            self.stopping = True
+            logger.error("Stopping the crawl: the WARC cannot be written")
+            if self.crawler.engine is not None:
+                deferred_from_coro(self.crawler.engine.close_spider_async(reason="write_failed"))

@@ -1,0 +1,311 @@
+"""Every response a real crawl receives, kept as WARC: read back by warcio, digests verified,
+revisits on the second crawl, files that survive a killed crawl, the CDXJ index."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from scrapy import Request
+from scrapy.http import HtmlResponse, Response
+from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecord
+
+from newscrawl.replay import CaptureReader
+from newscrawl.warc import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, CaptureIndex, WarcRecorder
+from tests.conftest import DW_MIRROR, load_manifest
+from tests.crawl import REPO, crawl
+from tests.mirror.demo import DEMO_CRAWLS, scrapy_command
+from tests.mirror.server import Mirror, MirrorServer, default_dirs
+from tests.test_archive import tmpfs
+from tests.test_rendering import CHROMIUM
+from tests.warc import cdxj, gzip_members, read_warc, warc_files
+
+PLAIN = "https://www.dw.com/zh/莱比锡书展亚洲文学译本受到关注/a-68200105"
+#: served gzip-compressed and chunked by the overlay below, as many real servers send pages
+GZIPPED = "https://www.dw.com/zh/波恩气候中期会议落幕-资金问题仍是最大分歧/a-68200103"
+NOT_FOUND = "https://www.dw.com/zh/欧盟委员会提出新的数字市场调查/a-68200132"
+SERVER_ERROR = "https://www.dw.com/zh/德国议会辩论联邦预算草案/a-68200133"
+RENDERED = "https://www.dw.com/zh/德国之声中文网新闻简报/a-68200131"
+
+
+def key(url: str) -> str:
+    return Mirror.key(url)
+
+
+def overlay(tmp: Path) -> Path:
+    """A mirror overlay serving one article gzip-compressed with a chunked transfer coding."""
+    directory = tmp / "overlay"
+    (directory / "pages").mkdir(parents=True)
+    route = dict(load_manifest()[GZIPPED])
+    shutil.copy(DW_MIRROR / route["file"], directory / route["file"])
+    route.update(content_encoding="gzip", chunked=True)
+    manifest = json.dumps({GZIPPED: route}, ensure_ascii=False)
+    (directory / "manifest.json").write_text(manifest, encoding="utf-8")
+    return directory
+
+
+@pytest.fixture(scope="module")
+def crawls(tmp_path_factory):
+    """The DW demo crawl twice (the second with ``full=1``: every article page again)."""
+    tmp = tmp_path_factory.mktemp("warc")
+    out = tmp / "out"
+    with MirrorServer([*default_dirs(("dw",)), overlay(tmp)]) as server:
+        first = crawl("dw", server.base_url, out, *DEMO_CRAWLS["dw"])
+        hits = Counter(server.hits)
+        files = warc_files(out, "dw")
+        second = crawl("dw", server.base_url, out, *DEMO_CRAWLS["dw"], "-a", "full=1")
+    return {"out": out, "first": first, "hits": hits, "file": files[0],
+            "second": second, "file2": (set(warc_files(out, "dw")) - set(files)).pop()}
+
+
+def test_every_response_is_captured_with_its_request(crawls):
+    records = read_warc(crawls["file"])
+    assert records[0].type == "warcinfo" and records[0].headers["WARC-Filename"] == crawls["file"].name
+    with gzip.open(crawls["file"], "rb") as fh:
+        assert fh.read(9) == b"WARC/1.1\r"
+    assert all(r.digest_ok for r in records if r.type != "revisit"), \
+        [(r.type, r.url) for r in records if not r.digest_ok]
+    ids = {r.headers["WARC-Record-ID"]: r for r in records}
+    captures = [r for r in records if r.type in ("response", "revisit", "resource")]
+    requests = [r for r in records if r.type == "request"]
+    for request in requests:  # each request record names the response it belongs to
+        assert ids[request.headers["WARC-Concurrent-To"]].url == request.url
+    assert len(requests) == len([r for r in captures if r.type != "resource"])
+    # the server's every answer to the crawl is in the WARC, as often as it was given (a
+    # rendering browser's own requests for scripts and icons go to the mirror's relative URLs)
+    captured = Counter(key(r.headers.get("WARC-Newscrawl-Requested-URI") or r.url) for r in captures)
+    assert captured == Counter({k: n for k, n in crawls["hits"].items() if k.startswith("http")})
+    statuses = {(key(r.url), r.status) for r in captures}
+    for url, status in [("https://www.dw.com/robots.txt", 200), ("https://rss.dw.com/robots.txt", 200),
+                        ("https://rss.dw.com/xml/rss-chi-all", 200), (NOT_FOUND, 404), (SERVER_ERROR, 500),
+                        ("https://www.dw.com/zh/t-68199001", 301), (PLAIN, 200)]:
+        assert (key(url), status) in statuses, url
+    assert crawls["hits"][key(SERVER_ERROR)] == 3  # retried: all three answers kept
+    assert any("/g-" in r.url and r.headers.get("WARC-Newscrawl-Callback") == "complete_gallery"
+               for r in captures)
+
+
+def test_bodies_are_the_bytes_the_server_sent(crawls):
+    records = read_warc(crawls["file"])
+    manifest = load_manifest()
+    plain = next(r for r in records if r.type == "response" and key(r.url) == key(PLAIN))
+    assert plain.payload == (DW_MIRROR / manifest[PLAIN]["file"]).read_bytes()
+    assert plain.headers["WARC-Payload-Digest"].startswith("sha1:")
+    assert plain.http_header("Content-Type") == "text/html; charset=utf-8"
+    zipped = next(r for r in records if r.type == "response" and key(r.url) == key(GZIPPED))
+    assert zipped.http_header("Content-Encoding") == "gzip"
+    assert zipped.payload[:2] == b"\x1f\x8b"  # as sent: not decoded
+    assert gzip.decompress(zipped.payload) == (DW_MIRROR / manifest[GZIPPED]["file"]).read_bytes()
+    assert zipped.http_header("Transfer-Encoding") is None  # the body is stored de-chunked
+    # …and the article itself was parsed from the decoded page as usual
+    assert "a-68200103" in {line["id"] for line in crawls["first"].jsonl()}
+
+
+def test_cdxj_finds_each_capture_by_url_and_time(crawls):
+    path = crawls["file"].with_name(crawls["file"].name.removesuffix(".warc.gz") + ".cdxj")
+    lines = cdxj(path)
+    assert [(k, t) for k, t, _ in lines] == sorted((k, t) for k, t, _ in lines)
+    records = {r.offset: r for r in read_warc(crawls["file"])}
+    assert len(lines) == len([r for r in records.values() if r.type in ("response", "revisit", "resource")])
+    for surt_key, timestamp, fields in lines:
+        record = records[int(fields["offset"])]
+        assert fields["url"] == record.url and fields["filename"] == crawls["file"].name
+        assert surt_key.startswith("com,dw") and len(timestamp) == 14
+        date = record.headers["WARC-Date"]
+        assert date[:19].replace("-", "").replace(":", "").replace("T", "") == timestamp
+        assert fields["mime"] == ("warc/revisit" if record.type == "revisit" else fields["mime"])
+
+
+def test_run_report_gives_the_bytes_written(crawls):
+    warc = crawls["first"].report["warc"]
+    assert warc["bytes"] == crawls["file"].stat().st_size
+    assert warc["files"] == [crawls["file"].name]
+    assert warc["records"] == len(read_warc(crawls["file"]))
+
+
+def test_second_crawl_writes_revisits_for_unchanged_pages(crawls):
+    first = {r.headers["WARC-Record-ID"]: r for r in read_warc(crawls["file"])}
+    second = read_warc(crawls["file2"])
+    article_revisits = [r for r in second if r.type == "revisit" and "/a-" in r.url]
+    assert len(article_revisits) >= 20
+    for record in [r for r in second if r.type == "revisit"]:
+        assert record.headers["WARC-Profile"] == REVISIT_IDENTICAL
+        assert record.payload == b""  # headers only
+        earlier = first.get(record.headers["WARC-Refers-To"]) or next(
+            r for r in second if r.headers["WARC-Record-ID"] == record.headers["WARC-Refers-To"])
+        assert earlier.url == record.url == record.headers["WARC-Refers-To-Target-URI"]
+        assert earlier.headers["WARC-Payload-Digest"] == record.headers["WARC-Payload-Digest"]
+        assert earlier.headers["WARC-Date"] == record.headers["WARC-Refers-To-Date"]
+    assert not [r for r in second if r.type == "response" and "/a-" in r.url and r.status == 200]
+    assert crawls["second"].stat("newscrawl/items/unchanged") >= 20
+    assert crawls["file2"].stat().st_size < crawls["file"].stat().st_size / 4
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"needs a browser at {CHROMIUM}")
+def test_rendered_page_is_recorded_as_what_the_browser_produced(crawls):
+    records = read_warc(crawls["file"])
+    resource = next(r for r in records if r.type == "resource")
+    assert key(resource.url) == key(RENDERED)
+    assert "chromium" in resource.headers["WARC-Newscrawl-Rendered"]
+    assert resource.headers["Content-Type"].startswith("text/html")
+    assert resource.digest_ok and b"</html>" in resource.payload
+    metadata = records[records.index(resource) + 1]
+    assert metadata.type == "metadata"
+    assert metadata.headers["WARC-Concurrent-To"] == resource.headers["WARC-Record-ID"]
+    assert b"http-status: 200" in metadata.payload
+
+
+def crawl_process(out: Path, mirror: str, *args: str, env: dict | None = None) -> subprocess.Popen:
+    cmd = scrapy_command("crawl", mirror, out, "dw", *DEMO_CRAWLS["dw"], *args)
+    return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
+
+
+def test_a_crawl_killed_while_writing_leaves_every_earlier_record_readable(tmp_path):
+    out = tmp_path / "out"
+    with MirrorServer(default_dirs(("dw",))) as server:
+        proc = crawl_process(out, server.base_url, env={"NEWSCRAWL_WARC_CRASH_AT": "12"})
+        proc.communicate(timeout=300)
+        assert proc.returncode == -signal.SIGKILL
+        [killed] = warc_files(out, "dw")
+        complete = gzip_members(killed)
+        assert complete == 1 + 2 * 11  # warcinfo and 11 captures (response and request)
+        readable = read_until_torn(killed)
+        assert len(readable) == complete
+        assert all(r.digest_checker.passed for r in readable if r.rec_type != "revisit")
+        # the next run cuts the torn record off, indexes the killed run's captures and writes its CDXJ
+        result = crawl("dw", server.base_url, out, *DEMO_CRAWLS["dw"])
+    assert "ended in a torn record" in result.log
+    records = read_warc(killed)  # whole and valid now
+    assert len(records) == complete and all(r.digest_ok for r in records)
+    assert killed.with_name(killed.name.removesuffix(".warc.gz") + ".cdxj").exists()
+    newer = read_warc(next(p for p in warc_files(out, "dw") if p != killed))
+    killed_ids = {r.headers["WARC-Record-ID"] for r in records}
+    assert any(r.headers.get("WARC-Refers-To") in killed_ids for r in newer if r.type == "revisit")
+
+
+def read_until_torn(path: Path) -> list[ArcWarcRecord]:
+    """The records warcio reads from a file whose last record may be torn, up to the error
+    (or the half record) it meets there."""
+    records = []
+    with open(path, "rb") as fh:
+        try:
+            for record in ArchiveIterator(fh, check_digests=True):
+                record.raw_stream.read()
+                records.append(record)
+        except Exception:  # warcio's error on a torn gzip member varies with where it is cut
+            pass
+    return records[: gzip_members(path)]
+
+
+def test_a_crawl_killed_from_outside_leaves_a_readable_warc(tmp_path):
+    out = tmp_path / "out"
+    with MirrorServer(default_dirs(("dw",))) as server:
+        # one request at a time with a delay, so that the kill lands in the middle of the crawl
+        proc = crawl_process(out, server.base_url, "-s", "DOWNLOAD_DELAY=0.2", "-s", "CONCURRENT_REQUESTS=1")
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            files = warc_files(out, "dw")
+            if files and gzip_members(files[0]) >= 15:
+                break
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    [path] = warc_files(out, "dw")
+    assert not path.with_name(path.name.removesuffix(".warc.gz") + ".cdxj").exists()  # it never finished
+    records = read_until_torn(path)
+    assert len(records) >= 15 and len(records) == gzip_members(path)
+    responses = [r for r in records if r.rec_type == "response"]
+    assert responses and all(r.digest_checker.passed for r in responses)
+
+
+def test_capture_off_and_folder_chosen(tmp_path):
+    with MirrorServer(default_dirs(("dw",))) as server:
+        off = crawl("dw", server.base_url, tmp_path / "a", "-a", f"urls={PLAIN}", "-s", "NEWSCRAWL_WARC=0")
+        elsewhere = tmp_path / "evidence"
+        on = crawl("dw", server.base_url, tmp_path / "b", "-a", f"urls={PLAIN}",
+                   "-s", f"NEWSCRAWL_WARC_DIR={elsewhere}")
+    assert off.returncode == 0 and off.report["warc"]["bytes"] == 0
+    assert not (tmp_path / "a" / "dw" / "warc").exists()
+    assert on.returncode == 0 and not (tmp_path / "b" / "dw" / "warc").exists()
+    [path] = sorted((elsewhere / "dw").glob("*.warc.gz"))
+    assert {r.url for r in read_warc(path) if r.type == "response"} >= {"https://www.dw.com/robots.txt"}
+    assert on.report["warc"]["bytes"] == path.stat().st_size
+
+
+def test_an_unwritable_warc_folder_stops_the_crawl_before_it_fetches(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    with MirrorServer(default_dirs(("dw",))) as server:
+        result = crawl("dw", server.base_url, tmp_path / "out", "-a", f"urls={PLAIN}",
+                       "-s", f"NEWSCRAWL_WARC_DIR={blocker}")
+        assert sum(server.hits.values()) == 0
+    assert result.returncode == 1
+    assert result.report["finish_reason"] == "write_failed"
+    assert "cannot write WARC files in" in result.log
+    assert result.stat("newscrawl/failed/warc") == 1
+
+
+def test_a_304_is_recorded_as_a_revisit_that_leads_to_the_last_payload(tmp_path):
+    """The hook for conditional requests: a 304 Not Modified becomes a ``server-not-modified``
+    revisit of the URL's latest capture, and replaying the URL gives that capture's page."""
+    folder = tmp_path / "warc"
+    recorder = WarcRecorder(folder, "dw", max_size=10**9)
+    recorder.open()
+    body = (DW_MIRROR / load_manifest()[PLAIN]["file"]).read_bytes()
+    first = Request(PLAIN)
+    url = first.url  # as Scrapy spells it (percent-encoded), in the request and the response
+    headers = {"Content-Type": "text/html; charset=utf-8", "ETag": '"v1"'}
+    recorder.capture(first, HtmlResponse(url, status=200, body=body, request=first, headers=headers))
+    again = Request(url, headers={"If-None-Match": '"v1"'})
+    recorder.capture(again, Response(url, status=304, body=b"", request=again, headers={"ETag": '"v1"'}))
+    recorder.close()
+    [path] = sorted(folder.glob("*.warc.gz"))
+    records = read_warc(path)
+    response, revisit = [r for r in records if r.type in ("response", "revisit")]
+    assert revisit.type == "revisit" and revisit.status == 304
+    assert revisit.headers["WARC-Profile"] == REVISIT_NOT_MODIFIED
+    assert revisit.headers["WARC-Refers-To"] == response.headers["WARC-Record-ID"]
+    assert revisit.headers["WARC-Payload-Digest"] == response.headers["WARC-Payload-Digest"]
+    request_304 = next(r for r in records if r.type == "request"
+                       and r.headers["WARC-Concurrent-To"] == revisit.headers["WARC-Record-ID"])
+    assert request_304.http_header("If-None-Match") == '"v1"'
+    reader = CaptureReader(folder)
+    latest = reader.index.latest(url)
+    assert latest.type == "revisit"
+    replayed = reader.response(latest)
+    assert replayed.status == 200 and replayed.body == body
+    reader.close()
+    index = CaptureIndex(folder, readonly=True)
+    assert index.latest_payload(url).record_id == response.headers["WARC-Record-ID"]
+    index.close()
+
+
+def test_a_full_disk_for_the_warc_stops_the_crawl_and_leaves_whole_records(tmp_path):
+    out = tmp_path / "out"
+    folder = out / "dw" / "warc"
+    with tmpfs(folder, "160k") as remount, MirrorServer(default_dirs(("dw",))) as server:
+        full = crawl("dw", server.base_url, out, *DEMO_CRAWLS["dw"])
+        assert full.returncode == 1
+        assert "dw FAILED:" in full.log and "warc (" in full.log and "Traceback" not in full.log
+        assert "No space left on device" in full.log or "disk is full" in full.log
+        assert full.report["finish_reason"] == "write_failed"
+        [path] = warc_files(out, "dw")
+        records = read_warc(path)  # no torn record: a write that failed was cut off
+        assert len(records) == gzip_members(path) > 1
+        remount("size=10m")
+        again = crawl("dw", server.base_url, out, *DEMO_CRAWLS["dw"])
+    assert again.returncode == 0, again.log[-3000:]
+    assert len(again.jsonl()) >= 20
+    for path in warc_files(out, "dw"):
+        assert all(r.digest_ok is not False for r in read_warc(path))
