@@ -75,7 +75,6 @@ from warcio.timeutils import iso_date_to_timestamp
 from warcio.warcwriter import BaseWARCWriter
 
 from newscrawl.files import file_mode, fsync_directory, write_atomic
-from newscrawl.transport import real_url
 
 logger = logging.getLogger(__name__)
 
@@ -295,17 +294,14 @@ class _RecordWriter(BaseWARCWriter):
         return buffer.getvalue()
 
 
-def _http_headers(response: Response, mirror: str | None) -> list[tuple[str, str]]:
+def _http_headers(response: Response) -> list[tuple[str, str]]:
     headers = []
     for name, values in response.headers.items():
         key = name.decode("latin-1")
         if key.lower() == "transfer-encoding":
             key = "X-Newscrawl-Orig-Transfer-Encoding"
         for value in values:
-            text = value.decode("latin-1")
-            if mirror and key.lower() == "location":
-                text = real_url(mirror, text)
-            headers.append((key, text))
+            headers.append((key, value.decode("latin-1")))
     return headers
 
 
@@ -325,12 +321,11 @@ class WarcRecorder:
     """The WARC files of one spider's run, their capture index and CDXJ."""
 
     def __init__(self, folder: Path, spider: str, *, max_size: int, durable: bool = False,
-                 mirror: str | None = None, info: dict[str, str] | None = None, stats: Any = None):
+                 info: dict[str, str] | None = None, stats: Any = None):
         self.folder = folder
         self.spider = spider
         self.max_size = max_size
         self.durable = durable
-        self.mirror = mirror
         self.info = info or {}
         self.stats = stats
         self.index: CaptureIndex | None = None
@@ -398,8 +393,8 @@ class WarcRecorder:
         if response.status == 304:
             return self.record_not_modified(request, response)
         rendered = "playwright" in response.flags or bool(request.meta.get("playwright"))
-        url = self._url(response.url)
-        request_url = self._url(request.url)
+        url = response.url
+        request_url = request.url
         date = warc_date()
         callback = _callback_name(request)
         if rendered:
@@ -407,7 +402,7 @@ class WarcRecorder:
         body = response.body
         digest = sha1_digest(body)
         http_headers = StatusAndHeaders(f"{response.status} {_reason(response.status)}".strip(),
-                                        _http_headers(response, self.mirror),
+                                        _http_headers(response),
                                         protocol=response.protocol or "HTTP/1.1")
         warc_headers = {"WARC-Date": date}
         if response.ip_address:
@@ -438,11 +433,11 @@ class WarcRecorder:
         (profile ``server-not-modified``) referring to the URL's latest capture, so that the
         URL's latest capture still leads to its payload. Without an earlier capture it is
         recorded as a plain ``response``."""
-        url = self._url(response.url)
+        url = response.url
         earlier = self.index.latest_payload(url)
         date = warc_date()
         callback = _callback_name(request)
-        http_headers = StatusAndHeaders(f"304 {_reason(304)}", _http_headers(response, self.mirror),
+        http_headers = StatusAndHeaders(f"304 {_reason(304)}", _http_headers(response),
                                         protocol=response.protocol or "HTTP/1.1")
         warc_headers = {"WARC-Date": date}
         if callback:
@@ -462,7 +457,7 @@ class WarcRecorder:
             digest, kind = earlier.digest, "revisit"
             payload = (earlier.payload_file, earlier.payload_offset, earlier.payload_status)
         self._write_with_request(record, request, url, date, Capture(
-            file="", offset=0, length=0, url=url, request_url=self._url(request.url), date=date, type=kind,
+            file="", offset=0, length=0, url=url, request_url=request.url, date=date, type=kind,
             status=304, mime=None, digest=digest, record_id=record.rec_headers.get_header("WARC-Record-ID"),
             rendered=False, callback=callback, payload_file=payload[0], payload_offset=payload[1],
             payload_status=payload[2]))
@@ -483,7 +478,7 @@ class WarcRecorder:
         record_id = record.rec_headers.get_header("WARC-Record-ID")
         fields = [f"rendered-by: {RENDERED_BY}", f"requested-uri: {request_url}",
                   f"http-status: {response.status}"]
-        fields += [f"http-header: {k}: {v}" for k, v in _http_headers(response, self.mirror)]
+        fields += [f"http-header: {k}: {v}" for k, v in _http_headers(response)]
         meta = ("\r\n".join(fields) + "\r\n").encode("utf-8")
         metadata = self.writer.create_warc_record(url, "metadata", payload=BytesIO(meta), length=len(meta),
                                                   warc_headers_dict={"WARC-Date": date,
@@ -504,11 +499,11 @@ class WarcRecorder:
         headers = [(k.decode("latin-1"), v.decode("latin-1"))
                    for k, values in request.headers.items() for v in values]
         if not any(k.lower() == "host" for k, _ in headers):
-            headers.insert(0, ("Host", urlsplit(self._url(request.url)).netloc))
+            headers.insert(0, ("Host", urlsplit(request.url).netloc))
         req_http = StatusAndHeaders(f"{request.method} {target}", headers, protocol="HTTP/1.1",
                                     is_http_request=True)
         req_record = self.writer.create_warc_record(
-            self._url(request.url), "request", payload=BytesIO(request.body), length=len(request.body),
+            request.url, "request", payload=BytesIO(request.body), length=len(request.body),
             http_headers=req_http,
             warc_headers_dict={"WARC-Date": date,
                                "WARC-Concurrent-To": record.rec_headers.get_header("WARC-Record-ID")})
@@ -547,9 +542,6 @@ class WarcRecorder:
         self.index.add(rows, self.name, self.size)
 
     # -- helpers
-    def _url(self, url: str) -> str:
-        return real_url(self.mirror, url) if self.mirror else url
-
     def _count(self, key: str, n: int = 1) -> None:
         if self.stats is not None:
             self.stats.inc_value(key, n)
@@ -762,8 +754,7 @@ class CaptureMiddleware:
         if s.get("NEWSCRAWL_MIRROR"):
             info["description"] = f"fetched from the local mirror {s['NEWSCRAWL_MIRROR']} (a test or demo)"
         recorder = WarcRecorder(folder, spider.name, max_size=s.getint("NEWSCRAWL_WARC_MAX_SIZE"),
-                                durable=s.getbool("NEWSCRAWL_FSYNC"), info=info, stats=self.crawler.stats,
-                                mirror=s.get("NEWSCRAWL_MIRROR") or None)
+                                durable=s.getbool("NEWSCRAWL_FSYNC"), info=info, stats=self.crawler.stats)
         try:
             recorder.open()
         except (OSError, sqlite3.Error) as exc:
