@@ -70,6 +70,13 @@ NEWSCRAWL_WARC_DIR = None
 NEWSCRAWL_WARC_MAX_SIZE = 10**9
 NEWSCRAWL_REPARSE = False
 
+# ---- no remote consoles -------------------------------------------------------------
+# An unattended archiver opens no door into its process: Scrapy's telnet console and its
+# HTTP remote-control server (on by default in 2.19) take commands from whoever reaches
+# their port.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
 # ---- politeness ----------------------------------------------------------------------
 USER_AGENT = "newscrawl/0.1 (news-archiving crawler; Scrapy; obeys robots.txt)"
 ROBOTSTXT_OBEY = True

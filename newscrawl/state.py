@@ -347,10 +347,11 @@ class ArticleStore:
         self._set_validators(site, validators)
 
     def _set_validators(self, site: str, v: dict) -> None:
-        self.db.execute(
+        """``v``: ``{urls: [...], etag, last_modified, body_hash}`` of one response."""
+        self.db.executemany(
             "INSERT OR REPLACE INTO validators (site, url, etag, last_modified, body_hash)"
             " VALUES (?, ?, ?, ?, ?)",
-            (site, v["url"], v.get("etag"), v.get("last_modified"), v.get("body_hash")))
+            [(site, url, v.get("etag"), v.get("last_modified"), v.get("body_hash")) for url in v["urls"]])
 
     def move_line(self, pending: PendingWrite) -> None:
         """The journaled write's JSON line goes at another offset (recovery after a failure)."""

@@ -223,3 +223,38 @@ def test_versions_written_in_process_and_trivial_changes(archive):
     assert archive.known("a-9").version == 1
     assert not (archive.revisions_dir() / "a-9").exists()
 
+
+
+def test_a_full_text_feed_tells_a_changed_article_without_waiting_for_its_re_check(tmp_path):
+    """The Epoch Times feed carries each article's whole text: when it changes there, the
+    article is fetched at once (not due yet); when the feed shows it unchanged and its
+    re-check is due, the feed stands in for the page."""
+    feed_url = "https://www.epochtimes.com/gb/nsc413.xml"
+    feed = (ET / "nsc413.xml").read_text(encoding="utf-8")
+    old = "中共两会闭幕后不到一"
+    assert old in feed
+    edited_feed = tmp_path / "feed"
+    edited_feed.mkdir()
+    (edited_feed / "nsc413.xml").write_text(feed.replace(old, "中共两会闭幕后不足一"), encoding="utf-8")
+    route = {"file": "nsc413.xml", "content_type": "application/rss+xml; charset=utf-8"}
+    (edited_feed / "manifest.json").write_text(json.dumps({feed_url: route}), encoding="utf-8")
+    out = tmp_path / "out"
+    only_feed = ("-a", "feed=1")
+    with MirrorServer(default_dirs(DEFAULT_SITES)) as server:
+        first = crawl("epochtimes", server.base_url, out, *only_feed, "-s", f"NEWSCRAWL_CLOCK={CLOCKS[1]}")
+        assert first.stat("newscrawl/items/new") >= 10
+        server.load([*default_dirs(DEFAULT_SITES), edited_feed])
+        # an hour later nothing is due; the feed's text of one article changed
+        changed = crawl("epochtimes", server.base_url, out, *only_feed,
+                        "-s", "NEWSCRAWL_CLOCK=2023-03-16T07:00:00Z")
+        assert changed.stat("newscrawl/incremental/feed_changed_refetched") == 1
+        assert changed.stat("newscrawl/incremental/recheck_due") == 0
+        assert changed.stat("newscrawl/requests/article") == 1
+        server.load(default_dirs(DEFAULT_SITES))  # the feed changes back (its bytes differ again)
+        # a month later every re-check is due: articles the feed shows unchanged are vouched
+        # for by it, not fetched (the one whose feed text differs from what was recorded is)
+        later = crawl("epochtimes", server.base_url, out, *only_feed,
+                      "-s", "NEWSCRAWL_CLOCK=2023-04-20T00:00:00Z")
+    assert later.stat("newscrawl/incremental/feed_changed_refetched") == 1
+    assert later.stat("newscrawl/incremental/feed_vouched") == later.stat("newscrawl/feed/items") - 1
+    assert later.stat("newscrawl/requests/article") == 1  # everything else was vouched for

@@ -33,7 +33,8 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -91,6 +92,7 @@ class NewsSpider(scrapy.Spider):
         self.decided_ids: set[str] = set()
         #: ids actually requested in this run
         self.requested_ids: set[str] = set()
+        self._due_issued = False
         #: the titles this run's feeds and listings showed each article under
         self.shown_titles: dict[str, list[str]] = {}
         #: galleries parsed from their own page in this run, and items waiting for one
@@ -128,9 +130,25 @@ class NewsSpider(scrapy.Spider):
             yield request if resume else self.conditional(request)
         for request in self.article_requests(self.urls, explicit=True, source="urls"):
             yield request
-        if not self.full:
-            for request in self.due_requests():
-                yield request
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.sources_done, signal=signals.spider_idle)
+        return spider
+
+    def sources_done(self) -> None:
+        """Once every feed and listing is read: the due re-checks (and failed pages) no
+        source brought up. After the sources, so that a full-text feed can vouch for an
+        article instead of its page being fetched."""
+        if self._due_issued or self.full or self.reparsing:
+            return
+        self._due_issued = True
+        requests = list(self.due_requests())
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        if requests:
+            raise DontCloseSpider
 
     def due_requests(self) -> Iterator[scrapy.Request]:
         """Re-checks the schedule says are due, of articles no source of this run linked to
@@ -182,8 +200,10 @@ class NewsSpider(scrapy.Spider):
 
     def response_validators(self, response: Response) -> dict[str, Any]:
         headers = response.headers
-        # remembered under the URL first asked for (what the next run asks for again)
-        return {"url": (response.meta.get("redirect_urls") or [response.request.url])[0],
+        # remembered under the URL first asked for (a link the next run follows again) and the
+        # one that answered (the URL a scheduled re-check asks for)
+        asked = (response.meta.get("redirect_urls") or [response.request.url])[0]
+        return {"urls": sorted({asked, response.url}),
                 "etag": (headers.get(b"ETag") or b"").decode("latin-1") or None,
                 "last_modified": (headers.get(b"Last-Modified") or b"").decode("latin-1") or None,
                 "body_hash": body_hash(response)}
@@ -425,6 +445,8 @@ class NewsSpider(scrapy.Spider):
     # ---- article pages -------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[Any]:
         article_id = response.meta.get("article_id")
+        if article_id and response.meta.get("feed_digest"):
+            self.archive.note_fetch(article_id, feed_digest=response.meta["feed_digest"])
         if article_id and self.unchanged_response(response):
             if self.gallery_waiters.get(article_id):  # the captions are needed: fetch it whole
                 yield response.request.replace(dont_filter=True, headers={}, meta={
@@ -445,8 +467,7 @@ class NewsSpider(scrapy.Spider):
         if rendered:
             self.stat("newscrawl/rendered/pages")
         elif article_id:
-            self.archive.note_fetch(article_id, validators=self.response_validators(response),
-                                    feed_digest=response.meta.get("feed_digest"))
+            self.archive.note_fetch(article_id, validators=self.response_validators(response))
         try:
             parsed = self.site.parse(response)
         except ParseError as exc:
