@@ -188,8 +188,8 @@ class Progress:
         articles = stats.get_value("item_scraped_count", 0)
         per_minute = 60.0 / self.interval
         logger.info(
-            "Crawled %d pages (at %d pages/min), archived %d articles (at %d articles/min), "
-            "%d unchanged, %d dropped", pages, (pages - self.last[0]) * per_minute, articles,
+            "%s: crawled %d pages (at %d pages/min), archived %d articles (at %d articles/min), "
+            "%d unchanged, %d dropped", spider.name, pages, (pages - self.last[0]) * per_minute, articles,
             (articles - self.last[1]) * per_minute,
             stats.get_value("newscrawl/items/unchanged", 0),
             sum(v for k, v in stats.get_stats().items() if k.startswith("newscrawl/dropped/")),

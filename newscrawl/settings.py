@@ -95,7 +95,12 @@ EXTENSIONS = {
     # the progress line in articles per minute replaces Scrapy's items/min line
     "scrapy.extensions.logstats.LogStats": None,
     "newscrawl.extensions.Progress": 0,
+    # readable (unquoted) URLs in log messages; the stats at DEBUG instead of Scrapy's dump
+    "newscrawl.runlog.RunLog": 0,
 }
+# the ~60-line stats dump at the end of a crawl: logged at DEBUG (runlog.py) and kept in the
+# run report; -s STATS_DUMP=1 brings it back at INFO
+STATS_DUMP = False
 
 # ---- pipeline ------------------------------------------------------------------------
 ITEM_PIPELINES = {

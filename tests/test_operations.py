@@ -225,7 +225,7 @@ def test_the_progress_line_counts_articles_per_minute(tmp_path):
         result = crawl("dw", server.base_url, tmp_path, "-a", "feed=1", "-s", "LOGSTATS_INTERVAL=0.05",
                        *STATIC)
     lines = [line for line in result.log.splitlines() if "articles/min" in line]
-    assert lines and "pages/min" in lines[0] and "Crawled" in lines[0]
+    assert lines and "pages/min" in lines[0] and "INFO: dw: crawled " in lines[0]  # names its spider
     assert "items/min" not in result.log  # replaces Scrapy's own line
 
 
