@@ -11,7 +11,10 @@ The exit status tells cron and systemd how it went:
   were expected (``expect_articles``, default true), or its run report raised a
   layout-drift alarm;
 * ``75`` (EX_TEMPFAIL) — nothing failed, but a spider was skipped because another run of
-  it still holds its lock.
+  it still holds its lock;
+* ``2`` — a usage or config mistake, checked before anything runs
+  (:func:`newscrawl.arguments.load_config`): a section that is no spider, an unknown key,
+  argument or setting, a wrong value: one line on stderr.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -28,6 +30,8 @@ from scrapy.commands import ScrapyCommand
 from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
+
+from newscrawl.arguments import ArgumentError, check_cli_settings, did_you_mean, load_config, usage_exit
 
 logger = logging.getLogger(__name__)
 EX_TEMPFAIL = 75
@@ -74,16 +78,27 @@ class Command(ScrapyCommand):
         parser.add_argument("-c", "--config", type=Path,
                             help="TOML file: a [spider] section each, with args and settings tables")
 
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        """Everything is checked before a crawler is made: settings, config, spider names."""
+        try:
+            check_cli_settings(opts.set, self.settings)
+            super().process_options(args, opts)
+            loader = get_spider_loader(self.settings)
+            spiders = {name: loader.load(name) for name in loader.list()}
+            self.config = load_config(opts.config, spiders, self.settings) if opts.config else {}
+            self.names = args or list(self.config) or sorted(spiders)
+            for name in self.names:
+                if name not in spiders:
+                    raise ArgumentError(f"unknown spider {name!r}{did_you_mean(name, spiders)}; "
+                                        f"the spiders are: {', '.join(sorted(spiders))}")
+        except (UsageError, ArgumentError) as exc:
+            usage_exit("crawlall", str(exc))
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        config = self._config(opts.config)
         loader = get_spider_loader(self.settings)
-        names = args or list(config) or sorted(loader.list())
-        unknown = [n for n in names if n not in loader.list()]
-        if unknown:
-            raise UsageError(f"unknown spider(s): {', '.join(unknown)}")
         outcomes: dict[str, dict[str, Any]] = {}
-        for name in names:
-            section = config.get(name, {})
+        for name in self.names:
+            section = self.config.get(name, {})
             settings = self.settings.copy()
             settings.update(section.get("settings", {}), priority="cmdline")
             crawler = Crawler(loader.load(name), settings)
@@ -93,17 +108,9 @@ class Command(ScrapyCommand):
                 lambda spider, reason, outcome=outcome: outcome.update(reason=reason),
                 signal=signals.spider_closed, weak=False)
             outcomes[name] = outcome
-            self.crawler_process.crawl(crawler, **{k: str(v) for k, v in section.get("args", {}).items()})
+            self.crawler_process.crawl(crawler, **section.get("args", {}))
         self.crawler_process.start()
         self.exitcode = self._report(outcomes)
-
-    def _config(self, path: Path | None) -> dict[str, Any]:
-        if path is None:
-            return {}
-        try:
-            return tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise UsageError(f"cannot read {path}: {exc}") from None
 
     def _report(self, outcomes: dict[str, dict[str, Any]]) -> int:
         failed, locked = [], []

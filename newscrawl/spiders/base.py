@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any, ClassVar
@@ -31,6 +32,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from newscrawl.archive import Archive
+from newscrawl.arguments import PASSED_BY_RUNNERS, Argument, ArgumentError, http_url, parse_arguments
 from newscrawl.items import Article
 from newscrawl.middlewares import OffsiteRedirect, RedirectLoop, TooManyRedirects
 from newscrawl.pipelines.validate import count_drop, validate_article
@@ -62,28 +64,114 @@ def falsy(value: Any) -> bool:
     return str(value).strip().lower() in {"0", "false", "no", "off", ""}
 
 
+#: Arguments every spider takes (``urls`` and ``feed`` are declared per site: their URLs differ).
+FULL = Argument("full", "flag", "1: ignore the state, fetch every article again (still no duplicates)")
+OPTIONAL = Argument(
+    "optional", "list", "sources that may fail or list nothing without failing the run: as given "
+    "in the other arguments (a tag name, a topic id, a URL), 'feed' for the feed(s), or * for all",
+    item="sources")
+
+
+def feed_argument(default: str, domains: list[str]) -> Argument:
+    return Argument("feed", "feed", f"1: read the feed ({default}) as well, 0: not at all, or feed URLs; "
+                    "the default when no other source is given", check=lambda v: http_url(v, domains))
+
+
+@dataclass(frozen=True)
+class Source:
+    """A feed or listing the user asked for: its kind, as the user spelled it, its URL."""
+
+    kind: str
+    given: str
+    url: str
+
+    @property
+    def label(self) -> str:
+        """``topic t-123``, ``tag 王毅``, ``feed https://…``."""
+        return f"{self.kind} {self.url if self.given in ('feed', self.url) else self.given}"
+
+
 class NewsSpider(scrapy.Spider):
     site: ClassVar[Site]
+    #: every ``-a`` argument the spider takes (the site's spider declares them)
+    arguments: ClassVar[tuple[Argument, ...]] = ()
 
-    def __init__(self, *args: Any, urls: str | None = None, full: str | None = None, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.urls = split_arg(urls)
+    def __init__(self, *args: Any, **kwargs: Any):
+        passed = {k: kwargs.pop(k) for k in list(kwargs) if k in PASSED_BY_RUNNERS}
+        values = self.parse_arguments(kwargs)
+        super().__init__(*args, **passed)
+        self.args = values
+        self.urls = values.get("urls") or []
         #: listing pages (topics, tags, categories) and feeds; set by the site's spider
         self.listings: list[str] = []
         self.feeds: list[str] = []
-        self.full = truthy(full) if full is not None else False
+        #: URL → the source the user asked for (feeds and listings)
+        self.sources: dict[str, Source] = {}
+        self.optional_sources: set[str] = set()
+        #: sources that failed in this run: {"source", "kind", "given", "reason", "optional"}
+        self.failed_sources: list[dict[str, Any]] = []
+        self.full = bool(values.get("full"))
         #: one decision per article id per run: requested, or skipped as known
         self.decided_ids: set[str] = set()
         self._known: dict[str, Known | None] = {}
+        self.choose_sources(values)
+        if not (self.listings or self.feeds or self.urls):
+            others = [a.name for a in self.arguments if a.kind == "list" and a.name != "optional"]
+            raise ArgumentError(f"nothing to crawl: feed=0 and no other source (give {', '.join(others)})")
+        self._choose_optional(values.get("optional") or [])
 
-    def choose_feeds(self, feed: str | None, default: str) -> list[str]:
+    @classmethod
+    def parse_arguments(cls, given: dict[str, Any]) -> dict[str, Any]:
+        return parse_arguments(cls.name, cls.arguments, given)
+
+    @classmethod
+    def check_arguments(cls, given: dict[str, Any]) -> None:
+        """Raise ArgumentError (one line) when ``given`` (``-a`` arguments) are wrong."""
+        cls(**given)
+
+    def choose_sources(self, args: dict[str, Any]) -> None:
+        """Set :attr:`listings` and :attr:`feeds` from the parsed arguments (with
+        :meth:`add_listing` and :meth:`choose_feeds`)."""
+
+    def add_listing(self, kind: str, given: str, url: str) -> None:
+        if url not in self.sources:
+            self.listings.append(url)
+            self.sources[url] = Source(kind, given, url)
+
+    def choose_feeds(self, feed: bool | list[str] | None, default: str) -> list[str]:
         """``-a feed``: 1 for the site's feed, 0 for none, or feed URLs; unset, the site's
         feed is read only when no other source was given."""
         if feed is None:
-            return [] if self.listings or self.urls else [default]
-        if truthy(feed):
-            return [default]
-        return [] if falsy(feed) else split_arg(feed)
+            feeds = [] if self.listings or self.urls else [default]
+        elif feed is True:
+            feeds = [default]
+        elif feed is False:
+            feeds = []
+        else:
+            feeds = [default if truthy(f) else f for f in split_arg(feed)]
+        for url in feeds:
+            self.sources.setdefault(url, Source("feed", "feed", url))
+        return list(dict.fromkeys(feeds))
+
+    def _choose_optional(self, entries: list[str]) -> None:
+        """``-a optional=…``: each entry names sources of this run, or it is an error."""
+        for entry in entries:
+            if entry == "*":
+                self.optional_sources |= set(self.sources)
+                continue
+            matched = {url for url, source in self.sources.items()
+                       if entry in (source.given, source.url)
+                       or (entry == "feed" and source.kind == "feed")}
+            if not matched:
+                matched = {url for url in self.resolve_source(entry) if url in self.sources}
+            if not matched:
+                given = ", ".join(s.given for s in self.sources.values()) or "none"
+                raise ArgumentError(f"optional: {entry!r} is not one of this run's sources ({given})")
+            self.optional_sources |= matched
+
+    def resolve_source(self, entry: str) -> list[str]:
+        """The URLs ``entry`` would be as each kind of listing (for ``optional``)."""
+        return []
 
     async def start(self) -> AsyncIterator[Any]:
         for request in self.frontier_requests():
