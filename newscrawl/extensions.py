@@ -140,6 +140,8 @@ class RunReport:
             "dropped": _prefixed(stats, "newscrawl/dropped/"),
             "rendered_pages": stats.get("newscrawl/rendered/pages", 0),
             "coverage": self.coverage(),
+            # feeds and listings that failed, answered empty or linked no article
+            "failed_sources": list(getattr(spider, "failed_sources", [])),
         }
         report["alarms"] = find_drift(report, self.history(spider), min_items=self.min_items,
                                       drop=self.drop, min_share=self.min_share)
@@ -156,6 +158,7 @@ class RunReport:
             self.crawler.stats.inc_value("newscrawl/failed/run_report")
             logger.error("Cannot write the run report %s: %s", path, exc)
             return
+        self.crawler.stats.set_value("newscrawl/run_report", str(path))
         spider.logger.info("Run report: %s", path)
 
 

@@ -42,3 +42,6 @@ def test_crawlall_progress_lines_name_their_spider(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     progress = [line.split(" INFO: ", 1)[1] for line in result.stderr.splitlines() if "pages/min" in line]
     assert {line.split(":")[0] for line in progress} == {"dw", "epochtimes"}
+    summaries = [line for line in result.stderr.splitlines() if line.startswith("crawlall: ")]
+    assert [line.split(":")[1].strip() for line in summaries] == ["dw", "epochtimes"]
+    assert result.stderr.splitlines()[-2:] == summaries  # at the very end, one each

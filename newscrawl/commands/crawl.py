@@ -1,12 +1,12 @@
-"""``scrapy crawl``, as Scrapy's, with an exit status that says how the run went.
+"""``scrapy crawl``, as Scrapy's, with its arguments checked first and an exit status that
+says how the run went (see :mod:`newscrawl.outcome`):
 
-* ``1`` when the archive could not be written or the state could not be used (a full disk,
-  a read-only folder, a damaged, newer or missing state: see :mod:`newscrawl.archive`), or
-  when its ``JOBDIR`` is from a crawl that was killed (see :mod:`newscrawl.jobdir`);
-* ``75`` (EX_TEMPFAIL: "try again later") when another run holds the spider's lock, so cron
-  and systemd can tell an overlap from a success or a failure even without ``scrapy crawlall``;
-* ``2`` on a usage mistake: an unknown spider, argument or ``NEWSCRAWL_*`` setting, a wrong
-  value (:mod:`newscrawl.arguments`): one line on stderr, nothing crawled.
+* ``0`` ok; ``1`` failed (did not start or finish, archive or state failures, a failed
+  source that is not optional, too many errors, a drift alarm); ``2`` a usage mistake (an
+  unknown spider, argument or ``NEWSCRAWL_*`` setting, a wrong value: one line on stderr,
+  nothing crawled); ``75`` another run of the spider holds its lock.
+
+The run ends with one summary line on stderr (:meth:`newscrawl.outcome.Outcome.summary`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
 from newscrawl.arguments import ArgumentError, check_cli_settings, did_you_mean, usage_exit
-from newscrawl.commands.crawlall import EX_TEMPFAIL, archive_failures
-from newscrawl.jobdir import JOBDIR_CRASHED
+from newscrawl.outcome import outcome_of
 
 
 def spider_class(settings, name: str) -> type:
@@ -53,15 +52,8 @@ class Command(ScrapyCrawl):
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
-        if self.crawler_process.bootstrap_failed:
-            self.exitcode = 1
-            return
         stats = crawler.stats.get_stats() if crawler.stats else {}
-        problems = archive_failures(stats)
-        if problems:
-            print(f"scrapy crawl: {args[0]} FAILED: {'; '.join(problems)}", file=sys.stderr)
-            self.exitcode = 1
-        elif stats.get("finish_reason") == JOBDIR_CRASHED:
-            self.exitcode = 1
-        elif stats.get("finish_reason") == "locked":
-            self.exitcode = EX_TEMPFAIL
+        reason = None if self.crawler_process.bootstrap_failed else stats.get("finish_reason")
+        outcome = outcome_of(crawler, reason, max_errors=self.settings.getint("NEWSCRAWL_MAX_ERRORS"))
+        print(outcome.summary(), file=sys.stderr)
+        self.exitcode = outcome.status

@@ -14,6 +14,13 @@ and makes re-crawls incremental through the state:
 
 It also turns parse failures into counted drops (or one more try), and completes
 galleries whose captions live on a page of their own.
+
+Arguments are declared (:attr:`NewsSpider.arguments`, :mod:`newscrawl.arguments`) and
+checked when the spider is made: a wrong one is an :class:`~newscrawl.arguments.ArgumentError`.
+Every source (feed, listing) is accountable: one that fails, answers empty or links no
+article is a warning naming it, listed in :attr:`NewsSpider.failed_sources` and counted in
+``newscrawl/sources/failed`` (which fails the run), or ``newscrawl/sources/optional_failed``
+for a source given in ``-a optional=…``.
 """
 
 from __future__ import annotations
@@ -177,7 +184,8 @@ class NewsSpider(scrapy.Spider):
         for request in self.frontier_requests():
             yield request
         for url in self.feeds:
-            yield scrapy.Request(url, callback=self.parse_feed)
+            yield scrapy.Request(url, callback=self.parse_feed, errback=self.feed_failed,
+                                 cb_kwargs={"source": url})
         for url in self.listings:
             resume = self.archive.listing_started(url)
             if resume:
@@ -320,10 +328,48 @@ class NewsSpider(scrapy.Spider):
                 yield request
 
     # ---- feeds and listings --------------------------------------------------------
-    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
-        entries = self.site.feed_entries(response)
+    def parse_feed(self, response: Response, source: str | None = None) -> Iterator[scrapy.Request]:
+        entries = self.site.feed_entries(response) if isinstance(response, TextResponse) else []
         self.stat("newscrawl/feed/items", len(entries))
+        if not any(self.site.article_id(self.link_url(link.url)) for link in entries):
+            self.source_failed(source or response.url, self._emptiness(response, entries, "item"))
         yield from self.article_requests(entries, source="feed")
+
+    def feed_failed(self, failure: Failure) -> None:
+        self.source_failed(failure.request.cb_kwargs.get("source") or failure.request.url,
+                           self._failure_reason(failure))
+
+    # ---- accountable sources ---------------------------------------------------------
+    def source_failed(self, url: str, reason: str) -> None:
+        """A feed or listing the user asked for failed, answered empty or linked no article:
+        a warning naming it, and the run fails unless it is optional."""
+        source = self.sources.get(url) or Source("feed" if url in self.feeds else "listing", url, url)
+        optional = url in self.optional_sources
+        self.failed_sources.append({"source": url, "label": source.label, "given": source.given,
+                                    "reason": reason, "optional": optional})
+        self.stat("newscrawl/sources/optional_failed" if optional else "newscrawl/sources/failed")
+        named = source.label if source.label.endswith(url) else f"{source.label} ({url})"
+        self.logger.warning("Source failed: %s %s%s", named, reason,
+                            "; it is optional: the run does not fail" if optional else
+                            f"; the run fails unless it is optional (-a optional={source.given})")
+
+    @staticmethod
+    def _emptiness(response: Response, entries: list, what: str) -> str:
+        if not response.body.strip():
+            return f"answered an empty page (HTTP {response.status})"
+        if not entries:
+            return f"has no {what}"
+        return "links no article"
+
+    @staticmethod
+    def _failure_reason(failure: Failure) -> str:
+        if failure.check(HttpError):
+            return f"answered HTTP {failure.value.response.status}"
+        if failure.check(OffsiteRedirect):
+            return "redirected off the site"
+        if failure.check(IgnoreRequest):
+            return f"was not fetched ({failure.getErrorMessage() or 'forbidden by robots.txt'})"
+        return f"could not be fetched ({failure.type.__name__}: {failure.getErrorMessage()})"
 
     def parse_listing(self, response: Response, page: int = 1, listing: str | None = None,
                       resume: bool = False) -> Iterator[scrapy.Request]:
@@ -331,8 +377,10 @@ class NewsSpider(scrapy.Spider):
         (or, when the last walk of the listing did not end, to its end: ``resume``)."""
         self.stat("newscrawl/incremental/listing_pages")
         listing = listing or response.url
-        ids = {link: self.site.article_id(self.link_url(link.url))
-               for link in self.site.listing_entries(response)}
+        entries = self.site.listing_entries(response) if isinstance(response, TextResponse) else []
+        ids = {link: self.site.article_id(self.link_url(link.url)) for link in entries}
+        if page == 1 and not any(ids.values()):
+            self.source_failed(listing, self._emptiness(response, [], "article link"))
         ids = {link: article_id for link, article_id in ids.items() if article_id}
         all_known = bool(ids) and all(self._is_archived(article_id) for article_id in ids.values())
         yield from self.article_requests(list(ids), source="listing")
@@ -353,9 +401,13 @@ class NewsSpider(scrapy.Spider):
 
     def listing_failed(self, failure: Failure) -> None:
         """A listing page that could not be fetched: the walk stays unfinished (walked in
-        full next time)."""
+        full next time). Its first page failing is a failed source."""
         self.stat("newscrawl/incremental/listing_failed")
-        self.logger.warning("Listing page %s failed: %s", failure.request.url, failure.getErrorMessage())
+        kwargs = failure.request.cb_kwargs
+        if kwargs.get("page", 1) == 1:
+            self.source_failed(kwargs.get("listing") or failure.request.url, self._failure_reason(failure))
+        else:
+            self.logger.warning("Listing page %s failed: %s", failure.request.url, failure.getErrorMessage())
 
     def _is_archived(self, article_id: str) -> bool:
         known = self.known(article_id)
