@@ -116,7 +116,8 @@ ITEM_PIPELINES = {
 # line are the user's own feeds: they get every new or changed article of the run.
 FEEDS: dict = {}
 FEED_EXPORT_ENCODING = "utf-8"
-FEED_STORE_EMPTY = False
+# -O file.jsonl holds exactly this run's new and changed articles: none, an empty file
+FEED_STORE_EMPTY = True
 
 # ---- transport -----------------------------------------------------------------------
 # HTTP/1.1, or chromium for requests that ask for rendering; NEWSCRAWL_MIRROR redirects both.
