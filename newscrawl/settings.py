@@ -3,7 +3,9 @@
 Override any of them per run with ``-s NAME=value``. The project's own settings:
 
 NEWSCRAWL_OUTPUT_DIR   where posts go: ``<dir>/<spider>/_posts/`` (default ``output``)
-NEWSCRAWL_STATE_DIR    the SQLite state shared by all spiders (default ``output/state``)
+NEWSCRAWL_STATE_DIR    the SQLite state shared by all spiders and the locks (default: ``state`` in
+                       NEWSCRAWL_OUTPUT_DIR, so ``output/state``; it follows the output folder
+                       unless set itself)
 NEWSCRAWL_FSYNC        fsync posts, JSON lines and the state as they are written, so that a power
                        cut (not only a killed process) loses nothing written (default off)
 NEWSCRAWL_IMAGE_PROXY  prefix that image URLs in posts are rewritten through, e.g.
@@ -40,7 +42,7 @@ COMMANDS_MODULE = "newscrawl.commands"
 
 # ---- newscrawl -----------------------------------------------------------------------
 NEWSCRAWL_OUTPUT_DIR = "output"
-NEWSCRAWL_STATE_DIR = "output/state"
+NEWSCRAWL_STATE_DIR = None  # <NEWSCRAWL_OUTPUT_DIR>/state
 NEWSCRAWL_IMAGE_PROXY = None
 NEWSCRAWL_MIRROR = None
 NEWSCRAWL_RUN_REPORTS = True
