@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install demo clean-demo test lint bench clean-output
+.PHONY: install demo clean-demo site test lint bench clean-output
+OUTPUT ?= output
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +21,11 @@ demo: install
 ## Remove the demo's invented articles, reports and state (the live output/ is untouched).
 clean-demo:
 	rm -rf output/demo
+
+## The archive as a website with Debian's jekyll: $(OUTPUT)/_site/ (skipped without jekyll).
+## `make site OUTPUT=output/demo` builds the demo's.
+site: install
+	$(PY) -m newscrawl.site --output $(OUTPUT)
 
 ## The whole suite: lint, then pytest.
 test: install
