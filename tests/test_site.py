@@ -20,6 +20,7 @@ import pytest
 
 from newscrawl.rendering import CHROMIUM_ARGS
 from tests.crawl import REPO
+from tests.mirror.server import MirrorServer
 
 JEKYLL = shutil.which("jekyll")
 CHROMIUM = Path(os.environ.get("NEWSCRAWL_CHROMIUM_PATH") or "/usr/bin/chromium")
@@ -199,3 +200,49 @@ def test_a_reader_sees_an_article_with_figures_and_tags(browser, served, demo_ou
     assert section.locator("h2").inner_text().startswith(tags[0])
     assert article["title"] in section.inner_text()
     assert_reads_clean(page.inner_text("main"))
+
+
+@needs_jekyll
+def test_the_site_keeps_the_hostile_corpus_inert(tmp_path):
+    """The hostile-page corpus (tests/fixtures/hostile), crawled by the real spiders, built
+    with this site's layouts: every page (posts, index, archive, tags, galleries) without
+    script, event attribute, non-http(s) URL or Liquid output, each title shown as text."""
+    import html
+    import re
+
+    import lxml.html
+
+    from tests.crawl import crawl
+    from tests.test_safety_corpus import BUILD_TIME, EXPECTED, HOSTILE, URL_ATTRIBUTES
+
+    out = tmp_path / "out"
+    with MirrorServer([HOSTILE]) as server:
+        for spider in ("dw", "epochtimes"):
+            urls = [url for url, want in EXPECTED.items() if want["spider"] == spider]
+            assert crawl(spider, server.base_url, out, "-a", "urls=" + ",".join(urls)).returncode == 0
+    dest = tmp_path / "_site"
+    cmd = [sys.executable, "-m", "newscrawl.site", "--output", str(out), "--dest", str(dest)]
+    result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Liquid" not in result.stderr
+    titles = set()
+    for page in dest.rglob("*.html"):
+        source = page.read_text(encoding="utf-8")
+        assert "<script" not in source.lower(), page
+        assert not BUILD_TIME.search(source), f"Liquid ran in {page}"
+        doc = lxml.html.fromstring(source)
+        for el in doc.iter():
+            if not isinstance(el.tag, str):
+                continue
+            assert el.tag not in ("script", "iframe", "object", "embed", "form"), page
+            for name, value in el.attrib.items():
+                assert not name.lower().startswith("on"), f"{name}= in {page}"
+                if name.lower() in URL_ATTRIBUTES:
+                    shaped = re.sub(r"[\x00-\x20]", "", html.unescape(value)).lower()
+                    assert re.match(r"https?://", shaped) or not re.match(r"[a-z][a-z0-9+.-]*:", shaped), \
+                        f"{name}={value} in {page}"
+        if doc.xpath("//article[contains(@class, 'post')]"):
+            titles.add(doc.xpath("//article//h1")[0].text_content())
+    lines = [json.loads(line) for spider in ("dw", "epochtimes")
+             for line in (out / spider / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert titles == {line["title"] for line in lines}  # every hostile title, as text
