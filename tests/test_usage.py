@@ -12,6 +12,7 @@ import pytest
 from newscrawl.arguments import ArgumentError, did_you_mean
 from newscrawl.spiders.dw import DwSpider
 from newscrawl.spiders.epochtimes import EpochTimesSpider
+from tests.conftest import DW_MIRROR
 from tests.crawl import REPO
 
 #: no request may leave the machine even if a check let one through: port 9 (discard) is closed
@@ -114,6 +115,34 @@ def test_crawlall_names_missing_configs_and_unknown_spiders(tmp_path):
     unknown = scrapy(tmp_path, "crawlall", "dw", "epochtims")
     assert_usage_error(unknown, "crawlall", "unknown spider 'epochtims' (did you mean 'epochtimes'?)",
                        tmp_path)
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("not-a-url", "--url: 'not-a-url' is not an http(s) URL"),
+    ("https://example.org/zh/x/a-68200101", "--url: 'https://example.org/zh/x/a-68200101' is not on dw.com"),
+    ("https://www.dw.com/zh/x/t-68199001", "is not an article URL of dw (it carries no article id)"),
+])
+def test_extract_with_a_wrong_url_is_one_line_and_exit_status_2(tmp_path, url, expected):
+    page = str(DW_MIRROR / "pages" / "a-68200101.html")
+    assert_usage_error(scrapy(tmp_path, "extract", "dw", page, "--url", url), "extract", expected, tmp_path)
+
+
+def test_extract_refuses_empty_binary_and_mismatched_pages(tmp_path):
+    """Each was read as a truncated page, or printed an item under the wrong id."""
+    empty, binary = tmp_path / "empty.html", tmp_path / "photo.html"
+    empty.write_bytes(b"")
+    binary.write_bytes(bytes(range(256)) * 40)  # not text (a JPEG saved under the wrong name)
+    url = "https://www.dw.com/zh/x/a-68200101"
+    cases = {str(empty): f"scrapy extract: {empty} is empty",
+             str(binary): f"scrapy extract: {binary} is not an HTML page (binary or plain text)"}
+    for page, message in cases.items():
+        result = scrapy(tmp_path, "extract", "dw", page, "--url", url)
+        assert (result.returncode, result.stdout, result.stderr.strip()) == (1, "", message)
+    page = DW_MIRROR / "pages" / "a-68200101.html"
+    other = scrapy(tmp_path, "extract", "dw", str(page), "--url", "https://www.dw.com/zh/x/a-68200102")
+    assert other.returncode == 1 and other.stdout == ""
+    assert other.stderr.strip() == (f"scrapy extract: {page} is the page of a-68200101 (its canonical URL "
+                                    "says so), not of a-68200102 as --url says: give the page's own URL")
 
 
 def test_toml_values_become_arguments_as_on_the_command_line(tmp_path):
