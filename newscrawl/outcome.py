@@ -17,6 +17,8 @@ Exit status (both commands; ``crawlall`` takes the worst of its spiders, 1 befor
 
 from __future__ import annotations
 
+import logging
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,6 +121,15 @@ def outcome_of(crawler: Any, reason: str | None, *, max_errors: int, expect_arti
     return Outcome(crawler.spidercls.name, reason, stats,
                    judge(reason, stats, max_errors=max_errors, expect_articles=expect_articles),
                    list(getattr(spider, "failed_sources", []) or []))
+
+
+def report(lines: list[str], settings: Any) -> None:
+    """The summary lines at the end of a command: on stderr, and in the log file too when
+    the log goes to one (``LOG_FILE``: scrapyd's job log, for one)."""
+    for line in lines:
+        print(line, file=sys.stderr)
+        if settings.get("LOG_FILE"):
+            logging.getLogger("newscrawl.outcome").info("%s", line)
 
 
 def exit_status(outcomes: list[Outcome]) -> int:

@@ -82,11 +82,15 @@ def test_scrapyd_egg_runs_with_the_state_under_the_output_folder(tmp_path):
     assert where.stdout.startswith(str(egg))  # the crawl below runs the egg's code
     with MirrorServer([DW_MIRROR]) as server:
         cmd = [sys.executable, "-m", "scrapy", "crawl", "dw", "-a", "_job=6487ec5b", "-a", "feed=1", *STATIC,
-               "-s", f"NEWSCRAWL_MIRROR={server.base_url}", "-s", f"NEWSCRAWL_OUTPUT_DIR={archive}"]
+               "-s", f"NEWSCRAWL_MIRROR={server.base_url}", "-s", f"NEWSCRAWL_OUTPUT_DIR={archive}",
+               "-s", f"LOG_FILE={scrapyd_home / 'job.log'}"]
         result = subprocess.run(cmd, cwd=scrapyd_home, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (archive / "state" / "newscrawl.sqlite3").is_file()
     assert len(list((archive / "dw" / "_posts").glob("*.md"))) == 15
-    assert not (scrapyd_home / "output").exists()
+    assert sorted(p.name for p in scrapyd_home.iterdir()) == ["job.log"]  # no ./output/state
+    # the job's log (scrapyd shows it) ends with the summary line
+    last = (scrapyd_home / "job.log").read_text(encoding="utf-8").splitlines()[-1]
+    assert "[newscrawl.outcome] INFO: dw: ok — 15 archived (15 new, 0 updated)" in last
     report = json.loads(sorted((archive / "dw" / "runs").glob("*.json"))[-1].read_text(encoding="utf-8"))
     assert report["finish_reason"] == "finished"

@@ -12,14 +12,13 @@ The run ends with one summary line on stderr (:meth:`newscrawl.outcome.Outcome.s
 from __future__ import annotations
 
 import argparse
-import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
 from newscrawl.arguments import ArgumentError, check_cli_settings, did_you_mean, usage_exit
-from newscrawl.outcome import outcome_of
+from newscrawl.outcome import outcome_of, report
 
 
 def spider_class(settings, name: str) -> type:
@@ -55,5 +54,5 @@ class Command(ScrapyCrawl):
         stats = crawler.stats.get_stats() if crawler.stats else {}
         reason = None if self.crawler_process.bootstrap_failed else stats.get("finish_reason")
         outcome = outcome_of(crawler, reason, max_errors=self.settings.getint("NEWSCRAWL_MAX_ERRORS"))
-        print(outcome.summary(), file=sys.stderr)
+        report([outcome.summary()], self.settings)
         self.exitcode = outcome.status

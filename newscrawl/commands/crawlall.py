@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,7 +23,7 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
 from newscrawl.arguments import ArgumentError, check_cli_settings, did_you_mean, load_config, usage_exit
-from newscrawl.outcome import EX_TEMPFAIL, archive_failures, exit_status, judge, outcome_of
+from newscrawl.outcome import EX_TEMPFAIL, archive_failures, exit_status, judge, outcome_of, report
 
 logger = logging.getLogger(__name__)
 __all__ = ["EX_TEMPFAIL", "Command", "archive_failures", "judge"]
@@ -83,6 +82,5 @@ class Command(ScrapyCommand):
         outcomes = [outcome_of(run["crawler"], run["reason"], expect_articles=run["expect_articles"],
                                max_errors=self.settings.getint("NEWSCRAWL_MAX_ERRORS"))
                     for run in runs.values()]
-        for outcome in outcomes:
-            print(f"crawlall: {outcome.summary()}", file=sys.stderr)
+        report([f"crawlall: {outcome.summary()}" for outcome in outcomes], self.settings)
         self.exitcode = exit_status(outcomes)
