@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install demo test lint bench clean-output
+.PHONY: install demo clean-demo site test lint bench clean-output
+OUTPUT ?= output
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,9 +14,18 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-## Set up and crawl the bundled offline demo mirror into output/.
+## Set up and crawl the bundled offline demo mirror into output/demo/ (its own state too).
 demo: install
-	$(PY) -m tests.mirror.demo
+	$(PY) -m tests.mirror.demo --output output/demo
+
+## Remove the demo's invented articles, reports and state (the live output/ is untouched).
+clean-demo:
+	rm -rf output/demo
+
+## The archive as a website with Debian's jekyll: $(OUTPUT)/_site/ (skipped without jekyll).
+## `make site OUTPUT=output/demo` builds the demo's.
+site: install
+	$(PY) -m newscrawl.site --output $(OUTPUT)
 
 ## The whole suite: lint, then pytest.
 test: install

@@ -88,6 +88,11 @@ class ArchiveError(Exception):
         self.reason = reason
 
 
+def state_dir(settings: Any) -> Path:
+    """``NEWSCRAWL_STATE_DIR``, or ``state`` in ``NEWSCRAWL_OUTPUT_DIR`` when it is not set."""
+    return Path(settings.get("NEWSCRAWL_STATE_DIR") or Path(settings.get("NEWSCRAWL_OUTPUT_DIR")) / "state")
+
+
 def item_line(item: Any) -> str:
     """The item as one JSON line (UTF-8, Chinese unescaped; the fields of the output spec)."""
     data = asdict(item) if is_dataclass(item) else ItemAdapter(item).asdict()
@@ -117,7 +122,7 @@ class Archive:
     def from_crawler(cls, crawler: Crawler) -> Archive:
         s = crawler.settings
         archive = cls(Path(s.get("NEWSCRAWL_OUTPUT_DIR")),
-                      Path(s.get("NEWSCRAWL_STATE_DIR")) / "newscrawl.sqlite3",
+                      state_dir(s) / "newscrawl.sqlite3",
                       image_proxy=s.get("NEWSCRAWL_IMAGE_PROXY"), durable=s.getbool("NEWSCRAWL_FSYNC"),
                       stats=crawler.stats, schedule=Schedule.from_settings(s))
         archive.crawler = crawler

@@ -146,6 +146,8 @@ class RunReport:
                      "revisits": stats.get("newscrawl/warc/revisits", 0),
                      "files": stats.get("newscrawl/warc/file_names", [])},
             "coverage": self.coverage(),
+            # feeds and listings that failed, answered empty or linked no article
+            "failed_sources": list(getattr(spider, "failed_sources", [])),
         }
         report["alarms"] = find_drift(report, self.history(spider), min_items=self.min_items,
                                       drop=self.drop, min_share=self.min_share)
@@ -162,6 +164,7 @@ class RunReport:
             self.crawler.stats.inc_value("newscrawl/failed/run_report")
             logger.error("Cannot write the run report %s: %s", path, exc)
             return
+        self.crawler.stats.set_value("newscrawl/run_report", str(path))
         spider.logger.info("Run report: %s", path)
 
 
@@ -194,8 +197,8 @@ class Progress:
         articles = stats.get_value("item_scraped_count", 0)
         per_minute = 60.0 / self.interval
         logger.info(
-            "Crawled %d pages (at %d pages/min), archived %d articles (at %d articles/min), "
-            "%d unchanged, %d dropped", pages, (pages - self.last[0]) * per_minute, articles,
+            "%s: crawled %d pages (at %d pages/min), archived %d articles (at %d articles/min), "
+            "%d unchanged, %d dropped", spider.name, pages, (pages - self.last[0]) * per_minute, articles,
             (articles - self.last[1]) * per_minute,
             stats.get_value("newscrawl/items/unchanged", 0),
             sum(v for k, v in stats.get_stats().items() if k.startswith("newscrawl/dropped/")),

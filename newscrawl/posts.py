@@ -52,6 +52,19 @@ SLUG_MAX = 50
 #: Unsafe in file names or URLs, plus the braces, brackets and backtick of Liquid and Markdown.
 _UNSAFE = re.compile(r'[/\\:*?"<>|#%&\s{}\[\]`]+')
 GALLERY_HEADING = {"zh-Hant": "相關圖集", "zh-Hans": "相关图集"}
+#: a gallery title that already says "图集：" (DW titles gallery pages so): not said twice
+_GALLERY_PREFIX = re.compile(r"^\s*(?:相关|相關)?(?:图集|圖集)\s*[:：]\s*")
+#: a figure as newscrawl.markdown writes it: the image with its caption as alt text, then the
+#: caption (and credit) as text under it
+_FIGURE = re.compile(r"^!\[(?P<alt>(?:\\.|[^\]\\\n])+)\]\((?P<url>[^)\s]+)\)\n"
+                     r"\*(?P=alt)(?P<rest>(?: · [^\n]*)?)\*$", re.M)
+
+
+def _no_caption_in_alt(body: str) -> str:
+    """A figure's caption is written under its image: the image's alt text is left empty
+    rather than repeat it (a screen reader would read it twice). Posts only: the JSON line's
+    ``body_markdown`` (and its content hash) keep what the parser wrote."""
+    return _FIGURE.sub(lambda m: f"![]({m['url']})\n*{m['alt']}{m['rest']}*", body)
 
 
 def _filename_char(char: str) -> str:
@@ -143,7 +156,7 @@ def render_post(item: Any, image_proxy: str | None = None, history: list[dict] |
     published = parse_datetime(a["published"])
     millis = int(published.timestamp() * 1000) if published else 0
     title = clean_text(a["title"]) or a["id"]
-    body = inert_markdown(a.get("body_markdown") or "")
+    body = _no_caption_in_alt(inert_markdown(a.get("body_markdown") or ""))
     if image_proxy:
         for image in a.get("images") or []:
             real, through = markdown_url(image["url"]), markdown_url(proxied(image["url"], image_proxy))
@@ -154,9 +167,11 @@ def render_post(item: Any, image_proxy: str | None = None, history: list[dict] |
     gallery = a.get("gallery")
     if gallery and gallery.get("images"):
         heading = GALLERY_HEADING.get(a.get("lang") or "", "相关图集")
-        lines = [f"## {heading}：{escape_text(gallery.get('title') or title)}", ""]
+        gallery_title = _GALLERY_PREFIX.sub("", gallery.get("title") or "") or title
+        lines = [f"## {heading}：{escape_text(gallery_title)}", ""]
         for image in gallery["images"]:
-            picture = image_markdown(proxied(image["url"], image_proxy), image.get("caption"))
+            # no alt text: the title and caption are written under the image
+            picture = image_markdown(proxied(image["url"], image_proxy), None)
             if picture.startswith("!["):
                 lines.append(picture)
             label = f"**{escape_text(image['title'])}**：" if image.get("title") else ""

@@ -36,7 +36,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
-from newscrawl.archive import Archive
+from newscrawl.archive import Archive, state_dir
 from newscrawl.files import remove_temporary_files, write_atomic
 from newscrawl.items import Article
 from newscrawl.locks import Locked, SpiderLock
@@ -150,7 +150,7 @@ class Command(ScrapyCommand):
         if unknown:
             raise UsageError(f"unknown spider(s): {', '.join(unknown)} (spiders: {', '.join(sorted(known))})")
         s = self.settings
-        state_path = Path(s.get("NEWSCRAWL_STATE_DIR")) / "newscrawl.sqlite3"
+        state_path = state_dir(s) / "newscrawl.sqlite3"
         locks = []
         try:
             for name in args:

@@ -3,7 +3,9 @@
 Override any of them per run with ``-s NAME=value``. The project's own settings:
 
 NEWSCRAWL_OUTPUT_DIR   where posts go: ``<dir>/<spider>/_posts/`` (default ``output``)
-NEWSCRAWL_STATE_DIR    the SQLite state shared by all spiders (default ``output/state``)
+NEWSCRAWL_STATE_DIR    the SQLite state shared by all spiders and the locks (default: ``state`` in
+                       NEWSCRAWL_OUTPUT_DIR, so ``output/state``; it follows the output folder
+                       unless set itself)
 NEWSCRAWL_FSYNC        fsync posts, JSON lines and the state as they are written, so that a power
                        cut (not only a killed process) loses nothing written (default off)
 NEWSCRAWL_IMAGE_PROXY  prefix that image URLs in posts are rewritten through, e.g.
@@ -49,7 +51,7 @@ COMMANDS_MODULE = "newscrawl.commands"
 
 # ---- newscrawl -----------------------------------------------------------------------
 NEWSCRAWL_OUTPUT_DIR = "output"
-NEWSCRAWL_STATE_DIR = "output/state"
+NEWSCRAWL_STATE_DIR = None  # <NEWSCRAWL_OUTPUT_DIR>/state
 NEWSCRAWL_IMAGE_PROXY = None
 NEWSCRAWL_MIRROR = None
 NEWSCRAWL_RUN_REPORTS = True
@@ -61,7 +63,7 @@ NEWSCRAWL_DRIFT_MIN_SHARE = 0.2
 NEWSCRAWL_RECHECK_STEPS = "1h,6h,1d,3d,7d,30d"
 NEWSCRAWL_RECHECK_LIMIT = 1000
 NEWSCRAWL_CLOCK = None
-NEWSCRAWL_RETRY_FAILED_HOURS = 24
+NEWSCRAWL_RETRY_FAILED_HOURS = 24.0
 NEWSCRAWL_RETRY_FAILED_TIMES = 3
 NEWSCRAWL_MAX_LISTING_PAGES = 50
 NEWSCRAWL_FSYNC = False
@@ -94,7 +96,7 @@ DOWNLOAD_WARNSIZE = 4 * 2**20
 RETRY_ENABLED = True
 RETRY_TIMES = 2  # 5xx, 408, 429 and connection errors; a 404 is final
 # a 429/503's Retry-After (seconds or an HTTP date) is waited for up to this (see middlewares.py)
-NEWSCRAWL_RETRY_AFTER_MAX = 120
+NEWSCRAWL_RETRY_AFTER_MAX = 120.0
 HTTPCACHE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
@@ -126,7 +128,12 @@ EXTENSIONS = {
     # the progress line in articles per minute replaces Scrapy's items/min line
     "scrapy.extensions.logstats.LogStats": None,
     "newscrawl.extensions.Progress": 0,
+    # readable (unquoted) URLs in log messages; the stats at DEBUG instead of Scrapy's dump
+    "newscrawl.runlog.RunLog": 0,
 }
+# the ~60-line stats dump at the end of a crawl: logged at DEBUG (runlog.py) and kept in the
+# run report; -s STATS_DUMP=1 brings it back at INFO
+STATS_DUMP = False
 
 # ---- pipeline ------------------------------------------------------------------------
 # Scrapy starts CONCURRENT_ITEMS asyncio tasks for the output of every response (default 100,
@@ -147,7 +154,8 @@ ITEM_PIPELINES = {
 # line are the user's own feeds: they get every new or changed article of the run.
 FEEDS: dict = {}
 FEED_EXPORT_ENCODING = "utf-8"
-FEED_STORE_EMPTY = False
+# -O file.jsonl holds exactly this run's new and changed articles: none, an empty file
+FEED_STORE_EMPTY = True
 
 # ---- transport -----------------------------------------------------------------------
 # HTTP/1.1, or chromium for requests that ask for rendering (NEWSCRAWL_MIRROR proxies both).

@@ -70,3 +70,22 @@ def archive(tmp_path: Path):
 @pytest.fixture(scope="session")
 def dw_expected() -> dict:
     return json.loads((DW_MIRROR / "expected.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def demo_output(tmp_path_factory) -> Path:
+    """What ``make demo`` writes, run once as a new user would: ``python -m tests.mirror.demo``
+    from a folder of its own, with the default output (``output/demo``). Returns that folder."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.crawl import REPO
+
+    home = tmp_path_factory.mktemp("demo-home")
+    env = dict(os.environ, PYTHONPATH=str(REPO), SCRAPY_SETTINGS_MODULE="newscrawl.settings")
+    result = subprocess.run([sys.executable, "-m", "tests.mirror.demo"], cwd=home, env=env,
+                            capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-3000:]
+    (home / "demo-stdout.txt").write_text(result.stdout, encoding="utf-8")
+    return home / "output" / "demo"

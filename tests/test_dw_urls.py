@@ -92,7 +92,7 @@ def test_spider_sources():
     assert s.listings == ["https://www.dw.com/zh-hant/t-1", "https://www.dw.com/zh-hant/t-68199001",
                         "https://www.dw.com/zh/x/s-9058"]
     assert spider(topics="t-1", feed="1").feeds == ["https://rss.dw.com/xml/rss-chi-all"]
-    assert spider(feed="0").feeds == []
+    assert spider(topics="t-1", feed="0").feeds == []
     assert spider(feed="https://rss.dw.com/rdf/rss-chi-all").feeds == ["https://rss.dw.com/rdf/rss-chi-all"]
     assert spider(urls="https://www.dw.com/zh/x/a-1").feeds == []
 

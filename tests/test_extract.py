@@ -44,6 +44,6 @@ def test_extract_refuses_a_page_without_title_or_date():
 
 
 def test_extract_unknown_spider_and_missing_file():
-    assert extract("nope", "x.html", "--url", "https://www.dw.com/zh/x/a-1").returncode == 1
+    assert extract("nope", "x.html", "--url", "https://www.dw.com/zh/x/a-1").returncode == 2  # usage
     proc = extract("dw", "/nonexistent.html", "--url", "https://www.dw.com/zh/x/a-1")
     assert proc.returncode == 1 and "cannot read" in proc.stderr

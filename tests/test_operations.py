@@ -47,7 +47,8 @@ def test_crawlall_exits_0_on_the_mirror_and_1_when_the_site_is_broken(tmp_path):
     with MirrorServer([DW_MIRROR]) as server:
         ok = crawlall(server.base_url, tmp_path / "ok", DW_CONFIG)
     assert ok.returncode == 0, ok.stderr[-3000:]
-    assert "crawlall: dw: ok, 23 new or changed articles" in ok.stderr
+    assert ("crawlall: dw: ok — 23 archived (23 new, 0 updated), 0 unchanged, 5 dropped (http_404 1,"
+            in ok.stderr)
 
     def no_feed(copy: Path) -> None:  # the feed and the topic page are gone
         manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
@@ -59,7 +60,13 @@ def test_crawlall_exits_0_on_the_mirror_and_1_when_the_site_is_broken(tmp_path):
     with MirrorServer([broken_copy(tmp_path, "broken", no_feed)]) as server:
         bad = crawlall(server.base_url, tmp_path / "bad", DW_CONFIG)
     assert bad.returncode == 1
-    assert "crawlall: dw: FAILED: its sources gave no article at all" in bad.stderr
+    assert "crawlall: dw: FAILED (2 sources failed) — 0 archived" in bad.stderr
+    summary = next(line for line in bad.stderr.splitlines() if line.startswith("crawlall: dw:"))
+    assert "failed sources: " in summary
+    assert "feed https://rss.dw.com/xml/rss-chi-all answered HTTP 404" in summary
+    assert "topic t-68199001 answered HTTP 404" in summary
+    assert ("Source failed: topic t-68199001 (https://www.dw.com/zh/t-68199001) answered HTTP 404; "
+            "the run fails unless it is optional (-a optional=t-68199001)") in bad.stderr
 
 
 def test_a_cron_run_of_all_spiders_with_the_deploy_config_exits_0(tmp_path):
@@ -70,10 +77,10 @@ def test_a_cron_run_of_all_spiders_with_the_deploy_config_exits_0(tmp_path):
         result = crawlall(server.base_url, tmp_path / "out", config)
         again = crawlall(server.base_url, tmp_path / "out", config)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "crawlall: dw: ok, 15 new or changed articles" in result.stderr
-    assert "crawlall: epochtimes: ok, 32 new or changed articles" in result.stderr
+    assert "crawlall: dw: ok — 15 archived (15 new, 0 updated), 0 unchanged" in result.stderr
+    assert "crawlall: epochtimes: ok — 32 archived (32 new, 0 updated), 0 unchanged" in result.stderr
     assert again.returncode == 0  # nothing new is not a failure
-    assert "crawlall: epochtimes: ok, 0 new or changed articles" in again.stderr
+    assert "crawlall: epochtimes: ok — 0 archived (0 new, 0 updated)" in again.stderr
     for spider in ("dw", "epochtimes"):
         assert len(list((tmp_path / "out" / spider / "runs").glob("*.json"))) == 2
 
@@ -228,7 +235,7 @@ def test_the_progress_line_counts_articles_per_minute(tmp_path):
         result = crawl("dw", server.base_url, tmp_path, "-a", "feed=1", "-s", "LOGSTATS_INTERVAL=0.05",
                        *STATIC)
     lines = [line for line in result.log.splitlines() if "articles/min" in line]
-    assert lines and "pages/min" in lines[0] and "Crawled" in lines[0]
+    assert lines and "pages/min" in lines[0] and "INFO: dw: crawled " in lines[0]  # names its spider
     assert "items/min" not in result.log  # replaces Scrapy's own line
 
 
@@ -237,7 +244,7 @@ def test_per_spider_settings_apply_and_an_unfinished_crawl_fails(tmp_path):
     with MirrorServer([DW_MIRROR]) as server:
         result = crawlall(server.base_url, tmp_path / "out", config)
     assert result.returncode == 1
-    assert "crawlall: dw: FAILED: finish reason 'closespider_itemcount'" in result.stderr
+    assert "crawlall: dw: FAILED (finish reason 'closespider_itemcount')" in result.stderr
 
 
 def test_a_jobdir_killed_hard_is_refused_clearly_and_a_finished_one_starts_anew(tmp_path):
@@ -265,7 +272,7 @@ def test_a_jobdir_killed_hard_is_refused_clearly_and_a_finished_one_starts_anew(
     [error] = [line for line in refused.log.splitlines() if " ERROR: " in line]
     assert "did not stop cleanly" in error and f"rm -r {jobdir}" in error
     assert refused_all.returncode == 1
-    assert "crawlall: dw: FAILED: finish reason 'jobdir_crashed'" in refused_all.stderr
+    assert "crawlall: dw: FAILED (finish reason 'jobdir_crashed')" in refused_all.stderr
     assert cleared.returncode == 0 and cleared.report["finish_reason"] == "finished"
     ids = {matter["id"] for matter, _ in cleared.posts().values()}
     assert len(ids) == len(cleared.posts()) == 23  # the killed run's and the rest, each once

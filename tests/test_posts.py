@@ -91,8 +91,31 @@ def test_post_layout_follows_the_seed(writer):
     assert lines[3] == "" and lines[4].startswith("（德国之声中文网）")  # one blank line, as in the seeds
     assert "## 小标题" in body
     gallery = body[body.index("## 相关图集：图集标题"):]
-    assert gallery.index("![说明一](https://static.dw.com/image/2_6.jpg)") < gallery.index("说明二")
-    assert "**第一张**：说明一 · 美联社" in gallery
+    # no alt text: what it would say (title, caption) is written under the image
+    assert gallery.index("![](https://static.dw.com/image/2_6.jpg)\n**第一张**：说明一 · 美联社") < \
+        gallery.index("![](https://static.dw.com/image/3_6.jpg)\n说明二")
+
+
+@pytest.mark.parametrize("title", ["图集：机器人", "图集:机器人", "相关图集：机器人", " 图集 ： 机器人"])
+def test_the_gallery_heading_says_gallery_once(title):
+    item = make_item(gallery={"title": title, "images": [
+        {"url": "https://static.dw.com/image/2_6.jpg", "title": None, "caption": "说明", "credit": None}]})
+    headings = [line for line in render_post(item).splitlines() if line.startswith("## 相关图集")]
+    assert headings == ["## 相关图集：机器人"]
+    traditional = render_post(make_item(lang="zh-Hant", gallery=dict(item.gallery, title="圖集：機器人")))
+    assert "## 相關圖集：機器人\n" in traditional
+
+
+def test_a_figure_caption_is_not_repeated_as_alt_text_in_the_post():
+    """The body keeps the parser's Markdown (and its hash) in the JSON line; the post leaves
+    the alt text of a captioned figure empty, the caption stays under the image."""
+    body = ("第一段。\n\n![参观者在展台前\\[体验\\]](https://www.dw.com/image/47109877_303.jpg)\n"
+            "*参观者在展台前\\[体验\\] · 美联社*\n\n![](https://www.dw.com/image/2.jpg)\n*只有说明*\n\n"
+            "![另一个说明](https://www.dw.com/image/3.jpg)\n\n结尾。")
+    post = render_post(make_item(body_markdown=body))
+    assert ("![](https://www.dw.com/image/47109877_303.jpg)\n*参观者在展台前\\[体验\\] · 美联社*\n\n"
+            "![](https://www.dw.com/image/2.jpg)\n*只有说明*\n\n"
+            "![另一个说明](https://www.dw.com/image/3.jpg)\n\n结尾。") in post  # no caption under it: kept
 
 
 def test_author_falls_back_to_source_name():

@@ -2,24 +2,17 @@
 
 Each spider runs with the arguments and settings its section of the config file gives
 (TOML; see ``deploy/crawl.toml``); without a config, every spider runs with its defaults.
-The exit status tells cron and systemd how it went:
-
-* ``0`` — every spider finished, without drift alarms;
-* ``1`` — a spider failed: its archive could not be written or its state could not be used
-  (``newscrawl/failed/*`` stats), its finish reason was not ``finished``, it logged more than
-  ``NEWSCRAWL_MAX_ERRORS`` errors, its sources gave no article at all although articles
-  were expected (``expect_articles``, default true), or its run report raised a
-  layout-drift alarm;
-* ``75`` (EX_TEMPFAIL) — nothing failed, but a spider was skipped because another run of
-  it still holds its lock.
+The config is checked before anything runs (:func:`newscrawl.arguments.load_config`): a
+section that is no spider, an unknown key, argument or setting, or a wrong value is one line
+on stderr and exit status 2. Each spider's run ends with one summary line; the exit status
+(:mod:`newscrawl.outcome`) is 0 ok, 1 a spider failed, 2 a usage or config mistake, 75 a
+spider was skipped because another run of it holds its lock (and none failed).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import sys
-import tomllib
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -29,37 +22,11 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
+from newscrawl.arguments import ArgumentError, check_cli_settings, did_you_mean, load_config, usage_exit
+from newscrawl.outcome import EX_TEMPFAIL, archive_failures, exit_status, judge, outcome_of, report
+
 logger = logging.getLogger(__name__)
-EX_TEMPFAIL = 75
-
-
-def archive_failures(stats: dict[str, Any]) -> list[str]:
-    """What the archive could not do (``newscrawl/failed/<what>`` stats): write failures, a
-    state it could not use. Any of them fails the run, for ``scrapy crawl`` as for crawlall."""
-    return [f"{what.removeprefix('newscrawl/failed/')} ({count}x)" for what, count in sorted(stats.items())
-            if what.startswith("newscrawl/failed/") and count]
-
-
-def judge(reason: str | None, stats: dict[str, Any], *, max_errors: int,
-          expect_articles: bool) -> list[str]:
-    """Why a finished crawl counts as failed (empty: it did not)."""
-    problems = []
-    if reason != "finished":
-        problems.append(f"finish reason {reason!r}")
-    errors = stats.get("log_count/ERROR", 0)
-    if errors > max_errors:
-        problems.append(f"{errors} errors logged (more than {max_errors})")
-    # a source that answered "not modified" showed only articles it had shown before
-    seen = sum(stats.get(k, 0) for k in (
-        "newscrawl/requests/article", "newscrawl/incremental/known_skipped",
-        "newscrawl/incremental/failed_skipped", "newscrawl/conditional/not_modified",
-        "newscrawl/conditional/same_body"))
-    if expect_articles and reason == "finished" and seen == 0:
-        problems.append("its sources gave no article at all")
-    problems.extend(archive_failures(stats))
-    if stats.get("newscrawl/drift/alarms", 0):
-        problems.append(f"{stats['newscrawl/drift/alarms']} layout-drift alarm(s) in its run report")
-    return problems
+__all__ = ["EX_TEMPFAIL", "Command", "archive_failures", "judge"]
 
 
 class Command(ScrapyCommand):
@@ -77,54 +44,43 @@ class Command(ScrapyCommand):
         parser.add_argument("-c", "--config", type=Path,
                             help="TOML file: a [spider] section each, with args and settings tables")
 
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        """Everything is checked before a crawler is made: settings, config, spider names."""
+        try:
+            check_cli_settings(opts.set, self.settings)
+            super().process_options(args, opts)
+            loader = get_spider_loader(self.settings)
+            spiders = {name: loader.load(name) for name in loader.list()}
+            self.config = load_config(opts.config, spiders, self.settings) if opts.config else {}
+            self.names = args or list(self.config) or sorted(spiders)
+            for name in self.names:
+                if name not in spiders:
+                    raise ArgumentError(f"unknown spider {name!r}{did_you_mean(name, spiders)}; "
+                                        f"the spiders are: {', '.join(sorted(spiders))}")
+        except (UsageError, ArgumentError) as exc:
+            usage_exit("crawlall", str(exc))
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        config = self._config(opts.config)
         loader = get_spider_loader(self.settings)
-        names = args or list(config) or sorted(loader.list())
-        unknown = [n for n in names if n not in loader.list()]
-        if unknown:
-            raise UsageError(f"unknown spider(s): {', '.join(unknown)}")
-        outcomes: dict[str, dict[str, Any]] = {}
-        for name in names:
-            section = config.get(name, {})
+        runs: dict[str, dict[str, Any]] = {}
+        for name in self.names:
+            section = self.config.get(name, {})
             settings = self.settings.copy()
             settings.update(section.get("settings", {}), priority="cmdline")
             crawler = Crawler(loader.load(name), settings)
-            outcome: dict[str, Any] = {"reason": None, "crawler": crawler,
-                                       "expect_articles": section.get("expect_articles", True)}
+            run: dict[str, Any] = {"reason": None, "crawler": crawler,
+                                   "expect_articles": section.get("expect_articles", True)}
             crawler.signals.connect(
-                lambda spider, reason, outcome=outcome: outcome.update(reason=reason),
+                lambda spider, reason, run=run: run.update(reason=reason),
                 signal=signals.spider_closed, weak=False)
-            outcomes[name] = outcome
-            self.crawler_process.crawl(crawler, **{k: str(v) for k, v in section.get("args", {}).items()})
+            runs[name] = run
+            args_ = dict(section.get("args", {}))
+            if not run["expect_articles"] and "optional" not in args_:
+                args_["optional"] = "*"  # expect_articles = false: every source may list nothing
+            self.crawler_process.crawl(crawler, **args_)
         self.crawler_process.start()
-        self.exitcode = self._report(outcomes)
-
-    def _config(self, path: Path | None) -> dict[str, Any]:
-        if path is None:
-            return {}
-        try:
-            return tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise UsageError(f"cannot read {path}: {exc}") from None
-
-    def _report(self, outcomes: dict[str, dict[str, Any]]) -> int:
-        failed, locked = [], []
-        for name, outcome in outcomes.items():
-            stats = outcome["crawler"].stats.get_stats() if outcome["crawler"].stats else {}
-            if outcome["reason"] == "locked":
-                locked.append(name)
-                print(f"crawlall: {name}: skipped, another run holds its lock", file=sys.stderr)
-                continue
-            problems = judge(outcome["reason"], stats,
-                             max_errors=self.settings.getint("NEWSCRAWL_MAX_ERRORS"),
-                             expect_articles=outcome["expect_articles"])
-            items = stats.get("item_scraped_count", 0)
-            if problems:
-                failed.append(name)
-                print(f"crawlall: {name}: FAILED: {'; '.join(problems)}", file=sys.stderr)
-            else:
-                print(f"crawlall: {name}: ok, {items} new or changed articles", file=sys.stderr)
-        if failed:
-            return 1
-        return EX_TEMPFAIL if locked else 0
+        outcomes = [outcome_of(run["crawler"], run["reason"], expect_articles=run["expect_articles"],
+                               max_errors=self.settings.getint("NEWSCRAWL_MAX_ERRORS"))
+                    for run in runs.values()]
+        report([f"crawlall: {outcome.summary()}" for outcome in outcomes], self.settings)
+        self.exitcode = exit_status(outcomes)

@@ -7,8 +7,10 @@ the live response was parsed: same headers, body decoded as Scrapy decodes it,
 
 Prints the item as one JSON object on stdout, normalised exactly as the pipelines would
 (nothing is written, no state is read). A page the parser cannot turn into a valid item
-gives a clear message on stderr and exit status 1. For debugging a layout change and for
-re-parsing archived HTML.
+(also an empty or binary file, or a page that says it is another article than ``--url``)
+gives a clear message on stderr and exit status 1; an unknown spider or a ``--url`` that is
+not an article URL of the spider's site, one line and exit status 2. For debugging a layout
+change and for re-parsing archived HTML.
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.http import HtmlResponse
-from scrapy.spiderloader import get_spider_loader
 
+from newscrawl.arguments import ArgumentError, http_url, usage_exit
+from newscrawl.commands.crawl import spider_class
 from newscrawl.pipelines import normalize_article, validate_article
 from newscrawl.replay import CAPTURED_AT, decoded, find_in_file, parse_at
-from newscrawl.sites import ParseError
+from newscrawl.sites import ParseError, Site
+from newscrawl.sites.base import meta_content
 
 
 class Command(ScrapyCommand):
@@ -54,12 +58,17 @@ class Command(ScrapyCommand):
             raise UsageError("give a spider name and a saved page, or a spider name and --warc FILE")
         name, page = args[0], (args[1] if len(args) > 1 else opts.warc)
         try:
-            spidercls = get_spider_loader(self.settings).load(name)
-        except KeyError:
-            return self._fail(f"unknown spider {name!r}")
+            spidercls = spider_class(self.settings, name)
+        except ArgumentError as exc:
+            usage_exit("extract", str(exc))
         site = getattr(spidercls, "site", None)
         if site is None:
             return self._fail(f"spider {name!r} has no site parser")
+        why = http_url(opts.url, site.allowed_domains)
+        if why is None and site.article_id(site.canonical_url(opts.url)) is None:
+            why = f"{opts.url!r} is not an article URL of {name} (it carries no article id)"
+        if why:
+            usage_exit("extract", f"--url: {why}")
         if opts.warc:
             try:
                 response = decoded(find_in_file(Path(page), opts.url, site,
@@ -71,6 +80,10 @@ class Command(ScrapyCommand):
                 body = Path(page).read_bytes()
             except OSError as exc:
                 return self._fail(f"cannot read {page}: {exc.strerror}")
+            if not body.strip():
+                return self._fail(f"{page} is empty")
+            if b"\x00" in body[:8192] or b"<" not in body[:8192]:
+                return self._fail(f"{page} is not an HTML page (binary or plain text)")
             response = HtmlResponse(url=opts.url, body=body)
         try:
             parsed = site.parse(response)
@@ -79,6 +92,10 @@ class Command(ScrapyCommand):
         if "warc" in response.flags:
             parsed.item.rendered = "playwright" in response.flags
             parsed.item.crawled_at = response.meta.get(CAPTURED_AT)
+        own = self._own_id(site, response)
+        if own and own != parsed.item.id:
+            return self._fail(f"{page} is the page of {own} (its canonical URL says so), not of "
+                              f"{parsed.item.id} as --url says: give the page's own URL")
         item = normalize_article(parsed.item)
         reason = validate_article(item)
         if reason:
@@ -86,6 +103,17 @@ class Command(ScrapyCommand):
         if parsed.gallery_url:
             print(f"note: full gallery captions are on {parsed.gallery_url}", file=sys.stderr)
         sys.stdout.write(json.dumps(asdict(item), ensure_ascii=False) + "\n")
+
+    @staticmethod
+    def _own_id(site: Site, response: HtmlResponse) -> str | None:
+        """The article id the page gives itself (canonical link or og:url), if any."""
+        canonical = response.css('link[rel="canonical"]::attr(href)').get()
+        for url in (canonical, meta_content(response, "og:url")):
+            if url and url.strip():
+                own = site.article_id(site.canonical_url(response.urljoin(url.strip())))
+                if own:
+                    return own
+        return None
 
     def _fail(self, message: str) -> None:
         print(f"scrapy extract: {message}", file=sys.stderr)

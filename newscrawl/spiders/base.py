@@ -21,6 +21,14 @@ and makes re-crawls incremental through the state:
 It also turns parse failures into counted drops (or one more try), and completes
 galleries whose captions live on a page of their own (one request per gallery page per run,
 shared with the gallery's own item).
+
+Arguments are declared (:attr:`NewsSpider.arguments`, :mod:`newscrawl.arguments`) and
+checked when the spider is made: a wrong one is an :class:`~newscrawl.arguments.ArgumentError`.
+Every source (feed, listing) is accountable: one that fails, answers empty or links no
+article is a warning naming it, listed in :attr:`NewsSpider.failed_sources` and counted in
+``newscrawl/sources/failed`` (which fails the run), or ``newscrawl/sources/optional_failed``
+for a source given in ``-a optional=…``. A source that answers 304 Not Modified links what
+it linked before: it has not failed.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
 from typing import Any, ClassVar
@@ -40,6 +49,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from newscrawl.archive import Archive
+from newscrawl.arguments import PASSED_BY_RUNNERS, Argument, ArgumentError, http_url, parse_arguments
 from newscrawl.items import Article
 from newscrawl.middlewares import OffsiteRedirect, RedirectLoop, TooManyRedirects
 from newscrawl.pipelines.validate import count_drop
@@ -78,16 +88,53 @@ def falsy(value: Any) -> bool:
     return str(value).strip().lower() in {"0", "false", "no", "off", ""}
 
 
+#: Arguments every spider takes (``urls`` and ``feed`` are declared per site: their URLs differ).
+FULL = Argument("full", "flag", "1: ignore the state, fetch every article again (still no duplicates)")
+OPTIONAL = Argument(
+    "optional", "list", "sources that may fail or list nothing without failing the run: as given "
+    "in the other arguments (a tag name, a topic id, a URL), 'feed' for the feed(s), or * for all",
+    item="sources")
+
+
+def feed_argument(default: str, domains: list[str]) -> Argument:
+    return Argument("feed", "feed", f"1: read the feed ({default}) as well, 0: not at all, or feed URLs; "
+                    "the default when no other source is given", check=lambda v: http_url(v, domains))
+
+
+@dataclass(frozen=True)
+class Source:
+    """A feed or listing the user asked for: its kind, as the user spelled it, its URL."""
+
+    kind: str
+    given: str
+    url: str
+
+    @property
+    def label(self) -> str:
+        """``topic t-123``, ``tag 王毅``, ``feed https://…``."""
+        return f"{self.kind} {self.url if self.given in ('feed', self.url) else self.given}"
+
+
 class NewsSpider(scrapy.Spider):
     site: ClassVar[Site]
+    #: every ``-a`` argument the spider takes (the site's spider declares them)
+    arguments: ClassVar[tuple[Argument, ...]] = ()
 
-    def __init__(self, *args: Any, urls: str | None = None, full: str | None = None, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.urls = split_arg(urls)
+    def __init__(self, *args: Any, **kwargs: Any):
+        passed = {k: kwargs.pop(k) for k in list(kwargs) if k in PASSED_BY_RUNNERS}
+        values = self.parse_arguments(kwargs)
+        super().__init__(*args, **passed)
+        self.args = values
+        self.urls = values.get("urls") or []
         #: listing pages (topics, tags, categories) and feeds; set by the site's spider
         self.listings: list[str] = []
         self.feeds: list[str] = []
-        self.full = truthy(full) if full is not None else False
+        #: URL → the source the user asked for (feeds and listings)
+        self.sources: dict[str, Source] = {}
+        self.optional_sources: set[str] = set()
+        #: sources that failed in this run: {"source", "kind", "given", "reason", "optional"}
+        self.failed_sources: list[dict[str, Any]] = []
+        self.full = bool(values.get("full"))
         #: one decision per article id per run: requested, or skipped as known
         self.decided_ids: set[str] = set()
         #: ids actually requested in this run
@@ -101,15 +148,64 @@ class NewsSpider(scrapy.Spider):
         self._known: dict[str, Known | None] = {}
         #: found URL → (URL to follow, article id): each link is canonicalised once per run
         self._resolved: dict[str, tuple[str, str | None]] = {}
+        self.choose_sources(values)
+        if not (self.listings or self.feeds or self.urls):
+            others = [a.name for a in self.arguments if a.kind == "list" and a.name != "optional"]
+            raise ArgumentError(f"nothing to crawl: feed=0 and no other source (give {', '.join(others)})")
+        self._choose_optional(values.get("optional") or [])
 
-    def choose_feeds(self, feed: str | None, default: str) -> list[str]:
+    @classmethod
+    def parse_arguments(cls, given: dict[str, Any]) -> dict[str, Any]:
+        return parse_arguments(cls.name, cls.arguments, given)
+
+    @classmethod
+    def check_arguments(cls, given: dict[str, Any]) -> None:
+        """Raise ArgumentError (one line) when ``given`` (``-a`` arguments) are wrong."""
+        cls(**given)
+
+    def choose_sources(self, args: dict[str, Any]) -> None:
+        """Set :attr:`listings` and :attr:`feeds` from the parsed arguments (with
+        :meth:`add_listing` and :meth:`choose_feeds`)."""
+
+    def add_listing(self, kind: str, given: str, url: str) -> None:
+        if url not in self.sources:
+            self.listings.append(url)
+            self.sources[url] = Source(kind, given, url)
+
+    def choose_feeds(self, feed: bool | list[str] | None, default: str) -> list[str]:
         """``-a feed``: 1 for the site's feed, 0 for none, or feed URLs; unset, the site's
         feed is read only when no other source was given."""
         if feed is None:
-            return [] if self.listings or self.urls else [default]
-        if truthy(feed):
-            return [default]
-        return [] if falsy(feed) else split_arg(feed)
+            feeds = [] if self.listings or self.urls else [default]
+        elif feed is True:
+            feeds = [default]
+        elif feed is False:
+            feeds = []
+        else:
+            feeds = [default if truthy(f) else f for f in split_arg(feed)]
+        for url in feeds:
+            self.sources.setdefault(url, Source("feed", "feed", url))
+        return list(dict.fromkeys(feeds))
+
+    def _choose_optional(self, entries: list[str]) -> None:
+        """``-a optional=…``: each entry names sources of this run, or it is an error."""
+        for entry in entries:
+            if entry == "*":
+                self.optional_sources |= set(self.sources)
+                continue
+            matched = {url for url, source in self.sources.items()
+                       if entry in (source.given, source.url)
+                       or (entry == "feed" and source.kind == "feed")}
+            if not matched:
+                matched = {url for url in self.resolve_source(entry) if url in self.sources}
+            if not matched:
+                given = ", ".join(s.given for s in self.sources.values()) or "none"
+                raise ArgumentError(f"optional: {entry!r} is not one of this run's sources ({given})")
+            self.optional_sources |= matched
+
+    def resolve_source(self, entry: str) -> list[str]:
+        """The URLs ``entry`` would be as each kind of listing (for ``optional``)."""
+        return []
 
     async def start(self) -> AsyncIterator[Any]:
         if self.reparsing:
@@ -119,7 +215,8 @@ class NewsSpider(scrapy.Spider):
         for request in self.frontier_requests():
             yield request
         for url in self.feeds:
-            yield self.conditional(scrapy.Request(url, callback=self.parse_feed))
+            yield self.conditional(scrapy.Request(url, callback=self.parse_feed, errback=self.feed_failed,
+                                                  cb_kwargs={"source": url}))
         for url in self.listings:
             resume = self.archive.listing_started(url)
             if resume:
@@ -394,13 +491,51 @@ class NewsSpider(scrapy.Spider):
                 yield request
 
     # ---- feeds and listings --------------------------------------------------------
-    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse_feed(self, response: Response, source: str | None = None) -> Iterator[scrapy.Request]:
         if self.unchanged_response(response):
             return
-        entries = self.site.feed_entries(response)
+        entries = self.site.feed_entries(response) if isinstance(response, TextResponse) else []
         self.stat("newscrawl/feed/items", len(entries))
+        if not any(self.resolve(link.url)[1] for link in entries):
+            self.source_failed(source or response.url, self._emptiness(response, entries, "item"))
         yield from self.article_requests(entries, source="feed")
         self.archive.set_validators(self.response_validators(response))
+
+    def feed_failed(self, failure: Failure) -> None:
+        self.source_failed(failure.request.cb_kwargs.get("source") or failure.request.url,
+                           self._failure_reason(failure))
+
+    # ---- accountable sources ---------------------------------------------------------
+    def source_failed(self, url: str, reason: str) -> None:
+        """A feed or listing the user asked for failed, answered empty or linked no article:
+        a warning naming it, and the run fails unless it is optional."""
+        source = self.sources.get(url) or Source("feed" if url in self.feeds else "listing", url, url)
+        optional = url in self.optional_sources
+        self.failed_sources.append({"source": url, "label": source.label, "given": source.given,
+                                    "reason": reason, "optional": optional})
+        self.stat("newscrawl/sources/optional_failed" if optional else "newscrawl/sources/failed")
+        named = source.label if source.label.endswith(url) else f"{source.label} ({url})"
+        self.logger.warning("Source failed: %s %s%s", named, reason,
+                            "; it is optional: the run does not fail" if optional else
+                            f"; the run fails unless it is optional (-a optional={source.given})")
+
+    @staticmethod
+    def _emptiness(response: Response, entries: list, what: str) -> str:
+        if not response.body.strip():
+            return f"answered an empty page (HTTP {response.status})"
+        if not entries:
+            return f"has no {what}"
+        return "links no article"
+
+    @staticmethod
+    def _failure_reason(failure: Failure) -> str:
+        if failure.check(HttpError):
+            return f"answered HTTP {failure.value.response.status}"
+        if failure.check(OffsiteRedirect):
+            return "redirected off the site"
+        if failure.check(IgnoreRequest):
+            return f"was not fetched ({failure.getErrorMessage() or 'forbidden by robots.txt'})"
+        return f"could not be fetched ({failure.type.__name__}: {failure.getErrorMessage()})"
 
     def parse_listing(self, response: Response, page: int = 1, listing: str | None = None,
                       resume: bool = False) -> Iterator[scrapy.Request]:
@@ -411,7 +546,10 @@ class NewsSpider(scrapy.Spider):
         if not resume and self.unchanged_response(response):
             self.archive.listing_finished(listing)  # nothing new on it, nor after it
             return
-        ids = {link: self.resolve(link.url)[1] for link in self.site.listing_entries(response)}
+        entries = self.site.listing_entries(response) if isinstance(response, TextResponse) else []
+        ids = {link: self.resolve(link.url)[1] for link in entries}
+        if page == 1 and not any(ids.values()):
+            self.source_failed(listing, self._emptiness(response, [], "article link"))
         ids = {link: article_id for link, article_id in ids.items() if article_id}
         all_known = bool(ids) and all(self._is_archived(article_id) for article_id in ids.values())
         yield from self.article_requests(list(ids), source="listing")
@@ -434,9 +572,13 @@ class NewsSpider(scrapy.Spider):
 
     def listing_failed(self, failure: Failure) -> None:
         """A listing page that could not be fetched: the walk stays unfinished (walked in
-        full next time)."""
+        full next time). Its first page failing is a failed source."""
         self.stat("newscrawl/incremental/listing_failed")
-        self.logger.warning("Listing page %s failed: %s", failure.request.url, failure.getErrorMessage())
+        kwargs = failure.request.cb_kwargs
+        if kwargs.get("page", 1) == 1:
+            self.source_failed(kwargs.get("listing") or failure.request.url, self._failure_reason(failure))
+        else:
+            self.logger.warning("Listing page %s failed: %s", failure.request.url, failure.getErrorMessage())
 
     def _is_archived(self, article_id: str) -> bool:
         known = self.known(article_id)

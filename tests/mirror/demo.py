@@ -6,6 +6,10 @@ real URLs. DW: the feed and one topic page. Epoch Times: two tags, a category an
 feed on "day one", then again on "day two" (three new articles, one retitled), which shows
 what an incremental re-crawl fetches. Run it again and it is the next hour of the same
 sites: day two only, nothing new, nothing written.
+
+It writes to ``output/demo/`` (posts, JSON lines, run reports and its own state in
+``output/demo/state``), never to the ``output/`` a live crawl uses: its invented articles
+carry real-looking dw.com / epochtimes.com URLs. ``make clean-demo`` removes it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 from newscrawl.state import ArticleStore
 from tests.mirror.server import DAY_TWO, DEFAULT_SITES, MirrorServer, default_dirs
 
+DEFAULT_OUTPUT = Path("output/demo")
 DEMO_CRAWLS = {
     "dw": ["-a", "feed=1", "-a", "topics=t-68199001"],
     "epochtimes": ["-a", "tags=中美关系,半导体", "-a", "categories=nsc413", "-a", "feed=1"],
@@ -30,8 +35,8 @@ def scrapy_command(command: str, mirror: str, output: Path, *args: str) -> list[
     ``output`` (outputs and state); used by the demo, the tests and the benchmark."""
     return [sys.executable, "-m", "scrapy", command, *args,
             "-s", f"NEWSCRAWL_MIRROR={mirror}",
+            # the state follows: <output>/state
             "-s", f"NEWSCRAWL_OUTPUT_DIR={output}",
-            "-s", f"NEWSCRAWL_STATE_DIR={output / 'state'}",
             # a local mirror needs no politeness delays
             "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0"]
 
@@ -51,13 +56,23 @@ def summary(spider: str, label: str, report: dict) -> str:
             f"({s.get('newscrawl/requests/article', 0)} article pages, "
             f"{s.get('newscrawl/incremental/listing_pages', 0)} listing pages, {feed}robots.txt); "
             f"new {s.get('newscrawl/items/new', 0)}, updated {s.get('newscrawl/items/updated', 0)}, "
+            f"unchanged {s.get('newscrawl/items/unchanged', 0)}, {dropped(s)}, "
             f"known and skipped {s.get('newscrawl/incremental/known_skipped', 0)}, "
             f"pagination stopped early {s.get('newscrawl/incremental/stopped_early', 0)}x")
 
 
+def dropped(stats: dict) -> str:
+    """``dropped 5 (http_404 1, …)``: the pages that gave no article, by reason."""
+    drops = {k.removeprefix("newscrawl/dropped/"): v for k, v in sorted(stats.items())
+             if k.startswith("newscrawl/dropped/") and v}
+    text = f"dropped {sum(drops.values())}"
+    return text + f" ({', '.join(f'{k} {v}' for k, v in drops.items())})" if drops else text
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--output", type=Path, default=Path("output"))
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
+                        help=f"where the demo writes (default {DEFAULT_OUTPUT}; never the live output/)")
     args, extra = parser.parse_known_args(argv)
     store = ArticleStore(args.output / "state" / "newscrawl.sqlite3")
     first_time = store.count("epochtimes") == 0
@@ -83,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         count = jsonl.read_text(encoding="utf-8").count("\n") if jsonl.exists() else 0
         print(f"{spider}: {len(posts)} posts in {args.output / spider / '_posts'}, "
               f"{count} JSON lines in {jsonl}")
+    print(f"Invented articles under real-looking URLs: keep them out of a live archive "
+          f"(remove them with 'make clean-demo' or 'rm -r {args.output}').")
     return status
 
 

@@ -1,0 +1,89 @@
+"""``make site``: the archive as a website, built by Jekyll from the site skeleton.
+
+``python -m newscrawl.site [--output output] [--dest <output>/_site]`` copies the skeleton
+(``deploy/jekyll-site/``: layouts, index by date, tags, galleries, style sheet) and every
+``<output>/<spider>/_posts/`` into a staging folder, adds one permalink rule per spider folder
+(``/<spider>/<year>/<month>/<day>/<file name>/``) and runs ``jekyll build --safe`` (no
+plugins, no symbolic links) on it. Only the posts are published: not the state, the JSON
+lines, the run reports or logs. Without jekyll on the PATH it says so and exits 0 (skipped);
+a failed build exits with Jekyll's status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+SKELETON = Path("deploy/jekyll-site")
+
+
+def spider_folders(output: Path) -> list[Path]:
+    """The folders of ``output`` that hold posts (``<spider>/_posts``), by name."""
+    return sorted(p.parent for p in output.glob("*/_posts") if p.is_dir())
+
+
+def stage(output: Path, skeleton: Path, staging: Path) -> list[str]:
+    """Fill ``staging`` with the skeleton and the posts (hard links where possible);
+    returns the spider folders."""
+    shutil.copytree(skeleton, staging, dirs_exist_ok=True)
+    spiders = []
+    for folder in spider_folders(output):
+        target = staging / folder.name / "_posts"
+        target.mkdir(parents=True, exist_ok=True)
+        for post in (folder / "_posts").glob("*.md"):
+            try:
+                os.link(post, target / post.name)
+            except OSError:
+                shutil.copy2(post, target / post.name)
+        spiders.append(folder.name)
+    rules = "".join(f'  - scope: {{ path: "{name}", type: posts }}\n'
+                    f'    values: {{ layout: post, permalink: "/{name}/:year/:month/:day/:title/" }}\n'
+                    for name in spiders)
+    (staging / "_config.spiders.yml").write_text(
+        "# written by newscrawl.site: one permalink rule per spider folder\n"
+        f"defaults:\n{rules or '  []'}\n", encoding="utf-8")
+    return spiders
+
+
+def build(output: Path, dest: Path, skeleton: Path = SKELETON, jekyll: str | None = None) -> int:
+    """Build the site of ``output`` into ``dest``; the exit status (0 also when skipped)."""
+    jekyll = jekyll or shutil.which("jekyll")
+    if jekyll is None:
+        print("make site: jekyll is not installed (Debian: apt-get install jekyll): site not built",
+              file=sys.stderr)
+        return 0
+    if not (skeleton / "_config.yml").is_file():
+        print(f"make site: no site skeleton in {skeleton} (run from the repository root)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="newscrawl-site-") as tmp:
+        staging = Path(tmp) / "src"
+        spiders = stage(output, skeleton, staging)
+        if not spiders:
+            print(f"make site: no posts in {output}/<spider>/_posts/ (crawl first)", file=sys.stderr)
+        env = dict(os.environ, LC_ALL="C.UTF-8", LANG="C.UTF-8")  # Chinese file names and text
+        config = f"{staging / '_config.yml'},{staging / '_config.spiders.yml'}"
+        proc = subprocess.run([jekyll, "build", "--safe", "--quiet", "-s", str(staging), "-d", str(dest),
+                               "--config", config], env=env)
+    if proc.returncode == 0:
+        print(f"make site: {', '.join(spiders) or 'no spider'} → {dest}/ (open {dest}/index.html through a "
+              f"web server, e.g. python3 -m http.server -d {dest})", file=sys.stderr)
+    return proc.returncode
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--output", type=Path, default=Path("output"),
+                        help="the archive (NEWSCRAWL_OUTPUT_DIR)")
+    parser.add_argument("--dest", type=Path, help="where the site goes (default <output>/_site)")
+    parser.add_argument("--skeleton", type=Path, default=SKELETON)
+    args = parser.parse_args(argv)
+    return build(args.output, args.dest or args.output / "_site", args.skeleton)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,248 @@
+"""A browsable archive: the demo's posts built with a real Jekyll (``make site``) and read in a
+real, headless chromium, as a reader sees them. Skipped without jekyll or chromium."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import threading
+import zlib
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+from newscrawl.rendering import CHROMIUM_ARGS
+from tests.crawl import REPO
+from tests.mirror.server import MirrorServer
+
+JEKYLL = shutil.which("jekyll")
+CHROMIUM = Path(os.environ.get("NEWSCRAWL_CHROMIUM_PATH") or "/usr/bin/chromium")
+needs_jekyll = pytest.mark.skipif(JEKYLL is None, reason="jekyll is not installed (apt-get install jekyll)")
+needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"needs a browser at {CHROMIUM}")
+#: what must never show as text on a page: Markdown and Liquid syntax, escapes, our comments
+RAW = ("{{", "{%", "&#123;", "](", "![", "**", "------", "<!--", "\\[", "## ", "render_with_liquid")
+
+
+@pytest.fixture(scope="module")
+def site(demo_output, tmp_path_factory) -> Path:
+    """``make site`` on the demo's output: ``python -m newscrawl.site`` from the repository."""
+    if JEKYLL is None:
+        pytest.skip("jekyll is not installed (apt-get install jekyll)")
+    dest = tmp_path_factory.mktemp("site") / "_site"
+    result = subprocess.run([sys.executable, "-m", "newscrawl.site", "--output", str(demo_output),
+                             "--dest", str(dest)], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return dest
+
+
+def gallery_items(demo_output: Path) -> dict[str, dict]:
+    lines = (demo_output / "dw" / "articles.jsonl").read_text(encoding="utf-8").splitlines()
+    items = {item["id"]: item for item in map(json.loads, lines)}
+    return {k: v for k, v in items.items() if v["gallery"]}
+
+
+@needs_jekyll
+def test_make_site_builds_every_post_and_publishes_nothing_else(site, demo_output):
+    posts = [*demo_output.glob("*/_posts/*.md")]
+    built = [*site.glob("*/*/*/*/*/index.html")]  # /<spider>/<year>/<month>/<day>/<name>/
+    assert len(built) == len(posts) == 58
+    assert {p.relative_to(site).parts[0] for p in built} == {"dw", "epochtimes"}
+    for page in ("index.html", "archive/index.html", "tags/index.html", "galleries/index.html",
+                 "assets/site.css"):
+        assert (site / page).is_file(), page
+    # only the posts: no state, JSON lines, run reports or logs
+    published = {p.suffix for p in site.rglob("*") if p.is_file()}
+    assert published == {".html", ".css"}, published
+
+
+def test_make_site_skips_cleanly_without_jekyll(tmp_path):
+    env = dict(os.environ, PATH=str(tmp_path))  # no jekyll on this PATH
+    result = subprocess.run([sys.executable, "-m", "newscrawl.site", "--output", str(tmp_path)], cwd=REPO,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0
+    assert result.stderr.strip() == ("make site: jekyll is not installed (Debian: apt-get install jekyll): "
+                                     "site not built")
+    assert not (tmp_path / "_site").exists()
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def served(site):
+    """The built site over HTTP on 127.0.0.1 (its links are site-absolute: /dw/…/)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser(served):
+    if not CHROMIUM.exists():
+        pytest.skip(f"needs a browser at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        page = chromium.new_page()
+        # nothing leaves the machine: the site from 127.0.0.1, a stand-in for every picture
+        picture = png()
+
+        def handle(route):
+            if route.request.url.startswith(served):
+                return route.continue_()
+            if route.request.resource_type == "image":
+                return route.fulfill(body=picture, content_type="image/png")
+            return route.abort()
+
+        page.route("**/*", handle)
+        yield page
+        chromium.close()
+
+
+def png(width: int = 320, height: int = 180) -> bytes:
+    """A grey picture: what the browser gets for every image URL (no network in tests)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\x00" + b"\x99\x99\x99" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def assert_reads_clean(text: str) -> None:
+    for raw in RAW:
+        assert raw not in text, f"{raw!r} shows on the page"
+
+
+@needs_jekyll
+@needs_chromium
+def test_a_reader_sees_the_index_and_a_gallery(browser, served, demo_output):
+    page = browser
+    page.goto(f"{served}/")
+    assert page.title() == "最新 · 新闻存档"
+    text = page.inner_text("main")
+    assert_reads_clean(text)
+    assert "最新文章" in text and "2023-10-18" in text and "德国之声" in text and "大纪元" in text
+    # the index by date: days newest first, each with its articles
+    days = page.locator("section.day h2").all_inner_texts()
+    assert days == sorted(days, reverse=True) and len(days) > 10
+
+    gallery = gallery_items(demo_output)["g-68200555"]
+    page.get_by_role("link", name=gallery["title"], exact=True).first.click()
+    page.wait_for_load_state()
+    assert page.url.startswith(f"{served}/dw/2023/10/18/")
+    assert page.inner_text("h1") == gallery["title"] == "图集：北极科考船上的三个月"
+    body = page.inner_text("article")
+    assert_reads_clean(body)
+    assert gallery["lead"] in body
+    assert body.count("图集：北极科考船上的三个月") == 2  # the title and the gallery heading
+    assert "相关图集：北极科考船上的三个月" in body and "图集：图集" not in body
+    # every picture, in order, with its title and caption under it and no alt text repeating them
+    pictures = page.locator("article .body img")
+    assert pictures.count() == len(gallery["gallery"]["images"]) == 6
+    for n, image in enumerate(gallery["gallery"]["images"]):
+        picture = pictures.nth(n)
+        assert picture.get_attribute("src") == image["url"]
+        assert picture.get_attribute("alt") == ""
+        assert picture.evaluate("img => img.complete && img.naturalWidth") == 320  # shown
+        under = picture.evaluate("img => img.parentElement.innerText")
+        assert under.startswith(f"{image['title']}：{image['caption']}")
+        # the caption is under the picture, not beside it
+        caption_top = picture.evaluate("img => { const r = document.createRange(); "
+                                       "r.selectNodeContents(img.parentElement); "
+                                       "return r.getClientRects()[r.getClientRects().length - 1].top; }")
+        assert caption_top >= picture.bounding_box()["y"] + picture.bounding_box()["height"] - 1
+    # the original, linked; the kicker says it is a gallery
+    assert page.get_by_role("link", name="在德国之声网站阅读原文").get_attribute("href") == gallery["url"]
+    assert "图集" in page.inner_text(".kicker")
+
+
+@needs_jekyll
+@needs_chromium
+def test_a_reader_sees_an_article_with_figures_and_tags(browser, served, demo_output):
+    article = gallery_items(demo_output)["a-47110001"]  # body figures and a gallery section
+    page = browser
+    page.goto(f"{served}/galleries/")
+    assert_reads_clean(page.inner_text("main"))
+    page.get_by_role("link", name=article["title"]).click()
+    page.wait_for_load_state()
+    body = page.inner_text("article")
+    assert_reads_clean(body)
+    assert page.inner_text("h1") == article["title"]
+    assert "相关图集：博览会上的机器人" in body and "图集：图集" not in body
+    figure = page.locator("article .body img").first
+    assert figure.get_attribute("src") == article["images"][0]["url"]
+    assert figure.get_attribute("alt") == ""
+    assert article["images"][0]["caption"] in figure.evaluate("img => img.parentElement.nextElementSibling"
+                                                              " ? img.parentElement.innerText + "
+                                                              "img.parentElement.nextElementSibling.innerText"
+                                                              " : img.parentElement.innerText")
+    for paragraph in article["body_markdown"].split("\n\n"):
+        if not paragraph.startswith(("!", "*", "#")):
+            assert paragraph in body
+    tags = page.locator(".tags a").all_inner_texts()
+    assert tags == article["tags"]
+    page.get_by_role("link", name=tags[0]).click()
+    page.wait_for_load_state()
+    anchor = unquote(page.url.rsplit("#", 1)[1])
+    assert page.url.startswith(f"{served}/tags/#tag-")
+    section = page.locator(f"section.tag[id='{anchor}']")
+    assert section.locator("h2").inner_text().startswith(tags[0])
+    assert article["title"] in section.inner_text()
+    assert_reads_clean(page.inner_text("main"))
+
+
+@needs_jekyll
+def test_the_site_keeps_the_hostile_corpus_inert(tmp_path):
+    """The hostile-page corpus (tests/fixtures/hostile), crawled by the real spiders, built
+    with this site's layouts: every page (posts, index, archive, tags, galleries) without
+    script, event attribute, non-http(s) URL or Liquid output, each title shown as text."""
+    import html
+    import re
+
+    import lxml.html
+
+    from tests.crawl import crawl
+    from tests.test_safety_corpus import BUILD_TIME, EXPECTED, HOSTILE, URL_ATTRIBUTES
+
+    out = tmp_path / "out"
+    with MirrorServer([HOSTILE]) as server:
+        for spider in ("dw", "epochtimes"):
+            urls = [url for url, want in EXPECTED.items() if want["spider"] == spider]
+            assert crawl(spider, server.base_url, out, "-a", "urls=" + ",".join(urls)).returncode == 0
+    dest = tmp_path / "_site"
+    cmd = [sys.executable, "-m", "newscrawl.site", "--output", str(out), "--dest", str(dest)]
+    result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Liquid" not in result.stderr
+    titles = set()
+    for page in dest.rglob("*.html"):
+        source = page.read_text(encoding="utf-8")
+        assert "<script" not in source.lower(), page
+        assert not BUILD_TIME.search(source), f"Liquid ran in {page}"
+        doc = lxml.html.fromstring(source)
+        for el in doc.iter():
+            if not isinstance(el.tag, str):
+                continue
+            assert el.tag not in ("script", "iframe", "object", "embed", "form"), page
+            for name, value in el.attrib.items():
+                assert not name.lower().startswith("on"), f"{name}= in {page}"
+                if name.lower() in URL_ATTRIBUTES:
+                    shaped = re.sub(r"[\x00-\x20]", "", html.unescape(value)).lower()
+                    assert re.match(r"https?://", shaped) or not re.match(r"[a-z][a-z0-9+.-]*:", shaped), \
+                        f"{name}={value} in {page}"
+        if doc.xpath("//article[contains(@class, 'post')]"):
+            titles.add(doc.xpath("//article//h1")[0].text_content())
+    lines = [json.loads(line) for spider in ("dw", "epochtimes")
+             for line in (out / spider / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert titles == {line["title"] for line in lines}  # every hostile title, as text
