@@ -301,9 +301,9 @@ class InProcess:
 
     def markdown_share(self) -> float:
         """The share of ``to_markdown`` in :meth:`ours` (a separate, instrumented pass)."""
-        import newscrawl.sites.dw as dw
+        import newscrawl.sites.base as pages  # the page-object base calls to_markdown
 
-        original, spent = dw.to_markdown, [0.0]
+        original, spent = pages.to_markdown, [0.0]
 
         def timed(root):
             start = time.process_time()
@@ -312,13 +312,13 @@ class InProcess:
             finally:
                 spent[0] += time.process_time() - start
 
-        dw.to_markdown = timed
+        pages.to_markdown = timed
         try:
             start = time.process_time()
             self.ours()
             total = time.process_time() - start
         finally:
-            dw.to_markdown = original
+            pages.to_markdown = original
         return spent[0] / total
 
 

@@ -301,7 +301,7 @@ def test_a_full_disk_for_the_warc_stops_the_crawl_and_leaves_whole_records(tmp_p
     with tmpfs(folder, "160k") as remount, MirrorServer(default_dirs(("dw",))) as server:
         full = crawl("dw", server.base_url, out, *DEMO_CRAWLS["dw"])
         assert full.returncode == 1
-        assert "dw FAILED:" in full.log and "warc (" in full.log and "Traceback" not in full.log
+        assert "dw: FAILED (" in full.log and "warc (" in full.log and "Traceback" not in full.log
         assert "No space left on device" in full.log or "disk is full" in full.log
         assert full.report["finish_reason"] == "write_failed"
         [path] = warc_files(out, "dw")

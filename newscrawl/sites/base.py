@@ -446,6 +446,11 @@ _NESTING = frozenset({"div", "section", "article", "span", "table", "tr", "td", 
                       "main", "aside", "font", "b", "i", "em", "strong"})
 
 
+def meta_content(response: Response, name: str) -> str | None:
+    """``<meta property=… content>``, ``<meta name=… content>`` or ``itemprop``."""
+    return response.xpath("//meta[@property=$n or @name=$n or @itemprop=$n]/@content", n=name).get()
+
+
 def nesting_depth(text: str) -> int:
     """How deep container elements nest in the markup (a quick scan of the tags, not a parse)."""
     depth = deepest = 0
@@ -508,9 +513,7 @@ class ArticlePage:
         return {}
 
     def meta(self, name: str) -> str | None:
-        """``<meta property=… content>`` or ``<meta name=… content>``."""
-        return self.response.xpath(
-            "//meta[@property=$n or @name=$n or @itemprop=$n]/@content", n=name).get()
+        return meta_content(self.response, name)
 
     def text(self, css: str, within: Any = None) -> str | None:
         """Cleaned text of the first element matching ``css`` (in the page or ``within``)."""

@@ -57,6 +57,7 @@ def summary(spider: str, label: str, report: dict) -> str:
             f"{s.get('newscrawl/incremental/listing_pages', 0)} listing pages, {feed}robots.txt); "
             f"new {s.get('newscrawl/items/new', 0)}, updated {s.get('newscrawl/items/updated', 0)}, "
             f"unchanged {s.get('newscrawl/items/unchanged', 0)}, {dropped(s)}, "
+            f"answered 304 {s.get('newscrawl/conditional/not_modified', 0)}, "
             f"known and skipped {s.get('newscrawl/incremental/known_skipped', 0)}, "
             f"pagination stopped early {s.get('newscrawl/incremental/stopped_early', 0)}x")
 
@@ -98,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         count = jsonl.read_text(encoding="utf-8").count("\n") if jsonl.exists() else 0
         print(f"{spider}: {len(posts)} posts in {args.output / spider / '_posts'}, "
               f"{count} JSON lines in {jsonl}")
+        for revisions in sorted((args.output / spider / "_revisions").glob("*")):
+            kept = ", ".join(p.name for p in sorted(revisions.iterdir()))
+            print(f"  edited: {revisions.name} — earlier version and diff kept in {revisions}/ ({kept})")
     print(f"Invented articles under real-looking URLs: keep them out of a live archive "
           f"(remove them with 'make clean-demo' or 'rm -r {args.output}').")
     return status
