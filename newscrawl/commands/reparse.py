@@ -39,7 +39,7 @@ class Command(CrawlCommand):
                             "ROBOTSTXT_OBEY": False}.items():
             self.settings.set(name, value, priority="cmdline")
         if opts.url:
-            opts.spargs["urls"] = list(opts.url)
+            opts.spargs["urls"] = ",".join(opts.url)  # as -a urls=a,b would give them
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
