@@ -68,7 +68,8 @@ def assert_usage_error(result: subprocess.CompletedProcess, command: str, expect
     (["dw", "-a", "topics"], "Invalid -a value, use -a NAME=VALUE"),
     (["dw", "-s", "NEWSCRAWL_OUTPUT_DIRS=/tmp/x"],
      "unknown setting 'NEWSCRAWL_OUTPUT_DIRS' (did you mean 'NEWSCRAWL_OUTPUT_DIR'?)"),
-    (["dw", "-s", "NEWSCRAWL_RETRY_FAILED_HOURS=two days"], "setting NEWSCRAWL_RETRY_FAILED_HOURS must be a number"),
+    (["dw", "-s", "NEWSCRAWL_RETRY_FAILED_HOURS=two days"],
+     "setting NEWSCRAWL_RETRY_FAILED_HOURS must be a number"),
     (["dw", "-s", "NEWSCRAWL_MAX_ERRORS=1.5"], "setting NEWSCRAWL_MAX_ERRORS must be a whole number"),
 ])
 def test_a_wrong_crawl_is_one_line_and_exit_status_2(tmp_path, args, expected):
