@@ -42,6 +42,7 @@ from newscrawl.items import Article
 from newscrawl.locks import Locked, SpiderLock
 from newscrawl.posts import render_post
 from newscrawl.state import ArticleStore, StateError
+from newscrawl.versions import exact_hash
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ARTICLE_FIELDS = {f.name for f in fields(Article)}
@@ -62,18 +63,20 @@ def read_front_matter(path: Path) -> dict[str, Any] | None:
     return matter if isinstance(matter, dict) else None
 
 
-def read_lines(path: Path) -> Iterator[dict[str, Any] | None]:
-    """The JSON lines of a file (``None`` for a line that is not a JSON object)."""
+def read_lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | None]]:
+    """``(offset, object)`` of each JSON line of a file (``None`` for a line that is not a
+    JSON object)."""
     if not path.exists():
         return
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for line in fh:
+    offset = 0
+    with open(path, "rb") as fh:
+        for raw in fh:
             try:
-                value = json.loads(line)
+                value = json.loads(raw.decode("utf-8", errors="replace"))
             except ValueError:
-                yield None
-                continue
-            yield value if isinstance(value, dict) else None
+                value = None
+            yield offset, value if isinstance(value, dict) else None
+            offset += len(raw)
 
 
 def rebuild(archive: Archive, site: str, out: Any = sys.stderr) -> dict[str, int]:
@@ -81,14 +84,16 @@ def rebuild(archive: Archive, site: str, out: Any = sys.stderr) -> dict[str, int
     counts = dict.fromkeys(("lines", "bad_lines", "articles", "posts", "posts_rewritten",
                             "without_lines", "duplicate_posts"), 0)
     last: dict[str, dict[str, Any]] = {}
-    versions: dict[str, int] = {}
-    for line in read_lines(archive.jsonl_path(site)):
+    offsets: dict[str, int] = {}
+    history: dict[str, list[dict[str, Any]]] = {}
+    for offset, line in read_lines(archive.jsonl_path(site)):
         counts["lines"] += 1
         if not line or line.get("site") != site or not line.get("id"):
             counts["bad_lines"] += 1
             continue
-        last[line["id"]] = line
-        versions[line["id"]] = versions.get(line["id"], 0) + 1
+        last[line["id"]], offsets[line["id"]] = line, offset
+        versions = history.setdefault(line["id"], [])
+        versions.append({"version": len(versions) + 1, "crawled": line.get("crawled_at"), "changed": []})
     posts: dict[str, Path] = {}
     directory = archive.posts_dir(site)
     remove_temporary_files(directory)
@@ -112,8 +117,12 @@ def rebuild(archive: Archive, site: str, out: Any = sys.stderr) -> dict[str, int
         line = last.get(article_id)
         row: dict[str, Any] = {"id": article_id}
         if line:
+            # the last line: its hash, its offset (the next version's diff reads it back) and
+            # one history entry per line (which fields each changed is not re-derived)
             row.update(url=line.get("url"), title=line.get("title"), published=line.get("published"),
-                       content_hash=line.get("content_hash"), version=versions[article_id])
+                       content_hash=line.get("content_hash"), version=len(history[article_id]),
+                       line_offset=offsets[article_id], history=history[article_id],
+                       exact_hash=exact_hash(line))
         else:
             counts["without_lines"] += 1
         if article_id in posts:

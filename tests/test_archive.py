@@ -239,6 +239,14 @@ def test_a_lost_state_stops_the_run_and_rebuild_state_restores_it(tmp_path, refe
         assert rebuilt.returncode == 0, rebuilt.stderr
         assert "1 missing posts written again" in rebuilt.stderr
         assert snapshot(tmp_path) == day_one
+        # each article's last line is found again (a next version's diff reads it back)
+        store = ArticleStore(state)
+        lines = (tmp_path / SPIDER / "articles.jsonl").read_bytes()
+        for article_id in day_one["rows"]:
+            known = store.get(SPIDER, article_id)
+            assert json.loads(lines[known.line_offset:].split(b"\n", 1)[0])["id"] == article_id
+            assert len(known.revisions) == known.version
+        store.close()
         after = run(server, tmp_path)
         assert after.returncode == 0
         assert snapshot(tmp_path) == day_one  # nothing written again
