@@ -27,7 +27,7 @@ from lxml.html import HtmlElement
 from markdownify import ATX, MarkdownConverter
 
 from newscrawl.html import FIGURE_CLASS, safe_url
-from newscrawl.text import clean_multiline, repair_surrogates
+from newscrawl.text import clean_multiline, repair_surrogates, xml_safe
 
 # ---- sanitising -------------------------------------------------------------------------
 
@@ -192,11 +192,10 @@ _CONVERTER = _Converter(heading_style=ATX, bullets="-", strip=["iframe"], escape
 
 _RUNS = {"strong": "strong", "b": "strong", "em": "em", "i": "em"}
 #: What lxml refuses in a text it is given (a parsed page may still hold it).
-_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _joined(*parts: str | None) -> str:
-    return _NOT_XML.sub("", repair_surrogates("".join(p or "" for p in parts)))
+    return xml_safe("".join(p or "" for p in parts))
 
 
 def merge_adjacent_runs(root: HtmlElement) -> None:

@@ -17,6 +17,7 @@ from itemadapter import ItemAdapter
 
 from newscrawl.markdown import escape_text, image_markdown, inert_markdown, link_markdown, markdown_url
 from newscrawl.text import clean_text, nfc, parse_datetime
+from newscrawl.versions import FIELD_NAMES
 
 #: libyaml's safe dumper when PyYAML has it (ten times faster), else the pure-Python one.
 _BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -186,16 +187,13 @@ def render_post(item: Any, image_proxy: str | None = None, history: list[dict] |
 
 
 REVISIONS_HEADING = {"zh-Hant": "修訂記錄", "zh-Hans": "修订记录"}
-FIELD_LABELS = {"title": "标题", "lead": "导语", "body": "正文", "authors": "作者", "images": "图片说明",
-                "gallery": "图集"}
-
 
 def revisions_markdown(history: list[dict], lang: str | None) -> str:
     """The post's last section: every archived version, when it was crawled and what changed
     (the earlier texts and character-level diffs are in ``_revisions/<id>/``)."""
     lines = [f"## {REVISIONS_HEADING.get(lang or '', '修订记录')}", ""]
     for entry in history:
-        changed = "、".join(FIELD_LABELS.get(f, f) for f in entry.get("changed") or [])
+        changed = "、".join(FIELD_NAMES.get(f, f) for f in entry.get("changed") or [])
         what = f"：{changed}有改动" if changed else ("：首次存档" if entry["version"] == 1 else "")
         lines.append(f"- 第 {int(entry['version'])} 版，{escape_text(str(entry.get('crawled') or ''))}{what}")
     return "\n".join(lines)

@@ -16,6 +16,16 @@ _SPACES = re.compile(r"\s+")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
+#: What no XML tree may hold: control characters, lone surrogates, U+FFFE/U+FFFF.
+NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(value: str) -> str:
+    """Lone surrogates repaired (U+FFFD), then what no XML tree may hold dropped: text an lxml
+    tree can take (editing a tree fails on control characters)."""
+    return NOT_XML.sub("", repair_surrogates(value))
+
+
 def repair_surrogates(value: str) -> str:
     """Join surrogate pairs and replace lone surrogates with U+FFFD.
 

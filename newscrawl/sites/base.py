@@ -36,7 +36,7 @@ from newscrawl.charset import Undecodable, decoded
 from newscrawl.html import clean_common, drop, drop_empty_blocks, fragment, make_figure, replace
 from newscrawl.items import Article, Gallery, GalleryImage, Image
 from newscrawl.markdown import to_markdown
-from newscrawl.text import clean_text, repair_surrogates, to_published, to_simplified, to_utc_iso, unique
+from newscrawl.text import clean_text, to_published, to_simplified, to_utc_iso, unique, xml_safe
 
 #: Query parameters that only track where a reader came from (every site; a site adds its own).
 TRACKING_PARAMS = re.compile(r"^(utm_.*|fbclid|gclid|mc_cid|mc_eid|at_medium|at_campaign)$", re.I)
@@ -236,7 +236,6 @@ class CreditRules:
 
 
 #: What an XML tree cannot hold (lxml refuses to set it).
-NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 #: Never part of a URL: control characters, spaces, lone surrogates.
 URL_JUNK = re.compile(r"[\x00-\x20\x7f-\x9f\ud800-\udfff]")
 _IMG_URL_ATTRS = ("data-url", "data-src", "data-original", "data-lazy-src", "srcset", "data-srcset", "src")
@@ -645,7 +644,7 @@ class ArticlePage:
         hold (control characters) are dropped: editing the tree (removing a line, merging
         runs) would otherwise fail on them.
         """
-        markup = NOT_XML.sub("", repair_surrogates(markup))
+        markup = xml_safe(markup)
         depth = nesting_depth(markup)
         if depth > MAX_DEPTH:
             raise ParseError("mangled_page", f"{self.response.url}: the body is nested {depth} deep")

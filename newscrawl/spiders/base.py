@@ -84,10 +84,6 @@ def truthy(value: Any) -> bool:
     return str(value).strip().lower() in {"1", "true", "yes", "on"}
 
 
-def falsy(value: Any) -> bool:
-    return str(value).strip().lower() in {"0", "false", "no", "off", ""}
-
-
 #: Arguments every spider takes (``urls`` and ``feed`` are declared per site: their URLs differ).
 FULL = Argument("full", "flag", "1: ignore the state, fetch every article again (still no duplicates)")
 OPTIONAL = Argument(
