@@ -141,6 +141,11 @@ STATS_DUMP = False
 # listing, and the pipelines are synchronous: one at a time is as fast, and cheaper
 # (about 5 % less CPU per article measured with make bench).
 CONCURRENT_ITEMS = 1
+# Scrapy re-reads and re-parses (inspect + ast) a generator callback's source for every
+# response to warn about a ``return value`` in it: its cache is keyed weakly by the bound
+# method, which every request makes anew, so it never hits (6 % of a crawl's CPU, py-spy).
+# tests/test_settings_cost.py makes that check once, for every callback of every spider.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 ITEM_PIPELINES = {
     "newscrawl.pipelines.NormalizePipeline": 100,
     "newscrawl.pipelines.ValidatePipeline": 200,

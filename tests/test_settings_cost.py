@@ -1,0 +1,46 @@
+"""Settings that switch off per-response work of Scrapy's keep what that work protected.
+
+``WARN_ON_GENERATOR_RETURN_VALUE`` is off (settings.py: Scrapy re-parsed a callback's source
+for every response). What it checked is checked here instead, once: no generator callback of
+any spider returns a value, which Scrapy would silently drop.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+from scrapy.spiderloader import SpiderLoader
+from scrapy.utils.misc import is_generator_with_return_value
+from scrapy.utils.project import get_project_settings
+
+from newscrawl import settings
+
+SPIDERS = SpiderLoader.from_settings(get_project_settings())
+CALLBACKS = sorted({(name, attr) for name in SPIDERS.list()
+                    for attr, value in inspect.getmembers(SPIDERS.load(name), inspect.isfunction)
+                    if attr.startswith(("parse", "start")) or attr.endswith("_failed")})
+
+
+def test_the_check_is_off_in_crawls():
+    assert settings.WARN_ON_GENERATOR_RETURN_VALUE is False
+
+
+def test_every_spider_has_its_callbacks_here():
+    names = {attr for _, attr in CALLBACKS}
+    assert {"parse_article", "parse_listing", "parse_feed"} <= names
+    assert {name for name, _ in CALLBACKS} == set(SPIDERS.list()) >= {"dw", "epochtimes"}
+
+
+@pytest.mark.parametrize(("spider", "callback"), CALLBACKS)
+def test_no_generator_callback_returns_a_value(spider, callback):
+    function = getattr(SPIDERS.load(spider), callback)
+    assert not is_generator_with_return_value(function), f"{spider}.{callback} returns a value"
+
+
+def test_the_check_does_catch_a_generator_returning_a_value():
+    def callback(response):
+        yield response
+        return "lost"
+
+    assert is_generator_with_return_value(callback)
