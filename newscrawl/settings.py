@@ -44,6 +44,8 @@ NEWSCRAWL_MIRROR       a local mirror server (``python -m tests.mirror.server``)
 
 import os
 
+from scrapy.settings.default_settings import EXTENSIONS_BASE as _scrapy_extensions
+
 BOT_NAME = "newscrawl"
 SPIDER_MODULES = ["newscrawl.spiders"]
 NEWSPIDER_MODULE = "newscrawl.spiders"
@@ -78,6 +80,11 @@ NEWSCRAWL_REPARSE = False
 # their port.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
+# Both also leave Scrapy's list of extensions: Scrapy 2.19 imports every extension named in
+# EXTENSIONS_BASE or EXTENSIONS, even one set to None there, and the remote control's module
+# imports aiohttp (~0.08 s of CPU at every start). So ``-s ..._ENABLED=1`` cannot turn them on.
+_consoles = {"scrapy.extensions.telnet.TelnetConsole", "scrapy.extensions.remote_control.RemoteControl"}
+EXTENSIONS_BASE = {path: order for path, order in _scrapy_extensions.items() if path not in _consoles}
 
 # ---- politeness ----------------------------------------------------------------------
 USER_AGENT = "newscrawl/0.1 (news-archiving crawler; Scrapy; obeys robots.txt)"
