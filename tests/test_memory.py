@@ -1,0 +1,64 @@
+"""Memory: pages are freed as soon as the crawl is done with them (``make bench``'s peak-RSS
+figures)."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import pytest
+import scrapy
+from scrapy.http import HtmlResponse, XmlResponse
+from scrapy.utils.test import get_crawler
+
+from newscrawl.archive import Archive
+from newscrawl.sites.dw import SITE
+from newscrawl.spiders.dw import DwSpider
+from tests.conftest import DW_MIRROR, page_url, project_settings
+
+
+@pytest.fixture
+def spider(tmp_path):
+    crawler = get_crawler(DwSpider, settings_dict=project_settings(tmp_path))
+    crawler.spider = spider = DwSpider.from_crawler(crawler, topics="t-68199001", feed="1")
+    archive = crawler.get_extension(Archive)
+    archive.open("dw")
+    yield spider
+    archive.close()
+
+
+def freed_by_refcount(make, parse) -> bool:
+    """Whether the response ``make()`` gives is gone once ``parse`` is done with it, without
+    Python's cyclic garbage collector (which runs seconds later in a crawl)."""
+    gc.collect()
+    gc.disable()
+    try:
+        response = make()
+        ref = weakref.ref(response)
+        list(parse(response))
+        del response
+        return ref() is None
+    finally:
+        gc.enable()
+
+
+def test_listing_and_feed_pages_are_freed_when_read(spider):
+    topic = page_url("pages/t-68199001.html")
+    body = (DW_MIRROR / "pages/t-68199001.html").read_bytes()
+    listing = lambda: HtmlResponse(topic, body=body, request=scrapy.Request(topic))  # noqa: E731
+    # the cycle itself is Scrapy's (the response's cached Selector refers back to it)
+    assert not freed_by_refcount(listing, SITE.listing_entries)
+    assert freed_by_refcount(listing, lambda r: spider.parse_listing(r, listing=topic))
+
+    feed = (DW_MIRROR / "rss-chi-all.xml").read_bytes()
+    rss = lambda: XmlResponse(SITE.feed_url, body=feed, request=scrapy.Request(SITE.feed_url))  # noqa: E731
+    assert freed_by_refcount(rss, lambda r: spider.parse_feed(r, source=SITE.feed_url))
+
+
+def test_article_pages_are_freed_when_parsed(spider):
+    file = next(p.name for p in sorted((DW_MIRROR / "pages").glob("a-*.html")))
+    url = page_url(f"pages/{file}")
+    body = (DW_MIRROR / "pages" / file).read_bytes()
+    assert freed_by_refcount(lambda: HtmlResponse(url, body=body, request=scrapy.Request(url, meta={
+        "article_id": SITE.article_id(SITE.canonical_url(url))})), spider.parse_article)
+
