@@ -1,5 +1,5 @@
-"""Memory: pages are freed as soon as the crawl is done with them (``make bench``'s peak-RSS
-figures)."""
+"""Memory: pages are freed as soon as the crawl is done with them, and the C heap's free pages
+go back to the system (``make bench``'s peak-RSS figures)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import weakref
 
 import pytest
 import scrapy
+from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
 from newscrawl.archive import Archive
+from newscrawl.extensions import HeapTrim
 from newscrawl.sites.dw import SITE
 from newscrawl.spiders.dw import DwSpider
 from tests.conftest import DW_MIRROR, page_url, project_settings
@@ -62,3 +64,11 @@ def test_article_pages_are_freed_when_parsed(spider):
     assert freed_by_refcount(lambda: HtmlResponse(url, body=body, request=scrapy.Request(url, meta={
         "article_id": SITE.article_id(SITE.canonical_url(url))})), spider.parse_article)
 
+
+def test_heap_trim_runs_on_glibc_and_can_be_turned_off(tmp_path):
+    trim = HeapTrim.from_crawler(get_crawler(settings_dict=project_settings(tmp_path)))
+    assert trim.interval == 0.25
+    assert trim.trim(0) in (0, 1)
+    off = project_settings(tmp_path, NEWSCRAWL_HEAP_TRIM_INTERVAL=0)
+    with pytest.raises(NotConfigured):
+        HeapTrim.from_crawler(get_crawler(settings_dict=off))
