@@ -72,3 +72,12 @@ def test_heap_trim_runs_on_glibc_and_can_be_turned_off(tmp_path):
     off = project_settings(tmp_path, NEWSCRAWL_HEAP_TRIM_INTERVAL=0)
     with pytest.raises(NotConfigured):
         HeapTrim.from_crawler(get_crawler(settings_dict=off))
+
+
+def test_the_link_cache_is_bounded(spider, monkeypatch):
+    import newscrawl.spiders.base as base
+
+    monkeypatch.setattr(base, "RESOLVED_CACHE", 10)
+    urls = [f"https://www.dw.com/zh/x/a-{70000000 + i}" for i in range(25)]
+    assert [spider.resolve(u)[1] for u in urls] == [f"a-{70000000 + i}" for i in range(25)]
+    assert len(spider._resolved) <= 10

@@ -65,6 +65,8 @@ from newscrawl.warc import warc_dir
 #: Parse failures worth a second plain fetch of the page (never a rendering: a browser
 #: would close the cut-off markup and hide the damage).
 RETRY_PARSE_FAILURES = frozenset({"truncated_page"})
+#: How many found links :meth:`NewsSpider.resolve` remembers (~0.5 KB each).
+RESOLVED_CACHE = 2048
 
 
 def body_hash(response: Response) -> str:
@@ -153,7 +155,8 @@ class NewsSpider(scrapy.Spider):
         self.galleries: dict[str, Any] = {}
         self.gallery_waiters: dict[str, list[Article]] = {}
         self._known: dict[str, Known | None] = {}
-        #: found URL → (URL to follow, article id): each link is canonicalised once per run
+        #: found URL → (URL to follow, article id): each link is canonicalised once (a cache of
+        #: at most RESOLVED_CACHE links: a run that finds thousands does not keep them all)
         self._resolved: dict[str, tuple[str, str | None]] = {}
         self.choose_sources(values)
         if not (self.listings or self.feeds or self.urls):
@@ -371,10 +374,12 @@ class NewsSpider(scrapy.Spider):
         return self.site.canonical_url(url)
 
     def resolve(self, url: str) -> tuple[str, str | None]:
-        """``(link_url(url), its article id)``, worked out once per found URL and run (a
-        listing asks before deciding on its requests, and the request asks again)."""
+        """``(link_url(url), its article id)``, worked out once per found URL (a listing asks
+        before deciding on its requests, and the request asks again)."""
         resolved = self._resolved.get(url)
         if resolved is None:
+            if len(self._resolved) >= RESOLVED_CACHE:
+                self._resolved.clear()
             follow = self.link_url(url)
             resolved = self._resolved[url] = (follow, self.site.article_id(follow))
         return resolved
