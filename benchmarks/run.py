@@ -15,7 +15,9 @@ repetitions interleaved with the others (min/median/max), against a generated DW
   N known links (goal ≤ 0.6 s); and ``scrapy list`` for reference;
 * **memory** — the real peak RSS of the crawl's process tree: the sum over every process of
   the tree polled every 20 ms, and ``ru_maxrss`` of the process and its children (goal
-  ≤ 120 MiB with no page to render), also over a ``--large-articles`` crawl;
+  ≤ 120 MiB with no page to render), also over a ``--large-articles`` crawl, whose articles
+  are listed ``--large-topic-size`` to a topic page (DW shows only a topic's first page, a
+  few dozen teasers: a crawl that finds thousands of new articles reads many topics);
 * **throughput, politeness off** — pages/s of the whole crawl process (start-up included)
   next to ``scrapy bench``'s pages/s (goal ≥ 1.0×);
 * **throughput, the project's default (polite) settings** against the mirror holding every
@@ -45,7 +47,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from newscrawl import settings as project
-from tests.mirror.build_dw import build
+from tests.mirror.build_dw import bench_topic_urls, build
 from tests.mirror.demo import scrapy_command
 from tests.mirror.server import Mirror, MirrorServer
 
@@ -153,9 +155,11 @@ def last_report(out: Path) -> dict:
     return json.loads(sorted((out / "dw" / "runs").glob("*.json"))[-1].read_text(encoding="utf-8"))
 
 
-def crawl(server: MirrorServer, out: Path, *, polite: bool = False, expect: int | None = None) -> dict:
-    """``scrapy crawl dw -a topics=<the benchmark topic>`` against ``server`` into ``out``."""
-    cmd = scrapy_command("crawl", server.base_url, out, "dw", "-a", f"topics={BENCH_TOPIC}",
+def crawl(server: MirrorServer, out: Path, *, polite: bool = False, expect: int | None = None,
+          topics: list[str] | None = None) -> dict:
+    """``scrapy crawl dw -a topics=<the benchmark topic(s)>`` against ``server`` into ``out``."""
+    listed = ",".join(topics or [BENCH_TOPIC])
+    cmd = scrapy_command("crawl", server.base_url, out, "dw", "-a", f"topics={listed}",
                          "-s", "LOG_LEVEL=INFO")
     if polite:  # the project's own settings: drop the mirror's "no politeness" overrides
         cmd = [a for i, a in enumerate(cmd)
@@ -363,6 +367,8 @@ def main() -> int:
     parser.add_argument("--large-articles", type=int, default=5000,
                         help="articles of the memory crawl (5000; 0 skips it)")
     parser.add_argument("--large-repeat", type=int, default=1, help="repetitions of the memory crawl (1)")
+    parser.add_argument("--large-topic-size", type=int, default=50,
+                        help="articles per topic page of the memory crawl (50; 0: all on one page)")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out" / "results.json")
     args = parser.parse_args()
     if args.repeat < 1:
@@ -426,13 +432,15 @@ def main() -> int:
         polite_requests = polite["site_requests"]
         if args.large_articles:
             print(f"building the memory mirror ({args.large_articles} articles) ...", file=sys.stderr)
-            build(tmp_path / "large", extra_articles=args.large_articles)
+            topic_size = args.large_topic_size or None
+            build(tmp_path / "large", extra_articles=args.large_articles, topic_size=topic_size)
+            topics = bench_topic_urls(args.large_articles, topic_size)
             for r in range(args.large_repeat):
                 out = tmp_path / f"large{r}"
-                with step(f"memory crawl of {args.large_articles} articles"), \
+                with step(f"memory crawl of {args.large_articles} articles on {len(topics)} topic pages"), \
                         MirrorServer([tmp_path / "large"]) as server:
-                    large = crawl(server, out, expect=args.large_articles)
-                    again = crawl(server, out, expect=0)
+                    large = crawl(server, out, expect=args.large_articles, topics=topics)
+                    again = crawl(server, out, expect=0, topics=topics)
                 raw["large_peak_mib"].append(large["peak_tree_rss_mib"])
                 raw["large_ru_maxrss_mib"].append(large["ru_maxrss_mib"])
                 raw["large_pages_per_s"].append(large["responses"] / large["wall_s"])
@@ -477,7 +485,7 @@ def main() -> int:
                             f"target concurrency {project.AUTOTHROTTLE_TARGET_CONCURRENCY}), "
                             f"{args.polite_articles} articles, mirror delay {args.delay} s, "
                             f"{polite_requests} requests to www.dw.com",
-            "large_articles": args.large_articles},
+            "large_articles": args.large_articles, "large_topic_size": args.large_topic_size},
         "figures": s,
         "goals": [{"figure": name, "value": v, "goal": f"{op} {round(goal, 3)}",
                    "met_by_median": (v["median"] <= goal) if op == "<=" else (v["median"] >= goal),

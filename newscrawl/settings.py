@@ -37,12 +37,16 @@ NEWSCRAWL_WARC_DIR     where: ``<dir>/<spider>/`` (default: ``<NEWSCRAWL_OUTPUT_
 NEWSCRAWL_WARC_MAX_SIZE  a run's WARC file is continued in a new one past this many bytes (1 GB)
 NEWSCRAWL_REPARSE      set by ``scrapy reparse``: requests are answered from the WARC captures, never
                        sent (replay.py; not meant to be set by hand)
+NEWSCRAWL_HEAP_TRIM_INTERVAL  every this many seconds, the C heap's free pages go back to the
+                       system (glibc's malloc_trim; 0 turns it off; default 0.25; extensions.py)
 NEWSCRAWL_MIRROR       a local mirror server (``python -m tests.mirror.server``) that every
                        request, Scrapy's and the browser's, goes through as through an HTTP
                        proxy, instead of reaching the real sites (default: off)
 """
 
 import os
+
+from scrapy.settings.default_settings import EXTENSIONS_BASE as _scrapy_extensions
 
 BOT_NAME = "newscrawl"
 SPIDER_MODULES = ["newscrawl.spiders"]
@@ -71,6 +75,7 @@ NEWSCRAWL_WARC = True
 NEWSCRAWL_WARC_DIR = None
 NEWSCRAWL_WARC_MAX_SIZE = 10**9
 NEWSCRAWL_REPARSE = False
+NEWSCRAWL_HEAP_TRIM_INTERVAL = 0.25
 
 # ---- no remote consoles -------------------------------------------------------------
 # An unattended archiver opens no door into its process: Scrapy's telnet console and its
@@ -78,6 +83,11 @@ NEWSCRAWL_REPARSE = False
 # their port.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
+# Both also leave Scrapy's list of extensions: Scrapy 2.19 imports every extension named in
+# EXTENSIONS_BASE or EXTENSIONS, even one set to None there, and the remote control's module
+# imports aiohttp (~0.08 s of CPU at every start). So ``-s ..._ENABLED=1`` cannot turn them on.
+_consoles = {"scrapy.extensions.telnet.TelnetConsole", "scrapy.extensions.remote_control.RemoteControl"}
+EXTENSIONS_BASE = {path: order for path, order in _scrapy_extensions.items() if path not in _consoles}
 
 # ---- politeness ----------------------------------------------------------------------
 USER_AGENT = "newscrawl/0.1 (news-archiving crawler; Scrapy; obeys robots.txt)"
@@ -130,6 +140,8 @@ EXTENSIONS = {
     "newscrawl.extensions.Progress": 0,
     # readable (unquoted) URLs in log messages; the stats at DEBUG instead of Scrapy's dump
     "newscrawl.runlog.RunLog": 0,
+    # freed page trees go back to the system (NEWSCRAWL_HEAP_TRIM_INTERVAL)
+    "newscrawl.extensions.HeapTrim": 0,
 }
 # the ~60-line stats dump at the end of a crawl: logged at DEBUG (runlog.py) and kept in the
 # run report; -s STATS_DUMP=1 brings it back at INFO

@@ -59,7 +59,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
-import surt
 import warcio
 from isal import isal_zlib
 from scrapy import Request, Spider, signals
@@ -706,6 +705,10 @@ def cdxj_line(capture: Capture) -> str:
         fields["status"] = str(capture.status)
     fields.update(digest=capture.digest, length=str(capture.length), offset=str(capture.offset),
                   filename=capture.file)
+    # imported at the first CDXJ written (a WARC closed), not with this module: surt brings
+    # tldextract and requests (~0.05 s), and every command imports this module
+    import surt
+
     try:
         key = surt.surt(capture.url)
     except Exception:

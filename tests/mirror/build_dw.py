@@ -1,14 +1,17 @@
 # ruff: noqa: E501
 """Generate the offline Deutsche Welle (Chinese) demo mirror from ``dw_content``.
 
-    python -m tests.mirror.build_dw [--out DIR] [--extra-articles N]
+    python -m tests.mirror.build_dw [--out DIR] [--extra-articles N [--topic-size K]]
 
 Writes ``pages/*.html``, ``rss-chi-all.xml``, ``robots-www.txt``, ``robots-rss.txt``,
 ``manifest.json`` (real URL -> route, read by ``tests.mirror.server``) and
 ``expected.json`` (what a correct parser must extract from each page) into DIR (default:
 ``tests/mirror/dw/``). The output is deterministic: the same input gives byte-identical
 files. ``build(out, extra_articles=N)`` adds N synthetic current-template articles (ids from
-70000000) listed on the topic page https://www.dw.com/zh/基准测试/t-69999999.
+70000000) listed on the topic page https://www.dw.com/zh/基准测试/t-69999999;
+``build(out, extra_articles=N, topic_size=K)`` lists them K to a topic page instead, on
+:func:`bench_topic_urls` (t-69999999, t-69999998, …): DW shows only the first page of a topic,
+a few dozen teasers, so a crawl that finds thousands of new articles reads many topics.
 
 The pages imitate the structure of real DW pages (server-rendered React with generated
 ``sc-*`` class names, JSON-LD, ``window.__APOLLO_STATE__``); all text is invented.
@@ -551,6 +554,20 @@ class Site:
             if cid in table:
                 return table[cid]["teaser"]
         raise KeyError(cid)
+
+
+def bench_topics(extra_articles: int, topic_size: int | None = None) -> list[dict]:
+    """The topic pages that list the synthetic articles: one, or one per ``topic_size``."""
+    size = topic_size or max(extra_articles, 1)
+    count = max(1, -(-extra_articles // size))
+    return [BENCH_TOPIC if k == 0 else {"id": BENCH_TOPIC["id"] - k, "name": f"{BENCH_TOPIC['name']}{k + 1}",
+                                         "teaser": BENCH_TOPIC["teaser"]}
+            for k in range(count)]
+
+
+def bench_topic_urls(extra_articles: int, topic_size: int | None = None) -> list[str]:
+    """The URLs of the topic pages :func:`build` lists the synthetic articles on."""
+    return [f"{WWW}/zh/{t['name']}/t-{t['id']}" for t in bench_topics(extra_articles, topic_size)]
 
 
 def topic_path(lang: str, name: str) -> str:
@@ -2365,7 +2382,7 @@ def _enc_url(url: str) -> str:
     return f"{scheme}://{host}{enc('/' + path)}"
 
 
-def build(out_dir: Path, extra_articles: int = 0) -> None:
+def build(out_dir: Path, extra_articles: int = 0, topic_size: int | None = None) -> None:
     out_dir = Path(out_dir)
     pages_dir = out_dir / "pages"
     pages_dir.mkdir(parents=True, exist_ok=True)
@@ -2446,13 +2463,16 @@ def build(out_dir: Path, extra_articles: int = 0) -> None:
     )
     manifest[f"{WWW}/zh/t-{topic['id']}"] = redirect(_enc_url(WWW + tpath))
     if site.extra:
-        bpath = f"/zh/{BENCH_TOPIC['name']}/t-{BENCH_TOPIC['id']}"
-        add_page(
-            WWW + bpath,
-            f"t-{BENCH_TOPIC['id']}.html",
-            render_topic_page(site, BENCH_TOPIC, [a["id"] for a in site.extra], extra_links=False),
-        )
-        manifest[f"{WWW}/zh/t-{BENCH_TOPIC['id']}"] = redirect(_enc_url(WWW + bpath))
+        ids = [a["id"] for a in site.extra]
+        size = topic_size or len(ids)
+        for k, bench in enumerate(bench_topics(len(ids), topic_size)):
+            bpath = f"/zh/{bench['name']}/t-{bench['id']}"
+            add_page(
+                WWW + bpath,
+                f"t-{bench['id']}.html",
+                render_topic_page(site, bench, ids[k * size:(k + 1) * size], extra_links=False),
+            )
+            manifest[f"{WWW}/zh/t-{bench['id']}"] = redirect(_enc_url(WWW + bpath))
     # feed and robots
     feed, feed_urls = render_feed(site)
     (out_dir / "rss-chi-all.xml").write_text(feed, encoding="utf-8")
@@ -2489,8 +2509,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--extra-articles", type=int, default=0, help="add N synthetic articles for benchmarks"
     )
+    parser.add_argument(
+        "--topic-size", type=int, default=None,
+        help="list the synthetic articles this many to a topic page (default: all on one)",
+    )
     args = parser.parse_args(argv)
-    build(args.out, extra_articles=args.extra_articles)
+    build(args.out, extra_articles=args.extra_articles, topic_size=args.topic_size)
     print(f"wrote the DW mirror to {args.out}")
 
 

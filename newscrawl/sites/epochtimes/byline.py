@@ -21,8 +21,7 @@ A closed list of places (:data:`PLACES`) backs the dictionary for the places byl
 from __future__ import annotations
 
 import re
-
-import rjieba
+from types import ModuleType
 
 from newscrawl.text import clean_text, to_simplified, unique
 
@@ -91,6 +90,15 @@ class NameBook:
                 self.names.add(name)
 
 
+def _jieba() -> ModuleType:
+    """``rjieba``, imported at the first byline that needs the segmenter, not at start-up:
+    Scrapy's spider loader imports every spider module for any command (``scrapy crawl dw``
+    too), and loading jieba's dictionary costs ~0.1 s of CPU and ~33 MB."""
+    import rjieba
+
+    return rjieba
+
+
 def _place_like(word: str) -> bool:
     """A word that can be (the start of) a place in a byline: one of :data:`PLACES`, or a
     word of the segmenter's dictionary that is tagged a place, a transliterated name
@@ -101,16 +109,16 @@ def _place_like(word: str) -> bool:
         return False
     if word in PLACES:
         return True
-    if not rjieba.has_word(word):
+    if not _jieba().has_word(word):
         return False
-    tags = rjieba.tag(word)
+    tags = _jieba().tag(word)
     tag = tags[0][1] if len(tags) == 1 else ""
     return tag in _PLACE_TAGS or tag in ("nr", "nz") or bool(PLACE_SUFFIX.search(word)) or len(word) >= 3
 
 
 def _rest_score(rest: str) -> float:
     """How well ``rest`` reads as a place (or places): 0 when not at all."""
-    words = rjieba.cut(rest)
+    words = _jieba().cut(rest)
     if not words:
         return 0.0
     if not _place_like(words[0]):
@@ -118,7 +126,7 @@ def _rest_score(rest: str) -> float:
         head = next((p for p in sorted(PLACES, key=len, reverse=True) if rest.startswith(p)), None)
         if head is None:
             return 0.0
-        words = [head, *rjieba.cut(rest[len(head):])]
+        words = [head, *_jieba().cut(rest[len(head):])]
     covered = sum(len(w) for w in words if len(w) >= 2 or PLACE_SUFFIX.search(w))
     return (2.0 + covered / len(rest) + 0.2 * len(words[0])
             + (0.5 if all(_place_like(w) for w in words if len(w) >= 2) else 0.0))
@@ -133,21 +141,21 @@ def split_name_place(text: str, book: NameBook | None = None) -> str:
         return match.group(0).strip() if match else text
     if "·" in text or "•" in text:  # a transliterated name: given·family, then perhaps a place
         given, dot, family = re.split(r"([·•])", text, maxsplit=1)
-        words = rjieba.cut(simplified(family))
+        words = _jieba().cut(simplified(family))
         return f"{given}{dot}{family[:len(words[0])]}" if words else text
     plain = simplified(text)
     n = len(plain)
     if n <= 3 or (n == 4 and plain[:2] in COMPOUND_SURNAMES):
         return text
     compound = plain[:2] in COMPOUND_SURNAMES
-    whole_words = {w for w in rjieba.cut(plain)}
+    whole_words = {w for w in _jieba().cut(plain)}
     best, best_score = None, 0.0
     for cut in (2, 3, 4):
         if cut > n - 2 or (cut == 2 and compound) or (cut == 4 and not compound):
             continue
         known = book is not None and text[:cut] in book
         score = _rest_score(plain[cut:])
-        if score == 0 and known and all(rjieba.has_word(w) for w in rjieba.cut(plain[cut:])):
+        if score == 0 and known and all(_jieba().has_word(w) for w in _jieba().cut(plain[cut:])):
             score = 1.5  # a known name, then dictionary words the segmenter does not call a place
         if score == 0:
             continue

@@ -1,0 +1,83 @@
+"""Memory: pages are freed as soon as the crawl is done with them, and the C heap's free pages
+go back to the system (``make bench``'s peak-RSS figures)."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import pytest
+import scrapy
+from scrapy.exceptions import NotConfigured
+from scrapy.http import HtmlResponse, XmlResponse
+from scrapy.utils.test import get_crawler
+
+from newscrawl.archive import Archive
+from newscrawl.extensions import HeapTrim
+from newscrawl.sites.dw import SITE
+from newscrawl.spiders.dw import DwSpider
+from tests.conftest import DW_MIRROR, page_url, project_settings
+
+
+@pytest.fixture
+def spider(tmp_path):
+    crawler = get_crawler(DwSpider, settings_dict=project_settings(tmp_path))
+    crawler.spider = spider = DwSpider.from_crawler(crawler, topics="t-68199001", feed="1")
+    archive = crawler.get_extension(Archive)
+    archive.open("dw")
+    yield spider
+    archive.close()
+
+
+def freed_by_refcount(make, parse) -> bool:
+    """Whether the response ``make()`` gives is gone once ``parse`` is done with it, without
+    Python's cyclic garbage collector (which runs seconds later in a crawl)."""
+    gc.collect()
+    gc.disable()
+    try:
+        response = make()
+        ref = weakref.ref(response)
+        list(parse(response))
+        del response
+        return ref() is None
+    finally:
+        gc.enable()
+
+
+def test_listing_and_feed_pages_are_freed_when_read(spider):
+    topic = page_url("pages/t-68199001.html")
+    body = (DW_MIRROR / "pages/t-68199001.html").read_bytes()
+    listing = lambda: HtmlResponse(topic, body=body, request=scrapy.Request(topic))  # noqa: E731
+    # the cycle itself is Scrapy's (the response's cached Selector refers back to it)
+    assert not freed_by_refcount(listing, SITE.listing_entries)
+    assert freed_by_refcount(listing, lambda r: spider.parse_listing(r, listing=topic))
+
+    feed = (DW_MIRROR / "rss-chi-all.xml").read_bytes()
+    rss = lambda: XmlResponse(SITE.feed_url, body=feed, request=scrapy.Request(SITE.feed_url))  # noqa: E731
+    assert freed_by_refcount(rss, lambda r: spider.parse_feed(r, source=SITE.feed_url))
+
+
+def test_article_pages_are_freed_when_parsed(spider):
+    file = next(p.name for p in sorted((DW_MIRROR / "pages").glob("a-*.html")))
+    url = page_url(f"pages/{file}")
+    body = (DW_MIRROR / "pages" / file).read_bytes()
+    assert freed_by_refcount(lambda: HtmlResponse(url, body=body, request=scrapy.Request(url, meta={
+        "article_id": SITE.article_id(SITE.canonical_url(url))})), spider.parse_article)
+
+
+def test_heap_trim_runs_on_glibc_and_can_be_turned_off(tmp_path):
+    trim = HeapTrim.from_crawler(get_crawler(settings_dict=project_settings(tmp_path)))
+    assert trim.interval == 0.25
+    assert trim.trim(0) in (0, 1)
+    off = project_settings(tmp_path, NEWSCRAWL_HEAP_TRIM_INTERVAL=0)
+    with pytest.raises(NotConfigured):
+        HeapTrim.from_crawler(get_crawler(settings_dict=off))
+
+
+def test_the_link_cache_is_bounded(spider, monkeypatch):
+    import newscrawl.spiders.base as base
+
+    monkeypatch.setattr(base, "RESOLVED_CACHE", 10)
+    urls = [f"https://www.dw.com/zh/x/a-{70000000 + i}" for i in range(25)]
+    assert [spider.resolve(u)[1] for u in urls] == [f"a-{70000000 + i}" for i in range(25)]
+    assert len(spider._resolved) <= 10

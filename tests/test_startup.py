@@ -1,0 +1,50 @@
+"""Start-up cost: what ``scrapy list`` and a ``scrapy crawl dw`` that has nothing to render,
+replay or segment import. Scrapy imports every spider module, every command module and
+every component named in the settings for any command, so a heavy import anywhere on those
+paths is paid by every crawl (``make bench``'s fixed-cost figure)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import DW_MIRROR
+from tests.crawl import REPO
+from tests.mirror.demo import scrapy_command
+from tests.mirror.server import MirrorServer
+
+#: imported only by what needs them: Epoch Times bylines (rjieba), Scrapy's remote control
+#: (aiohttp; the extension is out of EXTENSIONS_BASE), the browser
+NOT_IN_A_CRAWL = ("rjieba", "aiohttp", "playwright", "scrapy_playwright")
+#: ... and the CDXJ of a closed WARC file (surt, and with it tldextract and requests)
+NOT_AT_START = (*NOT_IN_A_CRAWL, "surt", "tldextract", "requests")
+
+
+def imported(cmd: list[str]) -> tuple[set[str], subprocess.CompletedProcess]:
+    """The modules the command imports (``python -X importtime``), and its outcome."""
+    assert cmd[0] == sys.executable
+    proc = subprocess.run([cmd[0], "-X", "importtime", *cmd[1:]], cwd=REPO, capture_output=True,
+                          text=True, timeout=300)
+    modules = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines()
+               if line.startswith("import time:") and line.count("|") == 2}
+    assert "scrapy" in modules, proc.stderr[-3000:]
+    return modules, proc
+
+
+def test_scrapy_list_imports_nothing_heavy():
+    modules, proc = imported([sys.executable, "-m", "scrapy", "list"])
+    assert proc.returncode == 0
+    assert proc.stdout.split() == ["dw", "epochtimes"]
+    assert sorted(modules & set(NOT_AT_START)) == []
+
+
+@pytest.mark.parametrize("spider, args", [("dw", ("-a", "topics=t-68199001"))])
+def test_a_crawl_imports_only_what_it_uses(tmp_path, spider, args):
+    with MirrorServer([DW_MIRROR]) as server:
+        modules, proc = imported(scrapy_command("crawl", server.base_url, tmp_path, spider, *args,
+                                                "-s", "NEWSCRAWL_RENDER_FALLBACK=0"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "newscrawl.archive" in modules  # it did crawl
+    assert sorted(modules & set(NOT_IN_A_CRAWL)) == []
