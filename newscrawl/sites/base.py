@@ -17,6 +17,7 @@ This module names no site: everything site-specific is an attribute or a method 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -25,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple, TypeVar
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 import lxml.html
@@ -144,6 +145,19 @@ def normalise_url(url: str, host_map: dict[str, str] | None = None, https: bool 
     path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~")
     scheme = "https" if https and parts.scheme in ("http", "https") else parts.scheme
     return urlunsplit((scheme, netloc, path or "/", query, ""))
+
+
+#: How many URLs a site's URL rules (:func:`url_rule`) remember each.
+URL_CACHE_SIZE = 4096
+_T = TypeVar("_T")
+
+
+def url_rule(rule: Callable[[str], _T]) -> Callable[[str], _T]:
+    """A site's URL rule (canonical form, article id, edition) remembered for the last
+    :data:`URL_CACHE_SIZE` URLs: a page asks about its own URL many times, and a listing
+    about the same links every visit. Only for a pure function of the URL (module tables
+    only), so a remembered answer is never stale."""
+    return functools.lru_cache(maxsize=URL_CACHE_SIZE)(rule)
 
 
 def host_of(url: str) -> str:

@@ -41,6 +41,7 @@ from newscrawl.sites.base import (
     ld_date,
     ld_names,
     normalise_url,
+    url_rule,
 )
 from newscrawl.text import clean_text, unique
 
@@ -244,6 +245,57 @@ def meta_published(value: str | None) -> Published | None:
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         return Published(value, "day")
     return Published(value, "second")
+
+
+# ---- URL rules ---------------------------------------------------------------------------------
+
+@url_rule
+def canonical_url(url: str) -> str:
+    """The URL the archive keeps for a DW link: ``www.dw.com``, https, no tracking, an
+    article page without query; API links and 2000s ``dw-world.de`` links as article pages."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return url
+    if parts.hostname == "api.dw.com" and (m := API_ARTICLE.match(parts.path)):
+        return f"{BASE}/zh/a-{m.group(1)}"
+    canonical = normalise_url(url, HOSTS, tracking=TRACKING)
+    path = unquote(urlsplit(canonical).path)
+    if (old := OLD_ARTICLE_PATH.match(path)) and is_dw(canonical):
+        return f"{BASE}/a-{old.group('num')}"
+    if CONTENT_PATH.match(path):
+        canonical = canonical.split("?", 1)[0]  # article pages take no query
+    return canonical
+
+
+def is_dw(url: str) -> bool:
+    host = host_of(url)
+    return host == "dw.com" or host.endswith(".dw.com") or host in HOSTS
+
+
+@url_rule
+def article_id(url: str) -> str | None:
+    """``a-123``/``g-123`` of an article or gallery URL of DW, else ``None``."""
+    if not is_dw(url):
+        return None
+    try:
+        path = unquote(urlsplit(url).path)
+    except ValueError:
+        return None
+    if (old := OLD_ARTICLE_PATH.match(path)) is not None:
+        return f"a-{old.group('num')}"
+    match = CONTENT_PATH.match(path)
+    return f"{match.group('kind')}-{match.group('num')}" if match else None
+
+
+@url_rule
+def edition_of(url: str) -> str | None:
+    """The URL's language prefix (``zh``, ``zh-hant``, ``de``…), if it has one."""
+    try:
+        first_segment = unquote(urlsplit(url).path).split("/")[1]
+    except (ValueError, IndexError):
+        return None
+    return first_segment if first_segment in EDITIONS else None
 
 
 # ---- page classes --------------------------------------------------------------------------------
@@ -680,45 +732,19 @@ class DW(Site):
     #: after folding to simplified script, so one pattern serves both editions
     teaser_affixes = re.compile(r"^(?:(?:图集|视频|音频)[：:]?\s*)+")
 
-    # ---- URL rules -----------------------------------------------------------------
+    # ---- URL rules (the module's functions, remembered per URL) ---------------------
     def canonical_url(self, url: str) -> str:
-        try:
-            parts = urlsplit(url.strip())
-        except ValueError:
-            return url
-        if parts.hostname == "api.dw.com" and (m := API_ARTICLE.match(parts.path)):
-            return f"{BASE}/zh/a-{m.group(1)}"
-        canonical = normalise_url(url, HOSTS, tracking=TRACKING)
-        path = unquote(urlsplit(canonical).path)
-        if (old := OLD_ARTICLE_PATH.match(path)) and self.is_dw(canonical):
-            return f"{BASE}/a-{old.group('num')}"
-        if CONTENT_PATH.match(path):
-            canonical = canonical.split("?", 1)[0]  # article pages take no query
-        return canonical
+        return canonical_url(url)
 
     def is_dw(self, url: str) -> bool:
-        host = host_of(url)
-        return host == "dw.com" or host.endswith(".dw.com") or host in HOSTS
+        return is_dw(url)
 
     def article_id(self, url: str) -> str | None:
-        if not self.is_dw(url):
-            return None
-        try:
-            path = unquote(urlsplit(url).path)
-        except ValueError:
-            return None
-        if (old := OLD_ARTICLE_PATH.match(path)) is not None:
-            return f"a-{old.group('num')}"
-        match = CONTENT_PATH.match(path)
-        return f"{match.group('kind')}-{match.group('num')}" if match else None
+        return article_id(url)
 
     def edition_of(self, url: str) -> str | None:
         """The URL's language prefix (``zh``, ``zh-hant``, ``de``…), if it has one."""
-        try:
-            first_segment = unquote(urlsplit(url).path).split("/")[1]
-        except (ValueError, IndexError):
-            return None
-        return first_segment if first_segment in EDITIONS else None
+        return edition_of(url)
 
     def lang_of(self, url: str) -> str | None:
         edition = self.edition_of(url)
