@@ -13,8 +13,8 @@ import unicodedata
 from typing import Any
 
 import yaml
-from itemadapter import ItemAdapter
 
+from newscrawl.items import adapt
 from newscrawl.markdown import escape_text, image_markdown, inert_markdown, link_markdown, markdown_url
 from newscrawl.text import clean_text, nfc, parse_datetime
 from newscrawl.versions import FIELD_NAMES
@@ -86,7 +86,7 @@ def slugify(title: str | None, fallback: str) -> str:
 
 
 def post_name(item: Any, with_id: bool = False) -> str:
-    a = ItemAdapter(item)
+    a = adapt(item)
     date = a["published"][:10]
     slug = slugify(a["title"], a["id"])
     return f"{date}-{slug}-{a['id']}.md" if with_id else f"{date}-{slug}.md"
@@ -107,7 +107,7 @@ def proxied(url: str, proxy: str | None) -> str:
 
 def front_matter(item: Any, image_proxy: str | None = None,
                  history: list[dict] | None = None) -> dict[str, Any]:
-    a = ItemAdapter(item)
+    a = adapt(item)
     source = a.get("source_name") or a["site"]
     authors = list(a.get("authors") or [])
     images = a.get("images") or []
@@ -152,7 +152,7 @@ def render_post(item: Any, image_proxy: str | None = None, history: list[dict] |
     URL checked and encoded (:func:`newscrawl.markdown.markdown_url`); the body is made
     inert once more (:func:`newscrawl.markdown.inert_markdown`).
     """
-    a = ItemAdapter(item)
+    a = adapt(item)
     matter = _yaml_text(front_matter(item, image_proxy, history))
     published = parse_datetime(a["published"])
     millis = int(published.timestamp() * 1000) if published else 0
