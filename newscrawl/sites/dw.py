@@ -101,6 +101,9 @@ CREDIT_PART = re.compile(
     rf"(?P<label>{AUTHOR_LABEL}|{EDITOR_LABEL})\s*(?:[:：]|(?<=by)\s)\s*(?P<names>.+?)\s*(?=$|[|·]|[/\s]\s*(?:{AUTHOR_LABEL}|{EDITOR_LABEL})\s*[:：])",
     re.I)
 _EDITOR_ONLY = re.compile(rf"^(?:{EDITOR_LABEL})$", re.I)
+#: How a credit line starts (its first label, after separators): a line that does not start
+#: so has no parts, and is told at once without scanning it for labels.
+_CREDIT_START = re.compile(rf"[ /|·,;]*(?:{AUTHOR_LABEL}|{EDITOR_LABEL})", re.I)
 
 # ---- boilerplate --------------------------------------------------------------------------------
 BOILERPLATE_LINE = re.compile(
@@ -154,18 +157,29 @@ def author_names(text: Any) -> list[str]:
     return unique([n for n in map(author_name, AUTHOR_SEPARATORS.split(text)) if n])
 
 
+_SIGNOFF = re.compile(r"[（(]?\s*(.+?)\s*[)）]?[。.]?")
+_SIGNOFF_SEPARATORS = re.compile(r"[、，,/;；\s]+")
+#: The first name of a would-be sign-off: brackets, full stops and separators around it.
+_SIGNOFF_FIRST = re.compile(r"[、，,/;；\s（()）。.]*([^、，,/;；\s（()）。.]+)")
+
+
 def is_signoff(text: str) -> bool:
     """A line of nothing but agency names: "（路透社、法新社）", "德新社/美联社"."""
-    inner = re.fullmatch(r"[（(]?\s*(.+?)\s*[)）]?[。.]?", text)
+    first = _SIGNOFF_FIRST.match(text)
+    if first and first.group(1).lower() not in AGENCIES:  # an ordinary line, told at once
+        return False
+    inner = _SIGNOFF.fullmatch(text)
     if not inner:
         return False
-    parts = [p.strip().lower() for p in re.split(r"[、，,/;；\s]+", inner.group(1)) if p.strip()]
+    parts = [p.strip().lower() for p in _SIGNOFF_SEPARATORS.split(inner.group(1)) if p.strip()]
     return bool(parts) and all(p in AGENCIES for p in parts)
 
 
 def credit_parts(text: str) -> list[tuple[str, list[str]]]:
     """Every ``Label: names`` part of a line made only of such parts (else ``[]``)."""
     text = text.strip().strip("()（）")
+    if not _CREDIT_START.match(text):  # the first part must open the line
+        return []
     parts, pos = [], 0
     for match in CREDIT_PART.finditer(text):
         gap = text[pos:match.start()].strip(" /|·,;")
