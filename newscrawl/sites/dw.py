@@ -329,6 +329,12 @@ class DwPage(ArticlePage):
         return self.response.xpath('//link[@rel="canonical"]/@href').get()
 
     def url(self) -> str:
+        return self._url
+
+    @cached_property
+    def _url(self) -> str:
+        """The declared canonical link when it names the same article (with its edition, if
+        the fetched URL has one), else the fetched URL, canonical; worked out once a page."""
         own = self.site.canonical_url(self.response.url)
         declared = self.declared_url()
         if isinstance(declared, str) and declared.strip():
