@@ -9,6 +9,7 @@ links and images absolute and http(s) only, unknown iframes out — is done here
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Callable, Iterable
@@ -69,8 +70,10 @@ def _is_web(value: str) -> bool:
     return match.group(1).lower() in ("http", "https") and value[match.end():].startswith("//")
 
 
+@functools.lru_cache(maxsize=4096)
 def safe_url(url: str | None) -> str | None:
-    """``url`` if it is an absolute http(s) URL, else ``None``.
+    """``url`` if it is an absolute http(s) URL, else ``None`` (remembered for the last 4096
+    URLs: a page's links and images are checked again as they are written out).
 
     The scheme is compared case-insensitively on the URL as a browser reads it (edge
     whitespace and controls stripped, tabs and newlines removed), and again after decoding
