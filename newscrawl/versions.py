@@ -54,7 +54,19 @@ def reader_text(item: Any) -> dict[str, str]:
     return fields
 
 
+#: Full-width ASCII forms and the ideographic space, to their NFKD forms (one character each).
+_WIDE = {chr(cp): unicodedata.normalize("NFKD", chr(cp)) for cp in (*range(0xFF01, 0xFF5F), 0x3000)}
+_WIDE_CHARS = re.compile("[\uff01-\uff5e\u3000]")
+
+
 def _normalised(text: str) -> str:
+    """NFKC, every whitespace removed.
+
+    Chinese text fails NFKC's quick check on its full-width punctuation alone, and is then
+    decomposed and recomposed character by character (~0.1 µs each). Those characters are
+    replaced by their NFKD forms first — NFKC decomposes them to exactly those, so the result
+    is the same — and the text usually passes the quick check (~6× faster)."""
+    text = _WIDE_CHARS.sub(lambda m: _WIDE[m.group()], text)
     return _SPACE.sub("", unicodedata.normalize("NFKC", text))
 
 
