@@ -30,17 +30,18 @@ VIDEO_EMBED_HOSTS = frozenset({
     "player.vimeo.com",
 })
 _ALWAYS_DROP = "script, style, noscript, template, form, button, input, svg, link, meta"
-_SELECTOR_CACHE: dict[str, CSSSelector] = {}
+_SELECTOR_CACHE: dict[tuple[str, str], CSSSelector] = {}
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
 _TAB_NEWLINE = re.compile(r"[\t\n\r]")
 _EDGE_JUNK = "".join(map(chr, range(0x21))) + "\x7f"
 
 
-def selector(css: str) -> CSSSelector:
-    """A compiled, cached CSS selector (compiling is the slow part)."""
-    sel = _SELECTOR_CACHE.get(css)
+def selector(css: str, translator: str = "xml") -> CSSSelector:
+    """A compiled, cached CSS selector (compiling is the slow part); ``translator="html"``
+    matches as ``HtmlElement.cssselect`` does."""
+    sel = _SELECTOR_CACHE.get((css, translator))
     if sel is None:
-        sel = _SELECTOR_CACHE[css] = CSSSelector(css)
+        sel = _SELECTOR_CACHE[css, translator] = CSSSelector(css, translator=translator)
     return sel
 
 

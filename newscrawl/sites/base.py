@@ -30,11 +30,12 @@ from typing import Any, ClassVar, NamedTuple, TypeVar
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 import lxml.html
+from lxml import etree
 from lxml.html import HtmlElement
 from scrapy.http import Response, TextResponse
 
 from newscrawl.charset import Undecodable, decoded
-from newscrawl.html import clean_common, drop, drop_empty_blocks, fragment, make_figure, replace
+from newscrawl.html import clean_common, drop, drop_empty_blocks, fragment, make_figure, replace, selector
 from newscrawl.items import Article, Gallery, GalleryImage, Image
 from newscrawl.markdown import to_markdown
 from newscrawl.text import clean_text, to_published, to_simplified, to_utc_iso, unique, xml_safe
@@ -284,6 +285,11 @@ class ImageBox:
         return GalleryImage(url=self.url, title=self.title, caption=self.caption, credit=self.credit)
 
 
+_CREDIT_ELEMENTS = etree.XPath(".//small | .//*[contains(concat(' ', normalize-space(@class), ' '),"
+                               " ' copyright ') or contains(@class, 'credit')]")
+_CAPTION_ELEMENTS = etree.XPath(".//figcaption | .//p | .//*[contains(@class, 'caption')]")
+
+
 def read_image_box(box: HtmlElement, credits: CreditRules, image_url: Callable[[str], str | None],
                    title_css: str = "h3, h4, strong, .title") -> ImageBox | None:
     """The one image-box reader: ``figure``/``div``/``li`` with an ``img``, a caption
@@ -296,13 +302,12 @@ def read_image_box(box: HtmlElement, credits: CreditRules, image_url: Callable[[
     if not url:
         return None
     img = imgs[0]
-    credit_el = next(iter(box.xpath(".//small | .//*[contains(concat(' ', normalize-space(@class), ' '),"
-                                    " ' copyright ') or contains(@class, 'credit')]")), None)
+    credit_el = next(iter(_CREDIT_ELEMENTS(box)), None)
     credit = clean_text(credit_el.text_content()) if credit_el is not None else None
     credit = credits.credit(credit) or credit
-    title_el = next(iter(box.cssselect(title_css)), None) if title_css else None
+    title_el = next(iter(selector(title_css, "html")(box)), None) if title_css else None
     title = clean_text(title_el.text_content()) if title_el is not None else None
-    cap_el = next(iter(box.xpath(".//figcaption | .//p | .//*[contains(@class, 'caption')]")), None)
+    cap_el = next(iter(_CAPTION_ELEMENTS(box)), None)
     raw_caption = None
     if cap_el is not None:
         skip = {el for el in (credit_el, title_el) if el is not None}
@@ -625,7 +630,7 @@ class ArticlePage:
         root = self.body_fragment(markup)
         drop(root, self.boilerplate_css)
         self.take_components(root)
-        for box in list(root.cssselect(self.image_box_css)):
+        for box in list(selector(self.image_box_css, "html")(root)):
             if box.getparent() is None:
                 continue
             found = self.read_box(box, title_css="")
