@@ -106,19 +106,24 @@ _EDITOR_ONLY = re.compile(rf"^(?:{EDITOR_LABEL})$", re.I)
 _CREDIT_START = re.compile(rf"[ /|·,;]*(?:{AUTHOR_LABEL}|{EDITOR_LABEL})", re.I)
 
 # ---- boilerplate --------------------------------------------------------------------------------
+#: Boilerplate lines by how they start (anchored: one look at the line's start) …
 BOILERPLATE_LINE = re.compile(
     r"^(?:更多内容|更多內容|相关内容|相關內容|阅读更多|閱讀更多|延伸阅读|延伸閱讀|相关阅读|相關閱讀"
     r"|Read more|Mehr zum Thema|Lesen Sie auch|Lire aussi|En savor más)\s*[:：]"
     r"|^©\s*\d{4}\s*年?\s*(?:德国之声|德國之聲|Deutsche Welle|DW)"
     # the edition's social-media promotion: "DW中文有Instagram！欢迎搜寻dw.chinese…"
     r"|^DW中文有\s*(?:Instagram|脸书|臉書|Facebook|YouTube|Telegram|X)\b"
-    r"|(?:欢迎|歡迎)(?:搜寻|搜尋|关注|關注|订阅|訂閱).{0,30}dw[._]?chinese"
     # newsletter promotions
     r"|^(?:订阅|訂閱|Abonnieren Sie|Subscribe to|Jetzt abonnieren).{0,40}"
     r"(?:newsletter|新闻信|新聞信|电子报|電子報)"
     r"|^[a-z]{2,4}(?:/[a-z]{2,4})*\s*\([a-z ,/]*\)$",  # agency sign-off: "cwo/fab (dpa, afp)"
     re.I,
 )
+#: … and by what they say anywhere (kept apart: in one pattern with the anchored ones, every
+#: position of every line would be tried against all of them)
+BOILERPLATE_ANYWHERE = re.compile(
+    r"(?:欢迎|歡迎)(?:搜寻|搜尋|关注|關注|订阅|訂閱).{0,30}dw[._]?chinese",  # "…欢迎搜寻dw.chinese…"
+    re.I)
 #: News agencies and sources that make up a closing sign-off line such as "（路透社、法新社）".
 AGENCIES = set("""
 路透社 路透 法新社 法新 美联社 美聯社 美联 美聯 德新社 德新 共同社 韩联社 韓聯社 中央社 彭博社 彭博
@@ -379,7 +384,7 @@ class DwPage(ArticlePage):
         return self.site.canonical_url(url) if self.site.is_dw(url) else url
 
     def is_boilerplate_line(self, text: str) -> bool:
-        return bool(BOILERPLATE_LINE.search(text)) or is_signoff(text)
+        return bool(BOILERPLATE_LINE.search(text) or BOILERPLATE_ANYWHERE.search(text)) or is_signoff(text)
 
     def credit_parts(self, text: str) -> list[tuple[str, list[str]]]:
         return credit_parts(text)
