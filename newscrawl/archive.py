@@ -53,18 +53,18 @@ import logging
 import os
 import signal
 import sqlite3
-from dataclasses import asdict, is_dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from itemadapter import ItemAdapter
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DropItem
 from scrapy.utils.defer import deferred_from_coro
 
 from newscrawl.files import AppendOnlyLines, remove_temporary_files, write_atomic
+from newscrawl.items import adapt, item_dict
 from newscrawl.locks import Locked, SpiderLock
 from newscrawl.posts import post_name, render_post
 from newscrawl.schedule import DEFAULT_STEPS, Schedule, iso, parse_steps
@@ -95,8 +95,7 @@ def state_dir(settings: Any) -> Path:
 
 def item_line(item: Any) -> str:
     """The item as one JSON line (UTF-8, Chinese unescaped; the fields of the output spec)."""
-    data = asdict(item) if is_dataclass(item) else ItemAdapter(item).asdict()
-    return json.dumps(data, ensure_ascii=False)
+    return json.dumps(item_dict(item), ensure_ascii=False)
 
 
 class Archive:
@@ -302,7 +301,7 @@ class Archive:
         was) and ``_revisions/<id>/v<N+1>.diff.md`` (what changed, character by character).
         Returns whether the post existed before. Raises ArchiveError (``write_failed``) when
         something cannot be written; the journal then lets the next run finish it."""
-        a = ItemAdapter(item)
+        a = adapt(item)
         if a["site"] != self.site:
             raise ValueError(f"an item of {a['site']!r} given to the archive of {self.site!r}")
         known = self.store.get(self.site, a["id"])
@@ -357,7 +356,7 @@ class Archive:
         """A re-check found no new version: the schedule moves on. A ``trivial`` change
         (whitespace, punctuation width, a tracking parameter: same content hash, other
         exact hash) refreshes the post in place and the record, and makes no version."""
-        a = ItemAdapter(item)
+        a = adapt(item)
         known = self.store.get(self.site, a["id"])
         if known is None:
             return
@@ -432,7 +431,7 @@ class Archive:
         never a name the state gives another article or a file already on disk."""
         if known and known.post_path:
             return known.post_path
-        a = ItemAdapter(item)
+        a = adapt(item)
         directory = self.posts_dir()
         first, with_id = post_name(item), post_name(item, with_id=True)
         stem = with_id[:-3]

@@ -9,8 +9,8 @@ killed process, then keeps what was written); the archive turns it on with
 
 from __future__ import annotations
 
+import itertools
 import os
-import tempfile
 from pathlib import Path
 
 #: Prefix of the temporary files :func:`write_atomic` renames into place; a file with it
@@ -36,21 +36,40 @@ def write_atomic(path: Path, text: str, *, durable: bool = False) -> None:
     the new one (and at worst a ``.tmp-*`` file, see :func:`remove_temporary_files`). Any
     failure (disk full, read-only, permissions) raises ``OSError`` and leaves no temporary file.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
+    data = text.encode("utf-8")
+    fd, tmp = _temporary_file(path.parent)
     try:
-        os.fchmod(fd, file_mode())
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
             if durable:
-                fh.flush()
-                os.fsync(fh.fileno())
+                os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
         if durable:
             fsync_directory(path.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+_temporary_names = itertools.count()
+
+
+def _temporary_file(directory: Path) -> tuple[int, str]:
+    """A new file ``.tmp-<pid>-<n>`` in ``directory`` (made if missing), created exclusively
+    and with the mode ``open()`` gives (:func:`file_mode`); its descriptor and path."""
+    while True:
+        name = os.path.join(directory, f"{TMP_PREFIX}{os.getpid()}-{next(_temporary_names)}")
+        try:
+            return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666), name
+        except FileExistsError:  # left by a killed process that had this pid
+            continue
+        except FileNotFoundError:
+            directory.mkdir(parents=True, exist_ok=True)
+            return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666), name
 
 
 def fsync_directory(directory: Path) -> None:

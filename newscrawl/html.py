@@ -9,6 +9,7 @@ links and images absolute and http(s) only, unknown iframes out — is done here
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Callable, Iterable
@@ -29,17 +30,18 @@ VIDEO_EMBED_HOSTS = frozenset({
     "player.vimeo.com",
 })
 _ALWAYS_DROP = "script, style, noscript, template, form, button, input, svg, link, meta"
-_SELECTOR_CACHE: dict[str, CSSSelector] = {}
+_SELECTOR_CACHE: dict[tuple[str, str], CSSSelector] = {}
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
 _TAB_NEWLINE = re.compile(r"[\t\n\r]")
 _EDGE_JUNK = "".join(map(chr, range(0x21))) + "\x7f"
 
 
-def selector(css: str) -> CSSSelector:
-    """A compiled, cached CSS selector (compiling is the slow part)."""
-    sel = _SELECTOR_CACHE.get(css)
+def selector(css: str, translator: str = "xml") -> CSSSelector:
+    """A compiled, cached CSS selector (compiling is the slow part); ``translator="html"``
+    matches as ``HtmlElement.cssselect`` does."""
+    sel = _SELECTOR_CACHE.get((css, translator))
     if sel is None:
-        sel = _SELECTOR_CACHE[css] = CSSSelector(css)
+        sel = _SELECTOR_CACHE[css, translator] = CSSSelector(css, translator=translator)
     return sel
 
 
@@ -69,8 +71,10 @@ def _is_web(value: str) -> bool:
     return match.group(1).lower() in ("http", "https") and value[match.end():].startswith("//")
 
 
+@functools.lru_cache(maxsize=4096)
 def safe_url(url: str | None) -> str | None:
-    """``url`` if it is an absolute http(s) URL, else ``None``.
+    """``url`` if it is an absolute http(s) URL, else ``None`` (remembered for the last 4096
+    URLs: a page's links and images are checked again as they are written out).
 
     The scheme is compared case-insensitively on the URL as a browser reads it (edge
     whitespace and controls stripped, tabs and newlines removed), and again after decoding

@@ -49,6 +49,11 @@ def clean_text(value: Any) -> str | None:
     """
     if not isinstance(value, str):
         return None
+    # already clean, as most are: printable (no control, format or surrogate character, no
+    # whitespace but the space), single spaces between words, NFC
+    if (value.isprintable() and "  " not in value and value[:1] != " " and value[-1:] != " "
+            and unicodedata.is_normalized("NFC", value)):
+        return value or None
     value = _SPACES.sub(" ", _CONTROL.sub("", nfc(value))).strip()
     return value or None
 

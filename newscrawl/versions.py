@@ -24,7 +24,7 @@ import re
 import unicodedata
 from typing import Any
 
-from itemadapter import ItemAdapter
+from newscrawl.items import adapt, item_dict
 
 #: The item fields that are bookkeeping, not content: left out of the exact hash.
 BOOKKEEPING = frozenset({"crawled_at", "updated", "content_hash", "rendered", "version", "previous_hash"})
@@ -38,7 +38,7 @@ def _text(value: Any) -> str:
 
 def reader_text(item: Any) -> dict[str, str]:
     """What a reader sees, by field (Markdown link and image targets removed)."""
-    a = ItemAdapter(item)
+    a = adapt(item)
     fields = {
         "title": _text(a.get("title")),
         "lead": _text(a.get("lead")),
@@ -54,7 +54,19 @@ def reader_text(item: Any) -> dict[str, str]:
     return fields
 
 
+#: Full-width ASCII forms and the ideographic space, to their NFKD forms (one character each).
+_WIDE = {chr(cp): unicodedata.normalize("NFKD", chr(cp)) for cp in (*range(0xFF01, 0xFF5F), 0x3000)}
+_WIDE_CHARS = re.compile("[\uff01-\uff5e\u3000]")
+
+
 def _normalised(text: str) -> str:
+    """NFKC, every whitespace removed.
+
+    Chinese text fails NFKC's quick check on its full-width punctuation alone, and is then
+    decomposed and recomposed character by character (~0.1 µs each). Those characters are
+    replaced by their NFKD forms first — NFKC decomposes them to exactly those, so the result
+    is the same — and the text usually passes the quick check (~6× faster)."""
+    text = _WIDE_CHARS.sub(lambda m: _WIDE[m.group()], text)
     return _SPACE.sub("", unicodedata.normalize("NFKC", text))
 
 
@@ -69,7 +81,7 @@ def content_hash(item: Any) -> str | None:
 
 def exact_hash(item: Any) -> str:
     """Hash of the item's published fields exactly as they are (bookkeeping left out)."""
-    data = {k: v for k, v in ItemAdapter(item).asdict().items() if k not in BOOKKEEPING}
+    data = {k: v for k, v in item_dict(item).items() if k not in BOOKKEEPING}
     text = json.dumps(data, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
@@ -100,7 +112,7 @@ FIELD_NAMES = {"title": "标题", "lead": "导语", "body": "正文", "authors":
 def diff_markdown(old_item: Any, new_item: Any, old_version: int, new_version: int) -> str:
     """A readable diff of two versions (for ``_revisions/<id>/v<N>.diff.md``)."""
     old, new = reader_text(old_item), reader_text(new_item)
-    a_old, a_new = ItemAdapter(old_item), ItemAdapter(new_item)
+    a_old, a_new = adapt(old_item), adapt(new_item)
     lines = [f"# {a_new.get('id')}: version {old_version} → {new_version}", "",
              f"- {a_new.get('url')}",
              f"- version {old_version}: crawled {a_old.get('crawled_at')}",

@@ -363,6 +363,27 @@ def test_files_get_the_permissions_of_the_umask(archive: Archive):
     assert archive.jsonl_path().stat().st_mode & 0o777 in (0o644, 0o640)
 
 
+def test_an_atomic_write_makes_its_folder_and_steps_over_a_stale_temporary_file(tmp_path, monkeypatch):
+    """A killed process may have left ``.tmp-<pid>-<n>`` under this process's pid: the write
+    takes the next name and leaves that file to the next opening's clean-up."""
+    import itertools
+
+    from newscrawl import files
+
+    monkeypatch.setattr(files, "_temporary_names", itertools.count(7))
+    folder = tmp_path / "new" / "folder"
+    files.write_atomic(folder / "a.md", "第一\n")
+    stale = folder / f"{files.TMP_PREFIX}{os.getpid()}-8"
+    stale.write_text("left by a killed run", encoding="utf-8")
+    files.write_atomic(folder / "a.md", "第二\n")
+    assert (folder / "a.md").read_bytes() == "第二\n".encode()
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["a.md", stale.name])
+    assert files.remove_temporary_files(folder) == [stale]
+    with pytest.raises(UnicodeEncodeError):
+        files.write_atomic(folder / "b.md", "\ud800")
+    assert [p.name for p in folder.iterdir()] == ["a.md"]
+
+
 def test_a_half_last_line_is_cut_back_on_open(tmp_path):
     path = tmp_path / "articles.jsonl"
     path.write_bytes(b'{"id": "a-1"}\n{"id": "a-2", "ti')

@@ -186,12 +186,29 @@ def test_topics_from_the_2023_aside_when_the_state_has_none(dw_expected):
     ("line", "is_signoff"),
     [("（路透社、法新社）", True), ("德新社、美联社", True), ("（法广、路透）", True), ("(dpa, afp)", True),
      ("路透社报道称，中方表示反对。", False), ("（本文参考了欧盟的公报）", False),
-     ("（德国之声中文网）", False)],  # the edition's own opening, when it stands alone
+     ("（德国之声中文网）", False),  # the edition's own opening, when it stands alone
+     ("路透社。", True), ("、路透社、", True), ("法新社.路透社", False), ("路透社, 中方表示反对", False),
+     ("（）", False)],
 )
 def test_signoff_lines(line, is_signoff):
     from newscrawl.sites.dw import is_signoff as signoff
 
     assert signoff(line) is is_signoff
+
+
+@pytest.mark.parametrize(
+    ("line", "parts"),
+    [("作者：林一", [("author", ["林一"])]), ("（责编：王二）", [("editor", ["王二"])]),
+     (" / 编辑：王二", [("editor", ["王二"])]), ("by Anna Berger", [("author", ["Anna Berger"])]),
+     ("Autorin: Anna Berger / Redaktion: Jan Hus", [("author", ["Anna Berger"]), ("editor", ["Jan Hus"])]),
+     ("Text: A und B | Redaktion: C", [("author", ["A", "B"]), ("editor", ["C"])]),
+     ("他说：作者：林一", []), ("会议通过的联合声明提出：将在年内", [])],
+)
+def test_credit_lines(line, parts):
+    """A line made only of ``Label: names`` parts, the first opening it; any other line has none."""
+    from newscrawl.sites.dw import credit_parts
+
+    assert credit_parts(line) == parts
 
 
 @pytest.mark.parametrize(("byline", "name"), [("苗子 (德新社)", "苗子"), ("安静 摘译", "安静"),

@@ -258,3 +258,28 @@ def test_a_full_text_feed_tells_a_changed_article_without_waiting_for_its_re_che
     assert later.stat("newscrawl/incremental/feed_changed_refetched") == 1
     assert later.stat("newscrawl/incremental/feed_vouched") == later.stat("newscrawl/feed/items") - 1
     assert later.stat("newscrawl/requests/article") == 1  # everything else was vouched for
+
+
+def test_the_normalised_text_is_nfkc_without_whitespace():
+    """The content hash's normalisation (full-width forms replaced before NFKC, for speed) is
+    NFKC with every whitespace removed, whatever follows or precedes a full-width form."""
+    import random
+    import re
+    import unicodedata
+
+    from newscrawl.versions import _normalised
+
+    def nfkc(text: str) -> str:
+        return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+    wide = [chr(cp) for cp in (*range(0xFF01, 0xFF5F), 0x3000)]
+    marks = ["\u0301", "\u0308", "\u0323", "\u3099", "\u309a", "\u20d2"]
+    for char in wide:
+        for mark in marks:
+            for text in (char + mark, mark + char, "a" + char + mark + "가", "カ" + char + mark):
+                assert _normalised(text) == nfkc(text), text
+    rng = random.Random(4)
+    pool = [*wide, *marks, "가", "ｶ", "ﾞ", "①", "ﬁ", "Å", "e", " ", "\n", "中", "，", "。"]
+    for _ in range(3000):
+        text = "".join(rng.choices(pool, k=rng.randint(1, 10)))
+        assert _normalised(text) == nfkc(text), text

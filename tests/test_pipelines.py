@@ -38,6 +38,27 @@ def test_the_item_has_exactly_the_json_lines_fields():
         "crawled_at", "content_hash", "rendered", "version", "previous_hash")
 
 
+def test_items_are_read_and_written_alike_whatever_their_kind():
+    """The project's item is handled without ItemAdapter's cost; dicts and other items
+    through it: normalising, hashing and the JSON line agree for all of them."""
+    from dataclasses import asdict
+
+    from newscrawl.archive import item_line
+    from newscrawl.items import adapt, item_dict
+    from newscrawl.versions import exact_hash
+
+    item = raw_item()
+    fields = adapt(item)
+    fields["title"] = "新"
+    assert item.title == "新" and fields.get("lead") == item.lead and list(fields) == list(ARTICLE_FIELDS)
+    assert item_dict(item) == asdict(item) and list(item_dict(item)) == list(ARTICLE_FIELDS)
+    as_dict = NormalizePipeline().process_item(asdict(raw_item()))
+    normalised = NormalizePipeline().process_item(raw_item())
+    as_dict["crawled_at"] = normalised.crawled_at
+    assert as_dict == asdict(normalised)
+    assert exact_hash(as_dict) == exact_hash(normalised) and item_line(as_dict) == item_line(normalised)
+
+
 def test_normalize():
     item = NormalizePipeline().process_item(raw_item())
     assert item.title == "标题 一"

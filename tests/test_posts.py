@@ -191,3 +191,48 @@ def test_a_page_that_gives_only_the_day_gets_a_day_not_midnight(writer):
     assert matter["date_precision"] == "day"
     exact, _ = split_post(render_post(make_item()))
     assert "date_precision" not in exact and exact["date"] == "2023-10-31T14:28:57Z"
+
+
+# the front matter's direct writer: libyaml's bytes for the common case, yaml.dump for the rest
+_TRICKY = [*"ab:-?.,[]{}#&*!|>'\"%@`=~ ^/\\;()+_019eEyYnNoO中：，<",
+           "\u3000", "\u00a0", "\u00ad", "\u200b", "\u2028", "\ufeff", "\ufffd", "\t", "\n", "🚀"]
+_WORDS = ["true", "No", "off", "null", "~", "123", "-1", "0x1F", "1e3", ".5", ".inf", "2024-02-10",
+          "2024-02-10T20:11:23Z", "12:30:00", "<<", "=", "---", "...", "- a", "? a", ": a", "a: b", "a #b",
+          "a#b", "http://x.y/z?a=1&b=2", "德国之声", "1_000", "+1", "y", *HOSTILE_TITLES]
+
+
+def _dumped(matter: dict) -> str:
+    from newscrawl.posts import _Dumper
+
+    return yaml.dump(matter, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=None,
+                     width=10**6)
+
+
+def test_front_matter_written_directly_is_what_yaml_dump_writes():
+    """Every string up to two characters of a hostile alphabet, and sampled longer ones, in a
+    mapping and in a flow list: the direct writer gives yaml.dump's bytes or leaves it to it."""
+    import itertools
+    import random
+
+    from newscrawl.posts import _simple_yaml
+
+    rng = random.Random(10)
+    values = ["".join(t) for n in (1, 2) for t in itertools.product(_TRICKY, repeat=n)]
+    values += [rng.choice(_WORDS) + "".join(rng.choices(_TRICKY, k=rng.randint(0, 3))) for _ in range(1500)]
+    values += ["".join(rng.choices(_TRICKY, k=rng.randint(1, 8))) + rng.choice(_WORDS) for _ in range(1500)]
+    direct = 0
+    for value in values:
+        for matter in ({"title": value, "tags": [value, "x"], "version": 2, "comments": True},
+                       {value: "x", "tags": ["德国之声"]}, {"title": value, "lead": "x"}):
+            text = _simple_yaml(matter)
+            if text is not None:
+                assert text == _dumped(matter), matter
+                direct += 1
+    assert direct > len(values) // 2  # the common case is written directly
+
+
+def test_the_usual_front_matter_is_written_directly():
+    from newscrawl.posts import _simple_yaml, front_matter
+
+    matter = front_matter(make_item(published="2024-01-30", published_precision="day"))
+    assert _simple_yaml(matter) == _dumped(matter)

@@ -69,6 +69,15 @@ def test_web_urls_are_kept(url, safe):
     assert safe_url(url) == safe
 
 
+def test_the_remembered_verdicts_are_the_checks_own():
+    """safe_url remembers its verdicts (a page's URLs are checked again as they are written
+    out): asked again, in any order, it answers as the check itself does."""
+    urls = [*HOSTILE_URLS, "https://www.dw.com/zh/a-1", " https://example.org/x \n", "//www.dw.com/zh/a-1"]
+    for url in [*urls, *reversed(urls)]:
+        assert safe_url(url) == safe_url.__wrapped__(url)
+    assert safe_url.cache_info().maxsize == 4096
+
+
 def test_relative_urls_are_joined_and_schemes_are_not():
     assert absolute_url(BASE, "/zh/a-2") == "https://www.dw.com/zh/a-2"
     assert absolute_url(BASE, "a-3") == "https://www.dw.com/zh/x/a-3"

@@ -14,12 +14,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
 from newscrawl.archive import Archive
+from newscrawl.items import adapt
 from newscrawl.pipelines.validate import count_drop
 from newscrawl.versions import exact_hash
 
@@ -45,7 +45,7 @@ class DedupePipeline:
         return self.crawler.get_extension(Archive)
 
     def process_item(self, item: Any) -> Any:
-        a = ItemAdapter(item)
+        a = adapt(item)
         key = (a["site"], a["id"])
         if key in self.seen:
             count_drop(self.stats, "duplicate", a["url"], f"id {a['id']} already in this run")

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from itemadapter import ItemAdapter
-
 from newscrawl.html import absolute_url
+from newscrawl.items import adapt
 from newscrawl.markdown import inert_markdown
 from newscrawl.text import (
     PRECISIONS,
@@ -49,8 +48,8 @@ def _repaired(value: Any) -> Any:
 
 def normalize_article(item: Any) -> Any:
     """Normalise an item in place and return it (idempotent)."""
-    a = ItemAdapter(item)
-    for name in a.field_names():
+    a = adapt(item)
+    for name in list(a):
         if a.get(name) is not None:
             a[name] = _repaired(a[name])
     for name in _TEXT_FIELDS:

@@ -6,12 +6,12 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
 from newscrawl.archive import Archive
+from newscrawl.items import adapt
 from newscrawl.text import parse_datetime
 
 logger = logging.getLogger("newscrawl.drops")
@@ -22,7 +22,7 @@ FUTURE_TOLERANCE = timedelta(days=1)
 
 def validate_article(item: Any, now: datetime | None = None) -> str | None:
     """The reason to drop the item (a short stats key), or ``None`` when it is fit to archive."""
-    a = ItemAdapter(item)
+    a = adapt(item)
     for name in REQUIRED:
         if not a.get(name):
             return f"missing_{'body' if name == 'body_markdown' else name}"
@@ -53,7 +53,7 @@ class ValidatePipeline:
     def process_item(self, item: Any) -> Any:
         reason = validate_article(item)
         if reason:
-            a = ItemAdapter(item)
+            a = adapt(item)
             count_drop(self.stats, reason, a.get("url"))
             if a.get("id"):  # re-crawls try it again only after a while
                 self.crawler.get_extension(Archive).record_failure(a["id"], reason)

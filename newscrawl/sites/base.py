@@ -17,6 +17,7 @@ This module names no site: everything site-specific is an attribute or a method 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -25,15 +26,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple, TypeVar
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 import lxml.html
+from lxml import etree
 from lxml.html import HtmlElement
 from scrapy.http import Response, TextResponse
 
 from newscrawl.charset import Undecodable, decoded
-from newscrawl.html import clean_common, drop, drop_empty_blocks, fragment, make_figure, replace
+from newscrawl.html import clean_common, drop, drop_empty_blocks, fragment, make_figure, replace, selector
 from newscrawl.items import Article, Gallery, GalleryImage, Image
 from newscrawl.markdown import to_markdown
 from newscrawl.text import clean_text, to_published, to_simplified, to_utc_iso, unique, xml_safe
@@ -144,6 +146,19 @@ def normalise_url(url: str, host_map: dict[str, str] | None = None, https: bool 
     path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~")
     scheme = "https" if https and parts.scheme in ("http", "https") else parts.scheme
     return urlunsplit((scheme, netloc, path or "/", query, ""))
+
+
+#: How many URLs a site's URL rules (:func:`url_rule`) remember each.
+URL_CACHE_SIZE = 4096
+_T = TypeVar("_T")
+
+
+def url_rule(rule: Callable[[str], _T]) -> Callable[[str], _T]:
+    """A site's URL rule (canonical form, article id, edition) remembered for the last
+    :data:`URL_CACHE_SIZE` URLs: a page asks about its own URL many times, and a listing
+    about the same links every visit. Only for a pure function of the URL (module tables
+    only), so a remembered answer is never stale."""
+    return functools.lru_cache(maxsize=URL_CACHE_SIZE)(rule)
 
 
 def host_of(url: str) -> str:
@@ -270,6 +285,11 @@ class ImageBox:
         return GalleryImage(url=self.url, title=self.title, caption=self.caption, credit=self.credit)
 
 
+_CREDIT_ELEMENTS = etree.XPath(".//small | .//*[contains(concat(' ', normalize-space(@class), ' '),"
+                               " ' copyright ') or contains(@class, 'credit')]")
+_CAPTION_ELEMENTS = etree.XPath(".//figcaption | .//p | .//*[contains(@class, 'caption')]")
+
+
 def read_image_box(box: HtmlElement, credits: CreditRules, image_url: Callable[[str], str | None],
                    title_css: str = "h3, h4, strong, .title") -> ImageBox | None:
     """The one image-box reader: ``figure``/``div``/``li`` with an ``img``, a caption
@@ -282,13 +302,12 @@ def read_image_box(box: HtmlElement, credits: CreditRules, image_url: Callable[[
     if not url:
         return None
     img = imgs[0]
-    credit_el = next(iter(box.xpath(".//small | .//*[contains(concat(' ', normalize-space(@class), ' '),"
-                                    " ' copyright ') or contains(@class, 'credit')]")), None)
+    credit_el = next(iter(_CREDIT_ELEMENTS(box)), None)
     credit = clean_text(credit_el.text_content()) if credit_el is not None else None
     credit = credits.credit(credit) or credit
-    title_el = next(iter(box.cssselect(title_css)), None) if title_css else None
+    title_el = next(iter(selector(title_css, "html")(box)), None) if title_css else None
     title = clean_text(title_el.text_content()) if title_el is not None else None
-    cap_el = next(iter(box.xpath(".//figcaption | .//p | .//*[contains(@class, 'caption')]")), None)
+    cap_el = next(iter(_CAPTION_ELEMENTS(box)), None)
     raw_caption = None
     if cap_el is not None:
         skip = {el for el in (credit_el, title_el) if el is not None}
@@ -611,7 +630,7 @@ class ArticlePage:
         root = self.body_fragment(markup)
         drop(root, self.boilerplate_css)
         self.take_components(root)
-        for box in list(root.cssselect(self.image_box_css)):
+        for box in list(selector(self.image_box_css, "html")(root)):
             if box.getparent() is None:
                 continue
             found = self.read_box(box, title_css="")

@@ -41,6 +41,7 @@ from newscrawl.sites.base import (
     ld_date,
     ld_names,
     normalise_url,
+    url_rule,
 )
 from newscrawl.text import clean_text, unique
 
@@ -100,21 +101,29 @@ CREDIT_PART = re.compile(
     rf"(?P<label>{AUTHOR_LABEL}|{EDITOR_LABEL})\s*(?:[:：]|(?<=by)\s)\s*(?P<names>.+?)\s*(?=$|[|·]|[/\s]\s*(?:{AUTHOR_LABEL}|{EDITOR_LABEL})\s*[:：])",
     re.I)
 _EDITOR_ONLY = re.compile(rf"^(?:{EDITOR_LABEL})$", re.I)
+#: How a credit line starts (its first label, after separators): a line that does not start
+#: so has no parts, and is told at once without scanning it for labels.
+_CREDIT_START = re.compile(rf"[ /|·,;]*(?:{AUTHOR_LABEL}|{EDITOR_LABEL})", re.I)
 
 # ---- boilerplate --------------------------------------------------------------------------------
+#: Boilerplate lines by how they start (anchored: one look at the line's start) …
 BOILERPLATE_LINE = re.compile(
     r"^(?:更多内容|更多內容|相关内容|相關內容|阅读更多|閱讀更多|延伸阅读|延伸閱讀|相关阅读|相關閱讀"
     r"|Read more|Mehr zum Thema|Lesen Sie auch|Lire aussi|En savor más)\s*[:：]"
     r"|^©\s*\d{4}\s*年?\s*(?:德国之声|德國之聲|Deutsche Welle|DW)"
     # the edition's social-media promotion: "DW中文有Instagram！欢迎搜寻dw.chinese…"
     r"|^DW中文有\s*(?:Instagram|脸书|臉書|Facebook|YouTube|Telegram|X)\b"
-    r"|(?:欢迎|歡迎)(?:搜寻|搜尋|关注|關注|订阅|訂閱).{0,30}dw[._]?chinese"
     # newsletter promotions
     r"|^(?:订阅|訂閱|Abonnieren Sie|Subscribe to|Jetzt abonnieren).{0,40}"
     r"(?:newsletter|新闻信|新聞信|电子报|電子報)"
     r"|^[a-z]{2,4}(?:/[a-z]{2,4})*\s*\([a-z ,/]*\)$",  # agency sign-off: "cwo/fab (dpa, afp)"
     re.I,
 )
+#: … and by what they say anywhere (kept apart: in one pattern with the anchored ones, every
+#: position of every line would be tried against all of them)
+BOILERPLATE_ANYWHERE = re.compile(
+    r"(?:欢迎|歡迎)(?:搜寻|搜尋|关注|關注|订阅|訂閱).{0,30}dw[._]?chinese",  # "…欢迎搜寻dw.chinese…"
+    re.I)
 #: News agencies and sources that make up a closing sign-off line such as "（路透社、法新社）".
 AGENCIES = set("""
 路透社 路透 法新社 法新 美联社 美聯社 美联 美聯 德新社 德新 共同社 韩联社 韓聯社 中央社 彭博社 彭博
@@ -153,18 +162,29 @@ def author_names(text: Any) -> list[str]:
     return unique([n for n in map(author_name, AUTHOR_SEPARATORS.split(text)) if n])
 
 
+_SIGNOFF = re.compile(r"[（(]?\s*(.+?)\s*[)）]?[。.]?")
+_SIGNOFF_SEPARATORS = re.compile(r"[、，,/;；\s]+")
+#: The first name of a would-be sign-off: brackets, full stops and separators around it.
+_SIGNOFF_FIRST = re.compile(r"[、，,/;；\s（()）。.]*([^、，,/;；\s（()）。.]+)")
+
+
 def is_signoff(text: str) -> bool:
     """A line of nothing but agency names: "（路透社、法新社）", "德新社/美联社"."""
-    inner = re.fullmatch(r"[（(]?\s*(.+?)\s*[)）]?[。.]?", text)
+    first = _SIGNOFF_FIRST.match(text)
+    if first and first.group(1).lower() not in AGENCIES:  # an ordinary line, told at once
+        return False
+    inner = _SIGNOFF.fullmatch(text)
     if not inner:
         return False
-    parts = [p.strip().lower() for p in re.split(r"[、，,/;；\s]+", inner.group(1)) if p.strip()]
+    parts = [p.strip().lower() for p in _SIGNOFF_SEPARATORS.split(inner.group(1)) if p.strip()]
     return bool(parts) and all(p in AGENCIES for p in parts)
 
 
 def credit_parts(text: str) -> list[tuple[str, list[str]]]:
     """Every ``Label: names`` part of a line made only of such parts (else ``[]``)."""
     text = text.strip().strip("()（）")
+    if not _CREDIT_START.match(text):  # the first part must open the line
+        return []
     parts, pos = [], 0
     for match in CREDIT_PART.finditer(text):
         gap = text[pos:match.start()].strip(" /|·,;")
@@ -246,6 +266,57 @@ def meta_published(value: str | None) -> Published | None:
     return Published(value, "second")
 
 
+# ---- URL rules ---------------------------------------------------------------------------------
+
+@url_rule
+def canonical_url(url: str) -> str:
+    """The URL the archive keeps for a DW link: ``www.dw.com``, https, no tracking, an
+    article page without query; API links and 2000s ``dw-world.de`` links as article pages."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return url
+    if parts.hostname == "api.dw.com" and (m := API_ARTICLE.match(parts.path)):
+        return f"{BASE}/zh/a-{m.group(1)}"
+    canonical = normalise_url(url, HOSTS, tracking=TRACKING)
+    path = unquote(urlsplit(canonical).path)
+    if (old := OLD_ARTICLE_PATH.match(path)) and is_dw(canonical):
+        return f"{BASE}/a-{old.group('num')}"
+    if CONTENT_PATH.match(path):
+        canonical = canonical.split("?", 1)[0]  # article pages take no query
+    return canonical
+
+
+def is_dw(url: str) -> bool:
+    host = host_of(url)
+    return host == "dw.com" or host.endswith(".dw.com") or host in HOSTS
+
+
+@url_rule
+def article_id(url: str) -> str | None:
+    """``a-123``/``g-123`` of an article or gallery URL of DW, else ``None``."""
+    if not is_dw(url):
+        return None
+    try:
+        path = unquote(urlsplit(url).path)
+    except ValueError:
+        return None
+    if (old := OLD_ARTICLE_PATH.match(path)) is not None:
+        return f"a-{old.group('num')}"
+    match = CONTENT_PATH.match(path)
+    return f"{match.group('kind')}-{match.group('num')}" if match else None
+
+
+@url_rule
+def edition_of(url: str) -> str | None:
+    """The URL's language prefix (``zh``, ``zh-hant``, ``de``…), if it has one."""
+    try:
+        first_segment = unquote(urlsplit(url).path).split("/")[1]
+    except (ValueError, IndexError):
+        return None
+    return first_segment if first_segment in EDITIONS else None
+
+
 # ---- page classes --------------------------------------------------------------------------------
 
 class DwPage(ArticlePage):
@@ -263,6 +334,12 @@ class DwPage(ArticlePage):
         return self.response.xpath('//link[@rel="canonical"]/@href').get()
 
     def url(self) -> str:
+        return self._url
+
+    @cached_property
+    def _url(self) -> str:
+        """The declared canonical link when it names the same article (with its edition, if
+        the fetched URL has one), else the fetched URL, canonical; worked out once a page."""
         own = self.site.canonical_url(self.response.url)
         declared = self.declared_url()
         if isinstance(declared, str) and declared.strip():
@@ -307,7 +384,7 @@ class DwPage(ArticlePage):
         return self.site.canonical_url(url) if self.site.is_dw(url) else url
 
     def is_boilerplate_line(self, text: str) -> bool:
-        return bool(BOILERPLATE_LINE.search(text)) or is_signoff(text)
+        return bool(BOILERPLATE_LINE.search(text) or BOILERPLATE_ANYWHERE.search(text)) or is_signoff(text)
 
     def credit_parts(self, text: str) -> list[tuple[str, list[str]]]:
         return credit_parts(text)
@@ -680,45 +757,19 @@ class DW(Site):
     #: after folding to simplified script, so one pattern serves both editions
     teaser_affixes = re.compile(r"^(?:(?:图集|视频|音频)[：:]?\s*)+")
 
-    # ---- URL rules -----------------------------------------------------------------
+    # ---- URL rules (the module's functions, remembered per URL) ---------------------
     def canonical_url(self, url: str) -> str:
-        try:
-            parts = urlsplit(url.strip())
-        except ValueError:
-            return url
-        if parts.hostname == "api.dw.com" and (m := API_ARTICLE.match(parts.path)):
-            return f"{BASE}/zh/a-{m.group(1)}"
-        canonical = normalise_url(url, HOSTS, tracking=TRACKING)
-        path = unquote(urlsplit(canonical).path)
-        if (old := OLD_ARTICLE_PATH.match(path)) and self.is_dw(canonical):
-            return f"{BASE}/a-{old.group('num')}"
-        if CONTENT_PATH.match(path):
-            canonical = canonical.split("?", 1)[0]  # article pages take no query
-        return canonical
+        return canonical_url(url)
 
     def is_dw(self, url: str) -> bool:
-        host = host_of(url)
-        return host == "dw.com" or host.endswith(".dw.com") or host in HOSTS
+        return is_dw(url)
 
     def article_id(self, url: str) -> str | None:
-        if not self.is_dw(url):
-            return None
-        try:
-            path = unquote(urlsplit(url).path)
-        except ValueError:
-            return None
-        if (old := OLD_ARTICLE_PATH.match(path)) is not None:
-            return f"a-{old.group('num')}"
-        match = CONTENT_PATH.match(path)
-        return f"{match.group('kind')}-{match.group('num')}" if match else None
+        return article_id(url)
 
     def edition_of(self, url: str) -> str | None:
         """The URL's language prefix (``zh``, ``zh-hant``, ``de``…), if it has one."""
-        try:
-            first_segment = unquote(urlsplit(url).path).split("/")[1]
-        except (ValueError, IndexError):
-            return None
-        return first_segment if first_segment in EDITIONS else None
+        return edition_of(url)
 
     def lang_of(self, url: str) -> str | None:
         edition = self.edition_of(url)
