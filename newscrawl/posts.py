@@ -8,7 +8,6 @@ different article that would land on a taken path gets ``-<id>`` appended) and w
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from typing import Any
@@ -46,79 +45,10 @@ _Dumper.add_representer(list, _represent_list)
 
 
 def _yaml_text(matter: dict[str, Any]) -> str:
-    text = _simple_yaml(matter)
-    if text is None:
-        text = yaml.dump(matter, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
-                         default_flow_style=None, width=10**6)
+    text = yaml.dump(matter, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
+                     default_flow_style=None, width=10**6)
     # every < and > is inside a double-quoted scalar (the keys are ours), where \x3C is valid
     return text.replace("<", "\\x3C").replace(">", "\\x3E")
-
-
-# ---- the common front matter, written directly ----------------------------------------------
-# Dumping costs ~0.1 ms a post, most of it PyYAML's Python half (representer, resolver). The
-# common front matter (strings, numbers, booleans and lists of strings, each string printable
-# on one line with single spaces) is written here as libyaml writes it; anything else goes to
-# yaml.dump. tests/test_posts.py checks that both write the same bytes.
-_STR_TAG = "tag:yaml.org,2002:str"
-_RESOLVER = yaml.resolver.Resolver()
-#: Strings of printable characters without line breaks, "#", "<", ">", U+FEFF, U+FFFE/F,
-#: astral characters or edge and double spaces: how libyaml writes them is decided below.
-_SIMPLE_STR = re.compile(r"[!\"$-;=?-~\u00a1-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]+"
-                         r"(?: [!\"$-;=?-~\u00a1-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]+)*")
-#: What makes libyaml quote a scalar anywhere (its "indicators"): a first character of these,
-#: a document marker, "? " or "- " first; ": " or a final ":" anywhere (tested apart).
-_INDICATOR_START = re.compile(r"[#,\[\]{}&*!|>'\"%@`]|---|\.\.\.|[?-](?: |$)")
-#: ... and in a flow sequence also any of these.
-_FLOW_INDICATOR = re.compile(r"[,?\[\]{}:]")
-_LONGEST = 10_000  # far below the line width: no folding to think of
-
-
-def _simple_scalar(value: str, flow: bool) -> str | None:
-    """``value`` as libyaml writes it in a block mapping (``flow``: in a flow sequence) —
-    plain, or single-quoted when plain would read as something else or is not allowed there —
-    or ``None`` when it is not a simple string (then yaml.dump writes it)."""
-    if len(value) > _LONGEST or not _SIMPLE_STR.fullmatch(value):
-        return None
-    plain = not (_INDICATOR_START.match(value) or ": " in value or value.endswith(":")
-                 or (flow and _FLOW_INDICATOR.search(value)))
-    if plain and _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == _STR_TAG:
-        return value
-    return "'" + value.replace("'", "''") + "'"
-
-
-@functools.lru_cache(maxsize=64)
-def _plain_key(key: Any) -> bool:
-    """Whether libyaml writes the key as it is (the keys are few: they are remembered)."""
-    return isinstance(key, str) and _simple_scalar(key, False) == key
-
-
-def _simple_yaml(matter: dict[str, Any]) -> str | None:
-    """The front matter as libyaml writes it, or ``None`` when it is not the common kind."""
-    if _BaseDumper is yaml.SafeDumper:  # no libyaml: PyYAML's own emitter writes it all
-        return None
-    if not any(isinstance(value, list) for value in matter.values()):
-        return None  # a mapping of scalars only is written in flow style ({a: b})
-    lines = []
-    for key, value in matter.items():
-        if not _plain_key(key):
-            return None
-        if isinstance(value, bool):
-            text: str | None = "true" if value else "false"
-        elif isinstance(value, int):
-            text = str(value)
-        elif isinstance(value, str):
-            text = _simple_scalar(value, False)
-        elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-            items = [_simple_scalar(v, True) for v in value]
-            text = None if None in items else "[" + ", ".join(items) + "]"  # type: ignore[arg-type]
-        else:
-            return None
-        if text is None:
-            return None
-        lines.append(f"{key}: {text}\n")
-    return "".join(lines)
-
-
 SLUG_MAX = 50
 #: Unsafe in file names or URLs, plus the braces, brackets and backtick of Liquid and Markdown.
 _UNSAFE = re.compile(r'[/\\:*?"<>|#%&\s{}\[\]`]+')
