@@ -71,9 +71,9 @@ def _is_web(value: str) -> bool:
     return match.group(1).lower() in ("http", "https") and value[match.end():].startswith("//")
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def safe_url(url: str | None) -> str | None:
-    """``url`` if it is an absolute http(s) URL, else ``None`` (remembered for the last 4096
+    """``url`` if it is an absolute http(s) URL, else ``None`` (remembered for the last 1024
     URLs: a page's links and images are checked again as they are written out).
 
     The scheme is compared case-insensitively on the URL as a browser reads it (edge

@@ -50,7 +50,7 @@ import os
 import signal
 import sqlite3
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from io import BytesIO
@@ -256,8 +256,10 @@ class CaptureIndex:
                                " AND payload_status BETWEEN 200 AND 299 ORDER BY date")
         return (_capture(row) for row in rows)
 
-    def in_file(self, name: str) -> list[Capture]:
-        return [_capture(r) for r in self.db.execute("SELECT * FROM captures WHERE file = ?", (name,))]
+    def in_file(self, name: str) -> Iterator[Capture]:
+        """The captures in WARC file ``name``, one at a time (a run's file holds thousands)."""
+        for row in self.db.execute("SELECT * FROM captures WHERE file = ?", (name,)):
+            yield _capture(row)
 
 
 def _capture(row: sqlite3.Row) -> Capture:
@@ -716,8 +718,9 @@ def cdxj_line(capture: Capture) -> str:
     return f"{key} {capture.timestamp} {json.dumps(fields, ensure_ascii=False)}"
 
 
-def write_cdxj(folder: Path, name: str, captures: list[Capture], *, durable: bool = False) -> Path:
-    """``<name>.cdxj`` beside the WARC: its response, resource and revisit records, sorted."""
+def write_cdxj(folder: Path, name: str, captures: Iterable[Capture], *, durable: bool = False) -> Path:
+    """``<name>.cdxj`` beside the WARC: its response, resource and revisit records, sorted
+    (the lines are held to be sorted, the captures one at a time)."""
     path = folder / (name.removesuffix(WARC_SUFFIX) + ".cdxj")
     lines = sorted(cdxj_line(c) for c in captures)
     write_atomic(path, "".join(line + "\n" for line in lines), durable=durable)
