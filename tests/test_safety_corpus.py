@@ -38,6 +38,28 @@ URL_ATTRIBUTES = ("href", "src", "srcset", "action", "formaction", "poster", "da
                   "content")
 
 
+def inert_page(page: Path, banned: tuple[str, ...]) -> lxml.html.HtmlElement:
+    """A page Jekyll built, parsed, after checking it is inert: no script (not even as text
+    of a tag), no Liquid output, none of the ``banned`` tags, no event attribute, and every
+    URL attribute an http(s) URL or one without a scheme (``javascript:``, ``data:`` … out)."""
+    source = page.read_text(encoding="utf-8")
+    assert "<script" not in source.lower(), page
+    assert not BUILD_TIME.search(source), f"Liquid ran in {page}"
+    doc = lxml.html.fromstring(source)
+    for el in doc.iter():
+        if not isinstance(el.tag, str):
+            continue
+        assert el.tag not in banned, page
+        for name, value in el.attrib.items():
+            assert not name.lower().startswith("on"), f"{name}= in {page}"
+            if name.lower() in URL_ATTRIBUTES:
+                shaped = re.sub(r"[\x00-\x20]", "", html.unescape(value)).lower()
+                assert not re.match(r"(javascript|vbscript|data):", shaped), f"{name}={value} in {page}"
+                assert re.match(r"https?://", shaped) or not re.match(r"[a-z][a-z0-9+.-]*:", shaped), \
+                    f"{name}={value} in {page}"
+    return doc
+
+
 def markdown_text(markdown: str) -> str:
     """Roughly what a reader sees of our Markdown: link and image syntax and emphasis marks
     out, escapes resolved (enough to find each paragraph's prose)."""
@@ -171,21 +193,7 @@ def test_jekyll_builds_the_hostile_posts_into_inert_html(posts, tmp_path, keep_k
     assert "Liquid" not in proc.stdout + proc.stderr  # no Liquid error, no Liquid warning
     pages = {}
     for page in dest.rglob("*.html"):
-        source = page.read_text(encoding="utf-8")
-        assert "<script" not in source.lower(), page
-        assert not BUILD_TIME.search(source), f"Liquid ran in {page}"
-        doc = lxml.html.fromstring(source)
-        for el in doc.iter():
-            if not isinstance(el.tag, str):
-                continue
-            assert el.tag not in ("script", "iframe", "object", "embed", "style", "form"), page
-            for name, value in el.attrib.items():
-                assert not name.lower().startswith("on"), f"{name}= in {page}"
-                if name.lower() in URL_ATTRIBUTES:
-                    shaped = re.sub(r"[\x00-\x20]", "", html.unescape(value)).lower()
-                    assert not re.match(r"(javascript|vbscript|data):", shaped), f"{name}={value} in {page}"
-                    if name.lower() != "content":
-                        assert re.match(r"https?://", shaped) or not re.match(r"[a-z][a-z0-9+.-]*:", shaped)
+        doc = inert_page(page, banned=("script", "iframe", "object", "embed", "style", "form"))
         pages[unquote(doc.xpath("//link[@rel='canonical']/@href")[0])] = doc
     assert sorted(pages) == sorted(EXPECTED)
     for url, want in EXPECTED.items():

@@ -627,7 +627,6 @@ class NewsSpider(scrapy.Spider):
         try:
             parsed = self.site.parse(response)
         except ParseError as exc:
-            release_selector(response)
             if exc.reason in RETRY_PARSE_FAILURES and not response.meta.get("newscrawl_retried"):
                 # a page cut short may come whole the next time: one more try
                 self.stat(f"newscrawl/retried/{exc.reason}")
@@ -644,11 +643,11 @@ class NewsSpider(scrapy.Spider):
             yield from self.drop(exc.reason, response, str(exc))
             return
         except Exception as exc:  # a parser bug: counted and logged with its traceback, never lost silently
-            release_selector(response)
             self.logger.exception("Parser error on %s", response.url)
             yield from self.drop("parser_error", response, f"{type(exc).__name__}: {exc}")
             return
-        release_selector(response)
+        finally:
+            release_selector(response)
         item = parsed.item
         item.rendered = rendered
         if captured_at := response.meta.get(CAPTURED_AT):  # reparse: when the page was fetched
