@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 #: Prefix of the temporary files :func:`write_atomic` renames into place; a file with it
@@ -36,13 +37,28 @@ def write_atomic(path: Path, text: str, *, durable: bool = False) -> None:
     the new one (and at worst a ``.tmp-*`` file, see :func:`remove_temporary_files`). Any
     failure (disk full, read-only, permissions) raises ``OSError`` and leaves no temporary file.
     """
-    data = text.encode("utf-8")
+    write_atomic_chunks(path, [text.encode("utf-8")], durable=durable)
+
+
+def write_atomic_chunks(path: Path, chunks: Iterable[bytes], *, durable: bool = False) -> None:
+    """:func:`write_atomic` of a file given as a stream of byte strings (never all held at
+    once). An exception from ``chunks`` leaves no temporary file either."""
     fd, tmp = _temporary_file(path.parent)
+
+    def write(data: bytes | bytearray) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+
     try:
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            pending = bytearray()
+            for chunk in chunks:  # gathered to 64 KiB a write: a CDXJ comes a line at a time
+                pending += chunk
+                if len(pending) >= WRITE_SIZE:
+                    write(pending)
+                    pending.clear()
+            write(pending)
             if durable:
                 os.fsync(fd)
         finally:
@@ -56,6 +72,8 @@ def write_atomic(path: Path, text: str, *, durable: bool = False) -> None:
 
 
 _temporary_names = itertools.count()
+#: bytes gathered before a write by :func:`write_atomic_chunks`
+WRITE_SIZE = 1 << 16
 
 
 def _temporary_file(directory: Path) -> tuple[int, str]:

@@ -73,7 +73,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import iso_date_to_timestamp
 from warcio.warcwriter import BaseWARCWriter
 
-from newscrawl.files import file_mode, fsync_directory, write_atomic
+from newscrawl.files import file_mode, fsync_directory, write_atomic_chunks
 
 logger = logging.getLogger(__name__)
 
@@ -719,11 +719,19 @@ def cdxj_line(capture: Capture) -> str:
 
 
 def write_cdxj(folder: Path, name: str, captures: Iterable[Capture], *, durable: bool = False) -> Path:
-    """``<name>.cdxj`` beside the WARC: its response, resource and revisit records, sorted
-    (the lines are held to be sorted, the captures one at a time)."""
+    """``<name>.cdxj`` beside the WARC: its response, resource and revisit records, sorted.
+
+    The lines are sorted by a temporary SQLite database on disk (its cache is bounded; UTF-8
+    compared byte by byte sorts as Python sorts the strings), never all held in memory: a
+    1 GB WARC file holds some 45,000 captures, ~20 MB of lines, and its CDXJ is written as the
+    crawl closes, when the memory is at its peak."""
     path = folder / (name.removesuffix(WARC_SUFFIX) + ".cdxj")
-    lines = sorted(cdxj_line(c) for c in captures)
-    write_atomic(path, "".join(line + "\n" for line in lines), durable=durable)
+    with contextlib.closing(sqlite3.connect("")) as db:  # "": a private temporary file
+        db.execute("PRAGMA cache_size = -256")  # KiB: the sort spills to the file beyond it
+        db.execute("CREATE TABLE line (text BLOB NOT NULL)")
+        db.executemany("INSERT INTO line VALUES (?)", ((cdxj_line(c).encode("utf-8"),) for c in captures))
+        rows = db.execute("SELECT text FROM line ORDER BY text")
+        write_atomic_chunks(path, (row[0] + b"\n" for row in rows), durable=durable)
     return path
 
 

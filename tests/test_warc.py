@@ -313,3 +313,48 @@ def test_a_full_disk_for_the_warc_stops_the_crawl_and_leaves_whole_records(tmp_p
     assert len(again.jsonl()) >= 20
     for path in warc_files(out, "dw"):
         assert all(r.digest_ok is not False for r in read_warc(path))
+
+
+def test_cdxj_is_sorted_as_python_sorts_its_lines_without_holding_them(tmp_path):
+    """write_cdxj sorts through SQLite: the same order as sorted() on the lines, for ASCII,
+    CJK and astral-plane URLs, over more than one 64 KiB write."""
+    import random
+
+    from newscrawl.warc import Capture, cdxj_line, write_cdxj
+
+    rng = random.Random(7)
+    alphabet = "abz09-_/%~" + "德国之声新闻" + "\U0001f600\u00e9"
+    captures = []
+    for n in range(3000):
+        path = "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 40)))
+        host = rng.choice(["www.dw.com", "dw.com", "www.epochtimes.com", "img.dw.com"])
+        second = rng.randrange(60)
+        captures.append(Capture(
+            file="x.warc.gz", offset=n * 100, length=100, url=f"https://{host}/{path}",
+            request_url=f"https://{host}/{path}", date=f"2026-12-06T06:{second:02d}:00Z",
+            type=rng.choice(["response", "revisit"]), status=200, mime="text/html",
+            digest=f"sha1:{n:032d}", record_id=f"<urn:uuid:{n}>", rendered=False, callback=None,
+            payload_file="x.warc.gz", payload_offset=0, payload_status=200))
+    path = write_cdxj(tmp_path, "x.warc.gz", iter(captures))
+    assert path == tmp_path / "x.cdxj"
+    expected = "".join(line + "\n" for line in sorted(cdxj_line(c) for c in captures))
+    assert len(expected.encode()) > 3 * (1 << 16)
+    assert path.read_text(encoding="utf-8") == expected
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.cdxj"]
+
+
+def test_a_stream_that_fails_mid_write_leaves_the_old_file_and_no_temporary_one(tmp_path):
+    from newscrawl.files import write_atomic, write_atomic_chunks
+
+    target = tmp_path / "x.cdxj"
+    write_atomic(target, "old\n")
+
+    def chunks():
+        for n in range(5000):
+            yield b"line %d\n" % n
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        write_atomic_chunks(target, chunks())
+    assert target.read_text(encoding="utf-8") == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["x.cdxj"]
