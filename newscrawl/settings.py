@@ -23,6 +23,10 @@ NEWSCRAWL_CLOCK        a fixed "now" (ISO 8601) for simulations and tests (defau
 NEWSCRAWL_RETRY_FAILED_HOURS  a page that gave no item is tried again after this many hours (24)
 NEWSCRAWL_RETRY_FAILED_TIMES  ... up to this many tries in all (3), linked from a source or not
 NEWSCRAWL_MAX_LISTING_PAGES  the most pages of one listing a crawl follows (default 50)
+NEWSCRAWL_LISTING_BACKLOG  the next listing of a run is asked for once no more than this many
+                       requests wait in the scheduler (default 32; 0 asks for them all at once,
+                       as Scrapy would; spiders/base.py)
+NEWSCRAWL_LISTINGS_AT_ONCE  ... and fewer than this many listings are being read (default 4)
 NEWSCRAWL_RENDERING    render pages that need JavaScript with chromium (default on)
 NEWSCRAWL_CHROMIUM_PATH  the browser (default: the environment variable of the same name, else
                        /usr/bin/chromium, Debian's package)
@@ -73,6 +77,8 @@ NEWSCRAWL_CLOCK = None
 NEWSCRAWL_RETRY_FAILED_HOURS = 24.0
 NEWSCRAWL_RETRY_FAILED_TIMES = 3
 NEWSCRAWL_MAX_LISTING_PAGES = 50
+NEWSCRAWL_LISTING_BACKLOG = 32
+NEWSCRAWL_LISTINGS_AT_ONCE = 4
 NEWSCRAWL_FSYNC = False
 NEWSCRAWL_WARC = True
 NEWSCRAWL_WARC_DIR = None

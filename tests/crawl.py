@@ -91,3 +91,33 @@ def crawl(spider: str, mirror: str, out: Path, *args: str, watch: bool = False) 
     assert new, f"no run report written; log:\n{stderr[-5000:]}"
     report = json.loads(new[-1].read_text(encoding="utf-8"))
     return CrawlResult(proc.returncode, stderr, report, out, seen)
+
+
+class SchedulerWatch:
+    """A test-only extension (``-s EXTENSIONS=`` with :func:`extensions`): the most requests
+    that waited in Scrapy's scheduler at once, as the stat ``test/scheduler_max``."""
+
+    def __init__(self, crawler) -> None:
+        from scrapy import signals
+
+        self.crawler = crawler
+        self.most = 0
+        crawler.signals.connect(self.scheduled, signal=signals.request_scheduled)
+
+    @classmethod
+    def from_crawler(cls, crawler) -> SchedulerWatch:
+        return cls(crawler)
+
+    def scheduled(self) -> None:
+        waiting = len(self.crawler.engine.scheduler)
+        if waiting > self.most:
+            self.most = waiting
+            self.crawler.stats.set_value("test/scheduler_max", waiting)
+
+
+def extensions(*more: str) -> list[str]:
+    """``-s EXTENSIONS=…``: the project's extensions and ``more`` (import paths)."""
+    from newscrawl import settings
+
+    chosen = {**settings.EXTENSIONS, **dict.fromkeys(more, 0)}
+    return ["-s", "EXTENSIONS=" + json.dumps(chosen)]

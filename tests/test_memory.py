@@ -1,5 +1,6 @@
-"""Memory: pages are freed as soon as the crawl is done with them, and the C heap's free pages
-go back to the system (``make bench``'s peak-RSS figures)."""
+"""Memory: pages are freed as soon as the crawl is done with them, the C heap's free pages
+go back to the system, and many listings do not flood the scheduler (``make bench``'s
+peak-RSS figures)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ from newscrawl.extensions import GcTuning, HeapTrim
 from newscrawl.sites.dw import SITE
 from newscrawl.spiders.dw import DwSpider
 from tests.conftest import DW_MIRROR, page_url, project_settings
+from tests.crawl import crawl, extensions
+from tests.mirror.build_dw import bench_topic_urls, build
+from tests.mirror.server import MirrorServer
 
 
 @pytest.fixture
@@ -111,3 +115,33 @@ def test_gc_tuning_freezes_what_is_alive_at_engine_start_and_collects_young_obje
 def test_gc_tuning_is_off_with_threshold_zero():
     with pytest.raises(NotConfigured):
         GcTuning.from_crawler(get_crawler(settings_dict={"NEWSCRAWL_GC_THRESHOLD": 0}))
+
+
+@pytest.fixture(scope="module")
+def many_topics(tmp_path_factory):
+    """A mirror of 300 new articles listed 20 to a topic page, on 15 topic pages."""
+    directory = tmp_path_factory.mktemp("many-topics")
+    build(directory, extra_articles=300, topic_size=20)
+    with MirrorServer([directory]) as server:
+        yield server, bench_topic_urls(300, 20)
+
+
+@pytest.mark.parametrize("backlog", [32, 0])
+def test_listings_are_read_as_their_articles_drain(many_topics, tmp_path, backlog):
+    """A run of many listings asks for the next one only while few requests wait (and reads
+    at most NEWSCRAWL_LISTINGS_AT_ONCE at once): the scheduler never holds more than the
+    backlog and four listings' links. Every article is still archived once. With the
+    backlog 0 (Scrapy's own order) the topic pages are read all together."""
+    server, topics = many_topics
+    result = crawl("dw", server.base_url, tmp_path / "out", "-a", "topics=" + ",".join(topics),
+                   "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", f"NEWSCRAWL_LISTING_BACKLOG={backlog}",
+                   *extensions("tests.crawl.SchedulerWatch"))
+    assert result.returncode == 0, result.log[-3000:]
+    assert result.stat("item_scraped_count") == 300
+    assert len({line["id"] for line in result.jsonl()}) == 300
+    assert result.stat("newscrawl/incremental/listing_pages") == 15
+    bound = 32 + 4 * 20
+    if backlog:
+        assert result.stat("test/scheduler_max") <= bound
+    else:
+        assert result.stat("test/scheduler_max") > bound

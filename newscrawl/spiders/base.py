@@ -46,6 +46,7 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.asyncio import sleep as asyncio_sleep
 from twisted.python.failure import Failure
 
 from newscrawl.archive import Archive
@@ -67,6 +68,10 @@ from newscrawl.warc import warc_dir
 RETRY_PARSE_FAILURES = frozenset({"truncated_page"})
 #: How many found links :meth:`NewsSpider.resolve` remembers (~0.5 KB each).
 RESOLVED_CACHE = 2048
+#: Listings go before the article requests waiting in the scheduler (Scrapy: higher first).
+LISTING_PRIORITY = 1
+#: How often (seconds) :meth:`NewsSpider.room_for_listing` looks at the scheduler again.
+LISTING_POLL = 0.05
 
 
 def body_hash(response: Response) -> str:
@@ -158,6 +163,8 @@ class NewsSpider(scrapy.Spider):
         #: found URL → (URL to follow, article id): each link is canonicalised once (a cache of
         #: at most RESOLVED_CACHE links: a run that finds thousands does not keep them all)
         self._resolved: dict[str, tuple[str, str | None]] = {}
+        #: listings (first pages) asked for and not yet read (see :meth:`room_for_listing`)
+        self.listings_reading: set[str] = set()
         self.choose_sources(values)
         if not (self.listings or self.feeds or self.urls):
             others = [a.name for a in self.arguments if a.kind == "list" and a.name != "optional"]
@@ -228,20 +235,52 @@ class NewsSpider(scrapy.Spider):
             yield self.conditional(scrapy.Request(url, callback=self.parse_feed, errback=self.feed_failed,
                                                   cb_kwargs={"source": url}))
         for url in self.listings:
+            await self.room_for_listing()
             resume = self.archive.listing_started(url)
             if resume:
                 self.stat("newscrawl/incremental/listings_resumed")
                 self.logger.info("The last walk of %s did not end: walking it in full", url)
             request = scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed,
-                                     cb_kwargs={"listing": url, "resume": resume})
+                                     cb_kwargs={"listing": url, "resume": resume},
+                                     priority=LISTING_PRIORITY)
+            self.listings_reading.add(url)
             yield request if resume else self.conditional(request)
         for request in self.article_requests(self.urls, explicit=True, source="urls"):
             yield request
+
+    async def room_for_listing(self) -> None:
+        """Wait while ``NEWSCRAWL_LISTINGS_AT_ONCE`` listings are being read, or while more
+        than ``NEWSCRAWL_LISTING_BACKLOG`` requests wait in the scheduler.
+
+        Listings are read as their articles drain, not all at once: Scrapy takes a start
+        request only when no other request waits, and then fills every free download slot
+        with one, so a crawl of 100 topic pages would parse 16 of them together and queue
+        their 800 article requests, again and again. A listing yielded here is fetched next
+        (``LISTING_PRIORITY``), so the downloader does not run dry while it is read. Never
+        a deadlock: once nothing is queued, downloading or being parsed, the next goes."""
+        engine = getattr(getattr(self, "crawler", None), "engine", None)
+        backlog = self.settings.getint("NEWSCRAWL_LISTING_BACKLOG") if engine else 0
+        if backlog <= 0:
+            return
+        at_once = max(1, self.settings.getint("NEWSCRAWL_LISTINGS_AT_ONCE"))
+        while engine.running and engine.scheduler is not None:
+            queued = len(engine.scheduler)
+            if queued <= backlog and len(self.listings_reading) < at_once:
+                return
+            if not queued and not engine.downloader.active and engine.scraper.slot.is_idle():
+                self.listings_reading.clear()  # a listing lost without a callback or errback
+                return
+            await asyncio_sleep(LISTING_POLL)
+
+    def listing_read(self, request: scrapy.Request) -> None:
+        """The first page of a listing is parsed, failed or dropped: room for the next."""
+        self.listings_reading.discard(request.cb_kwargs.get("listing"))
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.sources_done, signal=signals.spider_idle)
+        crawler.signals.connect(spider.listing_read, signal=signals.request_dropped)
         return spider
 
     def sources_done(self) -> None:
@@ -554,8 +593,15 @@ class NewsSpider(scrapy.Spider):
                       resume: bool = False) -> Iterator[scrapy.Request]:
         """One page of a topic/tag/category listing; the next page only while it brings news
         (or, when the last walk of the listing did not end, to its end: ``resume``)."""
-        self.stat("newscrawl/incremental/listing_pages")
         listing = listing or response.url
+        try:
+            yield from self._listing_page(response, page, listing, resume)
+        finally:  # its requests are queued (or it failed): room for the next listing
+            self.listings_reading.discard(listing)
+
+    def _listing_page(self, response: Response, page: int, listing: str,
+                      resume: bool) -> Iterator[scrapy.Request]:
+        self.stat("newscrawl/incremental/listing_pages")
         if not resume and self.unchanged_response(response):
             self.archive.listing_finished(listing)  # nothing new on it, nor after it
             return
@@ -588,6 +634,7 @@ class NewsSpider(scrapy.Spider):
         """A listing page that could not be fetched: the walk stays unfinished (walked in
         full next time). Its first page failing is a failed source."""
         self.stat("newscrawl/incremental/listing_failed")
+        self.listing_read(failure.request)
         kwargs = failure.request.cb_kwargs
         if kwargs.get("page", 1) == 1:
             self.source_failed(kwargs.get("listing") or failure.request.url, self._failure_reason(failure))
