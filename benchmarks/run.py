@@ -13,7 +13,8 @@ repetitions interleaved with the others (min/median/max), against a generated DW
   ``lxml.html.fromstring`` of each page (goal ≤ 4×), each the fastest of three passes in
   a repetition (see :func:`cpu_ms`); with the share of ``to_markdown``;
 * **fixed cost** — CPU of the re-crawl with nothing new: start-up, robots.txt, one listing of
-  N known links (goal ≤ 0.6 s); and ``scrapy list`` for reference;
+  N known links, the fastest of three in a repetition (goal ≤ 0.6 s; the marginal figure
+  subtracts that one); and ``scrapy list`` for reference;
 * **memory** — the real peak RSS of the crawl's process tree: the sum over every process of
   the tree polled every 20 ms, and the sum of each process's own high-water mark
   (``VmHWM``, kept by the kernel; not ``ru_maxrss``, see :func:`run_tree`) (goal
@@ -360,7 +361,8 @@ def forget_caches() -> None:
             obj.cache_clear()
 
 
-#: passes of each in-process measurement in one repetition; the fastest counts (see cpu_ms)
+#: passes of each in-process measurement and re-crawls with nothing new in one repetition;
+#: the fastest counts (see cpu_ms)
 PASSES = 3
 
 
@@ -444,8 +446,9 @@ def main() -> int:
             out = tmp_path / f"crawl{r}"
             with step(f"crawl of {len(pages)} new articles"), MirrorServer([tmp_path / "mirror"]) as server:
                 new = crawl(server, out, expect=len(pages))
-            with step("re-crawl, nothing new"), MirrorServer([tmp_path / "mirror"]) as server:
-                again = crawl(server, out, expect=0)
+            with step(f"re-crawl, nothing new (fastest of {PASSES})"), \
+                    MirrorServer([tmp_path / "mirror"]) as server:
+                again = min((crawl(server, out, expect=0) for _ in range(PASSES)), key=lambda r: r["cpu_s"])
             with step("in-process parse + pipelines + writing"):
                 written = inproc.ours()
                 assert written == len(pages), (written, len(pages))

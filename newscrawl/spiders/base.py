@@ -267,7 +267,8 @@ class NewsSpider(scrapy.Spider):
             queued = len(engine.scheduler)
             if queued <= backlog and len(self.listings_reading) < at_once:
                 return
-            if not queued and not engine.downloader.active and engine.scraper.slot.is_idle():
+            scraping = engine.scraper.slot is not None and not engine.scraper.slot.is_idle()
+            if not queued and not engine.downloader.active and not scraping:
                 self.listings_reading.clear()  # a listing lost without a callback or errback
                 return
             await asyncio_sleep(LISTING_POLL)
