@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import difflib
 import sys
-import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -202,6 +201,8 @@ def load_config(path: Path, spiders: Mapping[str, Any], settings: Any) -> dict[s
     """``crawlall``'s TOML config, checked: ``{spider: {"args": {...}, "settings": {...},
     "expect_articles": bool}}`` with the args as ``-a`` strings. ``spiders`` maps names to
     spider classes (which check their arguments). Raises ArgumentError (one line)."""
+    import tomllib  # here: only crawlall reads a config, every command imports this module
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

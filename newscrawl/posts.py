@@ -8,25 +8,18 @@ different article that would land on a taken path gets ``-<id>`` appended) and w
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from newscrawl.items import adapt
 from newscrawl.markdown import escape_text, image_markdown, inert_markdown, link_markdown, markdown_url
 from newscrawl.text import clean_text, nfc, parse_datetime
 from newscrawl.versions import FIELD_NAMES
 
-#: libyaml's safe dumper when PyYAML has it (ten times faster), else the pure-Python one.
-_BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-class _Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
-    """A string holding ``<`` or ``>`` is written double-quoted, so that :func:`_yaml_text`
-    can spell those two characters as YAML escapes: the value loads back exactly, and the
-    file holds no raw tag from the page."""
+if TYPE_CHECKING:
+    import yaml
 
 
 def _represent_str(dumper: yaml.BaseDumper, value: str) -> yaml.Node:
@@ -40,12 +33,27 @@ def _represent_list(dumper: yaml.BaseDumper, value: list) -> yaml.Node:
     return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow or None)
 
 
-_Dumper.add_representer(str, _represent_str)
-_Dumper.add_representer(list, _represent_list)
+@functools.cache
+def _dumper() -> type:
+    """The front matter's dumper, made at the first post written: PyYAML takes ~0.02 s to
+    import, and a run with nothing new writes no post (``make bench``'s fixed cost).
+
+    libyaml's safe dumper when PyYAML has it (ten times faster), else the pure-Python one. A
+    string holding ``<`` or ``>`` is written double-quoted, so that :func:`_yaml_text` can
+    spell those two characters as YAML escapes: the value loads back exactly, and the file
+    holds no raw tag from the page."""
+    import yaml
+
+    dumper = type("_Dumper", (getattr(yaml, "CSafeDumper", yaml.SafeDumper),), {})
+    dumper.add_representer(str, _represent_str)
+    dumper.add_representer(list, _represent_list)
+    return dumper
 
 
 def _yaml_text(matter: dict[str, Any]) -> str:
-    text = yaml.dump(matter, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
+    import yaml
+
+    text = yaml.dump(matter, Dumper=_dumper(), allow_unicode=True, sort_keys=False,
                      default_flow_style=None, width=10**6)
     # every < and > is inside a double-quoted scalar (the keys are ours), where \x3C is valid
     return text.replace("<", "\\x3C").replace(">", "\\x3E")

@@ -31,7 +31,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-import yaml
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
@@ -44,7 +43,6 @@ from newscrawl.posts import render_post
 from newscrawl.state import ArticleStore, StateError
 from newscrawl.versions import exact_hash
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ARTICLE_FIELDS = {f.name for f in fields(Article)}
 
 
@@ -56,8 +54,13 @@ def read_front_matter(path: Path) -> dict[str, Any] | None:
         return None
     if not text.startswith("---\n") or "\n---\n" not in text[3:]:
         return None
+    # imported here: every scrapy command imports this module (its entry point), and PyYAML
+    # takes ~0.02 s to import
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        matter = yaml.load(text[4:text.index("\n---\n", 3)], Loader=_Loader)
+        matter = yaml.load(text[4:text.index("\n---\n", 3)], Loader=loader)
     except yaml.YAMLError:
         return None
     return matter if isinstance(matter, dict) else None

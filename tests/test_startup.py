@@ -18,8 +18,10 @@ from tests.mirror.server import MirrorServer
 #: imported only by what needs them: Epoch Times bylines (rjieba), Scrapy's remote control
 #: (aiohttp; the extension is out of EXTENSIONS_BASE), the browser
 NOT_IN_A_CRAWL = ("rjieba", "aiohttp", "playwright", "scrapy_playwright")
+#: ... and what only writing a post (PyYAML) or crawlall's config (tomllib) needs
+NOT_WITHOUT_NEWS = (*NOT_IN_A_CRAWL, "yaml", "tomllib")
 #: ... and the CDXJ of a closed WARC file (surt, and with it tldextract and requests)
-NOT_AT_START = (*NOT_IN_A_CRAWL, "surt", "tldextract", "requests")
+NOT_AT_START = (*NOT_WITHOUT_NEWS, "surt", "tldextract", "requests")
 
 
 def imported(cmd: list[str]) -> tuple[set[str], subprocess.CompletedProcess]:
@@ -48,3 +50,17 @@ def test_a_crawl_imports_only_what_it_uses(tmp_path, spider, args):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "newscrawl.archive" in modules  # it did crawl
     assert sorted(modules & set(NOT_IN_A_CRAWL)) == []
+
+
+def test_a_re_crawl_with_nothing_new_imports_no_yaml(tmp_path):
+    """The fixed cost of an hourly run that finds nothing: no post is written, so PyYAML
+    (~0.02 s) is not imported; the first crawl, which writes posts, does import it."""
+    args = ("-a", "topics=t-68199001", "-s", "NEWSCRAWL_RENDER_FALLBACK=0")
+    with MirrorServer([DW_MIRROR]) as server:
+        first, proc = imported(scrapy_command("crawl", server.base_url, tmp_path, "dw", *args))
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        again, proc = imported(scrapy_command("crawl", server.base_url, tmp_path, "dw", *args))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "yaml" in first
+    assert "newscrawl.archive" in again
+    assert sorted(again & set(NOT_WITHOUT_NEWS)) == []
