@@ -11,7 +11,7 @@ repetitions interleaved with the others (min/median/max), against a generated DW
 * **in-process** parse + normalise + validate + dedupe + archive writing per article (one
   process, no Scrapy engine), next to trafilatura (goal ≤ ⅓) and to a bare
   ``lxml.html.fromstring`` of each page (goal ≤ 4×), each the fastest of three passes in
-  a repetition (see :func:`cpu_ms`); with the share of ``to_markdown``;
+  a repetition, passes in turn (see :func:`cpu_ms_each`); with the share of ``to_markdown``;
 * **fixed cost** — CPU of the re-crawl with nothing new: start-up, robots.txt, one listing of
   N known links, the fastest of three in a repetition (goal ≤ 0.6 s; the marginal figure
   subtracts that one); and ``scrapy list`` for reference;
@@ -362,23 +362,25 @@ def forget_caches() -> None:
 
 
 #: passes of each in-process measurement and re-crawls with nothing new in one repetition;
-#: the fastest counts (see cpu_ms)
+#: the fastest counts (see cpu_ms_each)
 PASSES = 3
 
 
-def cpu_ms(run: Callable[[], object], pages: int, passes: int = PASSES) -> float:
-    """CPU milliseconds per page of ``run``: the fastest of ``passes`` passes, each with empty
-    caches. On a shared machine, other work only ever makes a pass slower (this VM's bare
-    lxml parse varied 0.71-1.26 ms from one pass to the next), so the fastest pass is the
-    best estimate of the cost, as ``timeit`` advises; ours, trafilatura and lxml are all
-    measured so, side by side in each repetition."""
-    best = float("inf")
+def cpu_ms_each(runs: dict[str, Callable[[], object]], pages: int, passes: int = PASSES) -> dict[str, float]:
+    """CPU milliseconds per page of each of ``runs``: the fastest of ``passes`` passes, each
+    with empty caches, the passes taken in turn (a, b, c, a, b, c, …). On a shared machine,
+    other work only ever makes a pass slower (this VM's bare lxml parse of the 520 pages varied
+    0.71-1.26 ms a page from one pass to the next, and its speed drifts over minutes), so the
+    fastest pass is the best estimate of a cost, as ``timeit`` advises, and passes in turn
+    meet the same spells: ours, trafilatura and lxml are measured alike, side by side."""
+    best = dict.fromkeys(runs, float("inf"))
     for _ in range(passes):
-        forget_caches()
-        start = time.process_time()
-        run()
-        best = min(best, time.process_time() - start)
-    return best * 1000 / pages
+        for name, run in runs.items():
+            forget_caches()
+            start = time.process_time()
+            run()
+            best[name] = min(best[name], time.process_time() - start)
+    return {name: seconds * 1000 / pages for name, seconds in best.items()}
 
 
 # ---- reporting ------------------------------------------------------------------------------
@@ -449,14 +451,13 @@ def main() -> int:
             with step(f"re-crawl, nothing new (fastest of {PASSES})"), \
                     MirrorServer([tmp_path / "mirror"]) as server:
                 again = min((crawl(server, out, expect=0) for _ in range(PASSES)), key=lambda r: r["cpu_s"])
-            with step("in-process parse + pipelines + writing"):
+            with step(f"in-process: ours, lxml.html.fromstring, trafilatura ({PASSES} passes in turn)"):
                 written = inproc.ours()
                 assert written == len(pages), (written, len(pages))
-                raw["ours_ms"].append(cpu_ms(inproc.ours, len(pages)))
-            with step("trafilatura"):
-                raw["trafilatura_ms"].append(cpu_ms(inproc.trafilatura, len(pages)))
-            with step("lxml.html.fromstring"):
-                raw["lxml_ms"].append(cpu_ms(inproc.lxml, len(pages)))
+                best = cpu_ms_each({"ours_ms": inproc.ours, "lxml_ms": inproc.lxml,
+                                    "trafilatura_ms": inproc.trafilatura}, len(pages))
+                for key, value in best.items():
+                    raw[key].append(value)
             with step(f"polite crawl ({args.delay * 1000:.0f} ms latency)"):
                 polite = polite_crawl(tmp_path / "polite", tmp_path / f"polite{r}", args.delay,
                                       args.polite_articles)
