@@ -24,6 +24,8 @@ _REPLACEMENT = "\ufffd"
 #: Share of replacement characters (among non-ASCII characters) above which a text is damaged.
 MAX_REPLACEMENT_SHARE = 0.01
 _HIGH_BYTES = re.compile(rb"[\x80-\xff]")
+#: byte-order marks by which Scrapy (w3lib) reads a page as UTF-16 or UTF-32, whatever it declares
+_UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 
 
 class Undecodable(ValueError):
@@ -77,6 +79,10 @@ def decoded(response: TextResponse) -> TextResponse:
     declared = _name(response.encoding)
     if _HIGH_BYTES.search(body) is None:
         return response  # pure ASCII: every declaration reads it the same
+    if declared == "utf-8" and not body.startswith(_UTF16_32_BOMS) and _REPLACEMENT not in response.text:
+        # read as UTF-8 without a replacement: valid UTF-8 (the text, needed anyway, is the
+        # one decoding of the page; a page that holds U+FFFD itself takes the long way)
+        return response
     as_utf8 = _strict(body, "utf-8")
     if as_utf8 is not None:
         return response if declared == "utf-8" else _redecoded(response, "utf-8")

@@ -219,6 +219,19 @@ def image_url(url: Any, base: str = BASE) -> str | None:
     return url if url.startswith(("http://", "https://")) else None
 
 
+_last_scan: tuple[str | None, list[re.Match[str]]] = (None, [])
+
+
+def state_assignments(text: str) -> list[re.Match[str]]:
+    """The ``window.__NAME__ = …`` assignments of a page, remembered for the last page
+    scanned: the template switch and the state reader both ask (one scan of ~80 KB instead of
+    two)."""
+    global _last_scan
+    if _last_scan[0] is not text:
+        _last_scan = (text, list(_STATE_ASSIGNMENT.finditer(text)))
+    return _last_scan[1]
+
+
 def apollo_state(text: str) -> dict[str, Any] | None:
     """The embedded Apollo map (``window.__APOLLO_STATE__``, or the same map under another
     ``window.__NAME__``), or ``None`` when absent or not valid JSON.
@@ -228,7 +241,7 @@ def apollo_state(text: str) -> dict[str, Any] | None:
     ``ROOT_QUERY``.
     """
     decoder = json.JSONDecoder()
-    for match in _STATE_ASSIGNMENT.finditer(text):
+    for match in state_assignments(text):
         try:
             state, _ = decoder.raw_decode(text, match.end())
             if match.group("parse") and isinstance(state, str):
@@ -415,7 +428,7 @@ class ReactPage(DwPage):
     @classmethod
     def matches(cls, response: TextResponse) -> bool:
         text = response.text
-        return (_STATE_ASSIGNMENT.search(text) is not None and '"Article:' in text) or bool(
+        return (bool(state_assignments(text)) and '"Article:' in text) or bool(
             response.css("article h1, article div.rich-text")) or '"NewsArticle"' in text
 
     # ---- the data layers -------------------------------------------------------------
