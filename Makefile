@@ -6,11 +6,17 @@ PY := $(VENV)/bin/python
 .PHONY: install demo clean-demo site test lint bench clean-output
 OUTPUT ?= output
 
+# $(call venv,FOLDER,EXTRAS): a virtual environment with the project installed (editable)
+# and those extras; the steps of an environment's .installed target
+define venv
+$(PYTHON) -m venv $(1)
+$(1)/bin/python -m pip install --quiet --upgrade pip
+$(1)/bin/python -m pip install --quiet -e '.[$(2)]'
+touch $(1)/.installed
+endef
+
 $(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
-	touch $@
+	$(call venv,$(VENV),test)
 
 install: $(VENV)/.installed
 
@@ -42,10 +48,7 @@ BENCH_VENV ?= .venv-bench
 BENCH_PY := $(BENCH_VENV)/bin/python
 
 $(BENCH_VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_PY) -m pip install --quiet --upgrade pip
-	$(BENCH_PY) -m pip install --quiet -e '.[bench]'
-	touch $@
+	$(call venv,$(BENCH_VENV),bench)
 
 bench: $(BENCH_VENV)/.installed
 	PYTHONPATH=. $(BENCH_PY) benchmarks/run.py
