@@ -26,38 +26,17 @@ from pathlib import Path
 from scrapy import Request
 from scrapy.http import HtmlResponse
 
+from benchmarks.run import BENCH_TOPIC, REPO, article_pages, cpu_ms_each
 from newscrawl.pipelines import normalize_article, validate_article
 from newscrawl.sites.dw import SITE
 from newscrawl.warc import WarcRecorder
 from tests.mirror.build_dw import build
 from tests.mirror.demo import DEMO_CRAWLS, scrapy_command
-from tests.mirror.server import DAY_TWO, DEFAULT_SITES, Mirror, MirrorServer, default_dirs
-
-REPO = Path(__file__).resolve().parents[1]
-BENCH_TOPIC = "https://www.dw.com/zh/基准测试/t-69999999"
-
-
-def best_ms(run, pages: int, repeat: int = 3) -> float:
-    return interleaved_best_ms({"run": run}, pages, repeat)["run"]
-
-
-def interleaved_best_ms(runs: dict, pages: int, repeat: int = 3) -> dict[str, float]:
-    """CPU ms per page of each of ``runs``, the fastest of ``repeat`` passes, the passes taken
-    in turn (a, b, a, b, …) so that a slow spell of a shared machine meets both sides."""
-    best = dict.fromkeys(runs, float("inf"))
-    for _ in range(repeat):
-        for name, run in runs.items():
-            start = time.process_time()
-            run()
-            best[name] = min(best[name], (time.process_time() - start) * 1000 / pages)
-    return best
+from tests.mirror.server import DAY_TWO, DEFAULT_SITES, MirrorServer, default_dirs
 
 
 def cpu(mirror_dir: Path, work: Path) -> dict:
-    mirror = Mirror([mirror_dir])
-    pages = [(url, (directory / route["file"]).read_bytes())
-             for url, (directory, route) in mirror.routes.items()
-             if route.get("file", "").startswith("pages/a-7") and int(route.get("status", 200)) == 200]
+    pages = article_pages(mirror_dir)
     headers = {"Content-Type": "text/html; charset=utf-8", "Date": "Sun, 22 Nov 2026 02:00:00 GMT"}
     exchanges = []
     for url, body in pages:
@@ -77,11 +56,12 @@ def cpu(mirror_dir: Path, work: Path) -> dict:
             recorder.capture(request, response)
         recorder.close()
 
-    best = interleaved_best_ms({"parse": parse, "capture": capture}, len(pages))
+    # in turns (parse, capture, parse, …), the fastest pass of each: see run.cpu_ms_each
+    best = cpu_ms_each({"parse": parse, "capture": capture}, len(pages))
     parse_ms, capture_ms = best["parse"], best["capture"]
     again = work / "again"
     capture(again)  # the pages once, then the same pages again: revisit records
-    revisit_ms = best_ms(lambda: capture(again), len(pages))
+    revisit_ms = cpu_ms_each({"revisit": lambda: capture(again)}, len(pages))["revisit"]
     return {"pages": len(pages), "parse_ms": round(parse_ms, 3), "capture_ms": round(capture_ms, 3),
             "ratio": round(capture_ms / parse_ms, 3), "revisit_capture_ms": round(revisit_ms, 3)}
 
