@@ -15,7 +15,11 @@ The local mirror (``NEWSCRAWL_MIRROR``) is reached as a proxy, by
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import inspect
 import logging
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,15 +43,52 @@ class RenderTimeout(IgnoreRequest):
     """The browser did not finish loading the page in time."""
 
 
+def _stack_without_source(context: int = 1) -> list[inspect.FrameInfo]:
+    """:func:`inspect.stack` without the source lines: the same frames, file names, line
+    numbers and function names, ``code_context`` and ``index`` None (as ``inspect.stack``
+    gives for a frame whose source it cannot find)."""
+    frames, frame = [], sys._getframe(1)
+    while frame is not None:
+        frames.append(inspect.FrameInfo(frame, frame.f_code.co_filename, frame.f_lineno,
+                                        frame.f_code.co_name, None, None))
+        frame = frame.f_back
+    return frames
+
+
+@contextlib.contextmanager
+def _cheap_inspect_stack() -> Iterator[None]:
+    """Scrapy's TLS modules (``scrapy.core.downloader.tls`` and ``.contextfactory``, which
+    its HTTP/1.1 handler imports) each call ``create_deprecated_class`` at import, and it
+    calls :func:`inspect.stack` only to take the caller's frame. ``inspect.stack`` looks up
+    the module and source of *every* frame, and each import-machinery frame
+    (``<frozen importlib._bootstrap>``) costs a scan of all of ``sys.modules``
+    (CPython gh-92041): with the ~1,000 modules and ~80 frames of a crawl starting, those
+    three calls cost 65–116 ms of CPU, a seventh of a re-crawl with nothing new. While the
+    handler is imported, ``inspect.stack`` walks the frames without the source; Scrapy
+    gets the same caller frame. The original is back when the import is done."""
+    original = inspect.stack
+    inspect.stack = _stack_without_source
+    try:
+        yield
+    finally:
+        inspect.stack = original
+
+
+def http11_handler_class() -> type:
+    """Scrapy's HTTP/1.1 download handler, imported under :func:`_cheap_inspect_stack`
+    (here, not at module level: spiders import this module for its exceptions, ``scrapy
+    list`` too)."""
+    with _cheap_inspect_stack():
+        from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+    return HTTP11DownloadHandler
+
+
 class _Shared:
     """What the http and https handlers share: one connection pool, at most one browser."""
 
     def __init__(self, crawler: Crawler):
-        # imported here: spiders import this module for its exceptions, ``scrapy list`` too
-        from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
-
         self.crawler = crawler
-        self.http = HTTP11DownloadHandler.from_crawler(crawler)
+        self.http = http11_handler_class().from_crawler(crawler)
         self.browser: ScrapyPlaywrightDownloadHandler | None = None
         self._starting = asyncio.Lock()
 

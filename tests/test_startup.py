@@ -5,6 +5,7 @@ paths is paid by every crawl (``make bench``'s fixed-cost figure)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -64,3 +65,44 @@ def test_a_re_crawl_with_nothing_new_imports_no_yaml(tmp_path):
     assert "yaml" in first
     assert "newscrawl.archive" in again
     assert sorted(again & set(NOT_WITHOUT_NEWS)) == []
+
+
+HTTP11_IMPORT = """
+import inspect, json
+calls = []
+original = inspect.stack
+def counted(*args, **kwargs):
+    calls.append(1)
+    return original(*args, **kwargs)
+inspect.stack = counted
+from newscrawl.transport import http11_handler_class
+handler = http11_handler_class()
+from scrapy.core.downloader import contextfactory, tls
+print(json.dumps({
+    "handler": f"{handler.__module__}.{handler.__name__}",
+    "inspect_stack_calls": len(calls),
+    "restored": inspect.stack is counted,
+    "modules": [tls.ScrapyClientTLSOptions.__module__,
+                contextfactory.ScrapyClientContextFactory.__module__,
+                contextfactory.AcceptableProtocolsContextFactory.__module__],
+}))
+"""
+
+
+def test_scrapys_tls_modules_are_imported_without_a_full_inspect_stack():
+    """Scrapy's TLS modules call ``create_deprecated_class``, which calls ``inspect.stack()``
+    for the caller's frame: 65–116 ms of a crawl's start-up (see transport.py). Imported
+    through ``http11_handler_class``, that full walk is not made, Scrapy still names each
+    deprecated class after the module that made it (the caller frame it got is right), and
+    ``inspect.stack`` is the original again afterwards. In a fresh process: the modules must
+    not be imported yet."""
+    proc = subprocess.run([sys.executable, "-c", HTTP11_IMPORT], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(proc.stdout) == {
+        "handler": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
+        "inspect_stack_calls": 0,
+        "restored": True,
+        "modules": ["scrapy.core.downloader.tls", "scrapy.core.downloader.contextfactory",
+                    "scrapy.core.downloader.contextfactory"],
+    }
