@@ -192,9 +192,15 @@ DOWNLOAD_HANDLERS = {
     "http": "newscrawl.transport.DownloadHandler",
     "https": "newscrawl.transport.DownloadHandler",
 }
+# No cookies: every page is fetched as a first-time visitor gets it, the same at every
+# fetch (neither site needs one). Scrapy's cookie middleware is then left out of the
+# downloader, not loaded to switch itself off: its module imports tldextract with requests,
+# 40-60 ms of every start (newscrawl.middlewares.CookiesAddon). -s COOKIES_ENABLED=1 brings
+# the middleware and cookies back.
+COOKIES_ENABLED = False
 
 # ---- rendering (scrapy-playwright with Debian's chromium; see newscrawl/rendering.py) ---
-ADDONS = {"newscrawl.rendering.RenderingAddon": 0}
+ADDONS = {"newscrawl.rendering.RenderingAddon": 0, "newscrawl.middlewares.CookiesAddon": 0}
 NEWSCRAWL_RENDERING = True
 NEWSCRAWL_CHROMIUM_PATH = os.environ.get("NEWSCRAWL_CHROMIUM_PATH") or "/usr/bin/chromium"
 NEWSCRAWL_RENDER_FALLBACK = True

@@ -42,13 +42,17 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import http
+import importlib
 import json
 import logging
 import os
 import signal
 import sqlite3
+import sys
+import types
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -696,6 +700,34 @@ def recover(folder: Path, index: CaptureIndex) -> Iterator[tuple[str, int]]:
         yield name, size - end
 
 
+class _ImportedAtFirstUse(types.ModuleType):
+    """Stands in for a module that is imported at its first attribute used."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(importlib.import_module(self.__name__), name)
+
+
+@functools.cache
+def _surt() -> Any:
+    """``surt.surt``, imported at the first CDXJ line (a WARC closed), not with this module
+    (every command imports it). surt's ``handyurl`` imports tldextract, which imports
+    requests (40-60 ms of CPU), though ``surt.surt`` never uses it (only ``handyurl``'s
+    public-suffix methods do). Unless tldextract is imported already, surt is imported with
+    a stand-in for it that imports the real one at its first use. (Python 3.11's
+    :class:`importlib.util.LazyLoader` cannot do it: an ``import`` of a lazy module loads it.)"""
+    if "surt" not in sys.modules and "tldextract" not in sys.modules:
+        stand_in = _ImportedAtFirstUse("tldextract")
+        sys.modules["tldextract"] = stand_in
+        try:
+            import surt
+        finally:
+            if sys.modules.get("tldextract") is stand_in:
+                del sys.modules["tldextract"]
+    import surt
+
+    return surt.surt
+
+
 def cdxj_line(capture: Capture) -> str:
     """One line of a CDXJ index as pywb and cdxj-indexer write it."""
     fields: dict[str, str] = {"url": capture.url}
@@ -707,12 +739,8 @@ def cdxj_line(capture: Capture) -> str:
         fields["status"] = str(capture.status)
     fields.update(digest=capture.digest, length=str(capture.length), offset=str(capture.offset),
                   filename=capture.file)
-    # imported at the first CDXJ written (a WARC closed), not with this module: surt brings
-    # tldextract and requests (~0.05 s), and every command imports this module
-    import surt
-
     try:
-        key = surt.surt(capture.url)
+        key = _surt()(capture.url)
     except Exception:
         key = capture.url
     return f"{key} {capture.timestamp} {json.dumps(fields, ensure_ascii=False)}"

@@ -17,12 +17,16 @@ from tests.mirror.demo import scrapy_command
 from tests.mirror.server import MirrorServer
 
 #: imported only by what needs them: Epoch Times bylines (rjieba), Scrapy's remote control
-#: (aiohttp; the extension is out of EXTENSIONS_BASE), the browser
-NOT_IN_A_CRAWL = ("rjieba", "aiohttp", "playwright", "scrapy_playwright")
+#: (aiohttp; the extension is out of EXTENSIONS_BASE), the browser; and tldextract with
+#: requests, which Scrapy's cookie middleware imports (cookies are off, the middleware is
+#: not loaded: middlewares.CookiesAddon) and surt imports (given a stand-in: warc._surt)
+NOT_IN_A_CRAWL = ("rjieba", "aiohttp", "playwright", "scrapy_playwright",
+                  "scrapy.downloadermiddlewares.cookies", "tldextract", "tldextract.tldextract",
+                  "requests", "urllib3")
 #: ... and what only writing a post (PyYAML) or crawlall's config (tomllib) needs
 NOT_WITHOUT_NEWS = (*NOT_IN_A_CRAWL, "yaml", "tomllib")
-#: ... and the CDXJ of a closed WARC file (surt, and with it tldextract and requests)
-NOT_AT_START = (*NOT_WITHOUT_NEWS, "surt", "tldextract", "requests")
+#: ... and the CDXJ of a closed WARC file (surt)
+NOT_AT_START = (*NOT_WITHOUT_NEWS, "surt")
 
 
 def imported(cmd: list[str]) -> tuple[set[str], subprocess.CompletedProcess]:
@@ -50,6 +54,7 @@ def test_a_crawl_imports_only_what_it_uses(tmp_path, spider, args):
                                                 "-s", "NEWSCRAWL_RENDER_FALLBACK=0"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "newscrawl.archive" in modules  # it did crawl
+    assert "surt" in modules  # and wrote the CDXJ of its WARC file
     assert sorted(modules & set(NOT_IN_A_CRAWL)) == []
 
 
@@ -106,3 +111,24 @@ def test_scrapys_tls_modules_are_imported_without_a_full_inspect_stack():
         "modules": ["scrapy.core.downloader.tls", "scrapy.core.downloader.contextfactory",
                     "scrapy.core.downloader.contextfactory"],
     }
+
+
+SURT_STAND_IN = """
+import json, sys
+from newscrawl.warc import _surt
+key = _surt()("https://www.DW.com/zh/%E6%96%87/a-1?b=2&a=1")
+before = sorted(m for m in ("tldextract.tldextract", "requests") if m in sys.modules)
+handyurl = sys.modules["surt.handyurl"]
+extract = handyurl.tldextract.TLDExtract  # surt's public-suffix methods use it so
+import tldextract.tldextract
+print(json.dumps({"key": key, "before": before, "forwarded": extract is tldextract.tldextract.TLDExtract,
+                  "real": type(sys.modules["tldextract"]).__name__}))
+"""
+
+
+def test_surt_gets_a_stand_in_for_tldextract_that_imports_it_at_first_use():
+    proc = subprocess.run([sys.executable, "-c", SURT_STAND_IN], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(proc.stdout) == {"key": "com,dw)/zh/%e6%96%87/a-1?a=1&b=2", "before": [],
+                                       "forwarded": True, "real": "module"}

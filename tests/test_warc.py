@@ -14,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import surt
 from scrapy import Request
 from scrapy.http import HtmlResponse, Response
 from warcio.archiveiterator import ArchiveIterator
@@ -124,6 +125,8 @@ def test_cdxj_finds_each_capture_by_url_and_time(crawls):
         record = records[int(fields["offset"])]
         assert fields["url"] == record.url and fields["filename"] == crawls["file"].name
         assert surt_key.startswith("com,dw") and len(timestamp) == 14
+        # the crawl imported surt with a stand-in for tldextract (warc._surt): same keys
+        assert surt_key == surt.surt(fields["url"])
         date = record.headers["WARC-Date"]
         assert date[:19].replace("-", "").replace(":", "").replace("T", "") == timestamp
         assert fields["mime"] == ("warc/revisit" if record.type == "revisit" else fields["mime"])

@@ -8,7 +8,8 @@ after a ``delay`` in seconds). A route may also be ``throttle``d: ``{"status": 4
 a string is sent as it is), then serves the route. ``MirrorServer(delay=0.1)`` (``--delay``)
 holds every response that long, like a real site's latency. A file route may be sent
 ``"content_encoding": "gzip"`` (compressed, with that header) and/or ``"chunked": true``
-(``Transfer-Encoding: chunked``), as real servers do.
+(``Transfer-Encoding: chunked``), as real servers do, and ``"set_cookie": "name=value"``
+(a ``Set-Cookie`` header; ``server.cookies`` keeps the ``Cookie`` header of every request).
 
 The server listens on 127.0.0.1 and is reached in two ways:
 
@@ -149,6 +150,7 @@ class _Handler(BaseHTTPRequestHandler):
         key = Mirror.key(url)
         self.server.hits[key] += 1
         self.server.times[key].append(self.now)
+        self.server.cookies[key].append(self.headers.get("Cookie"))
         if self.server.delay:  # every response, like a real site's latency
             time.sleep(self.server.delay)
         found = self.server.mirror.lookup(url)
@@ -172,6 +174,8 @@ class _Handler(BaseHTTPRequestHandler):
         if "file" in route:
             body = (directory / route["file"]).read_bytes()
             headers = {"Content-Type": route.get("content_type", "text/html")}
+            if route.get("set_cookie"):
+                headers["Set-Cookie"] = route["set_cookie"]
             if status == 200 and not route.get("no_validators"):
                 # validators as a real site sends them: a conditional request for the same
                 # bytes is answered 304 Not Modified, without a body
@@ -246,6 +250,8 @@ class MirrorServer(ThreadingHTTPServer):
         self.not_modified: Counter[str] = Counter()
         #: real URL → the times (``time.time()``) it was requested, in order
         self.times: defaultdict[str, list[float]] = defaultdict(list)
+        #: real URL → the ``Cookie`` header of each request for it (None: none sent), in order
+        self.cookies: defaultdict[str, list[str | None]] = defaultdict(list)
         self._thread: threading.Thread | None = None
 
     @property
