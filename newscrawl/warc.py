@@ -704,7 +704,10 @@ class _ImportedAtFirstUse(types.ModuleType):
     """Stands in for a module that is imported at its first attribute used."""
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(importlib.import_module(self.__name__), name)
+        module = importlib.import_module(self.__name__)
+        if module is self:  # still standing in: the real module is not importable yet
+            raise AttributeError(f"{self.__name__}.{name} used while {self.__name__} is being stood in for")
+        return getattr(module, name)
 
 
 @functools.cache
@@ -739,8 +742,9 @@ def cdxj_line(capture: Capture) -> str:
         fields["status"] = str(capture.status)
     fields.update(digest=capture.digest, length=str(capture.length), offset=str(capture.offset),
                   filename=capture.file)
+    to_surt = _surt()  # outside the try: surt missing is an error, not URL keys
     try:
-        key = _surt()(capture.url)
+        key = to_surt(capture.url)
     except Exception:
         key = capture.url
     return f"{key} {capture.timestamp} {json.dumps(fields, ensure_ascii=False)}"
