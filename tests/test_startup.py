@@ -72,6 +72,14 @@ def test_a_re_crawl_with_nothing_new_imports_no_yaml(tmp_path):
     assert sorted(again & set(NOT_WITHOUT_NEWS)) == []
 
 
+def run_fresh(script: str) -> dict:
+    """What ``script`` prints as JSON, run in a fresh interpreter (nothing imported yet)."""
+    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout)
+
+
 HTTP11_IMPORT = """
 import inspect, json
 calls = []
@@ -99,12 +107,8 @@ def test_scrapys_tls_modules_are_imported_without_a_full_inspect_stack():
     for the caller's frame: 65–116 ms of a crawl's start-up (see transport.py). Imported
     through ``http11_handler_class``, that full walk is not made, Scrapy still names each
     deprecated class after the module that made it (the caller frame it got is right), and
-    ``inspect.stack`` is the original again afterwards. In a fresh process: the modules must
-    not be imported yet."""
-    proc = subprocess.run([sys.executable, "-c", HTTP11_IMPORT], cwd=REPO, capture_output=True,
-                          text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert json.loads(proc.stdout) == {
+    ``inspect.stack`` is the original again afterwards."""
+    assert run_fresh(HTTP11_IMPORT) == {
         "handler": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
         "inspect_stack_calls": 0,
         "restored": True,
@@ -127,8 +131,5 @@ print(json.dumps({"key": key, "before": before, "forwarded": extract is tldextra
 
 
 def test_surt_gets_a_stand_in_for_tldextract_that_imports_it_at_first_use():
-    proc = subprocess.run([sys.executable, "-c", SURT_STAND_IN], cwd=REPO, capture_output=True,
-                          text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert json.loads(proc.stdout) == {"key": "com,dw)/zh/%e6%96%87/a-1?a=1&b=2", "before": [],
-                                       "forwarded": True, "real": "module"}
+    assert run_fresh(SURT_STAND_IN) == {"key": "com,dw)/zh/%e6%96%87/a-1?a=1&b=2", "before": [],
+                                        "forwarded": True, "real": "module"}
