@@ -198,9 +198,11 @@ DOWNLOAD_HANDLERS = {
 # 40-60 ms of every start (newscrawl.middlewares.CookiesAddon). -s COOKIES_ENABLED=1 brings
 # the middleware and cookies back.
 COOKIES_ENABLED = False
+# Add-ons run once every source of settings (-s included) is applied: the cookie switch
+# above, and the browser's launch options from the rendering settings below.
+ADDONS = {"newscrawl.middlewares.CookiesAddon": 0, "newscrawl.rendering.RenderingAddon": 0}
 
 # ---- rendering (scrapy-playwright with Debian's chromium; see newscrawl/rendering.py) ---
-ADDONS = {"newscrawl.rendering.RenderingAddon": 0, "newscrawl.middlewares.CookiesAddon": 0}
 NEWSCRAWL_RENDERING = True
 NEWSCRAWL_CHROMIUM_PATH = os.environ.get("NEWSCRAWL_CHROMIUM_PATH") or "/usr/bin/chromium"
 NEWSCRAWL_RENDER_FALLBACK = True
