@@ -26,7 +26,12 @@ repetitions interleaved with the others (min/median/max), against a generated DW
   next to ``scrapy bench``'s pages/s (goal ≥ 1.0×);
 * **throughput, the project's default (polite) settings** against the mirror holding every
   response ``--delay`` seconds: requests/s as the mirror saw them, next to the rate that
-  AutoThrottle's settings allow at that latency (goal ≥ 80 % of it; see :func:`autothrottle_bound`).
+  AutoThrottle's settings allow at that latency (goal ≥ 80 % of it; see :func:`autothrottle_bound`);
+* **pictures** — every mirror serves the pictures its pages show, each ``--picture-bytes``
+  long (a real picture padded: the size assumed for a 1920-px news photo); the CPU crawl is
+  repeated with ``NEWSCRAWL_IMAGES=0``, and the difference per article is the pictures' cost
+  in CPU and requests; the storage per article is what ``assets/img/`` and the WARC files
+  hold after the crawl, divided by its articles.
 
 Results are printed and written to ``benchmarks/out/results.json``.
 """
@@ -52,6 +57,7 @@ from pathlib import Path
 
 from newscrawl import settings as project
 from tests.mirror.build_dw import bench_topic_urls, build
+from tests.mirror.build_pictures import add_pictures
 from tests.mirror.demo import scrapy_command
 from tests.mirror.server import Mirror, MirrorServer
 
@@ -179,11 +185,11 @@ def last_report(out: Path) -> dict:
 
 
 def crawl(server: MirrorServer, out: Path, *, polite: bool = False, expect: int | None = None,
-          topics: list[str] | None = None) -> dict:
+          topics: list[str] | None = None, extra: tuple[str, ...] = ()) -> dict:
     """``scrapy crawl dw -a topics=<the benchmark topic(s)>`` against ``server`` into ``out``."""
     listed = ",".join(topics or [BENCH_TOPIC])
     cmd = scrapy_command("crawl", server.base_url, out, "dw", "-a", f"topics={listed}",
-                         "-s", "LOG_LEVEL=INFO")
+                         "-s", "LOG_LEVEL=INFO", *extra)
     if polite:  # the project's own settings: drop the mirror's "no politeness" overrides
         cmd = [a for i, a in enumerate(cmd)
                if not (a == "-s" and cmd[i + 1].startswith(("AUTOTHROTTLE_ENABLED=", "DOWNLOAD_DELAY=")))
@@ -199,10 +205,17 @@ def crawl(server: MirrorServer, out: Path, *, polite: bool = False, expect: int 
         raise RuntimeError(f"benchmark crawl failed ({items} items, expected {expect}):\n"
                            f"{result['log'][-4000:]}")
     result.update(items=items, responses=stats.get("response_received_count", 0),
+                  pictures=stats.get("newscrawl/images/kept", 0),
+                  assets_bytes=folder_bytes(out / "dw" / "assets"),
+                  warc_bytes=folder_bytes(out / "dw" / "warc"),
                   crawl_elapsed_s=float(stats.get("elapsed_time_seconds", 0)),
                   listen_overflows=None if overflows is None else after - overflows)
     del result["log"]
     return result
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
 
 
 def scrapy_bench(seconds: int) -> float:
@@ -421,6 +434,8 @@ def main() -> int:
     parser.add_argument("--large-repeat", type=int, default=3, help="repetitions of the memory crawl (3)")
     parser.add_argument("--large-topic-size", type=int, default=50,
                         help="articles per topic page of the memory crawl (50; 0: all on one page)")
+    parser.add_argument("--picture-bytes", type=int, default=400_000,
+                        help="size of each picture the mirrors serve (400000)")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out" / "results.json")
     args = parser.parse_args()
     if args.repeat < 1:
@@ -432,7 +447,9 @@ def main() -> int:
         "marginal_ms", "new_peak_mib", "new_hwm_mib", "new_ru_maxrss_mib", "recrawl_peak_mib",
         "polite_requests_per_s", "polite_bound_per_s", "polite_of_bound", "polite_peak_mib", "ours_ms",
         "trafilatura_ms", "lxml_ms", "markdown_share", "list_cpu_s", "recrawl_over_list_s",
-        "large_peak_mib", "large_hwm_mib", "large_ru_maxrss_mib", "large_pages_per_s", "large_marginal_ms")}
+        "large_peak_mib", "large_hwm_mib", "large_ru_maxrss_mib", "large_pages_per_s", "large_marginal_ms",
+        "pictures_per_article", "picture_cpu_ms_per_article", "picture_requests_per_article",
+        "picture_mb_per_article", "warc_mb_per_article", "warc_mb_per_article_without_pictures")}
     processes: set[str] = set()
     overflows: list[int] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -440,6 +457,8 @@ def main() -> int:
         print(f"building mirrors ({args.articles}, {args.polite_articles} articles) ...", file=sys.stderr)
         build(tmp_path / "mirror", extra_articles=args.articles)
         build(tmp_path / "polite", extra_articles=args.polite_articles)
+        for mirror in ("mirror", "polite"):
+            add_pictures(tmp_path / mirror, "dw", args.picture_bytes)
         pages = article_pages(tmp_path / "mirror")
         inproc = InProcess(pages, tmp_path)
         for r in range(args.repeat):
@@ -449,6 +468,10 @@ def main() -> int:
             out = tmp_path / f"crawl{r}"
             with step(f"crawl of {len(pages)} new articles"), MirrorServer([tmp_path / "mirror"]) as server:
                 new = crawl(server, out, expect=len(pages))
+            with step(f"crawl of {len(pages)} new articles, pictures off"), \
+                    MirrorServer([tmp_path / "mirror"]) as server:
+                bare = crawl(server, tmp_path / f"bare{r}", expect=len(pages),
+                             extra=("-s", "NEWSCRAWL_IMAGES=0"))
             with step(f"re-crawl with nothing new and scrapy list, in turns (fastest of {PASSES})"), \
                     MirrorServer([tmp_path / "mirror"]) as server:
                 agains, lists = [], []
@@ -474,6 +497,12 @@ def main() -> int:
             raw["new_crawl_pages_per_s"].append(new["responses"] / new["crawl_elapsed_s"])
             raw["recrawl_cpu_s"].append(again["cpu_s"])
             raw["marginal_ms"].append((new["cpu_s"] - again["cpu_s"]) * 1000 / new["items"])
+            raw["pictures_per_article"].append(new["pictures"] / new["items"])
+            raw["picture_cpu_ms_per_article"].append((new["cpu_s"] - bare["cpu_s"]) * 1000 / new["items"])
+            raw["picture_requests_per_article"].append((new["responses"] - bare["responses"]) / new["items"])
+            raw["picture_mb_per_article"].append(new["assets_bytes"] / 1e6 / new["items"])
+            raw["warc_mb_per_article"].append(new["warc_bytes"] / 1e6 / new["items"])
+            raw["warc_mb_per_article_without_pictures"].append(bare["warc_bytes"] / 1e6 / bare["items"])
             raw["new_peak_mib"].append(new["peak_tree_rss_mib"])
             raw["new_hwm_mib"].append(new["hwm_tree_mib"])
             raw["new_ru_maxrss_mib"].append(new["ru_maxrss_mib"])
@@ -491,6 +520,7 @@ def main() -> int:
             print(f"building the memory mirror ({args.large_articles} articles) ...", file=sys.stderr)
             topic_size = args.large_topic_size or None
             build(tmp_path / "large", extra_articles=args.large_articles, topic_size=topic_size)
+            add_pictures(tmp_path / "large", "dw", args.picture_bytes)
             topics = bench_topic_urls(args.large_articles, topic_size)
             for r in range(args.large_repeat):
                 out = tmp_path / f"large{r}"
@@ -544,7 +574,8 @@ def main() -> int:
                             f"target concurrency {project.AUTOTHROTTLE_TARGET_CONCURRENCY}), "
                             f"{args.polite_articles} articles, mirror delay {args.delay} s, "
                             f"{polite_requests} requests to www.dw.com",
-            "large_articles": args.large_articles, "large_topic_size": args.large_topic_size},
+            "large_articles": args.large_articles, "large_topic_size": args.large_topic_size,
+            "picture_bytes": args.picture_bytes},
         "figures": s,
         "goals": [{"figure": name, "value": v, "goal": f"{op} {round(goal, 3)}",
                    "met_by_median": (v["median"] <= goal) if op == "<=" else (v["median"] >= goal),
@@ -573,6 +604,12 @@ def main() -> int:
           f"{fmt(s['new_crawl_pages_per_s'])}), scrapy bench {fmt(s['bench_pages_per_s'])}")
     print(f"  polite crawl: {fmt(s['polite_requests_per_s'])} requests/s at the mirror, AutoThrottle "
           f"allows {fmt(s['polite_bound_per_s'])}")
+    print(f"  pictures: {fmt(s['pictures_per_article'])} an article of {args.picture_bytes / 1e6:g} MB each; "
+          f"+{fmt(s['picture_cpu_ms_per_article'], ' ms')} CPU and +{fmt(s['picture_requests_per_article'])} "
+          f"requests an article against NEWSCRAWL_IMAGES=0; storage "
+          f"{fmt(s['picture_mb_per_article'], ' MB')} of pictures and "
+          f"{fmt(s['warc_mb_per_article'], ' MB')} of WARC an article "
+          f"({fmt(s['warc_mb_per_article_without_pictures'], ' MB')} without pictures)")
     if raw["large_peak_mib"]:
         print(f"  memory crawl {args.large_articles} articles: {fmt(s['large_pages_per_s'])} pages/s, "
               f"marginal {fmt(s['large_marginal_ms'], ' ms')}/article")

@@ -66,6 +66,7 @@ from scrapy.utils.defer import deferred_from_coro
 from newscrawl.files import AppendOnlyLines, remove_temporary_files, write_atomic
 from newscrawl.items import adapt, item_dict
 from newscrawl.locks import Locked, SpiderLock
+from newscrawl.pictures import PICTURES_DIR, KeptPicture, store_picture
 from newscrawl.posts import post_name, render_post
 from newscrawl.schedule import DEFAULT_STEPS, Schedule, iso, parse_steps
 from newscrawl.state import ArticleStore, Known, PendingWrite, StateError
@@ -77,7 +78,8 @@ logger = logging.getLogger(__name__)
 #: Test-only: ``NEWSCRAWL_CRASH_AT=<point>[:<n>]`` kills the process (SIGKILL) the n-th time
 #: (default first) a write reaches ``<point>``; the crash-consistency tests use it.
 CRASH_ENV = "NEWSCRAWL_CRASH_AT"
-CRASH_POINTS = ("journaled", "post_temp", "post_written", "line_half", "line_written", "committed")
+CRASH_POINTS = ("journaled", "post_temp", "post_written", "line_half", "line_written", "committed",
+                "picture_temp", "picture_written")
 
 
 class ArchiveError(Exception):
@@ -177,7 +179,8 @@ class Archive:
             if self.lines.repaired_bytes:
                 logger.warning("%s ended in half a line (%d bytes, left by a killed run): cut off",
                                self.jsonl_path(), self.lines.repaired_bytes)
-            for left in remove_temporary_files(self.posts_dir()):
+            for left in [*remove_temporary_files(self.posts_dir()),
+                         *remove_temporary_files(self.site_dir() / PICTURES_DIR)]:
                 logger.warning("Removed %s, left by a crashed run", left)
             self._recover()
             self._check_writable()
@@ -371,11 +374,14 @@ class Archive:
             exact_hash=exact_hash(item) if trivial else None, **self._notes.pop(a["id"], {}))
 
     def note_fetch(self, article_id: str, *, validators: dict | None = None,
-                   feed_digest: str | None = None) -> None:
+                   feed_digest: str | None = None, pictures_missing: int | None = None) -> None:
         """What the fetch of an article page told (its response's validators, the digest of
-        its text in the feed): recorded with the version or re-check it leads to, never
-        before (a remembered ETag must not hide a change that was never archived)."""
+        its text in the feed, how many of its pictures are not kept yet and will be tried
+        again): recorded with the version or re-check it leads to, never before (a
+        remembered ETag must not hide a change that was never archived)."""
         notes = self._notes.setdefault(article_id, {})
+        if pictures_missing is not None:
+            notes["pictures_missing"] = pictures_missing
         if validators:
             notes["validators"] = validators
         if feed_digest:
@@ -399,6 +405,43 @@ class Archive:
         """Validators of a feed or listing page, remembered once the page was parsed."""
         if self.store:
             self.store.set_validators(self.site, validators)
+
+    # ---- pictures (newscrawl.pictures; fetched by the PicturesPipeline) ----------------
+    def held_picture(self, url: str) -> KeptPicture | None:
+        """The kept copy of the picture at ``url`` (the URL fetched), if the state knows one
+        and its file is there."""
+        row = self.store.picture(self.site, url) if self.store else None
+        if not row or not row[0]:
+            return None
+        sha256, path, size, media_type = row[:4]
+        if not (self.site_dir() / path).is_file():
+            return None
+        return KeptPicture(url=url, sha256=sha256, path=path, bytes=size, media_type=media_type)
+
+    def picture_failure(self, url: str) -> tuple[str, int, str] | None:
+        """``(reason, attempts, last_tried)`` of a picture that could not be kept."""
+        row = self.store.picture(self.site, url) if self.store else None
+        if not row or row[0] or not row[4]:
+            return None
+        return row[4], row[5], row[6]
+
+    def keep_picture(self, url: str, data: bytes, media_type: str) -> tuple[KeptPicture, bool]:
+        """Store a picture's bytes (content-addressed, atomically) and record it; the kept
+        picture and whether its file is new. Raises OSError (disk full, read-only…)."""
+        if self._reached("picture_temp"):  # killed while the temporary file is half written
+            folder = self.site_dir() / PICTURES_DIR
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / ".tmp-crash-picture").write_bytes(data[: len(data) // 2])
+            _kill()
+        kept, new = store_picture(self.site_dir(), url, data, media_type, durable=self.durable)
+        self._crash("picture_written")
+        self.store.picture_kept(self.site, url, kept["sha256"], kept["path"], kept["bytes"],
+                                media_type, iso(self.schedule.now()))
+        return kept, new
+
+    def picture_failed(self, url: str, reason: str) -> None:
+        if self.store:
+            self.store.picture_failed(self.site, url, reason, iso(self.schedule.now()))
 
     def revisions_dir(self, site: str | None = None) -> Path:
         return self.site_dir(site) / "_revisions"

@@ -4,22 +4,27 @@ Items are plain dataclasses handled through itemadapter, so Scrapy's feed
 exporters serialise them as they are. Images and galleries are nested
 dictionaries (``{url, caption, credit}`` and ``{title, images: [...]}``),
 which is what the JSON-lines format holds; the TypedDicts below document
-their shape.
+their shape. With pictures kept (``NEWSCRAWL_IMAGES``), each image also has
+``file``: its kept copy (:class:`newscrawl.pictures.KeptPicture`) or ``None``.
 """
 
 from __future__ import annotations
 
 from collections.abc import MutableMapping
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from itemadapter import ItemAdapter
+
+if TYPE_CHECKING:
+    from newscrawl.pictures import KeptPicture
 
 
 class Image(TypedDict):
     url: str
     caption: str | None
     credit: str | None
+    file: NotRequired[KeptPicture | None]
 
 
 class GalleryImage(TypedDict):
@@ -27,6 +32,7 @@ class GalleryImage(TypedDict):
     title: str | None
     caption: str | None
     credit: str | None
+    file: NotRequired[KeptPicture | None]
 
 
 class Gallery(TypedDict):

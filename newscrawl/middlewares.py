@@ -74,6 +74,22 @@ class CookiesAddon:
                          settings.getpriority("DOWNLOADER_MIDDLEWARES_BASE") or "addon")
 
 
+class RobotsTxtForEveryHostMiddleware:
+    """Let Scrapy's robots.txt requests leave the spider's ``allowed_domains``.
+
+    A picture may live on a host outside the site's domains (a CDN), and its request may go
+    there (``allow_offsite``). Scrapy's robots.txt middleware asks for that host's robots.txt
+    with a request of its own, which the offsite filter would drop: the picture would then be
+    fetched as if the host had no robots.txt. A robots.txt request exists only for a host
+    some request was allowed to reach, so letting every one through is safe. Runs before
+    ``OffsiteMiddleware`` (50).
+    """
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        if request.meta.get("dont_obey_robotstxt") and urlsplit(request.url).path == "/robots.txt":
+            request.meta["allow_offsite"] = True
+
+
 class OffsiteRedirect(IgnoreRequest):
     """A page redirected off the spider's ``allowed_domains``."""
 
@@ -95,7 +111,8 @@ class OffsiteRedirectMiddleware:
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None):
         location = response.headers.get(b"Location")
-        if not (300 <= response.status < 400 and location) or request.meta.get("dont_redirect"):
+        if (not (300 <= response.status < 400 and location) or request.meta.get("dont_redirect")
+                or request.meta.get("allow_offsite")):  # a picture may live on any host
             return response
         allowed = getattr(self.crawler.spider, "allowed_domains", None) or []
         target = urljoin(request.url, location.decode("latin-1"))

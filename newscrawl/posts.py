@@ -14,7 +14,8 @@ import unicodedata
 from typing import TYPE_CHECKING, Any
 
 from newscrawl.items import adapt
-from newscrawl.markdown import escape_text, image_markdown, inert_markdown, link_markdown, markdown_url
+from newscrawl.markdown import escape_text, inert_markdown, link_markdown, markdown_url
+from newscrawl.pictures import local_url
 from newscrawl.text import clean_text, nfc, parse_datetime
 from newscrawl.versions import FIELD_NAMES
 
@@ -116,6 +117,13 @@ def proxied(url: str, proxy: str | None) -> str:
     return proxy + url.split("://", 1)[-1]
 
 
+def picture_target(image: dict, site: str, proxy: str | None) -> str | None:
+    """Where a post shows a picture: its kept copy (``/<site>/assets/img/…``, see
+    :mod:`newscrawl.pictures`), else its remote URL through the optional proxy; ``None`` when
+    neither is a safe target."""
+    return local_url(site, image.get("file")) or markdown_url(proxied(image["url"], proxy))
+
+
 def front_matter(item: Any, image_proxy: str | None = None,
                  history: list[dict] | None = None) -> dict[str, Any]:
     a = adapt(item)
@@ -141,7 +149,7 @@ def front_matter(item: Any, image_proxy: str | None = None,
         # a page that gives only the day (or minute): ``date`` is that day, not an invented time
         "date_precision": a.get("published_precision") if a.get("published_precision") != "second" else None,
         "lead": a.get("lead"),
-        "image": markdown_url(proxied(images[0]["url"], image_proxy)) if images else None,
+        "image": picture_target(images[0], a["site"], image_proxy) if images else None,
         "lang": a.get("lang"),
         # an edited article: its version, and when each earlier version was archived
         "version": a.get("version") if history and len(history) > 1 else None,
@@ -169,11 +177,10 @@ def render_post(item: Any, image_proxy: str | None = None, history: list[dict] |
     millis = int(published.timestamp() * 1000) if published else 0
     title = clean_text(a["title"]) or a["id"]
     body = _no_caption_in_alt(inert_markdown(a.get("body_markdown") or ""))
-    if image_proxy:
-        for image in a.get("images") or []:
-            real, through = markdown_url(image["url"]), markdown_url(proxied(image["url"], image_proxy))
-            if real and through:
-                body = body.replace(f"]({real})", f"]({through})")
+    for image in a.get("images") or []:  # the body's figures show the kept copies
+        real, shown = markdown_url(image["url"]), picture_target(image, a["site"], image_proxy)
+        if real and shown and shown != real:
+            body = body.replace(f"]({real})", f"]({shown})")
     title_line = link_markdown(escape_text(title), a["url"])
     parts = [f"---\n{matter}---\n<!--{millis}-->\n{title_line}\n------", body.strip()]
     gallery = a.get("gallery")
@@ -183,9 +190,9 @@ def render_post(item: Any, image_proxy: str | None = None, history: list[dict] |
         lines = [f"## {heading}：{escape_text(gallery_title)}", ""]
         for image in gallery["images"]:
             # no alt text: the title and caption are written under the image
-            picture = image_markdown(proxied(image["url"], image_proxy), None)
-            if picture.startswith("!["):
-                lines.append(picture)
+            shown = picture_target(image, a["site"], image_proxy)
+            if shown:
+                lines.append(f"![]({shown})")
             label = f"**{escape_text(image['title'])}**：" if image.get("title") else ""
             text = " · ".join(escape_text(x) for x in (image.get("caption"), image.get("credit")) if x)
             if label or text:

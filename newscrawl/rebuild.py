@@ -39,6 +39,7 @@ from newscrawl.archive import Archive, state_dir
 from newscrawl.files import remove_temporary_files, write_atomic
 from newscrawl.items import Article
 from newscrawl.locks import Locked, SpiderLock
+from newscrawl.pictures import PICTURE_PATH, item_pictures
 from newscrawl.posts import render_post
 from newscrawl.state import ArticleStore, StateError
 from newscrawl.versions import exact_hash
@@ -85,7 +86,8 @@ def read_lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | None]]:
 def rebuild(archive: Archive, site: str, out: Any = sys.stderr) -> dict[str, int]:
     """Rebuild the state rows of ``site`` (the archive's store must be open, its lock held)."""
     counts = dict.fromkeys(("lines", "bad_lines", "articles", "posts", "posts_rewritten",
-                            "without_lines", "duplicate_posts"), 0)
+                            "without_lines", "duplicate_posts", "pictures"), 0)
+    pictures: dict[str, tuple[str, str, str, int, str]] = {}
     last: dict[str, dict[str, Any]] = {}
     offsets: dict[str, int] = {}
     history: dict[str, list[dict[str, Any]]] = {}
@@ -95,6 +97,7 @@ def rebuild(archive: Archive, site: str, out: Any = sys.stderr) -> dict[str, int
             counts["bad_lines"] += 1
             continue
         last[line["id"]], offsets[line["id"]] = line, offset
+        pictures.update(kept_pictures(line, archive.site_dir(site)))
         versions = history.setdefault(line["id"], [])
         versions.append({"version": len(versions) + 1, "crawled": line.get("crawled_at"), "changed": []})
     posts: dict[str, Path] = {}
@@ -139,8 +142,25 @@ def rebuild(archive: Archive, site: str, out: Any = sys.stderr) -> dict[str, int
             counts["posts_rewritten"] += 1
         rows.append(row)
     archive.store.replace_site(site, rows)
-    counts["articles"] = len(rows)
+    archive.store.replace_pictures(site, list(pictures.values()))
+    counts["articles"], counts["pictures"] = len(rows), len(pictures)
     return counts
+
+
+def kept_pictures(line: dict[str, Any], site_dir: Path) -> dict[str, tuple[str, str, str, int, str]]:
+    """The kept pictures a JSON line names whose files are there: fetched URL →
+    ``(url, sha256, path, bytes, media_type)`` (a picture not found is fetched again)."""
+    found = {}
+    for image in item_pictures(line):
+        file = image.get("file")
+        try:
+            row = (file["url"], file["sha256"], file["path"], int(file["bytes"]), file["media_type"])
+        except (TypeError, KeyError, ValueError):
+            continue
+        ours = all(isinstance(v, str) for v in row[:3]) and PICTURE_PATH.match(row[2])
+        if ours and (site_dir / row[2]).is_file():
+            found[row[0]] = row
+    return found
 
 
 class Command(ScrapyCommand):

@@ -8,8 +8,15 @@ NEWSCRAWL_STATE_DIR    the SQLite state shared by all spiders and the locks (def
                        unless set itself)
 NEWSCRAWL_FSYNC        fsync posts, JSON lines and the state as they are written, so that a power
                        cut (not only a killed process) loses nothing written (default off)
-NEWSCRAWL_IMAGE_PROXY  prefix that image URLs in posts are rewritten through, e.g.
-                       ``https://images.weserv.nl/?url=`` (default: off)
+NEWSCRAWL_IMAGES       keep every picture an article shows (lead, figures, gallery) under
+                       ``<output>/<spider>/assets/img/`` and point the posts at the copies (default
+                       on; 0: posts keep the remote URLs; pipelines/pictures.py)
+NEWSCRAWL_IMAGE_MAX_WIDTH  the widest picture asked for where a site offers sizes (DW: 1920)
+NEWSCRAWL_IMAGE_MAX_BYTES  a larger picture is not kept (counted as too_large; default 15 MB)
+NEWSCRAWL_IMAGE_RETRY_TIMES  a picture that failed is tried by this many runs in all (default 3),
+                       each at least NEWSCRAWL_RETRY_FAILED_HOURS after the last
+NEWSCRAWL_IMAGE_PROXY  prefix that the remote URLs of pictures not kept are rewritten through in
+                       posts, e.g. ``https://images.weserv.nl/?url=`` (default: off)
 NEWSCRAWL_RUN_REPORTS  write ``<output>/<spider>/runs/<UTC time>.json`` after each crawl (default on)
 NEWSCRAWL_MAX_ERRORS   ``scrapy crawlall`` counts a spider with more logged errors as failed (10)
 NEWSCRAWL_DRIFT_RUNS   how many recent run reports make the drift baseline (default 5)
@@ -63,6 +70,10 @@ COMMANDS_MODULE = "newscrawl.commands"
 # ---- newscrawl -----------------------------------------------------------------------
 NEWSCRAWL_OUTPUT_DIR = "output"
 NEWSCRAWL_STATE_DIR = None  # <NEWSCRAWL_OUTPUT_DIR>/state
+NEWSCRAWL_IMAGES = True
+NEWSCRAWL_IMAGE_MAX_WIDTH = 1920
+NEWSCRAWL_IMAGE_MAX_BYTES = 15 * 10**6
+NEWSCRAWL_IMAGE_RETRY_TIMES = 3
 NEWSCRAWL_IMAGE_PROXY = None
 NEWSCRAWL_MIRROR = None
 NEWSCRAWL_RUN_REPORTS = True
@@ -125,6 +136,9 @@ DOWNLOADER_MIDDLEWARES = {
     # scrapy reparse only: answers every request from the WARC captures, before anything
     # would prepare it for the network (after OffsiteMiddleware at 50); see replay.py
     "newscrawl.replay.ReplayMiddleware": 110,
+    # robots.txt of every host a request may reach, pictures' CDNs included (before Scrapy's
+    # OffsiteMiddleware at 50, which would drop it)
+    "newscrawl.middlewares.RobotsTxtForEveryHostMiddleware": 45,
     # before RedirectMiddleware (600) sees the response: off-site redirects become counted drops
     "newscrawl.middlewares.OffsiteRedirectMiddleware": 650,
     # Scrapy's own, at their own places, with redirect loops and over-long chains as counted
@@ -173,6 +187,9 @@ WARN_ON_GENERATOR_RETURN_VALUE = False
 ITEM_PIPELINES = {
     "newscrawl.pipelines.NormalizePipeline": 100,
     "newscrawl.pipelines.ValidatePipeline": 200,
+    # every picture of the item fetched once and kept (NEWSCRAWL_IMAGES); before the dedupe,
+    # so that a re-check of an unchanged article also retries a picture that failed
+    "newscrawl.pipelines.PicturesPipeline": 250,
     "newscrawl.pipelines.DedupePipeline": 300,
     # last: writes post, JSON line and state of each new or changed article (archive.py)
     "newscrawl.archive.ArchivePipeline": 800,
@@ -185,6 +202,10 @@ FEEDS: dict = {}
 FEED_EXPORT_ENCODING = "utf-8"
 # -O file.jsonl holds exactly this run's new and changed articles: none, an empty file
 FEED_STORE_EMPTY = True
+
+# Picture requests (PicturesPipeline) follow redirects, as a browser does: a picture moved to
+# another host or a CDN is still kept (Scrapy's media pipelines do not, by default).
+MEDIA_ALLOW_REDIRECTS = True
 
 # ---- transport -----------------------------------------------------------------------
 # HTTP/1.1, or chromium for requests that ask for rendering (NEWSCRAWL_MIRROR proxies both).

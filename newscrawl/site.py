@@ -4,9 +4,10 @@
 (``deploy/jekyll-site/``: layouts, index by date, tags, galleries, style sheet) and every
 ``<output>/<spider>/_posts/`` into a staging folder, adds one permalink rule per spider folder
 (``/<spider>/<year>/<month>/<day>/<file name>/``) and runs ``jekyll build --safe`` (no
-plugins, no symbolic links) on it. Only the posts are published: not the state, the JSON
-lines, the run reports or logs. Without jekyll on the PATH it says so and exits 0 (skipped);
-a failed build exits with Jekyll's status.
+plugins, no symbolic links) on it. Only the posts and the pictures they show
+(``<spider>/assets/img/``, served at ``/<spider>/assets/img/``) are published: not the
+state, the JSON lines, the run reports, WARC files or logs. Without jekyll on the PATH it
+says so and exits 0 (skipped); a failed build exits with Jekyll's status.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from newscrawl.pictures import PICTURE_PATH, PICTURES_DIR
+
 SKELETON = Path("deploy/jekyll-site")
 
 
@@ -27,19 +30,29 @@ def spider_folders(output: Path) -> list[Path]:
     return sorted(p.parent for p in output.glob("*/_posts") if p.is_dir())
 
 
+def _link(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
 def stage(output: Path, skeleton: Path, staging: Path) -> list[str]:
-    """Fill ``staging`` with the skeleton and the posts (hard links where possible);
-    returns the spider folders."""
+    """Fill ``staging`` with the skeleton, the posts and the kept pictures (hard links where
+    possible); returns the spider folders."""
     shutil.copytree(skeleton, staging, dirs_exist_ok=True)
     spiders = []
     for folder in spider_folders(output):
         target = staging / folder.name / "_posts"
         target.mkdir(parents=True, exist_ok=True)
         for post in (folder / "_posts").glob("*.md"):
-            try:
-                os.link(post, target / post.name)
-            except OSError:
-                shutil.copy2(post, target / post.name)
+            _link(post, target / post.name)
+        # the kept pictures, whole files only (a killed crawl's .tmp-* files stay out)
+        for picture in (folder / PICTURES_DIR).glob("[0-9a-f][0-9a-f]/*"):
+            path = picture.relative_to(folder)
+            if PICTURE_PATH.match(path.as_posix()):
+                (staging / folder.name / path).parent.mkdir(parents=True, exist_ok=True)
+                _link(picture, staging / folder.name / path)
         spiders.append(folder.name)
     rules = "".join(f'  - scope: {{ path: "{name}", type: posts }}\n'
                     f'    values: {{ layout: post, permalink: "/{name}/:year/:month/:day/:title/" }}\n'

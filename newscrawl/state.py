@@ -28,8 +28,8 @@ from newscrawl.text import utc_now_iso
 #: The schema this code writes. Version 1 was the first release (no user_version set,
 #: no ``listed_title`` at first); 2 adds ``version``, the write journal, the frontier and
 #: unfinished listings; 3 adds the re-check schedule, exact hashes, revision history and
-#: the validators of conditional requests.
-SCHEMA_VERSION = 3
+#: the validators of conditional requests; 4 adds the pictures kept (or not) per fetched URL.
+SCHEMA_VERSION = 4
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -111,6 +111,19 @@ MIGRATIONS: dict[int, list[str]] = {
             PRIMARY KEY (site, url)
         )""",
     ],
+    4: [
+        # every picture URL the pipeline fetched: the kept copy (sha256, path under the site's
+        # folder, size, media type), or why it could not be kept and how often it was tried
+        """CREATE TABLE pictures (
+            site TEXT NOT NULL, url TEXT NOT NULL,
+            sha256 TEXT, path TEXT, bytes INTEGER, media_type TEXT,
+            reason TEXT, attempts INTEGER NOT NULL DEFAULT 0, last_tried TEXT,
+            PRIMARY KEY (site, url)
+        )""",
+        # how many pictures of the archived version are not kept (re-checks then fetch the
+        # page whole, not conditionally, so that the pipeline tries them again)
+        "ALTER TABLE articles ADD COLUMN pictures_missing INTEGER",
+    ],
 }
 
 
@@ -136,6 +149,7 @@ class Known:
     history: str | None = None
     feed_digest: str | None = None
     listed_titles: str | None = None
+    pictures_missing: int | None = None
 
     @property
     def shown_titles(self) -> list[str]:
@@ -175,7 +189,8 @@ class PendingWrite:
 
 
 _KNOWN_COLUMNS = ("url, title, content_hash, post_path, published, listed_title, version, exact_hash,"
-                  " line_offset, last_checked, next_check, history, feed_digest, listed_titles")
+                  " line_offset, last_checked, next_check, history, feed_digest, listed_titles,"
+                  " pictures_missing")
 _PENDING_COLUMNS = ("site, id, version, post_path, post_text, line, jsonl_offset, url, title, published,"
                     " content_hash, extra")
 
@@ -312,11 +327,12 @@ class ArticleStore:
             db.execute(
                 "UPDATE articles SET url = ?, title = ?, published = ?, content_hash = ?, version = ?,"
                 " post_path = ?, last_changed = ?, exact_hash = ?, line_offset = ?, last_checked = ?,"
-                " next_check = ?, history = ?, feed_digest = coalesce(?, feed_digest)"
+                " next_check = ?, history = ?, feed_digest = coalesce(?, feed_digest), pictures_missing = ?"
                 " WHERE site = ? AND id = ?",
                 (p.url, p.title, p.published, p.content_hash, p.version, p.post_path, utc_now_iso(),
                  x.get("exact_hash"), p.jsonl_offset, x.get("last_checked"), x.get("next_check"),
-                 json.dumps(x.get("history") or [], ensure_ascii=False), x.get("feed_digest"), p.site, p.id))
+                 json.dumps(x.get("history") or [], ensure_ascii=False), x.get("feed_digest"),
+                 x.get("pictures_missing"), p.site, p.id))
             if x.get("validators"):
                 self._set_validators(p.site, x["validators"])
             for table in ("journal", "failures", "frontier"):
@@ -324,14 +340,16 @@ class ArticleStore:
 
     def checked(self, site: str, article_id: str, *, last_checked: str, next_check: str,
                 exact_hash: str | None = None, validators: dict | None = None,
-                feed_digest: str | None = None) -> None:
+                feed_digest: str | None = None, pictures_missing: int | None = None) -> None:
         """A re-check found no new version: the schedule moves on (and a trivial change
-        updates the exact hash); the response's validators are remembered."""
+        updates the exact hash, a parsed page the count of pictures not kept); the
+        response's validators are remembered."""
         with self.transaction() as db:
             db.execute(
                 "UPDATE articles SET last_checked = ?, next_check = ?, exact_hash = coalesce(?, exact_hash),"
-                " feed_digest = coalesce(?, feed_digest) WHERE site = ? AND id = ?",
-                (last_checked, next_check, exact_hash, feed_digest, site, article_id))
+                " feed_digest = coalesce(?, feed_digest), pictures_missing = coalesce(?, pictures_missing)"
+                " WHERE site = ? AND id = ?",
+                (last_checked, next_check, exact_hash, feed_digest, pictures_missing, site, article_id))
             db.execute("DELETE FROM frontier WHERE site = ? AND id = ?", (site, article_id))
             if validators:
                 self._set_validators(site, validators)
@@ -369,6 +387,38 @@ class ArticleStore:
                 " url = coalesce(excluded.url, url)",
                 (site, article_id, reason, when or utc_now_iso(), url))
             db.execute("DELETE FROM frontier WHERE site = ? AND id = ?", (site, article_id))
+
+    # ---- pictures ----------------------------------------------------------------------
+    def picture(self, site: str, url: str) -> tuple | None:
+        """``(sha256, path, bytes, media_type, reason, attempts, last_tried)`` of a picture URL."""
+        row = self.db.execute("SELECT sha256, path, bytes, media_type, reason, attempts, last_tried"
+                              " FROM pictures WHERE site = ? AND url = ?", (site, url)).fetchone()
+        return tuple(row) if row else None
+
+    def picture_kept(self, site: str, url: str, sha256: str, path: str, size: int, media_type: str,
+                     when: str) -> None:
+        self.db.execute(
+            "INSERT INTO pictures (site, url, sha256, path, bytes, media_type, reason, attempts, last_tried)"
+            " VALUES (?, ?, ?, ?, ?, ?, NULL, 1, ?) ON CONFLICT (site, url) DO UPDATE SET"
+            " sha256 = excluded.sha256, path = excluded.path, bytes = excluded.bytes,"
+            " media_type = excluded.media_type, reason = NULL, attempts = attempts + 1,"
+            " last_tried = excluded.last_tried", (site, url, sha256, path, size, media_type, when))
+
+    def picture_failed(self, site: str, url: str, reason: str, when: str) -> None:
+        self.db.execute(
+            "INSERT INTO pictures (site, url, reason, attempts, last_tried) VALUES (?, ?, ?, 1, ?)"
+            " ON CONFLICT (site, url) DO UPDATE SET reason = excluded.reason, attempts = attempts + 1,"
+            " last_tried = excluded.last_tried WHERE sha256 IS NULL", (site, url, reason, when))
+
+    def replace_pictures(self, site: str, rows: list[tuple[str, str, str, int, str]]) -> None:
+        """Forget the site's pictures and store ``(url, sha256, path, bytes, media_type)`` of
+        the kept ones instead (``scrapy rebuild-state``, from the JSON lines)."""
+        now = utc_now_iso()
+        with self.transaction() as db:
+            db.execute("DELETE FROM pictures WHERE site = ?", (site,))
+            db.executemany(
+                "INSERT OR REPLACE INTO pictures (site, url, sha256, path, bytes, media_type, attempts,"
+                " last_tried) VALUES (?, ?, ?, ?, ?, ?, 1, ?)", [(site, *row, now) for row in rows])
 
     # ---- the frontier and unfinished listings ----------------------------------------
     def frontier_add(self, site: str, article_id: str, url: str, listed_title: str | None) -> None:

@@ -63,13 +63,16 @@ def process_tree_names(pid: int) -> set[str]:
     return names
 
 
-def crawl(spider: str, mirror: str, out: Path, *args: str, watch: bool = False) -> CrawlResult:
+def crawl(spider: str, mirror: str, out: Path, *args: str, watch: bool = False,
+          env: dict[str, str] | None = None) -> CrawlResult:
     """``scrapy crawl <spider> <args>`` from the repository root, outputs under ``out``;
-    ``watch`` polls the crawl's process tree every 10 ms for the processes it starts."""
+    ``watch`` polls the crawl's process tree every 10 ms for the processes it starts; ``env``
+    adds to the environment."""
     runs = out / spider / "runs"
     before = set(runs.glob("*.json")) if runs.exists() else set()
     cmd = scrapy_command("crawl", mirror, out, spider, *args, "-s", "LOG_LEVEL=INFO")
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
     seen: set[str] = set()
     done = threading.Event()
 

@@ -9,6 +9,7 @@ that agrees with the files.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import random
@@ -25,6 +26,7 @@ import yaml
 from newscrawl.archive import CRASH_ENV, CRASH_POINTS, Archive, ArchiveError
 from newscrawl.files import AppendOnlyLines, file_mode
 from newscrawl.items import Article
+from newscrawl.pictures import item_pictures
 from newscrawl.pipelines import normalize_article
 from newscrawl.state import SCHEMA_VERSION, ArticleStore, StateError
 from tests.crawl import REPO
@@ -71,12 +73,20 @@ def snapshot(out: Path, spider: str = SPIDER) -> dict:
     db.close()
     per_id = Counter(line["id"] for line in lines)
     last = {line["id"]: line["content_hash"] for line in lines}
+    # every picture a line names is whole under its name, and no temporary file is left
+    pictures = out / spider / "assets" / "img"
+    assert not [p.name for p in pictures.glob(".tmp-*")], "temporary picture files left"
+    kept = {image["file"]["path"]: image["file"]["sha256"] for line in lines for image in item_pictures(line)
+            if image.get("file")}
+    for path, sha256 in kept.items():
+        assert hashlib.sha256((out / spider / path).read_bytes()).hexdigest() == sha256, path
     assert set(rows) == set(post_ids) == set(per_id), "state, posts and JSON lines disagree on the articles"
     for article_id, (post_path, content_hash, version) in rows.items():
         assert post_ids[article_id] == post_path
         assert last[article_id] == content_hash
         assert per_id[article_id] == version
-    return {"posts": sorted(post_ids.values()), "versions": sorted(versions), "rows": rows}
+    return {"posts": sorted(post_ids.values()), "versions": sorted(versions), "rows": rows,
+            "pictures": sorted(kept), "picture_files": sorted(p.name for p in pictures.glob("*/*"))}
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +114,9 @@ def test_a_kill_at_each_write_point_loses_and_doubles_nothing(tmp_path, referenc
         assert killed(run(server, tmp_path, crash=f"{point}:3"))
         again = run(server, tmp_path)
         assert again.returncode == 0, again.stderr[-3000:]
-        if point != "committed":
+        if point == "picture_temp":
+            assert ".tmp-crash-picture, left by a crashed run" in again.stderr
+        elif point not in ("committed", "picture_written"):
             assert "Finished the interrupted write" in again.stderr
         assert snapshot(tmp_path) == day_one
         server.load(default_dirs(DAY_TWO))

@@ -7,17 +7,16 @@ import functools
 import json
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import threading
-import zlib
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 
+from newscrawl.pictures import item_pictures, local_url
 from newscrawl.rendering import CHROMIUM_ARGS
 from tests.crawl import REPO
 from tests.mirror.server import MirrorServer
@@ -57,9 +56,13 @@ def test_make_site_builds_every_post_and_publishes_nothing_else(site, demo_outpu
     for page in ("index.html", "archive/index.html", "tags/index.html", "galleries/index.html",
                  "assets/site.css"):
         assert (site / page).is_file(), page
-    # only the posts: no state, JSON lines, run reports or logs
-    published = {p.suffix for p in site.rglob("*") if p.is_file()}
+    # only the posts and their pictures: no state, JSON lines, run reports, WARC or logs
+    published = {p.suffix for p in site.rglob("*") if p.is_file() and "assets/img" not in p.as_posix()}
     assert published == {".html", ".css"}, published
+    def pictures(root: Path) -> list[str]:
+        return sorted(p.relative_to(root).as_posix() for p in root.glob("*/assets/img/*/*"))
+
+    assert pictures(site) == pictures(demo_output) and len(pictures(site)) > 50
 
 
 def test_make_site_skips_cleanly_without_jekyll(tmp_path):
@@ -95,28 +98,12 @@ def browser(served):
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         page = chromium.new_page()
-        # nothing leaves the machine: the site from 127.0.0.1, a stand-in for every picture
-        picture = png()
-
-        def handle(route):
-            if route.request.url.startswith(served):
-                return route.continue_()
-            if route.request.resource_type == "image":
-                return route.fulfill(body=picture, content_type="image/png")
-            return route.abort()
-
-        page.route("**/*", handle)
+        # the network cut off: only the site on 127.0.0.1 answers, pictures included (the kept
+        # copies); a remote picture (one that could not be kept) does not load
+        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(served)
+                   else route.abort())
         yield page
         chromium.close()
-
-
-def png(width: int = 320, height: int = 180) -> bytes:
-    """A grey picture: what the browser gets for every image URL (no network in tests)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    rows = b"".join(b"\x00" + b"\x99\x99\x99" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def assert_reads_clean(text: str) -> None:
@@ -152,9 +139,9 @@ def test_a_reader_sees_the_index_and_a_gallery(browser, served, demo_output):
     assert pictures.count() == len(gallery["gallery"]["images"]) == 6
     for n, image in enumerate(gallery["gallery"]["images"]):
         picture = pictures.nth(n)
-        assert picture.get_attribute("src") == image["url"]
+        assert picture.get_attribute("src") == local_url("dw", image["file"])  # the kept copy
         assert picture.get_attribute("alt") == ""
-        assert picture.evaluate("img => img.complete && img.naturalWidth") == 320  # shown
+        assert picture.evaluate("img => img.complete && img.naturalWidth") > 0  # shown
         under = picture.evaluate("img => img.parentElement.innerText")
         assert under.startswith(f"{image['title']}：{image['caption']}")
         # the caption is under the picture, not beside it
@@ -181,7 +168,7 @@ def test_a_reader_sees_an_article_with_figures_and_tags(browser, served, demo_ou
     assert page.inner_text("h1") == article["title"]
     assert "相关图集：博览会上的机器人" in body and "图集：图集" not in body
     figure = page.locator("article .body img").first
-    assert figure.get_attribute("src") == article["images"][0]["url"]
+    assert figure.get_attribute("src") == local_url("dw", article["images"][0]["file"])
     assert figure.get_attribute("alt") == ""
     assert article["images"][0]["caption"] in figure.evaluate("img => img.parentElement.nextElementSibling"
                                                               " ? img.parentElement.innerText + "
@@ -200,6 +187,29 @@ def test_a_reader_sees_an_article_with_figures_and_tags(browser, served, demo_ou
     assert section.locator("h2").inner_text().startswith(tags[0])
     assert article["title"] in section.inner_text()
     assert_reads_clean(page.inner_text("main"))
+
+
+@needs_jekyll
+@needs_chromium
+def test_every_picture_of_every_post_loads_with_the_network_cut_off(browser, served, site, demo_output):
+    """Each kept picture is shown from the site itself; only a picture that could not be kept
+    (gone, too large, not an image) points elsewhere, and so does not load offline."""
+    not_kept = {image["url"] for spider in ("dw", "epochtimes")
+                for line in (demo_output / spider / "articles.jsonl").read_text(encoding="utf-8").splitlines()
+                for image in item_pictures(json.loads(line)) if image["file"] is None}
+    page, shown, remote = browser, 0, set()
+    for post in sorted(site.glob("*/*/*/*/*/index.html")):
+        page.goto(f"{served}/{post.parent.relative_to(site).as_posix()}/")
+        page.wait_for_load_state("load")
+        for src, width in page.evaluate("() => [...document.images].map(i => [i.getAttribute('src'),"
+                                        " i.complete ? i.naturalWidth : -1])"):
+            if src.startswith(("/dw/assets/img/", "/epochtimes/assets/img/")):
+                assert width > 0, f"{src} on {post}"
+                shown += 1
+            else:
+                remote.add(src)
+    assert shown >= 60
+    assert remote == not_kept and len(remote) == 3
 
 
 @needs_jekyll

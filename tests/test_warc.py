@@ -86,8 +86,11 @@ def test_every_response_is_captured_with_its_request(crawls):
     # captured: the rendered page is, as the browser made it)
     captured = Counter(key(r.headers.get("WARC-Newscrawl-Requested-URI") or r.url) for r in captures)
     subresource = (".js", ".css", ".png", ".ico", ".svg", ".woff2")
+    # (nor the picture over NEWSCRAWL_IMAGE_MAX_BYTES, whose download is cut off unread)
+    too_large = key("https://static.dw.com/image/67102210_607.jpg")
     assert captured == Counter({k: n for k, n in crawls["hits"].items()
-                                if k.startswith("http") and not k.endswith(subresource)})
+                                if k.startswith("http") and not k.endswith(subresource) and k != too_large})
+    assert crawls["hits"][too_large] == 1 and crawls["first"].stat("newscrawl/images/too_large") == 1
     statuses = {(key(r.url), r.status) for r in captures}
     for url, status in [("https://www.dw.com/robots.txt", 200), ("https://rss.dw.com/robots.txt", 200),
                         ("https://rss.dw.com/xml/rss-chi-all", 200), (NOT_FOUND, 404), (SERVER_ERROR, 500),

@@ -372,6 +372,12 @@ class Site:
         """The language of the edition a URL belongs to."""
         return None
 
+    def picture_url(self, url: str, max_width: int) -> str:
+        """The URL to keep a picture from: the largest the site offers of the picture at
+        ``url`` (an item's image URL), no wider than ``max_width`` pixels where the site lets
+        the width be chosen. By default the URL itself."""
+        return url
+
     def link_url(self, url: str) -> str:
         """An in-text link as the archive keeps it: the site's own article links canonical."""
         return self.canonical_url(url) if self.article_id(self.canonical_url(url)) else url

@@ -77,6 +77,9 @@ IMAGE_URL = re.compile(
 #: 940×529, the size DW itself shares; thumbnails (``_303``, ``_401``, ``_404``, 600–603) become it.
 FORMAT_ID = "6"
 USEFUL_FORMATS = frozenset({"6", "7", "8", "604", "605", "606", "607", "804", "805", "806", "807"})
+#: The 600-series: the whole picture at a width (pixels); the widest one allowed is kept.
+WIDTH_FORMATS = {"600": 78, "601": 201, "602": 379, "603": 545, "604": 767, "605": 1199, "606": 1568,
+                 "607": 1920}
 CREDITS = CreditRules(
     label=re.compile(r"[（(]?\s*(?:图像来源|圖片來源|图片来源|圖像來源|图片|圖片|Bild|Bilder|Image|Images|Photo|Photos"
                      r"|Foto|Fotos|Crédit|Фото)\s*[:：]\s*(?P<credit>[^)）]+?)\s*[)）]?\s*$"),
@@ -217,6 +220,16 @@ def image_url(url: Any, base: str = BASE) -> str | None:
         ext = match.group("ext") if fmt != FORMAT_ID else "jpg"
         return f"https://static.dw.com/image/{match.group('id')}_{fmt}.{ext}"
     return url if url.startswith(("http://", "https://")) else None
+
+
+def picture_url(url: str, max_width: int) -> str:
+    """The DW picture at ``url`` in its widest 600-series format no wider than ``max_width``
+    (``_607``, 1920 px, by default); other URLs as they are."""
+    match = IMAGE_URL.match(url)
+    fitting = [(width, fmt) for fmt, width in WIDTH_FORMATS.items() if width <= max_width]
+    if not match or not fitting:
+        return url
+    return f"https://static.dw.com/image/{match.group('id')}_{max(fitting)[1]}.jpg"
 
 
 _last_scan: tuple[str | None, list[re.Match[str]]] = (None, [])
@@ -779,6 +792,9 @@ class DW(Site):
 
     def article_id(self, url: str) -> str | None:
         return article_id(url)
+
+    def picture_url(self, url: str, max_width: int) -> str:
+        return picture_url(url, max_width)
 
     def edition_of(self, url: str) -> str | None:
         """The URL's language prefix (``zh``, ``zh-hant``, ``de``…), if it has one."""

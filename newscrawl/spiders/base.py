@@ -481,6 +481,11 @@ class NewsSpider(scrapy.Spider):
         if any(pattern.search(url) for pattern in self.render_patterns):
             meta.update(render_meta(self.render_timeout_ms))
         request = scrapy.Request(url, callback=self.parse_article, errback=self.article_failed, meta=meta)
+        known = self.known(article_id) if article_id else None
+        if known is not None and known.pictures_missing:
+            # fetched whole, not conditionally: its pictures not kept are tried again
+            self.stat("newscrawl/incremental/refetched_for_pictures")
+            return request
         # validators exist for archived articles, and for pages that failed to parse
         return self.conditional(request)
 

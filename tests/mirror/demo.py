@@ -52,14 +52,26 @@ def crawl(server: MirrorServer, spider: str, output: Path, extra: list[str]) -> 
 def summary(spider: str, label: str, report: dict) -> str:
     s = report.get("stats", {})
     feed = "the feed, " if s.get("newscrawl/feed/items") else ""
+    pictures = f"{s['newscrawl/images/requested']} pictures, " if s.get("newscrawl/images/requested") else ""
     return (f"{' '.join(filter(None, (spider, label)))}: {report.get('requests', 0)} requests "
             f"({s.get('newscrawl/requests/article', 0)} article pages, "
-            f"{s.get('newscrawl/incremental/listing_pages', 0)} listing pages, {feed}robots.txt); "
+            f"{s.get('newscrawl/incremental/listing_pages', 0)} listing pages, {pictures}{feed}robots.txt); "
             f"new {s.get('newscrawl/items/new', 0)}, updated {s.get('newscrawl/items/updated', 0)}, "
             f"unchanged {s.get('newscrawl/items/unchanged', 0)}, {dropped(s)}, "
             f"answered 304 {s.get('newscrawl/conditional/not_modified', 0)}, "
             f"known and skipped {s.get('newscrawl/incremental/known_skipped', 0)}, "
-            f"pagination stopped early {s.get('newscrawl/incremental/stopped_early', 0)}x")
+            f"pagination stopped early {s.get('newscrawl/incremental/stopped_early', 0)}x; "
+            f"pictures kept {s.get('newscrawl/images/kept', 0)}, {not_kept(s)}")
+
+
+def not_kept(stats: dict) -> str:
+    """``not kept 2 (http_404 1, too_large 1)``: the pictures that could not be kept, by reason."""
+    counters = ("requested", "kept", "held", "same_bytes", "not_retried")
+    images = {k.removeprefix("newscrawl/images/"): v for k, v in sorted(stats.items())
+              if k.startswith("newscrawl/images/")}
+    failed = {k: v for k, v in images.items() if k not in counters and v}
+    text = f"not kept {sum(failed.values())}"
+    return text + f" ({', '.join(f'{k} {v}' for k, v in failed.items())})" if failed else text
 
 
 def dropped(stats: dict) -> str:

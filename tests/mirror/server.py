@@ -10,6 +10,10 @@ holds every response that long, like a real site's latency. A file route may be 
 ``"content_encoding": "gzip"`` (compressed, with that header) and/or ``"chunked": true``
 (``Transfer-Encoding: chunked``), as real servers do, and ``"set_cookie": "name=value"``
 (a ``Set-Cookie`` header; ``server.cookies`` keeps the ``Cookie`` header of every request).
+A picture route may carry a ``tag`` (appended after the picture's end: bytes of its own for
+each URL from a few base pictures) and ``pad_to`` (bytes appended up to that size: a
+16 MB picture without a 16 MB file in the repository; pseudo-random bytes, which compress no
+better than a real picture's); see ``build_pictures.py``.
 
 The server listens on 127.0.0.1 and is reached in two ways:
 
@@ -48,9 +52,13 @@ MIRROR_ROOT = Path(__file__).resolve().parent
 DEFAULT_SITES = ("dw", "epochtimes")
 #: The Epoch Times mirror's second day: an overlay of new and changed pages.
 DAY_TWO = ("dw", "epochtimes", "epochtimes-day2")
+#: The pictures the pages of both sites show (tests/mirror/build_pictures.py): served by every
+#: MirrorServer under whatever other directories it is given, unless told otherwise.
+PICTURES = MIRROR_ROOT / "pictures"
 MAX_DELAY = 15.0
 #: hosts the certificate names (clients of the mirror do not verify it; a browser is told so)
-CERT_HOSTS = ("www.dw.com", "rss.dw.com", "static.dw.com", "www.epochtimes.com", "localhost")
+CERT_HOSTS = ("www.dw.com", "rss.dw.com", "static.dw.com", "www.epochtimes.com", "i.epochtimes.com",
+              "img.theepochtimes.com", "localhost")
 
 _tls: ssl.SSLContext | None = None
 _tls_lock = threading.Lock()
@@ -173,6 +181,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(status, b"", {"Location": inside})
         if "file" in route:
             body = (directory / route["file"]).read_bytes()
+            if route.get("tag"):
+                body += b"\nnewscrawl-mirror " + route["tag"].encode()
+            if route.get("pad_to"):  # incompressible, as a real picture's bytes are
+                body += hashlib.shake_256(body).digest(max(0, int(route["pad_to"]) - len(body)))
             headers = {"Content-Type": route.get("content_type", "text/html")}
             if route.get("set_cookie"):
                 headers["Set-Cookie"] = route["set_cookie"]
@@ -226,7 +238,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.wfile.write(body)
+        except (ConnectionError, ssl.SSLError):  # the client stopped reading (e.g. too large)
+            self.close_connection = True
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -240,9 +255,12 @@ class MirrorServer(ThreadingHTTPServer):
     #: the socketserver default of 5 overflows (a dropped SYN costs the client a 1 s retry)
     request_queue_size = 128
 
-    def __init__(self, dirs: Iterable[Path] | None = None, port: int = 0, delay: float = 0.0):
+    def __init__(self, dirs: Iterable[Path] | None = None, port: int = 0, delay: float = 0.0,
+                 pictures: bool = True):
         super().__init__(("127.0.0.1", port), _Handler)
-        self.mirror = Mirror(dirs or default_dirs())
+        #: whether the bundled pictures are served too (below the given directories)
+        self.pictures = pictures
+        self.mirror = self._mirror(dirs or default_dirs())
         #: seconds every response is held before it is sent (a real site's latency)
         self.delay = min(float(delay), MAX_DELAY)
         self.hits: Counter[str] = Counter()
@@ -259,9 +277,12 @@ class MirrorServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         return f"http://{host}:{port}"
 
+    def _mirror(self, dirs: Iterable[Path]) -> Mirror:
+        return Mirror([PICTURES, *dirs] if self.pictures else dirs)
+
     def load(self, dirs: Iterable[Path]) -> None:
         """Serve other directories from now on (a site that changed between two crawls)."""
-        self.mirror = Mirror(dirs)
+        self.mirror = self._mirror(dirs)
 
     def start(self) -> MirrorServer:
         self._thread = threading.Thread(target=self.serve_forever, name="mirror", daemon=True)

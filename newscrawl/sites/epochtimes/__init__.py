@@ -273,6 +273,17 @@ def _time(value: Any) -> str | None:
 
 # ---- the site --------------------------------------------------------------------------------------
 
+#: A WordPress size variant of an upload: ``…/photo-600x400.jpg`` of ``…/photo.jpg``.
+SIZED_UPLOAD = re.compile(r"^(?P<base>https?://[^/?#]*epochtimes\.com/assets/uploads/[^?#]+?)"
+                          r"-\d{2,5}x\d{2,5}(?P<ext>\.\w{3,4})$")
+
+
+def picture_url(url: str) -> str:
+    """The original upload of an Epoch Times picture (WordPress's size suffix removed)."""
+    match = SIZED_UPLOAD.match(url)
+    return match.group("base") + match.group("ext") if match else url
+
+
 class EpochTimes(Site):
     name = "epochtimes"
     source_names: ClassVar[dict[str | None, str]] = SOURCE_NAMES
@@ -293,6 +304,9 @@ class EpochTimes(Site):
         if ARTICLE_PATH.match(urlsplit(canonical).path):
             canonical = canonical.split("?", 1)[0]
         return canonical
+
+    def picture_url(self, url: str, max_width: int) -> str:
+        return picture_url(url)  # the original: WordPress offers no chosen width
 
     def article_id(self, url: str) -> str | None:
         if not host_of(url).endswith("epochtimes.com"):

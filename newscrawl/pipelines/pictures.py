@@ -1,0 +1,235 @@
+"""Every picture an article shows, fetched once and kept with the archive.
+
+:class:`PicturesPipeline` is Scrapy's ``FilesPipeline`` (the bytes are kept as served,
+never re-encoded) with newscrawl's rules:
+
+* **which URL** — each image and gallery slide of the item, at the largest size the site
+  offers up to ``NEWSCRAWL_IMAGE_MAX_WIDTH`` pixels (:meth:`newscrawl.sites.Site.picture_url`);
+* **fetched once** — a picture the archive holds (the state knows the URL and its file is
+  there) is not requested again, in this run or any later one; within a run Scrapy's media
+  machinery fetches a URL that several articles show once;
+* **politely** — picture requests go through Scrapy's downloader like pages: their host's own
+  download slot, robots.txt, AutoThrottle, retries, and WARC capture (``warc.py``);
+* **checked** — a picture is kept only when its status is 200, its bytes are an image of a
+  kept type (:func:`newscrawl.pictures.picture_type`) and it is at most
+  ``NEWSCRAWL_IMAGE_MAX_BYTES`` long (larger downloads are cut off by ``download_maxsize``);
+* **stored** by the archive, content-addressed (:meth:`newscrawl.archive.Archive.keep_picture`);
+* **fail soft** — a picture that fails never costs its article: the image's ``file`` is
+  ``null`` and the post keeps the remote URL; the failure is counted
+  (``newscrawl/images/<reason>``), logged, remembered, and tried again by a later run that
+  parses the article (after ``NEWSCRAWL_RETRY_FAILED_HOURS``, ``NEWSCRAWL_IMAGE_RETRY_TIMES``
+  tries in all); until then the article's re-checks fetch its page whole, not conditionally
+  (the count of pictures still to try is noted with the article: ``Archive.note_fetch``).
+
+Each image dict of the item gets ``file``: the kept copy (:class:`~newscrawl.pictures.KeptPicture`)
+or ``None``. ``NEWSCRAWL_IMAGES=0`` leaves the pipeline out (no ``file`` key, remote URLs).
+
+Stats: ``newscrawl/images/requested`` (downloads asked for), ``newscrawl/images/kept`` (new
+files), ``newscrawl/images/same_bytes`` (fetched, the same bytes already stored under another
+URL), ``newscrawl/images/held`` (held already, not fetched), ``newscrawl/images/not_retried``
+(failed before and not due, or out of tries), and one
+``newscrawl/images/<reason>`` per failure: ``http_<status>``, ``too_large``, ``not_image``,
+``empty``, ``timeout``, ``robots_txt``, ``not_captured`` (``scrapy reparse``), ``ignored``,
+``fetch_failed``, ``write_failed``, ``not_public_host`` (``localhost``, a private or link-local
+address: never requested, see :func:`newscrawl.pictures.public_host`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import timedelta
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import (
+    DownloadCancelledError,
+    DownloadTimeoutError,
+    DropItem,
+    IgnoreRequest,
+    NotConfigured,
+)
+from scrapy.http import Request, Response
+from scrapy.http.request import NO_CALLBACK
+from scrapy.pipelines.files import FilesPipeline
+from scrapy.pipelines.media import MediaPipeline
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.error import TimeoutError as TwistedTimeoutError
+from twisted.python.failure import Failure
+
+from newscrawl.archive import Archive
+from newscrawl.items import adapt
+from newscrawl.pictures import KeptPicture, item_pictures, picture_path, picture_type, public_host
+from newscrawl.sites import Site
+from newscrawl.text import parse_datetime
+
+logger = logging.getLogger(__name__)
+
+#: What a browser asks for when it loads a picture (Debian's chromium): what a reader got.
+ACCEPT = b"image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
+#: Request meta key marking a picture request (middlewares let it leave the site's domains).
+PICTURE_META = "newscrawl_picture"
+
+
+class PicturesPipeline(FilesPipeline):
+    MEDIA_NAME = "picture"
+
+    def __init__(self, crawler: Crawler):
+        settings = crawler.settings
+        if not settings.getbool("NEWSCRAWL_IMAGES"):
+            raise NotConfigured("NEWSCRAWL_IMAGES is off: pictures keep their remote URLs")
+        # the store Scrapy's FilesPipeline requires; the archive writes the files itself
+        super().__init__(settings.get("NEWSCRAWL_OUTPUT_DIR"), crawler=crawler)
+        self.stats = crawler.stats
+        self.max_width = settings.getint("NEWSCRAWL_IMAGE_MAX_WIDTH")
+        self.max_bytes = settings.getint("NEWSCRAWL_IMAGE_MAX_BYTES")
+        self.retry_times = settings.getint("NEWSCRAWL_IMAGE_RETRY_TIMES")
+        self.retry_after = timedelta(hours=settings.getfloat("NEWSCRAWL_RETRY_FAILED_HOURS"))
+        #: fetched URL → why it was not kept, in this run (Scrapy caches the rest by request)
+        self.failed: dict[str, str] = {}
+        self.stopping = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PicturesPipeline:
+        return cls(crawler)
+
+    @property
+    def archive(self) -> Archive:
+        return self.crawler.get_extension(Archive)
+
+    def fetch_url(self, url: str) -> str:
+        """The URL the picture at ``url`` (an item's) is kept from (the site decides)."""
+        site: Site = self.crawler.spider.site  # type: ignore[union-attr]  # a NewsSpider's
+        return site.picture_url(url, self.max_width)
+
+    # ---- which pictures ----------------------------------------------------------------
+    def get_media_requests(self, item: Any, info: MediaPipeline.SpiderInfo) -> list[Request]:
+        requests, seen = [], set()
+        for image in item_pictures(item):
+            url = image.get("url")
+            if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+                continue
+            fetch = self.fetch_url(url)
+            if fetch in seen:
+                continue
+            seen.add(fetch)
+            if not public_host(fetch):
+                self._failed(Request(fetch, callback=NO_CALLBACK), "not_public_host", item)
+                continue
+            if not self._worth_trying(fetch):
+                continue
+            requests.append(Request(
+                fetch, callback=NO_CALLBACK, headers={b"Accept": ACCEPT},
+                meta={PICTURE_META: True, "allow_offsite": True, "download_maxsize": self.max_bytes,
+                      "download_warnsize": 0}))
+        return requests
+
+    def _worth_trying(self, url: str) -> bool:
+        """A picture that failed before is tried again after a while, a few times in all."""
+        if url in self.failed:
+            return True  # this run's outcome, cached by Scrapy: no new request
+        failure = self.archive.picture_failure(url)
+        if failure is None:
+            return True
+        _reason, attempts, last_tried = failure
+        when = parse_datetime(last_tried)
+        due = when is None or self.archive.schedule.now() - when >= self.retry_after
+        if attempts < self.retry_times and due:
+            return True
+        self.failed[url] = failure[0]
+        self.stats.inc_value("newscrawl/images/not_retried")
+        return False
+
+    def media_to_download(self, request: Request, info: MediaPipeline.SpiderInfo, *,
+                          item: Any = None) -> Any:
+        """A picture the archive holds is not fetched again."""
+        held = self.archive.held_picture(request.url)
+        if held is None:
+            self.stats.inc_value("newscrawl/images/requested")
+            return None
+        self.stats.inc_value("newscrawl/images/held")
+        return {**held, "checksum": held["sha256"], "status": "held"}
+
+    def file_path(self, request: Request, response: Response | None = None,
+                  info: MediaPipeline.SpiderInfo | None = None, *, item: Any = None) -> str:
+        """The content address of a downloaded picture (known once its bytes are)."""
+        body = response.body if response is not None else b""
+        return picture_path(hashlib.sha256(body).hexdigest(), picture_type(body) or "image/jpeg")
+
+    # ---- outcomes ----------------------------------------------------------------------
+    def media_downloaded(self, response: Response, request: Request, info: MediaPipeline.SpiderInfo,
+                         *, item: Any = None) -> Any:
+        if response.status != 200:
+            return self._failed(request, f"http_{response.status}", item)
+        body = response.body
+        if not body:
+            return self._failed(request, "empty", item)
+        if len(body) > self.max_bytes:
+            return self._failed(request, "too_large", item)
+        media_type = picture_type(body)
+        if media_type is None:
+            return self._failed(request, "not_image", item)
+        try:
+            kept, new = self.archive.keep_picture(request.url, body, media_type)
+        except OSError as exc:  # disk full, read-only, permissions: the crawl stops
+            logger.error("Cannot keep the picture %s: %s", request.url, exc)
+            self._stop()
+            return self._failed(request, "write_failed", item)
+        self.stats.inc_value("newscrawl/images/kept" if new else "newscrawl/images/same_bytes")
+        return {**kept, "checksum": kept["sha256"], "status": "downloaded"}
+
+    def media_failed(self, failure: Failure, request: Request, info: MediaPipeline.SpiderInfo) -> None:  # type: ignore[override]
+        """A download that failed for good (after retries): recorded, never raised, so that
+        Scrapy logs no error for a picture the publisher lost."""
+        exc = failure.value
+        if isinstance(exc, DownloadCancelledError):
+            reason = "too_large"  # cut off at download_maxsize
+        elif isinstance(exc, DownloadTimeoutError | TwistedTimeoutError | TimeoutError):
+            reason = "timeout"
+        elif type(exc).__name__ == "NotCaptured":
+            reason = "not_captured"
+        elif isinstance(exc, IgnoreRequest):
+            reason = "robots_txt" if "robots.txt" in str(exc) else "ignored"
+        else:
+            reason = "fetch_failed"
+        self._failed(request, reason, None, f"{type(exc).__name__}: {exc}")
+
+    def _failed(self, request: Request, reason: str, item: Any, detail: str = "") -> None:
+        self.failed[request.url] = reason
+        self.stats.inc_value(f"newscrawl/images/{reason}")
+        if reason not in ("write_failed", "not_public_host") and self.archive.is_open:
+            self.archive.picture_failed(request.url, reason)
+        logger.warning("Picture not kept: %s (%s%s); its articles keep the remote URL", request.url, reason,
+                       f": {detail}" if detail else "")
+
+    def _stop(self) -> None:
+        if not self.stopping:
+            self.stopping = True
+            self.stats.inc_value("newscrawl/failed/write")
+            logger.error("Stopping the crawl: the archive cannot be written")
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="write_failed"))
+
+    def item_completed(self, results: list, item: Any, info: MediaPipeline.SpiderInfo) -> Any:
+        """Each image dict of the item gets ``file``: its kept copy, or ``None``. An item one
+        of whose pictures could not be written (full disk) is not archived in this run: the
+        next run fetches it again (it stays in the frontier) and keeps it whole."""
+        kept: dict[str, KeptPicture] = {}
+        for ok, value in results:
+            if ok and isinstance(value, dict) and value.get("sha256"):
+                kept[value["url"]] = KeptPicture(url=value["url"], sha256=value["sha256"], path=value["path"],
+                                                 bytes=value["bytes"], media_type=value["media_type"])
+        pending = 0
+        for image in item_pictures(item):
+            url = image.get("url")
+            fetched = self.fetch_url(url) if isinstance(url, str) else None
+            if fetched and self.failed.get(fetched) == "write_failed":
+                raise DropItem(f"not archived: its picture {fetched} could not be written", log_level="DEBUG")
+            image["file"] = kept.get(fetched) if fetched else None
+            if fetched and image["file"] is None:
+                failure = self.archive.picture_failure(fetched)
+                pending += failure is not None and failure[1] < self.retry_times
+        article_id = adapt(item).get("id")
+        if article_id:  # recorded with the version or re-check: its re-checks then fetch it whole
+            self.archive.note_fetch(article_id, pictures_missing=pending)
+        return item
+
