@@ -40,10 +40,12 @@ def write_atomic(path: Path, text: str, *, durable: bool = False) -> None:
     write_atomic_chunks(path, [text.encode("utf-8")], durable=durable)
 
 
-def write_atomic_chunks(path: Path, chunks: Iterable[bytes], *, durable: bool = False) -> None:
+def write_atomic_chunks(path: Path, chunks: Iterable[bytes], *, durable: bool = False,
+                        temp_dir: Path | None = None) -> None:
     """:func:`write_atomic` of a file given as a stream of byte strings (never all held at
-    once). An exception from ``chunks`` leaves no temporary file either."""
-    fd, tmp = _temporary_file(path.parent)
+    once). An exception from ``chunks`` leaves no temporary file either. The temporary file
+    is made in ``temp_dir`` (on the same file system) when given, else beside ``path``."""
+    fd, tmp = _temporary_file(temp_dir or path.parent)
 
     def write(data: bytes | bytearray) -> None:
         view = memoryview(data)
@@ -54,6 +56,9 @@ def write_atomic_chunks(path: Path, chunks: Iterable[bytes], *, durable: bool = 
         try:
             pending = bytearray()
             for chunk in chunks:  # gathered to 64 KiB a write: a CDXJ comes a line at a time
+                if not pending and len(chunk) >= WRITE_SIZE:
+                    write(chunk)
+                    continue
                 pending += chunk
                 if len(pending) >= WRITE_SIZE:
                     write(pending)

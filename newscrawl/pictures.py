@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import os
 import re
 from pathlib import Path
 from typing import Any, TypedDict
 from urllib.parse import urlsplit
 
-from newscrawl.files import _temporary_file, fsync_directory
+from newscrawl.files import write_atomic_chunks
 
 #: The media types kept, and the extension each is stored under.
 KEPT_TYPES = {
@@ -136,21 +135,6 @@ def store_picture(site_dir: Path, url: str, data: bytes, media_type: str, *,
     if target.is_file() and target.stat().st_size == len(data):
         return kept, False
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _temporary_file(site_dir / PICTURES_DIR)
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            if durable:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, target)
-        if durable:
-            fsync_directory(target.parent)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic_chunks(target, [data], durable=durable, temp_dir=site_dir / PICTURES_DIR)
     return kept, True
 

@@ -31,7 +31,7 @@ from newscrawl.pipelines import normalize_article
 from newscrawl.state import SCHEMA_VERSION, ArticleStore, StateError
 from tests.crawl import REPO
 from tests.mirror.demo import scrapy_command
-from tests.mirror.server import DAY_TWO, DEFAULT_SITES, MirrorServer, default_dirs
+from tests.mirror.server import DAY_TWO, DEFAULT_SITES, Mirror, MirrorServer, default_dirs
 
 SPIDER = "epochtimes"
 SOURCES = ("-a", "tags=中美关系,半导体", "-a", "categories=nsc413", "-a", "feed=1")
@@ -258,10 +258,18 @@ def test_a_lost_state_stops_the_run_and_rebuild_state_restores_it(tmp_path, refe
             known = store.get(SPIDER, article_id)
             assert json.loads(lines[known.line_offset:].split(b"\n", 1)[0])["id"] == article_id
             assert len(known.revisions) == known.version
+        # and every kept picture is known again: a full re-crawl fetches none of them
+        kept = {image["file"]["url"]: image["file"]["sha256"] for line in map(json.loads, lines.splitlines())
+                for image in item_pictures(line) if image["file"]}
+        assert kept and all(store.picture(SPIDER, url)[0] == sha for url, sha in kept.items())
         store.close()
         after = run(server, tmp_path)
         assert after.returncode == 0
         assert snapshot(tmp_path) == day_one  # nothing written again
+        fetched = dict(server.hits)
+        assert run(server, tmp_path, "-a", "full=1").returncode == 0
+        assert all(server.hits[Mirror.key(url)] == fetched[Mirror.key(url)] for url in kept)
+        assert snapshot(tmp_path) == day_one
 
 
 def snapshot_files(out: Path) -> tuple[int, int]:

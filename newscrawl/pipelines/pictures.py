@@ -65,10 +65,8 @@ from newscrawl.text import parse_datetime
 
 logger = logging.getLogger(__name__)
 
-#: What a browser asks for when it loads a picture (Debian's chromium): what a reader got.
-ACCEPT = b"image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
-#: Request meta key marking a picture request (middlewares let it leave the site's domains).
-PICTURE_META = "newscrawl_picture"
+#: What a browser asks for when it loads a picture (chromium's, without SVG, which is not kept)
+ACCEPT = b"image/avif,image/webp,image/apng,image/*,*/*;q=0.8"
 
 
 class PicturesPipeline(FilesPipeline):
@@ -87,6 +85,8 @@ class PicturesPipeline(FilesPipeline):
         self.retry_after = timedelta(hours=settings.getfloat("NEWSCRAWL_RETRY_FAILED_HOURS"))
         #: fetched URL → why it was not kept, in this run (Scrapy caches the rest by request)
         self.failed: dict[str, str] = {}
+        #: URLs this run does not ask for (not due, out of tries, not a public host)
+        self.skipped: set[str] = set()
         self.stopping = False
 
     @classmethod
@@ -113,30 +113,34 @@ class PicturesPipeline(FilesPipeline):
             if fetch in seen:
                 continue
             seen.add(fetch)
-            if not public_host(fetch):
-                self._failed(Request(fetch, callback=NO_CALLBACK), "not_public_host", item)
-                continue
-            if not self._worth_trying(fetch):
-                continue
-            requests.append(Request(
-                fetch, callback=NO_CALLBACK, headers={b"Accept": ACCEPT},
-                meta={PICTURE_META: True, "allow_offsite": True, "download_maxsize": self.max_bytes,
-                      "download_warnsize": 0}))
+            if self._worth_trying(fetch):
+                requests.append(Request(
+                    fetch, callback=NO_CALLBACK, headers={b"Accept": ACCEPT},
+                    meta={"allow_offsite": True, "download_maxsize": self.max_bytes, "download_warnsize": 0}))
         return requests
 
     def _worth_trying(self, url: str) -> bool:
-        """A picture that failed before is tried again after a while, a few times in all."""
+        """Whether to ask for a picture: not one on a machine of the crawler's own network, and
+        one that failed before only after a while, a few times in all (once decided, for the
+        whole run: a URL requested in it is answered from Scrapy's cache)."""
+        if url in self.skipped:
+            return False
         if url in self.failed:
-            return True  # this run's outcome, cached by Scrapy: no new request
+            return True
+        if not public_host(url):
+            self.skipped.add(url)
+            self._failed(url, "not_public_host")
+            return False
         failure = self.archive.picture_failure(url)
         if failure is None:
             return True
-        _reason, attempts, last_tried = failure
+        reason, attempts, last_tried = failure
         when = parse_datetime(last_tried)
         due = when is None or self.archive.schedule.now() - when >= self.retry_after
         if attempts < self.retry_times and due:
             return True
-        self.failed[url] = failure[0]
+        self.skipped.add(url)
+        self.failed[url] = reason
         self.stats.inc_value("newscrawl/images/not_retried")
         return False
 
@@ -160,21 +164,21 @@ class PicturesPipeline(FilesPipeline):
     def media_downloaded(self, response: Response, request: Request, info: MediaPipeline.SpiderInfo,
                          *, item: Any = None) -> Any:
         if response.status != 200:
-            return self._failed(request, f"http_{response.status}", item)
+            return self._failed(request.url, f"http_{response.status}")
         body = response.body
         if not body:
-            return self._failed(request, "empty", item)
+            return self._failed(request.url, "empty")
         if len(body) > self.max_bytes:
-            return self._failed(request, "too_large", item)
+            return self._failed(request.url, "too_large")
         media_type = picture_type(body)
         if media_type is None:
-            return self._failed(request, "not_image", item)
+            return self._failed(request.url, "not_image")
         try:
             kept, new = self.archive.keep_picture(request.url, body, media_type)
         except OSError as exc:  # disk full, read-only, permissions: the crawl stops
             logger.error("Cannot keep the picture %s: %s", request.url, exc)
             self._stop()
-            return self._failed(request, "write_failed", item)
+            return self._failed(request.url, "write_failed")
         self.stats.inc_value("newscrawl/images/kept" if new else "newscrawl/images/same_bytes")
         return {**kept, "checksum": kept["sha256"], "status": "downloaded"}
 
@@ -192,14 +196,15 @@ class PicturesPipeline(FilesPipeline):
             reason = "robots_txt" if "robots.txt" in str(exc) else "ignored"
         else:
             reason = "fetch_failed"
-        self._failed(request, reason, None, f"{type(exc).__name__}: {exc}")
+        self._failed(request.url, reason, f"{type(exc).__name__}: {exc}")
 
-    def _failed(self, request: Request, reason: str, item: Any, detail: str = "") -> None:
-        self.failed[request.url] = reason
+    def _failed(self, url: str, reason: str, detail: str = "") -> None:
+        """A picture not kept: counted, logged, remembered (to be tried again by a later run)."""
+        self.failed[url] = reason
         self.stats.inc_value(f"newscrawl/images/{reason}")
         if reason not in ("write_failed", "not_public_host") and self.archive.is_open:
-            self.archive.picture_failed(request.url, reason)
-        logger.warning("Picture not kept: %s (%s%s); its articles keep the remote URL", request.url, reason,
+            self.archive.picture_failed(url, reason)
+        logger.warning("Picture not kept: %s (%s%s); its articles keep the remote URL", url, reason,
                        f": {detail}" if detail else "")
 
     def _stop(self) -> None:
