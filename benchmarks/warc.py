@@ -91,7 +91,9 @@ def reparse(server: MirrorServer, out: Path, spider: str) -> dict:
 
 def disk_and_reparse(mirror_dir: Path, work: Path) -> dict:
     out = work / "crawl"
-    args = ("-a", f"topics={BENCH_TOPIC}", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16")
+    # the pages' WARC alone: what pictures add is measured by run.py (their CPU, requests, bytes)
+    args = ("-a", f"topics={BENCH_TOPIC}", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16",
+            "-s", "NEWSCRAWL_IMAGES=0")
     with MirrorServer([mirror_dir]) as server:
         run(scrapy_command("crawl", server.base_url, out, "dw", *args))
         first = report(out, "dw")

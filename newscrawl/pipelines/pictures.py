@@ -152,7 +152,7 @@ class PicturesPipeline(FilesPipeline):
             self.stats.inc_value("newscrawl/images/requested")
             return None
         self.stats.inc_value("newscrawl/images/held")
-        return {**held, "checksum": held["sha256"], "status": "held"}
+        return self._result(request, held, "held")
 
     def file_path(self, request: Request, response: Response | None = None,
                   info: MediaPipeline.SpiderInfo | None = None, *, item: Any = None) -> str:
@@ -180,7 +180,14 @@ class PicturesPipeline(FilesPipeline):
             self._stop()
             return self._failed(request.url, "write_failed")
         self.stats.inc_value("newscrawl/images/kept" if new else "newscrawl/images/same_bytes")
-        return {**kept, "checksum": kept["sha256"], "status": "downloaded"}
+        return self._result(request, kept, "downloaded")
+
+    def _result(self, request: Request, kept: KeptPicture, status: str) -> dict[str, Any]:
+        """Scrapy's file info of a kept picture, with the request's fingerprint: the key of
+        Scrapy's cache of this run's results, emptied as each item completes (the state
+        knows the picture from then on; the cache would grow by ~1 KB a picture all run)."""
+        return {**kept, "checksum": kept["sha256"], "status": status,
+                "fingerprint": self._fingerprinter.fingerprint(request)}
 
     def media_failed(self, failure: Failure, request: Request, info: MediaPipeline.SpiderInfo) -> None:  # type: ignore[override]
         """A download that failed for good (after retries): recorded, never raised, so that
@@ -223,6 +230,7 @@ class PicturesPipeline(FilesPipeline):
             if ok and isinstance(value, dict) and value.get("sha256"):
                 kept[value["url"]] = KeptPicture(url=value["url"], sha256=value["sha256"], path=value["path"],
                                                  bytes=value["bytes"], media_type=value["media_type"])
+                info.downloaded.pop(value["fingerprint"], None)
         pending = 0
         for image in item_pictures(item):
             url = image.get("url")
