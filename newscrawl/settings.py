@@ -15,6 +15,8 @@ NEWSCRAWL_IMAGE_MAX_WIDTH  the widest picture asked for where a site offers size
 NEWSCRAWL_IMAGE_MAX_BYTES  a larger picture is not kept (counted as too_large; default 15 MB)
 NEWSCRAWL_IMAGE_RETRY_TIMES  a picture that failed is tried by this many runs in all (default 3),
                        each at least NEWSCRAWL_RETRY_FAILED_HOURS after the last
+NEWSCRAWL_IMAGES_AT_ONCE  the most pictures being downloaded or stored at once, their bodies in
+                       memory (default 8; per-host politeness applies as well)
 NEWSCRAWL_IMAGE_PROXY  prefix that the remote URLs of pictures not kept are rewritten through in
                        posts, e.g. ``https://images.weserv.nl/?url=`` (default: off)
 NEWSCRAWL_RUN_REPORTS  write ``<output>/<spider>/runs/<UTC time>.json`` after each crawl (default on)
@@ -74,6 +76,7 @@ NEWSCRAWL_IMAGES = True
 NEWSCRAWL_IMAGE_MAX_WIDTH = 1920
 NEWSCRAWL_IMAGE_MAX_BYTES = 15 * 10**6
 NEWSCRAWL_IMAGE_RETRY_TIMES = 3
+NEWSCRAWL_IMAGES_AT_ONCE = 8
 NEWSCRAWL_IMAGE_PROXY = None
 NEWSCRAWL_MIRROR = None
 NEWSCRAWL_RUN_REPORTS = True

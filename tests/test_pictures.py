@@ -204,6 +204,17 @@ def test_a_failed_picture_is_tried_again_by_later_runs_a_few_times(tmp_path):
         assert server.hits[Mirror.key(TOO_LARGE)] == 3
 
 
+def test_one_picture_at_a_time_keeps_them_all(tmp_path):
+    """``NEWSCRAWL_IMAGES_AT_ONCE=1``: each picture waits for the one before to be stored or
+    to fail (a permit is given back on every path), and the crawl keeps them all."""
+    with MirrorServer(default_dirs()) as server:
+        result = crawl("dw", server.base_url, tmp_path, *CRAWLS["dw"], *STATIC,
+                       "-s", "NEWSCRAWL_IMAGES_AT_ONCE=1")
+    assert result.returncode == 0
+    assert result.stat("newscrawl/images/kept") == 47
+    assert result.stat("newscrawl/images/http_404") == result.stat("newscrawl/images/too_large") == 1
+
+
 def test_pictures_off_keeps_the_remote_urls_and_fetches_none(tmp_path):
     with MirrorServer(default_dirs()) as server:
         result = crawl("dw", server.base_url, tmp_path, *CRAWLS["dw"], *STATIC, "-s", "NEWSCRAWL_IMAGES=0")

@@ -36,6 +36,7 @@ address: never requested, see :func:`newscrawl.pictures.public_host`).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from datetime import timedelta
@@ -83,6 +84,9 @@ class PicturesPipeline(FilesPipeline):
         self.max_bytes = settings.getint("NEWSCRAWL_IMAGE_MAX_BYTES")
         self.retry_times = settings.getint("NEWSCRAWL_IMAGE_RETRY_TIMES")
         self.retry_after = timedelta(hours=settings.getfloat("NEWSCRAWL_RETRY_FAILED_HOURS"))
+        #: pictures being downloaded or stored at once (their bodies in memory), and by whom
+        self.permits = asyncio.Semaphore(max(1, settings.getint("NEWSCRAWL_IMAGES_AT_ONCE")))
+        self.holding: set[str] = set()
         #: fetched URL → why it was not kept, in this run (Scrapy caches the rest by request)
         self.failed: dict[str, str] = {}
         #: URLs this run does not ask for (not due, out of tries, not a public host)
@@ -144,15 +148,27 @@ class PicturesPipeline(FilesPipeline):
         self.stats.inc_value("newscrawl/images/not_retried")
         return False
 
-    def media_to_download(self, request: Request, info: MediaPipeline.SpiderInfo, *,
-                          item: Any = None) -> Any:
-        """A picture the archive holds is not fetched again."""
+    async def media_to_download(self, request: Request, info: MediaPipeline.SpiderInfo, *,
+                                item: Any = None) -> Any:
+        """A picture the archive holds is not fetched again; one to fetch waits for one of
+        ``NEWSCRAWL_IMAGES_AT_ONCE`` permits, held until its bytes are stored or it failed.
+
+        Scrapy's downloader starts the next download as soon as one arrives, whether or not
+        the crawl has processed it: with the CPU busy, finished 400 KB pictures queued up
+        (30 bodies at once, 12 MB, in a crawl of 300 articles) before their turn came."""
         held = self.archive.held_picture(request.url)
-        if held is None:
-            self.stats.inc_value("newscrawl/images/requested")
-            return None
-        self.stats.inc_value("newscrawl/images/held")
-        return self._result(request, held, "held")
+        if held is not None:
+            self.stats.inc_value("newscrawl/images/held")
+            return self._result(request, held, "held")
+        self.stats.inc_value("newscrawl/images/requested")
+        await self.permits.acquire()
+        self.holding.add(request.url)
+        return None
+
+    def _release(self, url: str) -> None:
+        if url in self.holding:
+            self.holding.discard(url)
+            self.permits.release()
 
     def file_path(self, request: Request, response: Response | None = None,
                   info: MediaPipeline.SpiderInfo | None = None, *, item: Any = None) -> str:
@@ -163,6 +179,13 @@ class PicturesPipeline(FilesPipeline):
     # ---- outcomes ----------------------------------------------------------------------
     def media_downloaded(self, response: Response, request: Request, info: MediaPipeline.SpiderInfo,
                          *, item: Any = None) -> Any:
+        try:
+            return self._keep(response, request)
+        finally:
+            self._release(request.url)
+
+    def _keep(self, response: Response, request: Request) -> Any:
+        """Check a downloaded picture and store it: its file info, or ``None`` (not kept)."""
         if response.status != 200:
             return self._failed(request.url, f"http_{response.status}")
         body = response.body
@@ -192,6 +215,7 @@ class PicturesPipeline(FilesPipeline):
     def media_failed(self, failure: Failure, request: Request, info: MediaPipeline.SpiderInfo) -> None:  # type: ignore[override]
         """A download that failed for good (after retries): recorded, never raised, so that
         Scrapy logs no error for a picture the publisher lost."""
+        self._release(request.url)
         exc = failure.value
         if isinstance(exc, DownloadCancelledError):
             reason = "too_large"  # cut off at download_maxsize
