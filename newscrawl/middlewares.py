@@ -17,11 +17,15 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares import redirect
 from scrapy.downloadermiddlewares.redirect import BaseRedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response
 from scrapy.settings import BaseSettings, Settings
 from scrapy.utils.asyncio import sleep
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
+from twisted.internet.defer import Deferred
 from w3lib.url import canonicalize_url
 
 logger = logging.getLogger(__name__)
@@ -72,6 +76,32 @@ class CookiesAddon:
         if base.pop(SCRAPY_COOKIES, None) is not None:
             settings.set("DOWNLOADER_MIDDLEWARES_BASE", base,
                          settings.getpriority("DOWNLOADER_MIDDLEWARES_BASE") or "addon")
+
+
+class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, with every request that waits for a host's robots.txt
+    getting its rules.
+
+    In Scrapy 2.19 the requests that reach a host while its robots.txt is being fetched all
+    await the same Deferred through ``maybe_deferred_to_future``; the first waiter's callback
+    consumes its result, and every other waiter gets ``None`` — no robots.txt — and is let
+    through, forbidden or not (scrapy/scrapy#6802 replaced a relay that passed the result on).
+    A picture host meets this at once: an article's pictures arrive together. Each waiter here
+    has a Deferred of its own, relayed from the shared one.
+    """
+
+    async def robot_parser(self, request: Request) -> Any:
+        parser = self._parsers.get(urlparse_cached(request).netloc)
+        if isinstance(parser, Deferred):
+            waiter: Deferred = Deferred()
+
+            def relay(result: Any) -> Any:
+                waiter.callback(result)
+                return result  # for the next waiter
+
+            parser.addCallback(relay)
+            return await maybe_deferred_to_future(waiter)
+        return await super().robot_parser(request)
 
 
 class RobotsTxtForEveryHostMiddleware:

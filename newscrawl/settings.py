@@ -142,6 +142,9 @@ DOWNLOADER_MIDDLEWARES = {
     # robots.txt of every host a request may reach, pictures' CDNs included (before Scrapy's
     # OffsiteMiddleware at 50, which would drop it)
     "newscrawl.middlewares.RobotsTxtForEveryHostMiddleware": 45,
+    # Scrapy's, at its place, with every request waiting for a host's robots.txt obeying it
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "newscrawl.middlewares.RobotsTxtMiddleware": 100,
     # before RedirectMiddleware (600) sees the response: off-site redirects become counted drops
     "newscrawl.middlewares.OffsiteRedirectMiddleware": 650,
     # Scrapy's own, at their own places, with redirect loops and over-long chains as counted
