@@ -407,23 +407,20 @@ class Archive:
             self.store.set_validators(self.site, validators)
 
     # ---- pictures (newscrawl.pictures; fetched by the PicturesPipeline) ----------------
-    def held_picture(self, url: str) -> KeptPicture | None:
-        """The kept copy of the picture at ``url`` (the URL fetched), if the state knows one
-        and its file is there."""
+    def picture(self, url: str) -> tuple[KeptPicture | None, tuple[str, int, str] | None]:
+        """What the state knows of the picture at ``url`` (the URL fetched), in one read: its
+        kept copy, when its file is there; else ``(reason, attempts, last_tried)`` of its
+        failures, if it failed; else neither (a kept picture whose file is gone is fetched
+        again)."""
         row = self.store.picture(self.site, url) if self.store else None
-        if not row or not row[0]:
-            return None
-        sha256, path, size, media_type = row[:4]
-        if not (self.site_dir() / path).is_file():
-            return None
-        return KeptPicture(url=url, sha256=sha256, path=path, bytes=size, media_type=media_type)
-
-    def picture_failure(self, url: str) -> tuple[str, int, str] | None:
-        """``(reason, attempts, last_tried)`` of a picture that could not be kept."""
-        row = self.store.picture(self.site, url) if self.store else None
-        if not row or row[0] or not row[4]:
-            return None
-        return row[4], row[5], row[6]
+        if not row:
+            return None, None
+        sha256, path, size, media_type, reason, attempts, last_tried = row
+        if sha256:
+            if not (self.site_dir() / path).is_file():
+                return None, None
+            return KeptPicture(url=url, sha256=sha256, path=path, bytes=size, media_type=media_type), None
+        return None, ((reason, attempts, last_tried) if reason else None)
 
     def keep_picture(self, url: str, data: bytes, media_type: str) -> tuple[KeptPicture, bool]:
         """Store a picture's bytes (content-addressed, atomically) and record it; the kept

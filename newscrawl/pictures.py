@@ -27,6 +27,7 @@ from typing import Any, TypedDict
 from urllib.parse import urlsplit
 
 from newscrawl.files import write_atomic_chunks
+from newscrawl.items import adapt
 
 #: The media types kept, and the extension each is stored under.
 KEPT_TYPES = {
@@ -77,8 +78,6 @@ def public_host(url: str) -> bool:
 def item_pictures(item: Any) -> list[dict]:
     """The item's image dicts (an item or a JSON line's dict): its images (lead first), then
     its gallery's slides."""
-    from newscrawl.items import adapt
-
     a = adapt(item) if not isinstance(item, dict) else item
     gallery = a.get("gallery") or {}
     images = [*(a.get("images") or []), *(gallery.get("images") or [] if isinstance(gallery, dict) else [])]
@@ -88,7 +87,7 @@ def item_pictures(item: Any) -> list[dict]:
 def picture_type(data: bytes) -> str | None:
     """The media type of a picture of a kept type, read from its first bytes; ``None`` when
     the bytes are not one (HTML under a ``.jpg`` name, SVG, a video, nothing)."""
-    head = bytes(data[:HEAD_BYTES])
+    head = data[:HEAD_BYTES]
     if not head:
         return None
     import puremagic  # at the first picture: a crawl with nothing new never needs it

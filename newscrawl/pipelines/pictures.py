@@ -37,7 +37,6 @@ address: never requested, see :func:`newscrawl.pictures.public_host`).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from datetime import timedelta
 from typing import Any
@@ -60,7 +59,7 @@ from twisted.python.failure import Failure
 
 from newscrawl.archive import Archive
 from newscrawl.items import adapt
-from newscrawl.pictures import KeptPicture, item_pictures, picture_path, picture_type, public_host
+from newscrawl.pictures import KeptPicture, item_pictures, picture_type, public_host
 from newscrawl.sites import Site
 from newscrawl.text import parse_datetime
 
@@ -89,8 +88,8 @@ class PicturesPipeline(FilesPipeline):
         self.holding: set[str] = set()
         #: fetched URL → why it was not kept, in this run (Scrapy caches the rest by request)
         self.failed: dict[str, str] = {}
-        #: URLs this run does not ask for (not due, out of tries, not a public host)
-        self.skipped: set[str] = set()
+        #: fetched URL → its tries in all, this run's included, until it is kept
+        self.tries: dict[str, int] = {}
         self.stopping = False
 
     @classmethod
@@ -108,73 +107,55 @@ class PicturesPipeline(FilesPipeline):
 
     # ---- which pictures ----------------------------------------------------------------
     def get_media_requests(self, item: Any, info: MediaPipeline.SpiderInfo) -> list[Request]:
-        requests, seen = [], set()
-        for image in item_pictures(item):
-            url = image.get("url")
-            if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-                continue
-            fetch = self.fetch_url(url)
-            if fetch in seen:
-                continue
-            seen.add(fetch)
-            if self._worth_trying(fetch):
-                requests.append(Request(
-                    fetch, callback=NO_CALLBACK, headers={b"Accept": ACCEPT},
-                    meta={"allow_offsite": True, "download_maxsize": self.max_bytes, "download_warnsize": 0}))
-        return requests
+        """One request per picture of the item (at the size the site offers; the URLs are
+        absolute http(s) ones, NormalizePipeline's); whether it is sent is
+        :meth:`media_to_download`'s to decide."""
+        urls = dict.fromkeys(self.fetch_url(image["url"]) for image in item_pictures(item)
+                             if isinstance(image.get("url"), str))
+        meta = {"allow_offsite": True, "download_maxsize": self.max_bytes, "download_warnsize": 0}
+        return [Request(url, callback=NO_CALLBACK, headers={b"Accept": ACCEPT}, meta=dict(meta))
+                for url in urls]
 
-    def _worth_trying(self, url: str) -> bool:
-        """Whether to ask for a picture: not one on a machine of the crawler's own network, and
-        one that failed before only after a while, a few times in all (once decided, for the
-        whole run: a URL requested in it is answered from Scrapy's cache)."""
-        if url in self.skipped:
-            return False
-        if url in self.failed:
-            return True
-        if not public_host(url):
-            self.skipped.add(url)
-            self._failed(url, "not_public_host")
-            return False
-        failure = self.archive.picture_failure(url)
-        if failure is None:
-            return True
-        reason, attempts, last_tried = failure
-        when = parse_datetime(last_tried)
-        due = when is None or self.archive.schedule.now() - when >= self.retry_after
-        if attempts < self.retry_times and due:
-            return True
-        self.skipped.add(url)
-        self.failed[url] = reason
-        self.stats.inc_value("newscrawl/images/not_retried")
-        return False
-
-    async def media_to_download(self, request: Request, info: MediaPipeline.SpiderInfo, *,
-                                item: Any = None) -> Any:
-        """A picture the archive holds is not fetched again; one to fetch waits for one of
-        ``NEWSCRAWL_IMAGES_AT_ONCE`` permits, held until its bytes are stored or it failed.
+    async def media_to_download(  # type: ignore[override]  # Scrapy awaits whatever it returns
+            self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None) -> Any:
+        """Whether to download, from one look at the state (Scrapy asks once per URL and
+        run, and answers the rest of the run from its cache): a picture the archive holds is
+        not fetched again (its file info); one on a machine of the crawler's own network, or
+        one that failed and is not due or out of tries, is not asked for (a file info
+        without a file); any other waits for one of ``NEWSCRAWL_IMAGES_AT_ONCE`` permits,
+        held until its bytes are stored or it failed.
 
         Scrapy's downloader starts the next download as soon as one arrives, whether or not
         the crawl has processed it: with the CPU busy, finished 400 KB pictures queued up
         (30 bodies at once, 12 MB, in a crawl of 300 articles) before their turn came."""
-        held = self.archive.held_picture(request.url)
-        if held is not None:
+        url = request.url
+        if not public_host(url):
+            self._failed(url, "not_public_host")
+            return {"url": url, "status": "not_public_host"}
+        kept, failure = self.archive.picture(url)
+        if kept is not None:
             self.stats.inc_value("newscrawl/images/held")
-            return self._result(request, held, "held")
+            return self._result(request, kept, "held")
+        tries = failure[1] if failure else 0
+        if failure and not (tries < self.retry_times and self._due(failure[2])):
+            self.failed[url], self.tries[url] = failure[0], tries
+            self.stats.inc_value("newscrawl/images/not_retried")
+            return {"url": url, "status": "not_retried"}
         self.stats.inc_value("newscrawl/images/requested")
+        self.tries[url] = tries + 1
         await self.permits.acquire()
-        self.holding.add(request.url)
+        self.holding.add(url)
         return None
+
+    def _due(self, last_tried: str) -> bool:
+        """A picture that failed is tried again ``NEWSCRAWL_RETRY_FAILED_HOURS`` later."""
+        when = parse_datetime(last_tried)
+        return when is None or self.archive.schedule.now() - when >= self.retry_after
 
     def _release(self, url: str) -> None:
         if url in self.holding:
             self.holding.discard(url)
             self.permits.release()
-
-    def file_path(self, request: Request, response: Response | None = None,
-                  info: MediaPipeline.SpiderInfo | None = None, *, item: Any = None) -> str:
-        """The content address of a downloaded picture (known once its bytes are)."""
-        body = response.body if response is not None else b""
-        return picture_path(hashlib.sha256(body).hexdigest(), picture_type(body) or "image/jpeg")
 
     # ---- outcomes ----------------------------------------------------------------------
     def media_downloaded(self, response: Response, request: Request, info: MediaPipeline.SpiderInfo,
@@ -203,6 +184,7 @@ class PicturesPipeline(FilesPipeline):
             self._stop()
             return self._failed(request.url, "write_failed")
         self.stats.inc_value("newscrawl/images/kept" if new else "newscrawl/images/same_bytes")
+        self.tries.pop(request.url, None)
         return self._result(request, kept, "downloaded")
 
     def _result(self, request: Request, kept: KeptPicture, status: str) -> dict[str, Any]:
@@ -262,9 +244,8 @@ class PicturesPipeline(FilesPipeline):
             if fetched and self.failed.get(fetched) == "write_failed":
                 raise DropItem(f"not archived: its picture {fetched} could not be written", log_level="DEBUG")
             image["file"] = kept.get(fetched) if fetched else None
-            if fetched and image["file"] is None:
-                failure = self.archive.picture_failure(fetched)
-                pending += failure is not None and failure[1] < self.retry_times
+            if fetched and image["file"] is None:  # a later run tries it again, or not
+                pending += self.tries.get(fetched, self.retry_times) < self.retry_times
         article_id = adapt(item).get("id")
         if article_id:  # recorded with the version or re-check: its re-checks then fetch it whole
             self.archive.note_fetch(article_id, pictures_missing=pending)

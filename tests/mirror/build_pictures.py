@@ -24,9 +24,8 @@ from pathlib import Path
 
 from scrapy.http import HtmlResponse
 
-from tests.mirror.server import MIRROR_ROOT
+from tests.mirror.server import MIRROR_ROOT, PICTURES
 
-PICTURES = MIRROR_ROOT / "pictures"
 BASES = ("harbour.jpg", "meeting.jpg", "street.jpg", "portrait.jpg", "chart.png", "field.webp")
 TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 #: The unkind pictures, by the id or file name in their URL.
