@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -42,6 +43,7 @@ from newscrawl.warc import (
     CaptureIndex,
     capture_of,
     iter_members,
+    page_url,
     read_record,
     warc_date,
     warc_dir,
@@ -107,8 +109,9 @@ def response_from_records(reader: CaptureReader, capture: Capture, record: ArcWa
         for name, value in source.http_headers.headers:
             headers.appendlist(name, value)
         protocol = source.http_headers.protocol or None
-    respcls = responsetypes.from_args(headers=headers, url=capture.url, body=body)
-    return respcls(url=capture.url, status=status, headers=headers, body=body, flags=flags,
+    url = page_url(capture.url)  # a rendered DOM's record is named urn:newscrawl:rendered:<page>
+    respcls = responsetypes.from_args(headers=headers, url=url, body=body)
+    return respcls(url=url, status=status, headers=headers, body=body, flags=flags,
                    request=request, protocol=protocol)
 
 
@@ -146,12 +149,13 @@ def find_in_file(path: Path, url: str, site: Site, at: str | None = None) -> Res
     """The latest capture of ``url`` in a WARC file, or in the WARC files of a folder (at or
     before the WARC date ``at``), as the transport returned it (``response.meta[CAPTURED_AT]``:
     its WARC date). A revisit's payload is taken from the record it refers to, in the files
-    read or, through the folder's capture index, in an earlier one. Raises LookupError when
-    there is no such capture, OSError when a file cannot be read."""
+    read or else in the other WARC files of the folder (through its capture index when it has
+    one). Raises LookupError when there is no such capture or the payload is in none of the
+    folder's files, OSError when a file cannot be read."""
     files = sorted(path.glob(f"*{WARC_SUFFIX}")) if path.is_dir() else [path]
     wanted = {url, site.canonical_url(url)}
     best: tuple[Capture, ArcWarcRecord] | None = None
-    payloads: dict[str, tuple[str, int, int | None]] = {}  # record id → file, offset, status
+    payloads = _Payloads()
     for file in files:
         with open(file, "rb") as fh:
             for offset, length, data in iter_members(fh):
@@ -159,9 +163,9 @@ def find_in_file(path: Path, url: str, site: Site, at: str | None = None) -> Res
                 if record.rec_type not in ("response", "resource", "revisit"):
                     continue
                 capture = capture_of(record, file.name, offset, length, None)
-                if capture.type == "response":
-                    payloads[capture.record_id] = (file.name, offset, capture.status)
-                if not ({capture.url, capture.request_url, site.canonical_url(capture.url)} & wanted):
+                payloads.add(capture, record)
+                page = page_url(capture.url)
+                if not ({page, capture.request_url, site.canonical_url(page)} & wanted):
                     continue
                 if at and capture.date > at:
                     continue
@@ -174,20 +178,68 @@ def find_in_file(path: Path, url: str, site: Site, at: str | None = None) -> Res
     folder = files[0].parent
     if capture.type == "revisit":
         refers_to = record.rec_headers.get_header("WARC-Refers-To") or ""
-        if refers_to in payloads:
-            file, offset, status = payloads[refers_to]
-            capture = replace(capture, payload_file=file, payload_offset=offset, payload_status=status)
-        elif (folder / INDEX_NAME).exists():
-            index = CaptureIndex(folder, readonly=True)
-            try:
-                earlier = index.by_record_id(refers_to)
-            finally:
-                index.close()
-            if earlier is not None:
-                capture = replace(capture, payload_file=earlier.payload_file,
-                                  payload_offset=earlier.payload_offset)
+        found = payloads.find(refers_to) or _payload_elsewhere(folder, refers_to, payloads, files)
+        if found is None:
+            raise LookupError(
+                f"the capture of {url} at {capture.date} is a revisit: its page is in record {refers_to},"
+                f" found neither in {path} nor in the other WARC files of {folder}")
+        file, offset, status = found
+        capture = replace(capture, payload_file=file, payload_offset=offset,
+                          payload_status=status if capture.status == 304 else capture.status)
     request = Request(capture.request_url, meta={CAPTURED_AT: capture.date})
     return response_from_records(_FolderReader(folder), capture, record, request)
+
+
+class _Payloads:
+    """The records seen while reading WARC files: where each response is, and which record
+    each revisit refers to (files written before revisits named the original could chain)."""
+
+    def __init__(self) -> None:
+        self.responses: dict[str, tuple[str, int, int | None]] = {}  # record id → file, offset, status
+        self.refers: dict[str, str] = {}  # a revisit's record id → the record it refers to
+
+    def add(self, capture: Capture, record: ArcWarcRecord) -> None:
+        if capture.type == "response":
+            self.responses[capture.record_id] = (capture.file, capture.offset, capture.status)
+        elif capture.type == "revisit":
+            self.refers[capture.record_id] = record.rec_headers.get_header("WARC-Refers-To") or ""
+
+    def find(self, record_id: str) -> tuple[str, int, int | None] | None:
+        seen = set()
+        while record_id in self.refers and record_id not in seen:
+            seen.add(record_id)
+            record_id = self.refers[record_id]
+        return self.responses.get(record_id)
+
+
+def _payload_elsewhere(folder: Path, record_id: str, payloads: _Payloads,
+                       read: list[Path]) -> tuple[str, int, int | None] | None:
+    """Where the record ``record_id`` holding a payload is among the folder's WARC files not
+    read yet: through the capture index when the folder has a readable one, else by reading
+    those files."""
+    if (folder / INDEX_NAME).exists():
+        try:
+            index = CaptureIndex(folder, readonly=True)
+            try:
+                earlier = index.by_record_id(record_id)
+            finally:
+                index.close()
+        except sqlite3.Error:
+            earlier = None  # a damaged index: the files say it as well
+        if earlier is not None and earlier.payload_file and (folder / earlier.payload_file).exists():
+            return earlier.payload_file, earlier.payload_offset, earlier.payload_status
+    for file in sorted(folder.glob(f"*{WARC_SUFFIX}")):
+        if file in read:
+            continue
+        with open(file, "rb") as fh:
+            for offset, length, data in iter_members(fh):
+                record = read_record(data)
+                if record.rec_type in ("response", "revisit"):
+                    payloads.add(capture_of(record, file.name, offset, length, None), record)
+        found = payloads.find(record_id)
+        if found is not None:
+            return found
+    return None
 
 
 def parse_at(text: str) -> str:

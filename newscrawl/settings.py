@@ -48,6 +48,8 @@ NEWSCRAWL_RETRY_AFTER_MAX  the longest ``Retry-After`` (seconds) a 429/503 is re
 NEWSCRAWL_WARC         keep every response the crawl receives as WARC/1.1 (default on; see warc.py)
 NEWSCRAWL_WARC_DIR     where: ``<dir>/<spider>/`` (default: ``<NEWSCRAWL_OUTPUT_DIR>/<spider>/warc``)
 NEWSCRAWL_WARC_MAX_SIZE  a run's WARC file is continued in a new one past this many bytes (1 GB)
+NEWSCRAWL_STYLESHEETS  capture the same-site stylesheets an article page links, once per URL, so
+                       that a replayed article is readable (default on; stylesheets.py)
 NEWSCRAWL_REPARSE      set by ``scrapy reparse``: requests are answered from the WARC captures, never
                        sent (replay.py; not meant to be set by hand)
 NEWSCRAWL_HEAP_TRIM_INTERVAL  every this many seconds, the C heap's free pages go back to the
@@ -97,6 +99,7 @@ NEWSCRAWL_FSYNC = False
 NEWSCRAWL_WARC = True
 NEWSCRAWL_WARC_DIR = None
 NEWSCRAWL_WARC_MAX_SIZE = 10**9
+NEWSCRAWL_STYLESHEETS = True
 NEWSCRAWL_REPARSE = False
 NEWSCRAWL_HEAP_TRIM_INTERVAL = 0.25
 NEWSCRAWL_GC_THRESHOLD = 7000
@@ -158,6 +161,10 @@ DOWNLOADER_MIDDLEWARES = {
     # closest to the download handler: every response as received (before HttpCompression at
     # 590 decodes the body, before retries and redirects), written to WARC (warc.py)
     "newscrawl.warc.CaptureMiddleware": 950,
+}
+SPIDER_MIDDLEWARES = {
+    # an article page's same-site stylesheets asked for once, for replay (stylesheets.py)
+    "newscrawl.stylesheets.StylesheetMiddleware": 600,
 }
 EXTENSIONS = {
     # the owner of the posts, JSON lines and state (and the spider's lock); see archive.py

@@ -11,13 +11,21 @@ sent it. It hands them to :class:`WarcRecorder`, which writes per spider and run
   headers and raw body; ``WARC-Payload-Digest`` and ``WARC-Block-Digest``, SHA-1) and its
   ``request`` record (``WARC-Concurrent-To``);
 * a ``revisit`` record (profile ``identical-payload-digest``, headers only, ``WARC-Refers-To*``
-  naming the earlier record) when the payload equals an earlier capture of the same URL, in
-  this run or an earlier one; a ``304 Not Modified`` is recorded as a ``revisit`` with the
-  profile ``server-not-modified`` referring to the URL's latest capture
-  (:meth:`WarcRecorder.record_not_modified`);
+  naming the record that holds the payload, never another revisit) when the payload equals an
+  earlier capture of the same URL, in this run or an earlier one; a ``304 Not Modified`` is
+  recorded as a ``revisit`` with the profile ``server-not-modified`` referring to the record
+  holding the URL's latest payload (:meth:`WarcRecorder.record_not_modified`). A 304 is
+  evidence (the capture index keeps it: reparse and extract read through it) but no page to
+  replay: it is left out of the CDXJ files (:func:`replayable`), so that pywb and
+  ReplayWeb.page show the URL's last full capture;
 * a page rendered by the browser (``meta["playwright"]``) is what the browser produced, not
-  what a server sent: a ``resource`` record of the DOM, marked ``WARC-Newscrawl-Rendered``,
-  with a ``metadata`` record holding the browser's HTTP status and headers.
+  what a server sent: a ``resource`` record of the DOM under its own URI
+  ``urn:newscrawl:rendered:<page URL>`` (:func:`rendered_uri`), so that no replay tool takes it
+  for the page's response, marked ``WARC-Newscrawl-Rendered``, naming the page in
+  ``WARC-Newscrawl-Page-URI`` (and ``WARC-Concurrent-To`` the page's static response when this
+  run captured one: a render after the static HTML failed), with a ``metadata`` record holding
+  the browser's HTTP status and headers. Files written before held the DOM under the page URL
+  itself; they are read as before.
 
 Each record is its own gzip member, written with one ``write()`` and flushed to the kernel
 before the response goes on, so a killed process (SIGKILL, OOM) leaves every earlier record
@@ -90,6 +98,14 @@ REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modif
 CALLBACK_HEADER = "WARC-Newscrawl-Callback"
 #: WARC header marking a ``resource`` record as the DOM chromium rendered.
 RENDERED_HEADER = "WARC-Newscrawl-Rendered"
+#: The WARC-Target-URI of a rendered DOM: this prefix and the page's URL. Not the page's own
+#: URL, which replay tools would answer with it as if the server had sent it; a ``urn:`` of
+#: its own as Webrecorder's crawler names what it derives from a page (``urn:text:<url>``).
+RENDERED_PREFIX = "urn:newscrawl:rendered:"
+#: WARC header of a rendered DOM's record naming the page (the URL the browser ended on).
+PAGE_HEADER = "WARC-Newscrawl-Page-URI"
+#: WARC header naming the URL requested, where it differs from the record's target.
+REQUESTED_HEADER = "WARC-Newscrawl-Requested-URI"
 RENDERED_BY = "chromium via scrapy-playwright: the DOM after rendering, not the server's bytes"
 #: gzip level of each record, with ISA-L (isal): level 1 compresses an 86 KB news page in
 #: 0.10 ms to 20.7 KB, level 3 (its best) in 0.21 ms to 19.7 KB — half the CPU for 5 % more
@@ -323,6 +339,37 @@ def _callback_name(request: Request) -> str | None:
     return getattr(callback, "__name__", None) if callable(callback) else callback
 
 
+def rendered_uri(page_url: str) -> str:
+    """The WARC-Target-URI a page's rendered DOM is stored under (see :data:`RENDERED_PREFIX`)."""
+    return RENDERED_PREFIX + page_url
+
+
+def page_url(target_uri: str) -> str:
+    """The page a record's target URI stands for: the page itself, also for a rendered DOM
+    (``urn:newscrawl:rendered:<page>``, or the page's URL in files written before)."""
+    return target_uri.removeprefix(RENDERED_PREFIX)
+
+
+def replayable(status: int | None) -> bool:
+    """Whether a capture with this HTTP status is a page to replay: a ``304 Not Modified``
+    (a ``server-not-modified`` revisit, or a plain 304 response when nothing was captured
+    before) is an empty answer, kept as evidence but left out of the replay indexes."""
+    return status != 304
+
+
+def payload_record(index: CaptureIndex, capture: Capture | None) -> Capture | None:
+    """The row of the record holding a capture's payload: the capture itself unless it is a
+    revisit, else the record its payload was found in (found by its place, file and offset;
+    ``None`` when that record is not indexed)."""
+    if capture is None or capture.type != "revisit":
+        return capture
+    if not capture.payload_file:
+        return None
+    row = index.db.execute("SELECT * FROM captures WHERE file = ? AND offset = ?",
+                           (capture.payload_file, capture.payload_offset)).fetchone()
+    return _capture(row) if row is not None and row["type"] != "revisit" else None
+
+
 class WarcRecorder:
     """The WARC files of one spider's run, their capture index and CDXJ."""
 
@@ -415,7 +462,7 @@ class WarcRecorder:
             warc_headers["WARC-IP-Address"] = str(response.ip_address)
         if callback:
             warc_headers[CALLBACK_HEADER] = callback
-        earlier = self.index.same_payload(url, digest)
+        earlier = payload_record(self.index, self.index.same_payload(url, digest))
         if earlier is not None:
             warc_headers["WARC-Refers-To"] = earlier.record_id
             record = self.writer.create_revisit_record(url, digest, earlier.url, earlier.date,
@@ -438,9 +485,9 @@ class WarcRecorder:
         """A ``304 Not Modified`` (the answer to a conditional request): a ``revisit`` record
         (profile ``server-not-modified``) referring to the URL's latest capture, so that the
         URL's latest capture still leads to its payload. Without an earlier capture it is
-        recorded as a plain ``response``."""
+        recorded as a plain ``response``. Either is left out of the CDXJ (:func:`replayable`)."""
         url = response.url
-        earlier = self.index.latest_payload(url)
+        earlier = payload_record(self.index, self.index.latest_payload(url))
         date = warc_date()
         callback = _callback_name(request)
         http_headers = StatusAndHeaders(f"304 {_reason(304)}", _http_headers(response),
@@ -471,31 +518,36 @@ class WarcRecorder:
 
     def _capture_rendered(self, request: Request, response: Response, url: str, request_url: str,
                           date: str, callback: str | None) -> None:
+        """The DOM chromium rendered: a ``resource`` record under :func:`rendered_uri` of the
+        page, and a ``metadata`` record with the browser's HTTP status and headers."""
         body = response.body
         content_type = (response.headers.get("Content-Type") or b"text/html").decode("latin-1")
-        warc_headers = {"WARC-Date": date, "Content-Type": content_type, RENDERED_HEADER: RENDERED_BY}
+        warc_headers = {"WARC-Date": date, "Content-Type": content_type, RENDERED_HEADER: RENDERED_BY,
+                        PAGE_HEADER: url, REQUESTED_HEADER: request_url}
         if callback:
             warc_headers[CALLBACK_HEADER] = callback
-        if request_url != url:
-            warc_headers["WARC-Newscrawl-Requested-URI"] = request_url
-        record = self.writer.create_warc_record(url, "resource", payload=BytesIO(body), length=len(body),
-                                                warc_content_type=content_type,
+        record = self.writer.create_warc_record(rendered_uri(url), "resource", payload=BytesIO(body),
+                                                length=len(body), warc_content_type=content_type,
                                                 warc_headers_dict=warc_headers)
+        static = self.index.latest(request_url, rendered=False)
+        if static is not None and static.file in self.files:  # this run's static HTML of the page
+            record.rec_headers.add_header("WARC-Concurrent-To", static.record_id)
         record_id = record.rec_headers.get_header("WARC-Record-ID")
-        fields = [f"rendered-by: {RENDERED_BY}", f"requested-uri: {request_url}",
+        fields = [f"rendered-by: {RENDERED_BY}", f"requested-uri: {request_url}", f"page-uri: {url}",
                   f"http-status: {response.status}"]
         fields += [f"http-header: {k}: {v}" for k, v in _http_headers(response)]
         meta = ("\r\n".join(fields) + "\r\n").encode("utf-8")
-        metadata = self.writer.create_warc_record(url, "metadata", payload=BytesIO(meta), length=len(meta),
-                                                  warc_headers_dict={"WARC-Date": date,
-                                                                     "WARC-Concurrent-To": record_id})
+        metadata = self.writer.create_warc_record(
+            rendered_uri(url), "metadata", payload=BytesIO(meta), length=len(meta),
+            warc_content_type="application/warc-fields",
+            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": record_id})
         digest = record.rec_headers.get_header("WARC-Payload-Digest")
         members = [self.writer.member(record), self.writer.member(metadata)]
         self._write(members, [Capture(
-            file="", offset=0, length=0, url=url, request_url=request_url, date=date, type="resource",
-            status=response.status, mime=_mime(content_type.encode("latin-1")), digest=digest,
-            record_id=record_id, rendered=True, callback=callback, payload_file="", payload_offset=0,
-            payload_status=response.status)])
+            file="", offset=0, length=0, url=rendered_uri(url), request_url=request_url, date=date,
+            type="resource", status=response.status, mime=_mime(content_type.encode("latin-1")),
+            digest=digest, record_id=record_id, rendered=True, callback=callback, payload_file="",
+            payload_offset=0, payload_status=response.status)])
         self._count("newscrawl/warc/rendered")
 
     def _write_with_request(self, record: ArcWarcRecord, request: Request, url: str, date: str,
@@ -661,7 +713,7 @@ def capture_of(record: ArcWarcRecord, name: str, offset: int, length: int,
         content_type = http_headers.get_header("Content-Type") if http_headers else None
         mime = _mime(content_type.encode("latin-1")) if content_type else None
     return Capture(file=name, offset=offset, length=length, url=url,
-                   request_url=h.get_header("WARC-Newscrawl-Requested-URI") or url, date=date, type=kind,
+                   request_url=h.get_header(REQUESTED_HEADER) or page_url(url), date=date, type=kind,
                    status=status, mime=mime, digest=digest, record_id=h.get_header("WARC-Record-ID"),
                    rendered=rendered, callback=h.get_header(CALLBACK_HEADER), payload_file=payload_file,
                    payload_offset=payload_offset, payload_status=payload_status)
@@ -751,7 +803,9 @@ def cdxj_line(capture: Capture) -> str:
 
 
 def write_cdxj(folder: Path, name: str, captures: Iterable[Capture], *, durable: bool = False) -> Path:
-    """``<name>.cdxj`` beside the WARC: its response, resource and revisit records, sorted.
+    """``<name>.cdxj`` beside the WARC: its response, resource and revisit records, sorted,
+    but for the 304s (:func:`replayable`): a replay tool shows the newest capture of a URL, and
+    a 304 has no page to show (the capture index keeps them).
 
     The lines are sorted by a temporary SQLite database on disk (its cache is bounded; UTF-8
     compared byte by byte sorts as Python sorts the strings), never all held in memory: a
@@ -761,7 +815,8 @@ def write_cdxj(folder: Path, name: str, captures: Iterable[Capture], *, durable:
     with contextlib.closing(sqlite3.connect("")) as db:  # "": a private temporary file
         db.execute("PRAGMA cache_size = -256")  # KiB: the sort spills to the file beyond it
         db.execute("CREATE TABLE line (text BLOB NOT NULL)")
-        db.executemany("INSERT INTO line VALUES (?)", ((cdxj_line(c).encode("utf-8"),) for c in captures))
+        db.executemany("INSERT INTO line VALUES (?)",
+                       ((cdxj_line(c).encode("utf-8"),) for c in captures if replayable(c.status)))
         rows = db.execute("SELECT text FROM line ORDER BY text")
         write_atomic_chunks(path, (row[0] + b"\n" for row in rows), durable=durable)
     return path

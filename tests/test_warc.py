@@ -88,8 +88,16 @@ def test_every_response_is_captured_with_its_request(crawls):
     subresource = (".js", ".css", ".png", ".ico", ".svg", ".woff2")
     # (nor the picture over NEWSCRAWL_IMAGE_MAX_BYTES, whose download is cut off unread)
     too_large = key("https://static.dw.com/image/67102210_607.jpg")
-    assert captured == Counter({k: n for k, n in crawls["hits"].items()
-                                if k.startswith("http") and not k.endswith(subresource) and k != too_large})
+    # the stylesheets the article pages link are asked for by the crawl too (stylesheets.py),
+    # once per URL, and captured: every one the mirror was asked for (the browser may have
+    # asked for one as well)
+    styles = Counter({k: n for k, n in captured.items() if k.endswith(".css")})
+    assert set(styles) == {k for k in crawls["hits"] if k.endswith(".css")}
+    assert all(crawls["hits"][k] >= n for k, n in styles.items())
+    assert crawls["first"].stat("newscrawl/stylesheets/captured") == sum(styles.values())
+    assert captured - styles == Counter({k: n for k, n in crawls["hits"].items()
+                                         if k.startswith("http") and not k.endswith(subresource)
+                                         and k != too_large})
     assert crawls["hits"][too_large] == 1 and crawls["first"].stat("newscrawl/images/too_large") == 1
     statuses = {(key(r.url), r.status) for r in captures}
     for url, status in [("https://www.dw.com/robots.txt", 200), ("https://rss.dw.com/robots.txt", 200),
@@ -127,7 +135,8 @@ def test_cdxj_finds_each_capture_by_url_and_time(crawls):
     for surt_key, timestamp, fields in lines:
         record = records[int(fields["offset"])]
         assert fields["url"] == record.url and fields["filename"] == crawls["file"].name
-        assert surt_key.startswith("com,dw") and len(timestamp) == 14
+        # (a rendered DOM under its own URI: tests/test_warc.py::test_rendered_page_is_…)
+        assert surt_key.startswith(("com,dw", "urn:newscrawl:rendered:")) and len(timestamp) == 14
         # the crawl imported surt with a stand-in for tldextract (warc._surt): same keys
         assert surt_key == surt.surt(fields["url"])
         date = record.headers["WARC-Date"]
@@ -164,14 +173,27 @@ def test_second_crawl_writes_revisits_for_unchanged_pages(crawls):
 def test_rendered_page_is_recorded_as_what_the_browser_produced(crawls):
     records = read_warc(crawls["file"])
     resource = next(r for r in records if r.type == "resource")
-    assert key(resource.url) == key(RENDERED)
+    # under a URI of its own, so that no replay tool serves it as the page's response
+    page = resource.headers["WARC-Newscrawl-Page-URI"]
+    assert key(page) == key(RENDERED) and resource.url == "urn:newscrawl:rendered:" + page
+    assert key(resource.headers["WARC-Newscrawl-Requested-URI"]) == key(RENDERED)
     assert "chromium" in resource.headers["WARC-Newscrawl-Rendered"]
     assert resource.headers["Content-Type"].startswith("text/html")
     assert resource.digest_ok and b"</html>" in resource.payload
+    # rendered after its static HTML failed: linked to that response, captured in this run
+    static = next(r for r in records if r.type == "response" and key(r.url) == key(page))
+    assert resource.headers["WARC-Concurrent-To"] == static.headers["WARC-Record-ID"]
     metadata = records[records.index(resource) + 1]
-    assert metadata.type == "metadata"
+    assert metadata.type == "metadata" and metadata.url == resource.url
+    assert metadata.headers["Content-Type"] == "application/warc-fields"  # not indexed for replay
     assert metadata.headers["WARC-Concurrent-To"] == resource.headers["WARC-Record-ID"]
     assert b"http-status: 200" in metadata.payload
+    # the CDXJ names it by its own URI; no line of the page's URL leads to it
+    lines = cdxj(crawls["file"].with_name(crawls["file"].name.removesuffix(".warc.gz") + ".cdxj"))
+    [line] = [fields for _, _, fields in lines if int(fields["offset"]) == resource.offset]
+    assert line["url"] == resource.url
+    of_page = [int(fields["offset"]) for _, _, fields in lines if key(fields["url"]) == key(page)]
+    assert of_page == [static.offset]
 
 
 def crawl_process(out: Path, mirror: str, *args: str, env: dict | None = None) -> subprocess.Popen:

@@ -4,9 +4,16 @@ A WACZ (Web Archive Collection Zipped) holds the WARC files, their CDXJ index an
 list; ReplayWeb.page (https://replayweb.page, or its offline app) opens it as it is, and
 pywb can import it. The packaging is done by Webrecorder's own ``wacz`` tool (the optional
 extra: ``pip install -e '.[wacz]'``); this command gives it every finished WARC file of the
-spider and a page list of its articles (the latest capture of each, titled from the JSON
-lines), so the archive opens on a list of its articles rather than on robots.txt and feeds.
-Files of a crawl still running are left out.
+spider and a page list of its articles (the latest replayable capture of each, titled from
+the JSON lines), so the archive opens on a list of its articles rather than on robots.txt and
+feeds. Files of a crawl still running are left out.
+
+The WACZ's own index is written by ``wacz create`` from the WARC files, with one change: the
+``304 Not Modified`` captures are left out of it, as they are of the project's CDXJ files
+(:func:`newscrawl.warc.replayable`). ReplayWeb.page shows the newest capture of a URL, and a
+re-check answered 304 would be a blank page; the WARC files in the WACZ still hold them.
+``wacz create`` is run as ``python -m newscrawl.commands.wacz create …``: the same tool, its
+indexer told to skip those records (:func:`create`).
 """
 
 from __future__ import annotations
@@ -25,8 +32,8 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
-from newscrawl.replay import reparse_targets
-from newscrawl.warc import INDEX_NAME, CaptureIndex, warc_dir
+from newscrawl.sites import Site
+from newscrawl.warc import INDEX_NAME, Capture, CaptureIndex, replayable, warc_dir
 
 
 class Command(ScrapyCommand):
@@ -61,7 +68,7 @@ class Command(ScrapyCommand):
         index = CaptureIndex(folder, readonly=True)
         try:
             files = index.closed_files()
-            captures, _ = reparse_targets(index, site, [])
+            captures = self._pages(index, site)
         finally:
             index.close()
         if not files:
@@ -80,11 +87,11 @@ class Command(ScrapyCommand):
                 fh.write(json.dumps({"format": "json-pages-1.0", "id": "pages", "title": "Articles"}) + "\n")
                 for capture in captures:
                     article_id = site.article_id(site.canonical_url(capture.request_url))
-                    page = {"url": capture.url, "ts": capture.date,
+                    page = {"url": capture.url, "ts": capture.date,  # the record's, as indexed
                             "title": titles.get(article_id, capture.url)}
                     fh.write(json.dumps(page, ensure_ascii=False) + "\n")
-            cmd = [sys.executable, "-m", "wacz", "create", "-o", str(output), "-p", str(pages),
-                   "--title", f"newscrawl: {name}",
+            cmd = [sys.executable, "-m", "newscrawl.commands.wacz", "create", "-o", str(output),
+                   "-p", str(pages), "--title", f"newscrawl: {name}",
                    "--desc", f"Every response the newscrawl spider {name!r} received, as WARC",
                    *(str(folder / f) for f in files)]
             done = subprocess.run(cmd, capture_output=True, text=True)
@@ -92,6 +99,19 @@ class Command(ScrapyCommand):
             return self._fail(f"wacz create failed (status {done.returncode}): {done.stdout}{done.stderr}")
         print(f"{output}: {len(files)} WARC files, {len(captures)} article pages, "
               f"{output.stat().st_size} bytes")
+
+    @staticmethod
+    def _pages(index: CaptureIndex, site: Site) -> list[Capture]:
+        """The capture each article's page in the WACZ opens on: its latest that a replay
+        shows (not a 304), its server's response if it has one, else the DOM the browser
+        rendered."""
+        plain: dict[str, Capture] = {}
+        rendered: dict[str, Capture] = {}
+        for capture in index.article_captures():  # oldest first: the latest wins
+            article_id = site.article_id(site.canonical_url(capture.request_url))
+            if article_id and replayable(capture.status):
+                (rendered if capture.rendered else plain)[article_id] = capture
+        return [plain.get(i) or rendered[i] for i in dict.fromkeys([*plain, *rendered])]
 
     @staticmethod
     def _titles(jsonl: Path) -> dict[str, str]:
@@ -109,3 +129,25 @@ class Command(ScrapyCommand):
     def _fail(self, message: str) -> None:
         print(f"scrapy wacz: {message}", file=sys.stderr)
         self.exitcode = 1
+
+
+def create(argv: list[str]) -> int:
+    """``wacz create`` (py-wacz's own command line, same arguments), its index written
+    without the ``304 Not Modified`` records (response or ``server-not-modified`` revisit):
+    py-wacz's indexer (cdxj-indexer's) asks ``filter_record`` of every record it indexes."""
+    import wacz.main
+    from wacz.waczindexer import WACZIndexer
+
+    class ReplayIndexer(WACZIndexer):
+        def filter_record(self, record: Any) -> bool:
+            http = record.http_headers if record.rec_type in ("response", "revisit") else None
+            if http is not None and not replayable(int(http.get_statuscode() or 0)):
+                return False
+            return super().filter_record(record)
+
+    wacz.main.WACZIndexer = ReplayIndexer
+    return wacz.main.main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(create(sys.argv[1:]))

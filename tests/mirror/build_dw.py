@@ -38,6 +38,17 @@ STATIC = "https://static.dw.com/image"
 MACA = "maca=chi-rss-chi-all-1127-rdf"
 FEED_URL = "https://rss.dw.com/xml/rss-chi-all"
 HTML_TYPE = "text/html; charset=utf-8"
+CSS_TYPE = "text/css; charset=utf-8"
+STYLESHEET_HREF = re.compile(r'<link rel="stylesheet"[^>]* href="(/[^"]+)"')
+#: the mirror's own stylesheet (DW's real one is not copied): enough to make a replayed
+#: article readable, its inline SVG icons small and the headline at the top
+STYLESHEET = """/* newscrawl test mirror: a stylesheet of its own for every DW page */
+body { margin: 0 auto; max-width: 46rem; padding: 1rem; font: 18px/1.7 "Noto Sans CJK SC", sans-serif; }
+svg { width: 1.5rem; height: 1.5rem; }
+header, nav, footer, aside { font-size: 0.9rem; }
+h1 { font-size: 2rem; line-height: 1.3; }
+img { max-width: 100%; height: auto; }
+"""
 BENCH_TOPIC = {"id": 69999999, "name": "基准测试", "teaser": "用于性能测试的合成文章列表。"}
 BENCH_FIRST_ID = 70000000
 GTM_ID = "GTM-W4XJ8QD"
@@ -2489,6 +2500,14 @@ def build(out_dir: Path, extra_articles: int = 0, topic_size: int | None = None)
             "file": "robots-www.txt",
             "content_type": "text/plain; charset=utf-8",
         }
+
+    # the stylesheets the pages link (same site, relative hrefs), so that a replayed page is
+    # styled: one short stylesheet of the mirror's own for every href (its query is not part
+    # of a route)
+    (out_dir / "style.css").write_text(STYLESHEET, encoding="utf-8")
+    for page in sorted(pages_dir.glob("*.html")):
+        for href in STYLESHEET_HREF.findall(page.read_text(encoding="utf-8")):
+            manifest[WWW + href.split("?", 1)[0]] = {"file": "style.css", "content_type": CSS_TYPE}
 
     expected["broken"] = broken
     expected["feed"] = feed_urls

@@ -53,6 +53,14 @@ Disallow: /b5/search
 Sitemap: https://www.epochtimes.com/sitemap_index.xml
 """
 
+CSS_TYPE = "text/css; charset=utf-8"
+#: the mirror's own stylesheet (the site's real ones are not copied), served for both theme files
+STYLESHEET = """/* newscrawl test mirror: a stylesheet of its own for every Epoch Times page */
+body { margin: 0 auto; max-width: 46rem; padding: 1rem; font: 18px/1.7 "Noto Sans CJK SC", sans-serif; }
+h1 { font-size: 2rem; line-height: 1.3; }
+img { max-width: 100%; height: auto; }
+"""
+
 # --------------------------------------------------------------------------------------
 # small helpers
 # --------------------------------------------------------------------------------------
@@ -1233,6 +1241,8 @@ def build(out_dir: Path) -> None:
     feed, feed_urls = render_feed(site, 1)
     one.file(FEED_URL, "nsc413.xml", feed, RSS_TYPE)
     one.file(f"{WWW}/robots.txt", "robots.txt", ROBOTS, TEXT_TYPE)
+    for name in ("style.min.css", "foundation.min.css"):  # the theme's stylesheets every page links
+        one.file(f"{THEME}/css/{name}", "style.css", STYLESHEET, CSS_TYPE)
 
     # ---- day two: only what is new or changed ----------------------------------------
     day2_expected: dict[str, dict] = {}
