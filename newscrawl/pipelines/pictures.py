@@ -244,6 +244,11 @@ class PicturesPipeline(FilesPipeline):
             if fetched and self.failed.get(fetched) == "write_failed":
                 raise DropItem(f"not archived: its picture {fetched} could not be written", log_level="DEBUG")
             image["file"] = kept.get(fetched) if fetched else None
+            if fetched and image["file"] is None and fetched not in self.failed:
+                # Scrapy answered from its cache of this run's results an entry another item
+                # emptied at the same moment (above: it reads the cache after an await), and the
+                # picture's result is a KeyError, not its file info: the state knows it
+                image["file"] = self.archive.picture(fetched)[0]
             if fetched and image["file"] is None:  # a later run tries it again, or not
                 pending += self.tries.get(fetched, self.retry_times) < self.retry_times
         article_id = adapt(item).get("id")
