@@ -26,7 +26,8 @@ from newscrawl.warc import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED
 from tests.conftest import DW_MIRROR
 from tests.crawl import REPO, crawl
 from tests.mirror.server import Mirror, MirrorServer
-from tests.test_rendering import CHROMIUM
+from tests.test_rendering import CHROMIUM, JS_URL, mirror  # noqa: F401  (mirror: the fixture)
+from tests.test_rendering import run as render_crawl
 from tests.warc import cdxj, read_warc, warc_files
 
 SOURCES = ("-a", "feed=1", "-a", "topics=t-68199001", "-s", "NEWSCRAWL_RENDER_FALLBACK=0")
@@ -268,3 +269,34 @@ def test_pywb_shows_the_newest_full_capture_of_a_rechecked_article(history, pywb
     assert css and all(answers[u][0] == 200 for u in css)
     assert [rules for href, rules in sheets if (href or "").endswith("/index-zigjdkxn.css")] == [5], sheets
     assert max_width != "none"
+
+
+# ---- a rendered DOM, under its own URI, still found by the page's URL --------------------
+@needs_chromium
+def test_a_rendered_dom_is_its_own_record_that_reparse_and_extract_find_by_the_page(mirror, tmp_path):  # noqa: F811
+    """tests/test_rendering.py's page built by script: rendered, stored under
+    ``urn:newscrawl:rendered:<page>``, and still what extract and reparse read for the page."""
+    out = tmp_path / "out"
+    result = render_crawl(mirror, out, [JS_URL])
+    [line] = result.jsonl()
+    assert line["rendered"] is True
+    [warc] = warc_files(out, "dw")
+    [resource] = [r for r in read_warc(warc) if r.type == "resource"]
+    assert resource.url == "urn:newscrawl:rendered:" + line["url"]
+    assert resource.headers["WARC-Newscrawl-Page-URI"] == line["url"]
+    # rendered after its static HTML (an empty shell) gave no article: linked to that response
+    [static] = [r for r in read_warc(warc) if r.type == "response" and key(r.url) == key(JS_URL)]
+    assert resource.headers["WARC-Concurrent-To"] == static.headers["WARC-Record-ID"]
+    # scrapy extract and scrapy reparse find it by the page's URL
+    extracted = extract("--warc", str(warc), "--url", JS_URL)
+    assert extracted.returncode == 0, extracted.stderr
+    item = json.loads(extracted.stdout)
+    assert item["rendered"] is True and item["url"] == line["url"]
+    assert item["body_markdown"] == line["body_markdown"]
+    cmd = [sys.executable, "-m", "scrapy", "reparse", "dw", "--url", JS_URL,
+           "-s", f"NEWSCRAWL_OUTPUT_DIR={out}", "-s", "NEWSCRAWL_MIRROR=http://127.0.0.1:9"]
+    reparsed = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert reparsed.returncode == 0, reparsed.stderr[-3000:]
+    # the static shell, then (its fallback, as live) the rendered DOM: the article as archived
+    assert "2 responses replayed from the captures, 0 requests sent" in reparsed.stderr
+    assert "unchanged 1, dropped 0" in reparsed.stderr
