@@ -300,3 +300,42 @@ def test_a_rendered_dom_is_its_own_record_that_reparse_and_extract_find_by_the_p
     # the static shell, then (its fallback, as live) the rendered DOM: the article as archived
     assert "2 responses replayed from the captures, 0 requests sent" in reparsed.stderr
     assert "unchanged 1, dropped 0" in reparsed.stderr
+
+
+def test_a_rendered_dom_written_the_old_way_is_still_read(tmp_path):
+    """Files written before held the DOM as a ``resource`` under the page's own URL."""
+    from io import BytesIO
+
+    from warcio.warcwriter import WARCWriter
+
+    from newscrawl.replay import CaptureReader
+    from newscrawl.warc import RENDERED_BY, RENDERED_HEADER, CaptureIndex, recover
+
+    page = "https://www.dw.com/zh/a-69000001"
+    dom = "<html><head><title>旧格式</title></head><body><h1>旧格式</h1></body></html>".encode()
+    folder = tmp_path / "warc"
+    folder.mkdir()
+    with open(folder / "dw-20261101T000000000000Z-00000.warc.gz", "wb") as fh:
+        writer = WARCWriter(fh, gzip=True, warc_version="1.1")
+        resource = writer.create_warc_record(
+            page, "resource", payload=BytesIO(dom), length=len(dom), warc_content_type="text/html",
+            warc_headers_dict={"WARC-Date": "2026-11-01T00:00:00.000000Z", "Content-Type": "text/html",
+                               RENDERED_HEADER: RENDERED_BY, "WARC-Newscrawl-Callback": "parse_article"})
+        writer.write_record(resource)
+        meta = b"http-status: 203\r\nhttp-header: Content-Type: text/html\r\n"
+        writer.write_record(writer.create_warc_record(
+            page, "metadata", payload=BytesIO(meta), length=len(meta),
+            warc_headers_dict={"WARC-Date": "2026-11-01T00:00:00.000000Z",
+                               "WARC-Concurrent-To": resource.rec_headers.get_header("WARC-Record-ID")}))
+    index = CaptureIndex(folder)
+    list(recover(folder, index))
+    index.close()
+    reader = CaptureReader(folder)
+    try:
+        capture = reader.index.latest(page, rendered=True)
+        assert capture is not None and capture.url == page and capture.status == 203
+        response = reader.response(capture)
+    finally:
+        reader.close()
+    assert response.url == page and response.status == 203 and "playwright" in response.flags
+    assert response.body == dom
