@@ -227,8 +227,6 @@ class CaptureIndex:
             except sqlite3.DatabaseError as exc:
                 logger.warning("The capture index %s cannot be used (%s): rebuilding it from the WARC files",
                                path, exc)
-                with contextlib.suppress(NameError):
-                    self.db.close()
                 for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
                     stale.unlink(missing_ok=True)
                 self.db = self._open(path)

@@ -211,12 +211,14 @@ def test_the_whole_history_is_rebuilt_from_the_warc_files_alone(days, tmp_path):
     assert all(line["capture"]["file"].endswith(".warc.gz") for line in lines)
     assert all(line["capture"]["record"].startswith("<urn:uuid:") for line in lines)
     assert all(line["origin"] == "site" and line["parser"] for line in lines)
-    # the capture index was rebuilt from the WARC files
-    assert (copy / "epochtimes" / "warc" / "captures.sqlite3").exists()
-    # a second reparse finds nothing to change
+    # the capture index was rebuilt from the WARC files; damaged, it is rebuilt again
+    index = copy / "epochtimes" / "warc" / "captures.sqlite3"
+    assert index.exists()
+    index.write_bytes(b"not a database" * 100)
     again = reparse(copy, "epochtimes")
     assert again.returncode == 0, again.stderr[-3000:]
-    assert archive_files(copy / "epochtimes") == got
+    assert "rebuilding it from the WARC files" in again.stderr
+    assert "updated 0" in again.stderr and archive_files(copy / "epochtimes") == got  # nothing to change
 
 
 def test_the_history_is_rebuilt_in_the_order_written_when_the_clock_stepped_back(tmp_path):
