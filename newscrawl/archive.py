@@ -316,8 +316,10 @@ class Archive:
         now = self.schedule.now()
         previous = self._previous_item(known) if archived else None
         changed = changed_fields(reader_text(previous), reader_text(item)) if previous else []
-        history = [*(known.revisions if archived else []),
-                   {"version": version, "crawled": a["crawled_at"], "changed": changed}]
+        entry = {"version": version, "crawled": a["crawled_at"], "changed": changed}
+        if a.get("origin") == "parser":  # derived by a changed parser, not the site's edit
+            entry["origin"] = "parser"
+        history = [*(known.revisions if archived else []), entry]
         extra: dict[str, Any] = {
             "exact_hash": exact_hash(item), "history": history, "last_checked": iso(now),
             "next_check": iso(self.schedule.next_check(parse_datetime(a["published"]), now,
@@ -343,6 +345,20 @@ class Archive:
         except (OSError, sqlite3.Error) as exc:  # disk full, read-only, permissions, I/O
             raise ArchiveError("write_failed", f"cannot archive {a['id']} ({a['url']}): {exc}") from exc
         return existed
+
+    def held_capture(self, article_id: str) -> str | None:
+        """What the archive holds of an article (for a reparse): ``None`` when nothing, else
+        the WARC-Record-ID of the capture its latest version was parsed from, ``""`` when
+        its JSON line does not name one."""
+        known = self.known(article_id)
+        if known is None or not known.complete:
+            return None
+        stored = self.stored_item(known)
+        return str(((stored or {}).get("capture") or {}).get("record") or "")
+
+    def stored_item(self, known: Known) -> dict[str, Any] | None:
+        """The archived version's item, from its JSON line (``None`` if it cannot be read)."""
+        return self._previous_item(known)
 
     def _previous_item(self, known: Known) -> dict[str, Any] | None:
         """The archived version's item, from its JSON line (``None`` if it cannot be read)."""

@@ -151,6 +151,10 @@ def front_matter(item: Any, image_proxy: str | None = None,
         "lead": a.get("lead"),
         "image": picture_target(images[0], a["site"], image_proxy) if images else None,
         "lang": a.get("lang"),
+        # provenance: the WARC record this text was parsed from, and a version a changed
+        # parser derived from an unchanged page (not the site's edit)
+        "capture": a.get("capture"),
+        "origin": a.get("origin") if a.get("origin") == "parser" else None,
         # an edited article: its version, and when each earlier version was archived
         "version": a.get("version") if history and len(history) > 1 else None,
         "revisions": [{"version": h["version"], "crawled": h["crawled"], "changed": h["changed"]}

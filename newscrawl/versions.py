@@ -27,7 +27,8 @@ from typing import Any
 from newscrawl.items import adapt, item_dict
 
 #: The item fields that are bookkeeping, not content: left out of the exact hash.
-BOOKKEEPING = frozenset({"crawled_at", "updated", "content_hash", "rendered", "version", "previous_hash"})
+BOOKKEEPING = frozenset({"crawled_at", "updated", "content_hash", "rendered", "version", "previous_hash",
+                         "capture", "origin", "parser"})
 _LINK_TARGET = re.compile(r"\]\((?:[^()\s]|\([^()\s]*\))*\)")
 _SPACE = re.compile(r"\s+")
 
