@@ -320,10 +320,20 @@ class Row:
     new: Block | None
 
 
+#: A replaced run of more blocks than this (old × new) is paired in order, not by likeness
+#: (which compares every pair, again on each side of the best: a rewritten article of 60
+#: paragraphs would cost seconds).
+PAIRING_LIMIT = 400
+
+
 def _pair(old: list[Block], new: list[Block]) -> list[Row]:
     """A replaced run of blocks, paired by likeness (as difflib's ndiff pairs lines): the most
     alike pair (at least half alike) is a change, the blocks before and after it are paired
     the same way; the rest is deleted or inserted."""
+    if len(old) * len(new) > PAIRING_LIMIT:
+        n = min(len(old), len(new))
+        return [*(Row("change", a, b) for a, b in zip(old[:n], new[:n], strict=True)),
+                *(Row("delete", a, None) for a in old[n:]), *(Row("insert", None, b) for b in new[n:])]
     best, where = 0.5, None
     for i, a in enumerate(old):
         for j, b in enumerate(new):
