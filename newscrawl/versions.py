@@ -478,9 +478,11 @@ def _row_text(row: Row, field_name: str) -> str:
 
 def changed_rows_text(rows: list[Row], field_name: str) -> str:
     """The changed rows of a field, each with the unchanged row before and after it as
-    context (cut to :data:`CONTEXT_CHARS` characters); ``⋯`` where unchanged rows are left out."""
+    context (cut to :data:`CONTEXT_CHARS` characters; pictures and links without context);
+    ``⋯`` where unchanged rows are left out."""
     changed = {i for i, row in enumerate(rows) if row.op != "equal"}
-    shown = sorted(changed | {j for i in changed for j in (i - 1, i + 1) if 0 <= j < len(rows)})
+    around = (-1, 1) if field_name not in ("pictures", "links") else ()  # those are lines of their own
+    shown = sorted(changed | {i + d for i in changed for d in around if 0 <= i + d < len(rows)})
     out: list[str] = []
     previous = -1
     for i in shown:

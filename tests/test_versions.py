@@ -167,6 +167,7 @@ def test_a_re_pointed_link_is_a_version_and_its_other_edition_is_not(days):
     assert "[-「半导体」→ https://www.epochtimes.com/gb/tag/%E5%8D%8A%E5%AF%BC%E4%BD%93.html" \
            "?utm_source=newsletter&utm_medium=email-]" in diff
     assert f"{{+「半导体」→ {OTHER_ARTICLE}+}}" in diff
+    assert "中国经济" not in diff  # the body's other link did not change: not shown
     assert "：链接有改动" in post(out, SWAPPED[0])
     # day 5: the same article in traditional script, with a tracking parameter: the post shows
     # the new target, no version
