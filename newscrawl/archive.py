@@ -317,7 +317,7 @@ class Archive:
         path = self.post_path(item, known)
         existed = (self.posts_dir() / path).exists()
         now = self.schedule.now()
-        previous = self.previous_item(known) if archived else None
+        previous = self._previous_item(known) if archived else None
         changes = compare(previous, item) if previous else None
         earlier = known.revisions if archived else []
         equals = next((h.get("version") for h in earlier if h.get("hash") == a["content_hash"]), None)
@@ -327,6 +327,8 @@ class Archive:
             entry["summary"] = changes.summary
         if equals:
             entry["equals"] = equals
+        if a.get("origin") == "parser":  # derived by a changed parser, not the site's edit
+            entry["origin"] = "parser"
         history = [*earlier, entry]
         extra: dict[str, Any] = {
             "exact_hash": exact_hash(item), "history": history, "last_checked": iso(now),
@@ -354,7 +356,21 @@ class Archive:
             raise ArchiveError("write_failed", f"cannot archive {a['id']} ({a['url']}): {exc}") from exc
         return existed
 
-    def previous_item(self, known: Known) -> dict[str, Any] | None:
+    def held_capture(self, article_id: str) -> str | None:
+        """What the archive holds of an article (for a reparse): ``None`` when nothing, else
+        the WARC-Record-ID of the capture its latest version was parsed from, ``""`` when
+        its JSON line does not name one."""
+        known = self.known(article_id)
+        if known is None or not known.complete:
+            return None
+        stored = self.stored_item(known)
+        return str(((stored or {}).get("capture") or {}).get("record") or "")
+
+    def stored_item(self, known: Known) -> dict[str, Any] | None:
+        """The archived version's item, from its JSON line (``None`` if it cannot be read)."""
+        return self._previous_item(known)
+
+    def _previous_item(self, known: Known) -> dict[str, Any] | None:
         """The archived version's item, from its JSON line (``None`` if it cannot be read)."""
         if known.line_offset is None:
             return None

@@ -152,6 +152,10 @@ class RunReport:
         }
         report["alarms"] = find_drift(report, self.history(spider), min_items=self.min_items,
                                       drop=self.drop, min_share=self.min_share)
+        derived = stats.get("newscrawl/drift/derived", 0)
+        if derived and not self.crawler.settings.getbool("NEWSCRAWL_REPARSE"):
+            # a live crawl found the parser reading archived captures differently (provenance.py)
+            report["alarms"].append({"field": "parser_derived_versions", "value": derived, "baseline": 0})
         for alarm in report["alarms"]:
             self.crawler.stats.inc_value("newscrawl/drift/alarms")
             logger.warning("Layout drift? spider %s: %s is %s, the recent runs had %s",

@@ -71,6 +71,15 @@ class Article:
     version: int | None = None
     #: the content hash of the version before it (``None`` for the first)
     previous_hash: str | None = None
+    #: the WARC record the item was parsed from: ``{"file": <WARC file>, "record":
+    #: <WARC-Record-ID>}`` (``None`` with WARC capture off)
+    capture: dict[str, str] | None = None
+    #: what this version is (set by the dedupe): ``site`` — what the site published (a first
+    #: version, or the page changed); ``parser`` — derived by a changed parser from a page that
+    #: did not change (a parser fix, or a layout regression): not the publisher's edit
+    origin: str | None = None
+    #: the parser that made it: ``<site>/<layout> (newscrawl <version>)``
+    parser: str | None = None
 
 
 ARTICLE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Article))

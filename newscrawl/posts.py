@@ -151,6 +151,10 @@ def front_matter(item: Any, image_proxy: str | None = None,
         "lead": a.get("lead"),
         "image": picture_target(images[0], a["site"], image_proxy) if images else None,
         "lang": a.get("lang"),
+        # provenance: the WARC record this text was parsed from, and a version a changed
+        # parser derived from an unchanged page (not the site's edit)
+        "capture": a.get("capture"),
+        "origin": a.get("origin") if a.get("origin") == "parser" else None,
         # an edited article: its version, and when each earlier version was archived
         "version": a.get("version") if history and len(history) > 1 else None,
         "revisions": [_revision_matter(h) for h in history[:-1]] if history and len(history) > 1 else None,
@@ -208,7 +212,7 @@ REVISIONS_HEADING = {"zh-Hant": "修訂記錄", "zh-Hans": "修订记录"}
 def _revision_matter(entry: dict) -> dict[str, Any]:
     """An earlier version in the front matter: when, what changed, which version it equals."""
     matter = {"version": entry["version"], "crawled": entry["crawled"], "changed": entry.get("changed") or []}
-    matter.update({k: entry[k] for k in ("summary", "equals") if entry.get(k)})
+    matter.update({k: entry[k] for k in ("summary", "equals", "origin") if entry.get(k)})
     return matter
 
 

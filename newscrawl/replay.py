@@ -5,12 +5,16 @@
   same URL, status, headers and raw body (a revisit gets its payload from the record it
   refers to), flagged ``playwright`` when the browser produced it.
 * :class:`ReplayMiddleware` (reparse mode, ``NEWSCRAWL_REPARSE``) answers every request of
-  the crawl from the latest capture of its URL, before anything is sent: the responses then
-  go through every downloader middleware (content decoding, redirects), the spider's
-  callbacks and the item pipelines exactly as live ones, and the archive writes a new version
-  of each article whose item changed. A URL never captured fails with :class:`NotCaptured`.
-* :func:`reparse_targets`: the article pages a reparse starts from (the latest capture of
-  each article that held a page).
+  the crawl from the captures, before anything is sent: a replayed article page from exactly
+  the capture it was asked for (:data:`REPLAY_PIN`), any other request (a gallery page, a
+  redirect's target, a picture) from the latest capture of its URL that the same run (or an
+  earlier one) wrote (:data:`REPLAY_RUN`, carried on by :class:`ReplaySpiderMiddleware`).
+  The responses then go through every downloader middleware (content decoding, redirects),
+  the spider's callbacks and the item pipelines exactly as live ones. A URL never captured
+  fails with :class:`NotCaptured`.
+* :func:`reparse_plan`: which captures of each article a reparse replays, in the order they
+  were written (every one, for an article the archive does not hold: its history is rebuilt
+  version by version; from the capture of the version it holds on, for one it does).
 * :func:`find_in_file` and :func:`decoded`: ``scrapy extract --warc``.
 """
 
@@ -18,9 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
@@ -33,15 +39,18 @@ from scrapy.signalmanager import SignalManager
 from warcio.recordloader import ArcWarcRecord
 from warcio.timeutils import PAD_6_UP, pad_timestamp, timestamp_to_datetime
 
+from newscrawl.items import adapt
 from newscrawl.sites import Site
 from newscrawl.text import parse_datetime
 from newscrawl.warc import (
+    CAPTURE_META,
     INDEX_NAME,
     WARC_SUFFIX,
     Capture,
     CaptureIndex,
     capture_of,
     iter_members,
+    open_index,
     read_record,
     warc_date,
     warc_dir,
@@ -51,6 +60,11 @@ logger = logging.getLogger(__name__)
 
 #: ``response.meta`` key: the WARC date of the capture a replayed response was built from.
 CAPTURED_AT = "newscrawl_captured_at"
+#: ``request.meta`` key (reparse): ``(file, offset)`` of the capture that answers this URL.
+REPLAY_PIN = "newscrawl_replay_pin"
+#: ``request.meta`` key (reparse): the run whose view of the site a request gets (the latest
+#: capture of its URL written by that run or an earlier one).
+REPLAY_RUN = "newscrawl_replay_run"
 
 
 class NotCaptured(IgnoreRequest):
@@ -58,13 +72,21 @@ class NotCaptured(IgnoreRequest):
 
 
 class CaptureReader:
-    """The WARC files of one folder, read through their capture index."""
+    """The WARC files of one folder, read through their capture index.
 
-    def __init__(self, folder: Path):
+    With ``rebuild`` (the spider's lock held) an index that is missing, damaged or behind the
+    files is rebuilt from the WARC files first (:func:`newscrawl.warc.open_index`); without,
+    the index is read as it is, beside a crawl that may be writing it. Raises
+    FileNotFoundError when there is nothing to read."""
+
+    def __init__(self, folder: Path, *, rebuild: bool = True):
         self.folder = folder
-        if not (folder / INDEX_NAME).exists():
-            raise FileNotFoundError(f"no captures in {folder} (no {INDEX_NAME})")
-        self.index = CaptureIndex(folder, readonly=True)
+        if rebuild:
+            self.index = open_index(folder)
+        else:
+            if not (folder / INDEX_NAME).exists():
+                raise FileNotFoundError(f"no captures in {folder} (no {INDEX_NAME})")
+            self.index = CaptureIndex(folder, readonly=True)
 
     def close(self) -> None:
         self.index.close()
@@ -213,6 +235,49 @@ class _FolderReader(CaptureReader):
 
 
 # ---- scrapy reparse -----------------------------------------------------------------------------
+def reparse_plan(index: CaptureIndex, site: Site, selected: list[str],
+                 held: Callable[[str], str | None]) -> tuple[list[list[Capture]], list[str]]:
+    """Which captures a reparse replays, per article, in the order they were written.
+
+    ``held(article_id)`` tells what the archive holds of an article: ``None`` when nothing
+    (every capture is replayed: its history is rebuilt version by version), else the
+    WARC-Record-ID of the capture its latest version was parsed from (replayed from that
+    capture on: a changed parser re-derives the version it holds, later captures follow), or
+    ``""`` when that is not known (a version archived before captures were named: only the
+    latest capture). A capture with the same payload as the one replayed before it is left
+    out (the page did not change: a live re-check would not have parsed it either).
+    ``selected`` URLs restrict it to their articles; returns the plan and the selected URLs
+    that have no capture."""
+    by_article: dict[str, list[Capture]] = {}
+    for capture in index.article_captures():
+        article_id = site.article_id(site.canonical_url(capture.request_url))
+        if article_id:
+            by_article.setdefault(article_id, []).append(capture)
+    missing = []
+    if selected:
+        wanted: dict[str, list[Capture]] = {}
+        for url in selected:
+            article_id = site.article_id(site.canonical_url(url))
+            if article_id in by_article:
+                wanted[article_id] = by_article[article_id]
+            else:
+                missing.append(url)
+        by_article = wanted
+    plan = []
+    for article_id, captures in by_article.items():
+        record = held(article_id)
+        if record is not None:
+            start = next((i for i, c in enumerate(captures) if c.record_id == record), None)
+            captures = captures[start:] if start is not None else captures[-1:]
+        kept: list[Capture] = []
+        for capture in captures:
+            if kept and (kept[-1].digest, kept[-1].rendered) == (capture.digest, capture.rendered):
+                continue
+            kept.append(capture)
+        plan.append(kept)
+    return plan, missing
+
+
 def reparse_targets(index: CaptureIndex, site: Site, selected: list[str]) -> tuple[list[Capture], list[str]]:
     """The capture each article is re-parsed from: of every article page the spider fetched
     for ``parse_article`` and got (2xx), the latest plain capture, else the latest rendered
@@ -259,6 +324,11 @@ class ReplayMiddleware:
         return mw
 
     def spider_opened(self, spider: Spider) -> None:
+        from newscrawl.archive import Archive
+
+        archive = self.crawler.get_extension(Archive)
+        if archive is None or not archive.is_open:
+            return  # locked, or the archive could not open: nothing is replayed
         folder = warc_dir(self.crawler.settings, spider.name)
         # without captures the spider says so (NewsSpider.reparse_requests) and asks for nothing
         with contextlib.suppress(FileNotFoundError):
@@ -271,7 +341,7 @@ class ReplayMiddleware:
 
     def process_request(self, request: Request) -> Response:
         rendered = bool(request.meta.get("playwright"))
-        capture = self.reader.index.latest(request.url, rendered=rendered) if self.reader else None
+        capture = self._capture(request, rendered)
         stats = self.crawler.stats
         if capture is None:
             stats.inc_value("newscrawl/reparse/not_captured")
@@ -279,8 +349,55 @@ class ReplayMiddleware:
             raise NotCaptured(f"no {kind}capture of {request.url}")
         stats.inc_value("newscrawl/reparse/replayed")
         request.meta[CAPTURED_AT] = capture.date
+        request.meta[CAPTURE_META] = capture.provenance
         return self.reader.response(capture, request)
 
+    def _capture(self, request: Request, rendered: bool) -> Capture | None:
+        if self.reader is None:
+            return None
+        index = self.reader.index
+        pin = request.meta.get(REPLAY_PIN)
+        if pin:  # the article capture this request replays (not once redirected elsewhere)
+            capture = index.at(*pin)
+            if capture is not None and capture.request_url == request.url and capture.rendered == rendered:
+                return capture
+        return index.latest(request.url, rendered=rendered, run=request.meta.get(REPLAY_RUN))
 
-__all__ = ["CAPTURED_AT", "CaptureReader", "NotCaptured", "ReplayMiddleware", "decoded", "find_in_file",
-           "parse_at", "reparse_targets"]
+
+class ReplaySpiderMiddleware:
+    """Reparse mode: what the spider asks for while it handles a replayed response sees the
+    site as the run of that response saw it (:data:`REPLAY_RUN` carried on to its requests),
+    and a page fetched only to complete another article (a gallery's own page) gives no item
+    of its own: its own captures are replayed for that, in their turn."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ReplaySpiderMiddleware:
+        if not crawler.settings.getbool("NEWSCRAWL_REPARSE"):
+            raise NotConfigured
+        return cls(crawler)
+
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
+        run = response.meta.get(REPLAY_RUN)
+        target = response.meta.get(REPLAY_PIN) is not None
+        own_id = response.meta.get("article_id")
+        for thing in result:
+            if isinstance(thing, Request):
+                if run is not None:
+                    thing.meta.setdefault(REPLAY_RUN, run)
+            elif not target and own_id and adapt(thing).get("id") == own_id:
+                self.crawler.stats.inc_value("newscrawl/reparse/not_a_target")
+                continue
+            yield thing
+
+    async def process_spider_output_async(self, response: Response,
+                                          result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for thing in result:
+            for out in self.process_spider_output(response, [thing]):
+                yield out
+
+
+__all__ = ["CAPTURED_AT", "REPLAY_PIN", "REPLAY_RUN", "CaptureReader", "NotCaptured", "ReplayMiddleware",
+           "ReplaySpiderMiddleware", "decoded", "find_in_file", "parse_at", "reparse_plan", "reparse_targets"]

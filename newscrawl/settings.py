@@ -133,6 +133,12 @@ RETRY_TIMES = 2  # 5xx, 408, 429 and connection errors; a 404 is final
 NEWSCRAWL_RETRY_AFTER_MAX = 120.0
 HTTPCACHE_ENABLED = False
 
+SPIDER_MIDDLEWARES = {
+    # scrapy reparse only: requests made while a replayed response is handled see the site as
+    # its run saw it; a page fetched to complete another article gives no item of its own
+    "newscrawl.replay.ReplaySpiderMiddleware": 900,
+}
+
 DOWNLOADER_MIDDLEWARES = {
     # NEWSCRAWL_MIRROR: the local mirror as a proxy (before HttpProxyMiddleware, 750)
     "newscrawl.middlewares.MirrorProxyMiddleware": 740,

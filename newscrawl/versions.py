@@ -45,7 +45,8 @@ from newscrawl.items import adapt, item_dict
 from newscrawl.pictures import item_pictures
 
 #: The item fields that are bookkeeping, not content: left out of the exact hash.
-BOOKKEEPING = frozenset({"crawled_at", "updated", "content_hash", "rendered", "version", "previous_hash"})
+BOOKKEEPING = frozenset({"crawled_at", "updated", "content_hash", "rendered", "version", "previous_hash",
+                         "capture", "origin", "parser"})
 _TARGET = r"\(((?:[^()\s]|\([^()\s]*\))*)\)"
 _LINK_TARGET = re.compile(r"\]\((?:[^()\s]|\([^()\s]*\))*\)")
 #: A Markdown image (``![alt](url)``) or link (``[text](url)``) of the body, with its target.

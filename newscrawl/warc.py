@@ -54,7 +54,7 @@ import sqlite3
 import sys
 import types
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from io import BytesIO
@@ -78,6 +78,7 @@ from warcio.timeutils import iso_date_to_timestamp
 from warcio.warcwriter import BaseWARCWriter
 
 from newscrawl.files import file_mode, fsync_directory, write_atomic_chunks
+from newscrawl.schedule import Schedule
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +89,10 @@ REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modif
 #: WARC header naming the Scrapy callback a request was made for (``parse_article`` …):
 #: ``scrapy reparse`` replays the captures of article pages.
 CALLBACK_HEADER = "WARC-Newscrawl-Callback"
+#: ``request.meta`` key: the capture of the response (``{"file", "record", "date"}``: its WARC
+#: file, WARC-Record-ID and WARC-Date), set as it is written (or, in a reparse, replayed); an
+#: item parsed from the response names it as its provenance.
+CAPTURE_META = "newscrawl_capture"
 #: WARC header marking a ``resource`` record as the DOM chromium rendered.
 RENDERED_HEADER = "WARC-Newscrawl-Rendered"
 RENDERED_BY = "chromium via scrapy-playwright: the DOM after rendering, not the server's bytes"
@@ -146,22 +151,39 @@ class Capture:
     payload_file: str
     payload_offset: int
     payload_status: int | None
+    #: the run that wrote the record (its file's ``newscrawl-run`` in the warcinfo): with the
+    #: file name and offset, the order the records were written, whatever the clock said
+    seq: int = 0
 
     @property
     def timestamp(self) -> str:
         return cdx_timestamp(self.date)
 
+    @property
+    def provenance(self) -> dict[str, str]:
+        """What an item parsed from this capture records of it (:data:`CAPTURE_META`)."""
+        return {"file": self.file, "record": self.record_id, "date": self.date}
+
 
 _FIELDS = ("file", "offset", "length", "url", "request_url", "date", "type", "status", "mime", "digest",
-           "record_id", "rendered", "callback", "payload_file", "payload_offset", "payload_status")
+           "record_id", "rendered", "callback", "payload_file", "payload_offset", "payload_status", "seq")
 
 _INSERT = f"INSERT OR REPLACE INTO captures ({', '.join(_FIELDS)}) VALUES ({', '.join('?' * len(_FIELDS))})"
+
+#: ``PRAGMA user_version`` of the capture index: another version is rebuilt from the WARC files.
+INDEX_VERSION = 2
+#: warcinfo field of each file: the number of the run that wrote it (1, 2, …; every file of a
+#: run has the same), so that the order of captures survives a clock that steps back.
+RUN_FIELD = "newscrawl-run"
+#: SQL ordering of captures in the order they were written: run, file (its parts), offset.
+WRITTEN = "seq, file, offset"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
     name TEXT PRIMARY KEY,           -- a WARC file of the folder
     indexed INTEGER NOT NULL,        -- its bytes covered by the index (end of the last record)
-    closed INTEGER NOT NULL DEFAULT 0  -- finished (its CDXJ written)
+    closed INTEGER NOT NULL DEFAULT 0,  -- finished (its CDXJ written)
+    seq INTEGER NOT NULL DEFAULT 0   -- the run that wrote it (0: a file written before runs were numbered)
 );
 CREATE TABLE IF NOT EXISTS captures (
     file TEXT NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL,
@@ -176,29 +198,59 @@ CREATE TABLE IF NOT EXISTS captures (
     callback TEXT,
     payload_file TEXT NOT NULL, payload_offset INTEGER NOT NULL,  -- the record holding the payload
     payload_status INTEGER,          -- the HTTP status of that record
+    seq INTEGER NOT NULL DEFAULT 0,  -- its file's run
     PRIMARY KEY (file, offset)
 );
-CREATE INDEX IF NOT EXISTS captures_url ON captures (request_url, date);
+CREATE INDEX IF NOT EXISTS captures_url ON captures (request_url, seq, file, offset);
 CREATE INDEX IF NOT EXISTS captures_digest ON captures (url, digest);
 CREATE INDEX IF NOT EXISTS captures_id ON captures (record_id);
 """
 
 
 class CaptureIndex:
-    """``captures.sqlite3``: the records of a folder's WARC files by URL, time and digest."""
+    """``captures.sqlite3``: the records of a folder's WARC files by URL, order and digest.
+
+    Opened for writing, an index that cannot be read (damaged), or of another version, is
+    deleted and started empty: :func:`recover` then indexes every WARC file again. The index
+    is derived from the WARC files and never holds anything they do not."""
 
     def __init__(self, folder: Path, *, readonly: bool = False):
         self.folder = folder
         path = folder / INDEX_NAME
+        self.rebuilt = False
         if readonly:
             self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         else:
             folder.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(path, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(_SCHEMA)
+            try:
+                self.db = self._open(path)
+            except sqlite3.DatabaseError as exc:
+                logger.warning("The capture index %s cannot be used (%s): rebuilding it from the WARC files",
+                               path, exc)
+                for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                    stale.unlink(missing_ok=True)
+                self.db = self._open(path)
+                self.rebuilt = True
         self.db.row_factory = sqlite3.Row
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        """Open (create) the index; DatabaseError when it is damaged or of another version."""
+        db = sqlite3.connect(path, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            tables = db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+            if tables and version != INDEX_VERSION:
+                raise sqlite3.DatabaseError(f"index version {version}, not {INDEX_VERSION}")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
+            db.execute(f"PRAGMA user_version = {INDEX_VERSION}")
+            db.execute("SELECT count(*) FROM files").fetchone()
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
 
     def close(self) -> None:
         self.db.close()
@@ -208,8 +260,24 @@ class CaptureIndex:
         row = self.db.execute("SELECT indexed, closed FROM files WHERE name = ?", (name,)).fetchone()
         return (row["indexed"], bool(row["closed"])) if row else None
 
-    def add_file(self, name: str, size: int) -> None:
-        self.db.execute("INSERT OR REPLACE INTO files (name, indexed, closed) VALUES (?, ?, 0)", (name, size))
+    def add_file(self, name: str, size: int, seq: int = 0) -> None:
+        self.db.execute("INSERT OR REPLACE INTO files (name, indexed, closed, seq) VALUES (?, ?, 0, ?)",
+                        (name, size, seq))
+
+    def set_run(self, name: str, seq: int) -> None:
+        """The run that wrote a file (read from its warcinfo), on it and its captures."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("UPDATE files SET seq = ? WHERE name = ?", (seq, name))
+            self.db.execute("UPDATE captures SET seq = ? WHERE file = ?", (seq, name))
+
+    def run_of(self, name: str) -> int:
+        row = self.db.execute("SELECT seq FROM files WHERE name = ?", (name,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def next_run(self) -> int:
+        """The number of a new run: one more than any run of the folder's files."""
+        return int(self.db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM files").fetchone()[0])
 
     def close_file(self, name: str) -> None:
         self.db.execute("UPDATE files SET closed = 1 WHERE name = ?", (name,))
@@ -232,19 +300,25 @@ class CaptureIndex:
     def same_payload(self, url: str, digest: str) -> Capture | None:
         """The latest earlier capture of ``url`` with this payload (never a rendered one)."""
         return self._one("SELECT * FROM captures WHERE url = ? AND digest = ? AND NOT rendered"
-                         " ORDER BY date DESC LIMIT 1", (url, digest))
+                         " ORDER BY seq DESC, file DESC, offset DESC LIMIT 1", (url, digest))
 
     def latest_payload(self, url: str) -> Capture | None:
         """The latest capture of ``url`` that a ``304 Not Modified`` can refer to."""
         return self._one("SELECT * FROM captures WHERE url = ? AND NOT rendered AND status != 304"
-                         " AND payload_status BETWEEN 200 AND 299 ORDER BY date DESC LIMIT 1", (url,))
+                         " AND payload_status BETWEEN 200 AND 299"
+                         " ORDER BY seq DESC, file DESC, offset DESC LIMIT 1", (url,))
 
     def by_record_id(self, record_id: str) -> Capture | None:
         return self._one("SELECT * FROM captures WHERE record_id = ?", (record_id,))
 
+    def at(self, file: str, offset: int) -> Capture | None:
+        """The capture whose record starts at ``offset`` in ``file``."""
+        return self._one("SELECT * FROM captures WHERE file = ? AND offset = ?", (file, offset))
+
     def latest(self, request_url: str, *, rendered: bool | None = None,
-               at: str | None = None) -> Capture | None:
-        """The latest capture of a requested URL (at or before the WARC date ``at``)."""
+               at: str | None = None, run: int | None = None) -> Capture | None:
+        """The latest written capture of a requested URL (at or before the WARC date ``at``;
+        written by the run ``run`` or an earlier one)."""
         sql, args = "SELECT * FROM captures WHERE request_url = ?", [request_url]
         if rendered is not None:
             sql += " AND rendered = ?"
@@ -252,18 +326,39 @@ class CaptureIndex:
         if at:
             sql += " AND date <= ?"
             args.append(at)
-        return self._one(sql + " ORDER BY date DESC LIMIT 1", tuple(args))
+        if run is not None:
+            sql += " AND seq <= ?"
+            args.append(run)
+        return self._one(sql + " ORDER BY seq DESC, file DESC, offset DESC LIMIT 1", tuple(args))
 
     def article_captures(self) -> Iterator[Capture]:
-        """Every capture of an article page that held one (2xx), oldest first."""
+        """Every capture of an article page that held one (2xx), in the order written."""
         rows = self.db.execute("SELECT * FROM captures WHERE callback = 'parse_article'"
-                               " AND payload_status BETWEEN 200 AND 299 ORDER BY date")
+                               f" AND payload_status BETWEEN 200 AND 299 ORDER BY {WRITTEN}")
         return (_capture(row) for row in rows)
 
     def in_file(self, name: str) -> Iterator[Capture]:
         """The captures in WARC file ``name``, one at a time (a run's file holds thousands)."""
-        for row in self.db.execute("SELECT * FROM captures WHERE file = ?", (name,)):
+        for row in self.db.execute("SELECT * FROM captures WHERE file = ? ORDER BY offset", (name,)):
             yield _capture(row)
+
+
+def open_index(folder: Path) -> CaptureIndex:
+    """The capture index of a folder of WARC files, brought up to date with them: rebuilt
+    when it is missing, damaged or of another version, and the records a killed run wrote
+    indexed (:func:`recover`). Only while the spider's lock is held (a running crawl's open
+    file would be taken for a killed one's). Raises FileNotFoundError without WARC files."""
+    if not any(folder.glob(f"*{WARC_SUFFIX}")):
+        raise FileNotFoundError(f"no captures in {folder} (no WARC files)")
+    index = CaptureIndex(folder)
+    try:
+        for name, cut in recover(folder, index):
+            logger.info("Indexed the WARC file %s%s", name,
+                        f" (cut a torn record of {cut} bytes)" if cut else "")
+    except BaseException:
+        index.close()
+        raise
+    return index
 
 
 def _capture(row: sqlite3.Row) -> Capture:
@@ -327,8 +422,12 @@ class WarcRecorder:
     """The WARC files of one spider's run, their capture index and CDXJ."""
 
     def __init__(self, folder: Path, spider: str, *, max_size: int, durable: bool = False,
-                 info: dict[str, str] | None = None, stats: Any = None):
+                 info: dict[str, str] | None = None, stats: Any = None,
+                 clock: Callable[[], datetime] | None = None):
         self.folder = folder
+        #: "now" for the WARC-Date of each capture: the crawl's clock (``NEWSCRAWL_CLOCK`` in a
+        #: simulation), else the real time
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.spider = spider
         self.max_size = max_size
         self.durable = durable
@@ -345,6 +444,11 @@ class WarcRecorder:
         crash = os.environ.get(CRASH_ENV)
         self._crash_after = int(crash) if crash else 0
         self._captures = 0
+        #: this run's number (:data:`RUN_FIELD`), set when the folder is opened
+        self.run = 0
+        #: the index row of the last capture written (its file, record id, date): the
+        #: provenance of what is parsed from the response
+        self.last_capture: Capture | None = None
 
     # -- opening and closing
     def open(self) -> None:
@@ -357,6 +461,7 @@ class WarcRecorder:
                 logger.warning("%s ended in a torn record (%d bytes, left by a killed run): cut off",
                                self.folder / name, cut)
             self._count("newscrawl/warc/recovered_files")
+        self.run = self.index.next_run()
         self._new_file()
 
     def close(self) -> None:
@@ -373,7 +478,7 @@ class WarcRecorder:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, file_mode())
         self.fh = os.fdopen(fd, "wb", buffering=0)
         self.size = 0
-        self.index.add_file(self.name, 0)
+        self.index.add_file(self.name, 0, self.run)
         self.files.append(self.name)
         self._count("newscrawl/warc/files")
         if self.stats is not None:
@@ -383,7 +488,7 @@ class WarcRecorder:
         info = {"software": f"newscrawl/0.1 (Scrapy {scrapy.__version__}, warcio {_warcio_version()})",
                 "format": "WARC File Format 1.1",
                 "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
-                "isPartOf": self.spider, **self.info}
+                "isPartOf": self.spider, RUN_FIELD: str(self.run), **self.info}
         self._write([self.writer.member(self.writer.create_warcinfo_record(self.name, info))], [])
 
     def _finish_file(self) -> None:
@@ -401,7 +506,7 @@ class WarcRecorder:
         rendered = "playwright" in response.flags or bool(request.meta.get("playwright"))
         url = response.url
         request_url = request.url
-        date = warc_date()
+        date = warc_date(self.clock())
         callback = _callback_name(request)
         if rendered:
             return self._capture_rendered(request, response, url, request_url, date, callback)
@@ -441,7 +546,7 @@ class WarcRecorder:
         recorded as a plain ``response``."""
         url = response.url
         earlier = self.index.latest_payload(url)
-        date = warc_date()
+        date = warc_date(self.clock())
         callback = _callback_name(request)
         http_headers = StatusAndHeaders(f"304 {_reason(304)}", _http_headers(response),
                                         protocol=response.protocol or "HTTP/1.1")
@@ -544,8 +649,11 @@ class WarcRecorder:
         self._count("newscrawl/warc/records", len(members))
         rows = [replace(c, file=self.name, offset=start, length=len(members[0]),
                         payload_file=c.payload_file or self.name,
-                        payload_offset=c.payload_offset if c.payload_file else start) for c in captures]
+                        payload_offset=c.payload_offset if c.payload_file else start, seq=self.run)
+                for c in captures]
         self.index.add(rows, self.name, self.size)
+        if rows:
+            self.last_capture = rows[0]
 
     # -- helpers
     def _count(self, key: str, n: int = 1) -> None:
@@ -610,6 +718,7 @@ def index_file(folder: Path, name: str, index: CaptureIndex, start: int) -> int:
     """Index the records of a file from ``start`` that the index lacks; returns the end of the
     last complete record."""
     end = start
+    run = index.run_of(name)
     with open(folder / name, "rb") as fh:
         for offset, length, data in iter_members(fh, start):
             end = offset + length
@@ -622,10 +731,34 @@ def index_file(folder: Path, name: str, index: CaptureIndex, start: int) -> int:
             if capture is None:
                 if record.rec_type == "metadata":  # the browser's status for the resource before it
                     _set_rendered_status(index, record)
+                elif record.rec_type == "warcinfo" and offset == 0:
+                    run = warcinfo_run(record)
+                    index.set_run(name, run)
                 index.add([], name, end)
             else:
-                index.add([capture], name, end)
+                index.add([replace(capture, seq=run)], name, end)
     return end
+
+
+def _file_run(path: Path) -> int:
+    """The run number in a file's warcinfo (0 when it has none or cannot be read)."""
+    try:
+        with open(path, "rb") as fh:
+            for _, _, data in iter_members(fh):
+                record = read_record(data)
+                return warcinfo_run(record) if record.rec_type == "warcinfo" else 0
+    except Exception:  # a damaged head: indexed as an old file, its records as readable
+        return 0
+    return 0
+
+
+def warcinfo_run(record: ArcWarcRecord) -> int:
+    """The run number a file's warcinfo gives (:data:`RUN_FIELD`; 0 in files written before)."""
+    for line in record.payload.decode("utf-8", "replace").splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == RUN_FIELD and value.strip().isdigit():
+            return int(value.strip())
+    return 0
 
 
 def capture_of(record: ArcWarcRecord, name: str, offset: int, length: int,
@@ -682,13 +815,16 @@ def recover(folder: Path, index: CaptureIndex) -> Iterator[tuple[str, int]]:
     last index update (or all of them, when the index was lost) are indexed, a torn last
     record is cut off, and each file that was not finished gets its CDXJ. Yields (file, bytes
     cut) per file it had to finish."""
-    for path in sorted(folder.glob(f"*{WARC_SUFFIX}")):
-        name = path.name
-        known = index.indexed(name)
+    todo = []
+    for path in folder.glob(f"*{WARC_SUFFIX}"):
+        known = index.indexed(path.name)
         if known is not None and known[1] and known[0] == path.stat().st_size:
             continue
+        # in the order the runs wrote them (a revisit's record is indexed before it)
+        todo.append((index.run_of(path.name) if known else _file_run(path), path.name, path, known))
+    for run, name, path, known in sorted(todo, key=lambda t: t[:2]):
         if known is None:
-            index.add_file(name, 0)
+            index.add_file(name, 0, run)
         start = known[0] if known else 0
         end = index_file(folder, name, index, start)
         size = path.stat().st_size
@@ -801,7 +937,8 @@ class CaptureMiddleware:
         if s.get("NEWSCRAWL_MIRROR"):
             info["description"] = f"fetched from the local mirror {s['NEWSCRAWL_MIRROR']} (a test or demo)"
         recorder = WarcRecorder(folder, spider.name, max_size=s.getint("NEWSCRAWL_WARC_MAX_SIZE"),
-                                durable=s.getbool("NEWSCRAWL_FSYNC"), info=info, stats=self.crawler.stats)
+                                durable=s.getbool("NEWSCRAWL_FSYNC"), info=info, stats=self.crawler.stats,
+                                clock=Schedule.from_settings(s).now)
         try:
             recorder.open()
         except (OSError, sqlite3.Error) as exc:
@@ -822,10 +959,14 @@ class CaptureMiddleware:
 
     def process_response(self, request: Request, response: Response) -> Response:
         if self.recorder is not None:
+            self.recorder.last_capture = None
             try:
                 self.recorder.capture(request, response)
             except (OSError, sqlite3.Error) as exc:
                 self._failed(f"cannot write the capture of {response.url} to {self.recorder.name}: {exc}")
+            else:
+                if self.recorder.last_capture is not None:
+                    request.meta[CAPTURE_META] = self.recorder.last_capture.provenance
         return response
 
     def _failed(self, message: str) -> None:

@@ -80,7 +80,10 @@ def test_jsonl_lines_are_complete_and_readable(two_runs, dw_expected):
                              "authors", "editor",
                              "lead", "body_markdown", "images", "gallery", "tags", "category", "lang",
                              "source_name", "crawled_at", "content_hash", "rendered", "version",
-                             "previous_hash"}
+                             "previous_hash", "capture", "origin", "parser"}
+        assert line["origin"] == "site" and line["parser"].startswith("dw/")
+        assert line["capture"]["file"].endswith(".warc.gz")
+        assert line["capture"]["record"].startswith("<urn:uuid:")
         assert line["authors"] == want[line["id"]]["authors"]
         assert without_files(line["gallery"]) == want[line["id"]]["gallery"]  # incl. captions from g- pages
         assert all("sha256" in (image["file"] or {"sha256": None}) for image in item_pictures(line))

@@ -37,7 +37,7 @@ def test_the_item_has_exactly_the_json_lines_fields():
     assert ARTICLE_FIELDS == (
         "site", "id", "url", "title", "published", "updated", "published_precision", "authors", "editor",
         "lead", "body_markdown", "images", "gallery", "tags", "category", "lang", "source_name",
-        "crawled_at", "content_hash", "rendered", "version", "previous_hash")
+        "crawled_at", "content_hash", "rendered", "version", "previous_hash", "capture", "origin", "parser")
 
 
 def test_items_are_read_and_written_alike_whatever_their_kind():
@@ -127,6 +127,7 @@ def test_dedupe_within_and_across_runs(crawler, tmp_path):
     crawler2.get_extension(Archive).close()
     crawler3 = next_run()
     changed = NormalizePipeline().process_item(raw_item(title="新标题"))
-    assert DedupePipeline.from_crawler(crawler3).process_item(changed).updated == changed.crawled_at
+    passed = DedupePipeline.from_crawler(crawler3).process_item(changed)
+    assert passed.updated is None and passed.origin == "site"  # no update time invented
     assert crawler3.stats.get_value("newscrawl/items/updated") == 1
     crawler3.get_extension(Archive).close()

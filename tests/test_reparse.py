@@ -135,6 +135,12 @@ def test_reparse_after_a_parser_fix_rewrites_exactly_the_affected_posts(archive)
     old = next(line for line in reversed(before) if line["id"] == FIXED_ID)
     assert new_lines[0]["content_hash"] != old["content_hash"]
     assert new_lines[0]["title"] == old["title"] and new_lines[0]["published"] == old["published"]
+    # the fix is ours, not the site's: derived from the same capture, no invented update time
+    assert new_lines[0]["origin"] == "parser" and old["origin"] == "site"
+    assert new_lines[0]["capture"] == old["capture"] and new_lines[0]["crawled_at"] == old["crawled_at"]
+    assert new_lines[0]["updated"] == old["updated"]
+    assert "\norigin: parser\n" in after[changed[0]].decode()
+    assert report["stats"]["newscrawl/drift/derived"] == 1 and not report["alarms"]
     assert report["items"]["updated"] == 1 and report["items"]["unchanged"] >= 20
     assert "0 requests sent" in fixed.stderr
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
 import json
 import re
 import unicodedata
@@ -80,6 +81,20 @@ class ParsedPage:
     gallery_url: str | None = None
     #: The layout class that parsed the page (``Site.layouts``), for logs and tests.
     layout: str | None = None
+
+    @property
+    def parser(self) -> str:
+        """The parser that made the item, as its JSON line names it:
+        ``<site>/<layout> (newscrawl <version>)``."""
+        return f"{self.item.site}/{self.layout} (newscrawl {_release()})"
+
+
+@functools.cache
+def _release() -> str:
+    try:
+        return importlib.metadata.version("newscrawl")
+    except importlib.metadata.PackageNotFoundError:  # a checkout that is not installed
+        return "unknown"
 
 
 @dataclass(frozen=True)

@@ -55,13 +55,13 @@ from newscrawl.items import Article
 from newscrawl.middlewares import OffsiteRedirect, RedirectLoop, TooManyRedirects
 from newscrawl.pipelines.validate import count_drop
 from newscrawl.rendering import render_meta
-from newscrawl.replay import CAPTURED_AT, CaptureReader, NotCaptured, reparse_targets
+from newscrawl.replay import REPLAY_PIN, REPLAY_RUN, CaptureReader, NotCaptured, reparse_plan
 from newscrawl.sites import ParseError, Site
 from newscrawl.sites.base import Link
 from newscrawl.state import Known
 from newscrawl.text import clean_text, parse_datetime
 from newscrawl.transport import RenderTimeout, RenderUnavailable
-from newscrawl.warc import warc_dir
+from newscrawl.warc import CAPTURE_META, warc_dir
 
 #: Parse failures worth a second plain fetch of the page (never a rendering: a browser
 #: would close the cut-off markup and hide the damage).
@@ -293,7 +293,10 @@ class NewsSpider(scrapy.Spider):
         """Once every feed and listing is read: the due re-checks (and failed pages) no
         source brought up. After the sources, so that a full-text feed can vouch for an
         article instead of its page being fetched."""
-        if self._due_issued or self.full or self.reparsing:
+        if self.reparsing:
+            self.next_reparse_round()
+            return
+        if self._due_issued or self.full:
             return
         self._due_issued = True
         requests = list(self.due_requests())
@@ -377,8 +380,14 @@ class NewsSpider(scrapy.Spider):
         return self.settings.getbool("NEWSCRAWL_REPARSE")
 
     def reparse_requests(self) -> Iterator[scrapy.Request]:
-        """Reparse mode: one request per article (``-a urls=`` selects some), for the latest
-        capture of its page; the replay answers it, the callbacks and pipelines run as live."""
+        """Reparse mode: the captures of each article's page (``-a urls=`` selects some) in
+        the order they were written (:func:`newscrawl.replay.reparse_plan`), replayed in
+        rounds: the first capture of every article, then — once the crawl is idle, every
+        item of the round archived — the second, and so on, so that an article's versions
+        are archived in the order of its captures. The replay answers every request; the
+        callbacks and pipelines run as live."""
+        if not self.archive.is_open:
+            return
         folder = warc_dir(self.settings, self.name)
         try:
             reader = CaptureReader(folder)
@@ -387,16 +396,34 @@ class NewsSpider(scrapy.Spider):
             self.logger.error("Nothing to reparse: %s", exc)
             return
         try:
-            captures, missing = reparse_targets(reader.index, self.site, self.urls)
+            plan, missing = reparse_plan(reader.index, self.site, self.urls, self.archive.held_capture)
         finally:
             reader.close()
         for url in missing:
             self.stat("newscrawl/reparse/selected_missing")
             self.logger.error("No capture of an article page at %s: not reparsed", url)
-        self.logger.info("Reparsing %d articles from their captures in %s", len(captures), folder)
-        for capture in captures:
+        rounds = max(map(len, plan), default=0)
+        self._reparse_rounds = [[captures[n] for captures in plan if n < len(captures)]
+                                for n in range(rounds)]
+        self.logger.info("Reparsing %d articles from %d of their captures in %s (%d rounds)", len(plan),
+                         sum(map(len, plan)), folder, rounds)
+        yield from self._reparse_round()
+
+    def next_reparse_round(self) -> None:
+        """The crawl is idle: every item of the last round is archived. The next round."""
+        requests = list(self._reparse_round())
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        if requests:
+            raise DontCloseSpider
+
+    def _reparse_round(self) -> Iterator[scrapy.Request]:
+        rounds = getattr(self, "_reparse_rounds", None)
+        if not rounds:
+            return
+        for capture in rounds.pop(0):
             meta = {"article_id": self.site.article_id(self.site.canonical_url(capture.request_url)),
-                    "listed_title": None}
+                    "listed_title": None, REPLAY_PIN: (capture.file, capture.offset), REPLAY_RUN: capture.seq}
             if capture.rendered:
                 meta.update(render_meta(self.render_timeout_ms))
             yield scrapy.Request(capture.request_url, callback=self.parse_article,
@@ -708,8 +735,10 @@ class NewsSpider(scrapy.Spider):
             release_selector(response)
         item = parsed.item
         item.rendered = rendered
-        if captured_at := response.meta.get(CAPTURED_AT):  # reparse: when the page was fetched
-            item.crawled_at = captured_at
+        item.parser = parsed.parser
+        if capture := response.meta.get(CAPTURE_META):  # the WARC record it was parsed from
+            item.capture = {"file": capture["file"], "record": capture["record"]}
+            item.crawled_at = capture["date"]
         title = response.meta.get("listed_title")
         if title and item.id:
             shown = {self.site.fold_title(t) for t in self.shown_titles.get(item.id, [title])}
