@@ -71,7 +71,7 @@ from newscrawl.posts import post_name, render_post
 from newscrawl.schedule import DEFAULT_STEPS, Schedule, iso, parse_steps
 from newscrawl.state import ArticleStore, Known, PendingWrite, StateError
 from newscrawl.text import parse_datetime
-from newscrawl.versions import compare, diff_markdown, exact_hash
+from newscrawl.versions import compare, diff_markdown, exact_hash, history_entry
 
 logger = logging.getLogger(__name__)
 
@@ -320,15 +320,8 @@ class Archive:
         previous = self._previous_item(known) if archived else None
         changes = compare(previous, item) if previous else None
         earlier = known.revisions if archived else []
-        equals = next((h.get("version") for h in earlier if h.get("hash") == a["content_hash"]), None)
-        entry: dict[str, Any] = {"version": version, "crawled": a["crawled_at"],
-                                 "changed": changes.fields if changes else [], "hash": a["content_hash"]}
-        if changes and changes.summary:
-            entry["summary"] = changes.summary
-        if equals:
-            entry["equals"] = equals
-        if a.get("origin") == "parser":  # derived by a changed parser, not the site's edit
-            entry["origin"] = "parser"
+        entry = history_entry(item, version, earlier, changes)
+        equals = entry.get("equals")
         history = [*earlier, entry]
         extra: dict[str, Any] = {
             "exact_hash": exact_hash(item), "history": history, "last_checked": iso(now),

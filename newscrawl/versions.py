@@ -421,6 +421,26 @@ def _shown_picture(p: Picture) -> str:
     return f"{p.caption or '（无说明）'}：{p.url}{kept}"
 
 
+def history_entry(item: Any, version: int, earlier: list[dict[str, Any]],
+                  changes: Changes | None) -> dict[str, Any]:
+    """A version's entry in the article's history (the state, the post's revision list):
+    when it was crawled, its content ``hash``, the fields that ``changed`` and a one-line
+    ``summary`` (``changes``: :func:`compare` with the version before), the first earlier
+    version it ``equals`` (a return to an earlier text), and ``origin: parser`` for a
+    version a changed parser derived (:mod:`newscrawl.provenance`)."""
+    a = _fields(item)
+    entry: dict[str, Any] = {"version": version, "crawled": a.get("crawled_at"),
+                             "changed": changes.fields if changes else [], "hash": a.get("content_hash")}
+    if changes and changes.summary:
+        entry["summary"] = changes.summary
+    equals = next((h.get("version") for h in earlier if h.get("hash") == a.get("content_hash")), None)
+    if equals:
+        entry["equals"] = equals
+    if a.get("origin") == "parser":
+        entry["origin"] = "parser"
+    return entry
+
+
 def compare(old_item: Any, new_item: Any) -> Changes:
     """What changed between two versions (items or JSON-line dicts)."""
     old, new = reader_text(old_item), reader_text(new_item)
