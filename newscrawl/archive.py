@@ -71,7 +71,7 @@ from newscrawl.posts import post_name, render_post
 from newscrawl.schedule import DEFAULT_STEPS, Schedule, iso, parse_steps
 from newscrawl.state import ArticleStore, Known, PendingWrite, StateError
 from newscrawl.text import parse_datetime
-from newscrawl.versions import changed_fields, diff_markdown, exact_hash, reader_text
+from newscrawl.versions import compare, diff_markdown, exact_hash, history_entry
 
 logger = logging.getLogger(__name__)
 
@@ -301,8 +301,11 @@ class Archive:
 
         Sets the item's ``version`` and ``previous_hash``. A new version of an archived
         article first keeps the previous one: ``_revisions/<id>/v<N>.md`` (the post as it
-        was) and ``_revisions/<id>/v<N+1>.diff.md`` (what changed, character by character).
-        Returns whether the post existed before. Raises ArchiveError (``write_failed``) when
+        was) and ``_revisions/<id>/v<N+1>.diff.md`` (the changed paragraphs, word by word).
+        The history entry of the version (``history`` in the state, the post's revision
+        list) holds its content hash (``hash``), the fields that changed (``changed``), a
+        one-line ``summary`` and, for a return to an earlier text, the first version it
+        ``equals``. Returns whether the post existed before. Raises ArchiveError (``write_failed``) when
         something cannot be written; the journal then lets the next run finish it."""
         a = adapt(item)
         if a["site"] != self.site:
@@ -315,11 +318,11 @@ class Archive:
         existed = (self.posts_dir() / path).exists()
         now = self.schedule.now()
         previous = self._previous_item(known) if archived else None
-        changed = changed_fields(reader_text(previous), reader_text(item)) if previous else []
-        entry = {"version": version, "crawled": a["crawled_at"], "changed": changed}
-        if a.get("origin") == "parser":  # derived by a changed parser, not the site's edit
-            entry["origin"] = "parser"
-        history = [*(known.revisions if archived else []), entry]
+        changes = compare(previous, item) if previous else None
+        earlier = known.revisions if archived else []
+        entry = history_entry(item, version, earlier, changes)
+        equals = entry.get("equals")
+        history = [*earlier, entry]
         extra: dict[str, Any] = {
             "exact_hash": exact_hash(item), "history": history, "last_checked": iso(now),
             "next_check": iso(self.schedule.next_check(parse_datetime(a["published"]), now,
@@ -331,8 +334,8 @@ class Archive:
             extra["revisions"] = [[str(revisions / f"v{known.version}.md"),
                                    (self.posts_dir() / path).read_text(encoding="utf-8")]]
             if previous is not None:
-                extra["revisions"].append([str(revisions / f"v{version}.diff.md"),
-                                           diff_markdown(previous, item, known.version, version)])
+                extra["revisions"].append([str(revisions / f"v{version}.diff.md"), diff_markdown(
+                    previous, item, known.version, version, changes=changes, equals=equals)])
         pending = PendingWrite(
             site=self.site, id=a["id"], version=version, post_path=path,
             post_text=render_post(item, self.image_proxy, history=history), line=item_line(item),
@@ -373,8 +376,9 @@ class Archive:
 
     def checked(self, item: Any, *, trivial: bool = False) -> None:
         """A re-check found no new version: the schedule moves on. A ``trivial`` change
-        (whitespace, punctuation width, a tracking parameter: same content hash, other
-        exact hash) refreshes the post in place and the record, and makes no version."""
+        (whitespace, punctuation width, a tracking parameter, a picture kept now that
+        failed before: the same content, another exact hash) refreshes the post in place
+        and the record, and makes no version."""
         a = adapt(item)
         known = self.store.get(self.site, a["id"])
         if known is None:

@@ -157,8 +157,7 @@ def front_matter(item: Any, image_proxy: str | None = None,
         "origin": a.get("origin") if a.get("origin") == "parser" else None,
         # an edited article: its version, and when each earlier version was archived
         "version": a.get("version") if history and len(history) > 1 else None,
-        "revisions": [{"version": h["version"], "crawled": h["crawled"], "changed": h["changed"]}
-                      for h in history[:-1]] if history and len(history) > 1 else None,
+        "revisions": [_revision_matter(h) for h in history[:-1]] if history and len(history) > 1 else None,
         # Jekyll ≥ 4.0 does not run Liquid on the post at all; older Jekyll (GitHub Pages: 3.9)
         # ignores the key, and the text itself is Liquid-inert (see newscrawl.markdown).
         "render_with_liquid": False,
@@ -210,12 +209,27 @@ def render_post(item: Any, image_proxy: str | None = None, history: list[dict] |
 
 REVISIONS_HEADING = {"zh-Hant": "修訂記錄", "zh-Hans": "修订记录"}
 
+def _revision_matter(entry: dict) -> dict[str, Any]:
+    """An earlier version in the front matter: when, what changed, which version it equals."""
+    matter = {"version": entry["version"], "crawled": entry["crawled"], "changed": entry.get("changed") or []}
+    matter.update({k: entry[k] for k in ("summary", "equals", "origin") if entry.get(k)})
+    return matter
+
+
 def revisions_markdown(history: list[dict], lang: str | None) -> str:
-    """The post's last section: every archived version, when it was crawled and what changed
-    (the earlier texts and character-level diffs are in ``_revisions/<id>/``)."""
+    """The post's last section: every archived version, when it was crawled, what changed
+    (its one-line ``summary``: ``标题、第3段、图片``; for entries written before summaries,
+    the fields of ``changed``) and, for a return to an earlier text, which version it equals
+    (the earlier texts and the diffs are in ``_revisions/<id>/``)."""
     lines = [f"## {REVISIONS_HEADING.get(lang or '', '修订记录')}", ""]
     for entry in history:
-        changed = "、".join(FIELD_NAMES.get(f, f) for f in entry.get("changed") or [])
-        what = f"：{changed}有改动" if changed else ("：首次存档" if entry["version"] == 1 else "")
+        summary = entry.get("summary")
+        changed = summary if isinstance(summary, str) and summary else "、".join(
+            FIELD_NAMES.get(f, f) for f in entry.get("changed") or [] if isinstance(f, str))
+        first = "：首次存档" if entry["version"] == 1 else ""
+        what = f"：{escape_text(changed)}有改动" if changed else first
+        equals = entry.get("equals")
+        if isinstance(equals, int):
+            what += f"（与第 {equals} 版相同）"
         lines.append(f"- 第 {int(entry['version'])} 版，{escape_text(str(entry.get('crawled') or ''))}{what}")
     return "\n".join(lines)

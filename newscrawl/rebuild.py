@@ -42,7 +42,7 @@ from newscrawl.locks import Locked, SpiderLock
 from newscrawl.pictures import PICTURE_PATH, item_pictures
 from newscrawl.posts import render_post
 from newscrawl.state import ArticleStore, StateError
-from newscrawl.versions import exact_hash
+from newscrawl.versions import compare, exact_hash, history_entry
 
 _ARTICLE_FIELDS = {f.name for f in fields(Article)}
 
@@ -96,10 +96,12 @@ def rebuild(archive: Archive, site: str, out: Any = sys.stderr) -> dict[str, int
         if not line or line.get("site") != site or not line.get("id"):
             counts["bad_lines"] += 1
             continue
+        before = last.get(line["id"])  # the version before it: what changed
         last[line["id"]], offsets[line["id"]] = line, offset
         pictures.update(kept_pictures(line, archive.site_dir(site)))
         versions = history.setdefault(line["id"], [])
-        versions.append({"version": len(versions) + 1, "crawled": line.get("crawled_at"), "changed": []})
+        versions.append(history_entry(line, len(versions) + 1, versions,
+                                      compare(before, line) if before else None))
     posts: dict[str, Path] = {}
     directory = archive.posts_dir(site)
     remove_temporary_files(directory)

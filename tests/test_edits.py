@@ -103,7 +103,7 @@ def test_an_edit_four_days_after_publication_is_caught_by_the_schedule(days):
     assert [x["version"] for x in mine] == [1, 2]
     assert mine[1]["previous_hash"] == mine[0]["content_hash"] != mine[1]["content_hash"]
     assert NEW_SENTENCE in mine[1]["body_markdown"] and NEW_SENTENCE not in mine[0]["body_markdown"]
-    # the previous version is kept as it was, with a character-level diff
+    # the previous version is kept as it was, with a diff of the changed paragraph
     revisions = out / "epochtimes/_revisions" / TEXT_EDITED[0]
     assert sorted(p.name for p in revisions.iterdir()) == ["v1.md", "v2.diff.md"]
     assert NEW_SENTENCE not in (revisions / "v1.md").read_text(encoding="utf-8")
@@ -114,7 +114,7 @@ def test_an_edit_four_days_after_publication_is_caught_by_the_schedule(days):
               if f"\nid: {TEXT_EDITED[0]}\n" in p.read_text(encoding="utf-8")]
     text = post.read_text(encoding="utf-8")
     assert NEW_SENTENCE in text and "\nversion: 2\n" in text and "## 修订记录" in text
-    assert "- 第 2 版" in text and "正文有改动" in text
+    assert "- 第 2 版" in text and "第2段有改动" in text  # the paragraph the sentence went into
 
 
 def test_a_caption_edit_a_week_later_is_a_new_version(days):
@@ -274,7 +274,7 @@ def test_a_gallery_page_is_requested_once_per_run(tmp_path):
 def test_versions_written_in_process_and_trivial_changes(archive):
     from newscrawl.items import Article
     from newscrawl.pipelines import normalize_article
-    from newscrawl.versions import char_diff, content_hash, exact_hash
+    from newscrawl.versions import content_hash, exact_hash, word_diff
 
     def image(caption, credit):
         return {"url": "https://static.dw.com/image/1_6.jpg", "caption": caption, "credit": credit}
@@ -298,7 +298,7 @@ def test_versions_written_in_process_and_trivial_changes(archive):
     for changed in (dict(title="新标题"), dict(body_markdown="第一段。"), dict(authors=["某人"]),
                     dict(images=[image("新说明", "路透社")]), dict(images=[image("说明", "美联社")])):
         assert content_hash(item(**changed)) != base.content_hash, changed
-    assert char_diff("欧盟达成协议", "欧盟终于达成新协议") == "欧盟{+终于+}达成{+新+}协议"
+    assert word_diff("欧盟达成协议", "欧盟终于达成新协议") == "欧盟{+终于+}达成{+新+}协议"
 
     archive.write(base)
     post = next(archive.posts_dir().glob("*.md"))

@@ -1,10 +1,16 @@
 """Deduplication on the site's stable article id, within a run and across runs.
 
 * the same id twice in one run → the second is dropped (``newscrawl/dropped/duplicate``);
-* an id the state knows with the same content hash (what a reader sees, normalised: see
-  :mod:`newscrawl.versions`) → no new version: unchanged (``newscrawl/items/unchanged``), or
-  a trivial change — other whitespace, punctuation width, URLs — that refreshes the post in
-  place (``newscrawl/items/trivial``); either way the re-check schedule moves on;
+* an id the state knows with the same content (what a reader sees — text, which pictures,
+  where links lead — normalised: see :mod:`newscrawl.versions`) → no new version:
+  unchanged (``newscrawl/items/unchanged``), or a trivial change — other whitespace,
+  punctuation width, tracking parameters, a picture kept now that failed before — that
+  refreshes the post in place (``newscrawl/items/trivial``); either way the re-check
+  schedule moves on. The content hash is computed here, after the pictures pipeline: which
+  picture is shown is known only then. When it differs from the stored one, the stored
+  version's JSON line is hashed again with it (:func:`newscrawl.versions.same_content`):
+  a hash of an older scheme, or a picture kept in one version only, is no change
+  (``newscrawl/versions/same_when_rehashed``);
 * a known id whose content changed → the item goes on to become a new version
   (``newscrawl/items/updated``), marked with its ``origin`` (:mod:`newscrawl.provenance`):
   the site's, or derived by a changed parser from a page that did not change — then the
@@ -29,7 +35,7 @@ from newscrawl.archive import Archive
 from newscrawl.items import adapt
 from newscrawl.pipelines.validate import count_drop
 from newscrawl.provenance import PARSER, SITE, ChangeOrigin
-from newscrawl.versions import exact_hash
+from newscrawl.versions import content_hash, exact_hash, same_content
 from newscrawl.warc import warc_dir
 
 logger = logging.getLogger(__name__)
@@ -75,18 +81,19 @@ class DedupePipeline:
             count_drop(self.stats, "duplicate", a["url"], f"id {a['id']} already in this run")
             raise DropItem(f"duplicate id {a['id']}", log_level="DEBUG")
         self.seen.add(key)
+        a["content_hash"] = content_hash(item)  # with the pictures the PicturesPipeline kept
         known = self.archive.known(a["id"])
         if known is None or not known.complete:
             a["origin"] = SITE
             self.stats.inc_value("newscrawl/items/new")
             return item
-        if known.content_hash == a["content_hash"]:
+        stored = self.archive.stored_item(known) if known.content_hash != a["content_hash"] else None
+        if known.content_hash == a["content_hash"] or self._same_as_stored(stored, item):
             trivial = known.exact_hash is not None and known.exact_hash != exact_hash(item)
             self.archive.checked(item, trivial=trivial)
             self.stats.inc_value("newscrawl/items/trivial" if trivial else "newscrawl/items/unchanged")
             raise UnchangedItem(f"{'trivially changed' if trivial else 'unchanged'} {a['id']}",
                                 log_level="DEBUG")
-        stored = self.archive.stored_item(known)
         origin, drift = SITE, False
         if stored and stored.get("capture"):  # parsed from a capture: parse it again to tell
             origin, drift = self.change_origin().origin(item, stored)
@@ -102,3 +109,10 @@ class DedupePipeline:
         self.stats.inc_value("newscrawl/items/updated")
         logger.info("Changed since last crawl: %s %s (%s)", a["id"], a["url"], origin)
         return item
+
+    def _same_as_stored(self, stored: dict[str, Any] | None, item: Any) -> bool:
+        """Whether the stored version (its JSON line), hashed again now, shows the same."""
+        if stored is None or not same_content(stored, item):
+            return False
+        self.stats.inc_value("newscrawl/versions/same_when_rehashed")
+        return True

@@ -46,8 +46,9 @@ def _repaired(value: Any) -> Any:
     return value
 
 
-def normalize_article(item: Any) -> Any:
-    """Normalise an item in place and return it (idempotent)."""
+def normalize_article(item: Any, *, hashed: bool = True) -> Any:
+    """Normalise an item in place and return it (idempotent); with ``hashed``, set its
+    ``content_hash`` (:func:`newscrawl.versions.content_hash`) as well."""
     a = adapt(item)
     for name in list(a):
         if a.get(name) is not None:
@@ -85,10 +86,15 @@ def normalize_article(item: Any) -> Any:
     if a["updated"] and a["published"] and a["updated"] <= a["published"]:
         a["updated"] = None  # only a later modification time is an update
     a["crawled_at"] = to_utc_iso(a.get("crawled_at")) or utc_now_iso()
-    a["content_hash"] = content_hash(item)
+    if hashed:
+        a["content_hash"] = content_hash(item)
     return item
 
 
 class NormalizePipeline:
+    """:func:`normalize_article`, but for the content hash: in a crawl the DedupePipeline
+    computes it, once the PicturesPipeline has kept the pictures (which picture is shown is
+    part of it); ``scrapy extract`` runs no such pipeline and hashes here."""
+
     def process_item(self, item: Any) -> Any:
-        return normalize_article(item)
+        return normalize_article(item, hashed=False)

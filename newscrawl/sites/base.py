@@ -393,6 +393,21 @@ class Site:
         the width be chosen. By default the URL itself."""
         return url
 
+    def picture_identity(self, url: str) -> str:
+        """Which picture ``url`` (an item's image URL) shows, whatever size it is asked at: the
+        same for every size variant the site serves of one picture (the identity of a picture
+        that was not kept, in :func:`newscrawl.versions.content_hash`). By default the URL."""
+        return url
+
+    def link_identity(self, url: str) -> str:
+        """Where an in-text link leads, for telling a re-pointed link from a trivially
+        different one (:func:`newscrawl.versions.content_hash`): an article of the site by
+        its id (``dw:a-123``: its edition, slug and query do not matter), any other page by
+        its canonical URL (no tracking parameters, no fragment)."""
+        canonical = self.canonical_url(url)
+        article = self.article_id(canonical)
+        return f"{self.name}:{article}" if article else canonical
+
     def link_url(self, url: str) -> str:
         """An in-text link as the archive keeps it: the site's own article links canonical."""
         return self.canonical_url(url) if self.article_id(self.canonical_url(url)) else url

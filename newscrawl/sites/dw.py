@@ -232,6 +232,14 @@ def picture_url(url: str, max_width: int) -> str:
     return f"https://static.dw.com/image/{match.group('id')}_{max(fitting)[1]}.jpg"
 
 
+def picture_identity(url: str) -> str:
+    """One name for every format of a DW picture (``…/image/67411201_6.jpg``, ``_302``,
+    ``_607.jpg``, on any of DW's image hosts): ``https://static.dw.com/image/67411201``;
+    other URLs as they are."""
+    match = IMAGE_URL.match(url)
+    return f"https://static.dw.com/image/{match.group('id')}" if match else url
+
+
 _last_scan: tuple[str | None, list[re.Match[str]]] = (None, [])
 
 
@@ -795,6 +803,9 @@ class DW(Site):
 
     def picture_url(self, url: str, max_width: int) -> str:
         return picture_url(url, max_width)
+
+    def picture_identity(self, url: str) -> str:
+        return picture_identity(url)
 
     def edition_of(self, url: str) -> str | None:
         """The URL's language prefix (``zh``, ``zh-hant``, ``de``…), if it has one."""

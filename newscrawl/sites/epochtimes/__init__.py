@@ -13,6 +13,7 @@ Every layout has its body in ``#artbody``; a page without paragraphs there is no
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import date, datetime
 from functools import cached_property
@@ -307,6 +308,18 @@ class EpochTimes(Site):
 
     def picture_url(self, url: str, max_width: int) -> str:
         return picture_url(url)  # the original: WordPress offers no chosen width
+
+    def picture_identity(self, url: str) -> str:
+        """The original upload: ``photo-600x400.jpg`` and ``photo.jpg`` are one picture."""
+        return picture_url(url)
+
+    def link_identity(self, url: str) -> str:
+        """As any site's, and a page of the site in either script is one page (``/gb/`` and
+        ``/b5/`` are edition twins; articles are one id in both already)."""
+        if host_of(url).endswith("epochtimes.com"):
+            with contextlib.suppress(ValueError):  # not a URL urlsplit reads: as it is
+                url = self.to_edition(self.canonical_url(url), "gb")
+        return super().link_identity(url)
 
     def article_id(self, url: str) -> str | None:
         if not host_of(url).endswith("epochtimes.com"):
