@@ -259,6 +259,19 @@ def test_a_deleted_revision_file_is_found(edited, tmp_path):
         f"_revisions/{EDITED}/v2.diff.md: missing ({EDITED} has version 2)"]
 
 
+def test_the_deleted_post_of_an_edited_article_is_restored(edited, tmp_path):
+    """Its latest version comes from the WARC files, its version and history from the state."""
+    out = copy_of(edited, tmp_path)
+    want = files(out, "epochtimes")
+    post = next(p for p in (out / "epochtimes" / "_posts").glob("*.md")
+                if f"id: {EDITED}" in p.read_text(encoding="utf-8"))
+    post.unlink()
+    repaired = scrapy(out, "verify", "epochtimes", "--repair")
+    assert repaired.returncode == 0, repaired.stderr
+    assert f"restored _posts/{post.name} from the WARC files" in repaired.stderr
+    assert files(out, "epochtimes") == want
+
+
 @pytest.mark.xfail(strict=False, reason="scrapy reparse rebuilds only each article's latest capture "
                                         "until it replays every capture (issue 19, item 1)")
 def test_repair_restores_every_version_of_an_edited_article(edited, tmp_path):

@@ -20,7 +20,8 @@ whose write is pending in the journal are left out (the next crawl finishes them
 
 ``--repair`` rebuilds the archive from the WARC files alone into a temporary folder (``scrapy
 reparse`` run with no state, posts or JSON lines, the WARC folder linked in), copies from it
-only what is missing or damaged — posts, JSON lines (``articles.jsonl`` rewritten whole: its
+only what is missing or damaged — posts (the latest version rebuilt, with the version and
+history the state recorded), JSON lines (``articles.jsonl`` rewritten whole: its
 intact lines kept as they are, the missing versions added from the rebuilt copy, in the
 rebuilt copy's order, with the ``crawled_at`` the state's history recorded for each version),
 revision files, pictures —, records where each article's latest line
@@ -265,6 +266,20 @@ class Rebuilt:
             and len(self.lines.get(article_id, [])) == k.version
 
 
+    def post(self, article_id: str, k: Known, image_proxy: str | None) -> str | None:
+        """The article's post as the archive wrote it: its latest version as rebuilt from the
+        WARC files (the content hash the state has), with the version and history the state
+        recorded; ``None`` when the rebuilt copy has not that version."""
+        lines = self.lines.get(article_id)
+        line = json.loads(lines[-1]) if lines else None
+        if not line or line.get("content_hash") != k.content_hash:
+            return None
+        history = k.revisions
+        line.update(version=k.version, crawled_at=(history[-1].get("crawled") if history else None)
+                    or line.get("crawled_at"))
+        return render_post(article_of(line), image_proxy, history=history)
+
+
 def rebuild_from_warcs(site: str, warcs: Path, tmp: Path, settings: list[str]) -> tuple[Rebuilt, str]:
     """Run ``scrapy reparse`` into ``tmp`` with only the WARC folder (linked); the rebuilt
     archive and what reparse said."""
@@ -318,14 +333,14 @@ def repair(archive: Archive, site: str, found: Findings, rebuilt: Rebuilt, out: 
             k = known.get(problem.key)
             if k is None:  # a post the state does not know: left alone
                 continue
-            source = rebuilt.site_dir / "_posts" / (rebuilt.known[problem.key].post_path or "") \
-                if problem.key in rebuilt.known else None
-            if source and rebuilt.has(problem.key, k) and source.is_file():
-                write_atomic(archive.posts_dir(site) / k.post_path, source.read_text(encoding="utf-8"))
+            text = rebuilt.post(problem.key, k, archive.image_proxy)
+            if text is not None:
+                write_atomic(archive.posts_dir(site) / k.post_path, text)
                 say(f"restored _posts/{k.post_path} from the WARC files")
             else:
                 failed += 1
-                say(f"cannot restore _posts/{k.post_path}: {_why_not(rebuilt, problem.key, k)}")
+                say(f"cannot restore _posts/{k.post_path}: the WARC files do not rebuild its latest "
+                    f"version (content hash {k.content_hash})")
         for problem in found.of("revision"):
             source = rebuilt.site_dir / problem.key
             article_id = problem.key.split("/")[1]
