@@ -202,11 +202,14 @@ class Archive:
 
         Posts the state does not know are read (their first lines only): a post of this
         spider (front matter ``site: <spider>``) means the state is missing, replaced or older
-        than the posts; files of other origin (hand-written posts) are left alone.
+        than the posts; files of other origin (hand-written posts) are left alone. A post the
+        state has archived that is gone from the folder stops the run too (``archive_damaged``):
+        the same listing and one read of the state, whatever the archive's size.
         """
         directory = self.posts_dir()
         on_disk = {p.name for p in directory.glob("*.md")} if directory.is_dir() else set()
-        unknown = sorted(on_disk - self.store.post_paths(self.site))
+        known, archived = self.store.post_paths(self.site)
+        unknown = sorted(on_disk - known)
         ours = [name for name in unknown if self._is_our_post(directory / name)]
         if ours:
             raise ArchiveError(
@@ -215,7 +218,7 @@ class Archive:
                 f"{directory} (e.g. {ours[0]}): it is missing, was replaced or is older than the "
                 f"posts. Nothing was fetched. Rebuild it from the posts and JSON lines with "
                 f"'scrapy rebuild-state {self.site}' (or point NEWSCRAWL_STATE_DIR at the right one)")
-        missing = sorted(self.store.archived_post_paths(self.site) - on_disk)
+        missing = sorted(archived - on_disk)
         if missing:
             self._damaged(f"{len(missing)} posts the state knows are missing from {directory} "
                           f"(e.g. {missing[0]})")

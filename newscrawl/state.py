@@ -293,12 +293,15 @@ class ArticleStore:
             (site, post_path, article_id, site, post_path, article_id)).fetchone()
         return row is not None
 
-    def post_paths(self, site: str) -> set[str]:
-        """Every post path the state knows for a site (archived or being written)."""
+    def post_paths(self, site: str) -> tuple[set[str], set[str]]:
+        """Every post path the state knows for a site (archived or being written), and those
+        of them that must be on disk (archived, no write pending), in one read."""
         rows = self.db.execute(
-            "SELECT post_path FROM articles WHERE site = ? AND post_path IS NOT NULL"
-            " UNION SELECT post_path FROM journal WHERE site = ?", (site, site))
-        return {row[0] for row in rows}
+            "SELECT post_path, content_hash IS NOT NULL FROM articles"
+            " WHERE site = ? AND post_path IS NOT NULL"
+            " UNION ALL SELECT post_path, NULL FROM journal WHERE site = ?", (site, site)).fetchall()
+        pending = {row[0] for row in rows if row[1] is None}
+        return {row[0] for row in rows}, {row[0] for row in rows if row[1]} - pending
 
     def archived(self, site: str) -> dict[str, Known]:
         """Every archived article of a site (at least one version complete) with no write
@@ -307,13 +310,6 @@ class ArticleStore:
             f"SELECT id, {_KNOWN_COLUMNS} FROM articles WHERE site = ? AND content_hash IS NOT NULL"
             " AND id NOT IN (SELECT id FROM journal WHERE site = ?)", (site, site))
         return {row[0]: Known(*row[1:]) for row in rows}
-
-    def archived_post_paths(self, site: str) -> set[str]:
-        """The post paths of :meth:`archived` articles: posts that must be on disk."""
-        rows = self.db.execute(
-            "SELECT post_path FROM articles WHERE site = ? AND content_hash IS NOT NULL AND post_path IS NOT"
-            " NULL AND id NOT IN (SELECT id FROM journal WHERE site = ?)", (site, site))
-        return {row[0] for row in rows}
 
     def last_line(self, site: str) -> tuple[str, int, str] | None:
         """``(id, offset, content_hash)`` of the archived article whose latest JSON line comes

@@ -321,7 +321,7 @@ def rebuild_from_warcs(site: str, warcs: Path, tmp: Path, settings: list[str]) -
 def repair(archive: Archive, site: str, found: Findings, rebuilt: Rebuilt, out: Any) -> int:
     """Restore from ``rebuilt`` what ``found`` says is missing or damaged; returns how many
     files could not be restored. Says what it did, one line each."""
-    store = ArticleStore(archive.state_path)
+    store = archive.store = ArticleStore(archive.state_path)
     failed = 0
 
     def say(message: str) -> None:
@@ -368,6 +368,7 @@ def repair(archive: Archive, site: str, found: Findings, rebuilt: Rebuilt, out: 
                 "(restore it from a backup)")
     finally:
         store.close()
+        archive.store = None
     return failed
 
 
@@ -429,7 +430,7 @@ def _repair_lines(archive: Archive, site: str, store: ArticleStore, known: dict[
     store.set_line_offsets(site, offsets)
     say(f"rewrote {JSONL}: {len(kept) - added} lines kept, {added} restored from the WARC files")
     if unknown:
-        counts = rebuild(archive_with(archive, store), site)
+        counts = rebuild(archive, site)  # archive.store is ``store``
         say(f"rebuilt the state from the posts and JSON lines ({unknown} lines of articles it did not "
             f"know): {counts['articles']} articles")
     return len(short)
@@ -446,11 +447,6 @@ def _as_recorded(raw: bytes, k: Known, n: int) -> bytes:
         return raw
     line["crawled_at"] = crawled
     return (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def archive_with(archive: Archive, store: ArticleStore) -> Archive:
-    archive.store = store
-    return archive
 
 
 class Command(ScrapyCommand):
