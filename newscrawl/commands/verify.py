@@ -26,8 +26,10 @@ intact lines kept as they are, the missing versions added from the rebuilt copy,
 rebuilt copy's order, with the ``crawled_at`` the state's history recorded for each version),
 revision files, pictures —, records where each article's latest line
 now starts, rebuilds the state from the posts and JSON lines when it does not know lines of
-the file (``scrapy rebuild-state``), and verifies again. A file is restored only from a
-rebuilt article with the state's version and content hash. WARC files cannot be restored.
+the file (``scrapy rebuild-state``), and verifies again. As ``scrapy reparse`` does, it
+brings the capture index up to date with the WARC files (the spider's lock is held). JSON
+lines and revision files are restored only from a rebuilt article with the state's version
+and content hash. WARC files cannot be restored.
 """
 
 from __future__ import annotations
