@@ -44,6 +44,10 @@ Opening checks the state before anything is fetched: a damaged database, one fro
 newscrawl, or one that does not know the posts on disk (missing, replaced, restored from an
 old backup) stops the run with a message and exit status 1 instead of writing every
 article again; ``scrapy rebuild-state <spider>`` rebuilds it from the posts and JSON lines.
+Files the state knows that are gone stop it too (finish reason ``archive_damaged``, exit
+status 1): a post deleted, ``articles.jsonl`` deleted, cut short or replaced by an older copy
+(its last line the state recorded is checked: one read, whatever the archive's size);
+``scrapy verify <spider> --repair`` restores them from the WARC files.
 """
 
 from __future__ import annotations
@@ -174,6 +178,7 @@ class Archive:
             raise ArchiveError("state_error", f"{exc}. Nothing was fetched.") from exc
         try:
             self._check_state_knows_posts()
+            self._check_lines_intact()
             self.posts_dir().mkdir(parents=True, exist_ok=True)
             self.lines = AppendOnlyLines(self.jsonl_path(), durable=self.durable)
             if self.lines.repaired_bytes:
@@ -197,13 +202,14 @@ class Archive:
 
         Posts the state does not know are read (their first lines only): a post of this
         spider (front matter ``site: <spider>``) means the state is missing, replaced or older
-        than the posts; files of other origin (hand-written posts) are left alone.
+        than the posts; files of other origin (hand-written posts) are left alone. A post the
+        state has archived that is gone from the folder stops the run too (``archive_damaged``):
+        the same listing and one read of the state, whatever the archive's size.
         """
         directory = self.posts_dir()
-        if not directory.is_dir():
-            return
-        on_disk = {p.name for p in directory.glob("*.md")}
-        unknown = sorted(on_disk - self.store.post_paths(self.site))
+        on_disk = {p.name for p in directory.glob("*.md")} if directory.is_dir() else set()
+        known, archived = self.store.post_paths(self.site)
+        unknown = sorted(on_disk - known)
         ours = [name for name in unknown if self._is_our_post(directory / name)]
         if ours:
             raise ArchiveError(
@@ -212,6 +218,53 @@ class Archive:
                 f"{directory} (e.g. {ours[0]}): it is missing, was replaced or is older than the "
                 f"posts. Nothing was fetched. Rebuild it from the posts and JSON lines with "
                 f"'scrapy rebuild-state {self.site}' (or point NEWSCRAWL_STATE_DIR at the right one)")
+        missing = sorted(archived - on_disk)
+        if missing:
+            self._damaged(f"{len(missing)} posts the state knows are missing from {directory} "
+                          f"(e.g. {missing[0]})")
+
+    def _check_lines_intact(self) -> None:
+        """``articles.jsonl`` deleted, cut short or replaced (an older backup restored) would
+        make the next versions' diffs and the archive's history wrong without a word.
+
+        Reads one line, whatever the size of the archive: the line at the largest offset the
+        state recorded must be that article's latest line, whole; and no line of this spider
+        may follow it unless a write is pending in the journal (which finishes it). Half a
+        line at the end (a killed write) is left to :class:`AppendOnlyLines` to cut."""
+        last = self.store.last_line(self.site)
+        if last is None:
+            return
+        article_id, offset, content_hash = last
+        path = self.jsonl_path()
+        try:
+            with open(path, "rb") as fh:
+                fh.seek(offset)
+                raw = fh.readline()
+                tail = b"" if self.store.has_pending(self.site) else fh.read(1 << 20)
+        except FileNotFoundError:
+            self._damaged(f"{path} is missing (the state knows JSON lines up to byte {offset})")
+        try:
+            line = json.loads(raw) if raw.endswith(b"\n") else None
+        except ValueError:
+            line = None
+        found = (line.get("id"), line.get("content_hash")) if isinstance(line, dict) else None
+        if found != (article_id, content_hash):
+            self._damaged(f"{path} is truncated or replaced: its line at byte {offset} is not the latest "
+                          f"version of {article_id} (the state's last line)")
+        for extra in tail.split(b"\n")[:-1]:  # whole lines after it (a half line is cut later)
+            try:
+                value = json.loads(extra)
+            except ValueError:
+                continue
+            if isinstance(value, dict) and value.get("site") == self.site:
+                self._damaged(f"{path} holds lines after the last one the state knows (byte {offset}, "
+                              f"{article_id}): the state is older than the JSON lines")
+
+    def _damaged(self, what: str) -> None:
+        raise ArchiveError(
+            "archive_damaged",
+            f"{what}. Nothing was fetched. See what else is wrong with 'scrapy verify {self.site}' and "
+            f"restore it from the WARC files with 'scrapy verify {self.site} --repair'")
 
     def _is_our_post(self, path: Path) -> bool:
         try:

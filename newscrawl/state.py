@@ -208,8 +208,22 @@ def _file_lock(path: Path) -> Iterator[None]:
 class ArticleStore:
     """The SQLite state. Raises :class:`StateError` when the database cannot be used."""
 
-    def __init__(self, path: Path | str, *, check: bool = True, durable: bool = False):
+    def __init__(self, path: Path | str, *, check: bool = True, durable: bool = False,
+                 readonly: bool = False):
         self.path = Path(path)
+        if readonly:  # ``scrapy verify``: nothing created, migrated or written
+            try:
+                self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+                version = self.db.execute("PRAGMA user_version").fetchone()[0]
+                result = self.db.execute("PRAGMA quick_check").fetchone()[0] if check else "ok"
+            except sqlite3.Error as exc:
+                raise StateError(f"the state database {self.path} cannot be read ({exc})") from exc
+            if result != "ok" or version != SCHEMA_VERSION:
+                self.db.close()
+                raise StateError(f"the state database {self.path} is damaged ({result})" if result != "ok"
+                                 else f"the state database {self.path} has schema version {version}, "
+                                      f"not {SCHEMA_VERSION}: a crawl migrates it")
+            return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with _file_lock(self.path.with_name(self.path.name + ".open-lock")):
@@ -279,12 +293,46 @@ class ArticleStore:
             (site, post_path, article_id, site, post_path, article_id)).fetchone()
         return row is not None
 
-    def post_paths(self, site: str) -> set[str]:
-        """Every post path the state knows for a site (archived or being written)."""
+    def post_paths(self, site: str) -> tuple[set[str], set[str]]:
+        """Every post path the state knows for a site (archived or being written), and those
+        of them that must be on disk (archived, no write pending), in one read."""
         rows = self.db.execute(
-            "SELECT post_path FROM articles WHERE site = ? AND post_path IS NOT NULL"
-            " UNION SELECT post_path FROM journal WHERE site = ?", (site, site))
-        return {row[0] for row in rows}
+            "SELECT post_path, content_hash IS NOT NULL FROM articles"
+            " WHERE site = ? AND post_path IS NOT NULL"
+            " UNION ALL SELECT post_path, NULL FROM journal WHERE site = ?", (site, site)).fetchall()
+        pending = {row[0] for row in rows if row[1] is None}
+        return {row[0] for row in rows}, {row[0] for row in rows if row[1]} - pending
+
+    def archived(self, site: str) -> dict[str, Known]:
+        """Every archived article of a site (at least one version complete) with no write
+        pending in the journal: what its post, JSON lines and revisions must show."""
+        rows = self.db.execute(
+            f"SELECT id, {_KNOWN_COLUMNS} FROM articles WHERE site = ? AND content_hash IS NOT NULL"
+            " AND id NOT IN (SELECT id FROM journal WHERE site = ?)", (site, site))
+        return {row[0]: Known(*row[1:]) for row in rows}
+
+    def last_line(self, site: str) -> tuple[str, int, str] | None:
+        """``(id, offset, content_hash)`` of the archived article whose latest JSON line comes
+        last in ``articles.jsonl``: where the file the state knows ends."""
+        row = self.db.execute(
+            "SELECT id, line_offset, content_hash FROM articles WHERE site = ? AND content_hash IS NOT NULL"
+            " AND line_offset IS NOT NULL ORDER BY line_offset DESC LIMIT 1", (site,)).fetchone()
+        return tuple(row) if row else None
+
+    def has_pending(self, site: str) -> bool:
+        return self.db.execute("SELECT 1 FROM journal WHERE site = ? LIMIT 1", (site,)).fetchone() is not None
+
+    def kept_pictures(self, site: str) -> list[tuple[str, str, str, int]]:
+        """``(url, sha256, path, bytes)`` of every picture of the site the state has kept."""
+        return [tuple(row) for row in self.db.execute(
+            "SELECT url, sha256, path, bytes FROM pictures WHERE site = ? AND sha256 IS NOT NULL", (site,))]
+
+    def set_line_offsets(self, site: str, offsets: dict[str, int]) -> None:
+        """Where each article's latest JSON line now starts (``scrapy verify --repair`` rewrote
+        ``articles.jsonl``)."""
+        with self.transaction() as db:
+            db.executemany("UPDATE articles SET line_offset = ? WHERE site = ? AND id = ?",
+                           [(offset, site, article_id) for article_id, offset in offsets.items()])
 
     def last_failure(self, site: str, article_id: str) -> tuple[str, int, str] | None:
         """``(reason, attempts, last_tried)`` of an id whose page could not be archived."""

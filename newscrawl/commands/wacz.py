@@ -6,7 +6,10 @@ pywb can import it. The packaging is done by Webrecorder's own ``wacz`` tool (th
 extra: ``pip install -e '.[wacz]'``); this command gives it every finished WARC file of the
 spider and a page list of its articles (the latest replayable capture of each, titled from
 the JSON lines), so the archive opens on a list of its articles rather than on robots.txt and
-feeds. Files of a crawl still running are left out.
+feeds. Files of a crawl still running are left out. The WACZ is written under a temporary
+name (``.tmp-<pid>-<name>``) in its folder and renamed into place when complete, so a ``kill
+-9`` or a failure never leaves a file at the final name; the next run removes what a killed
+one left.
 
 The WACZ's own index is written by ``wacz create`` from the WARC files, with one change: the
 ``304 Not Modified`` captures are left out of it, as they are of the project's CDXJ files
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -32,8 +36,30 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
+from newscrawl.files import TMP_PREFIX
 from newscrawl.sites import Site
 from newscrawl.warc import INDEX_NAME, Capture, CaptureIndex, replayable, warc_dir
+
+
+def stale_temporaries(folder: Path) -> list[Path]:
+    """The temporary WACZ files (``.tmp-<pid>-<name>.wacz``) of ``scrapy wacz`` runs that were
+    killed: their process is gone."""
+    stale = []
+    for path in folder.glob(f"{TMP_PREFIX}*.wacz"):
+        pid = path.name.removeprefix(TMP_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            stale.append(path)
+    return stale
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 class Command(ScrapyCommand):
@@ -78,6 +104,11 @@ class Command(ScrapyCommand):
         default = Path(self.settings.get("NEWSCRAWL_OUTPUT_DIR")) / name / f"{name}-{stamp}.wacz"
         output = Path(opts.output) if opts.output else default
         output.parent.mkdir(parents=True, exist_ok=True)
+        for left in stale_temporaries(output.parent):
+            left.unlink(missing_ok=True)
+        # written under a temporary name in the same folder and renamed into place when whole:
+        # a killed or failed packaging never leaves a file at the final name
+        temporary = output.parent / f"{TMP_PREFIX}{os.getpid()}-{output.name}"
         # the articles of the archive (a page that gave no article stays in the WARC and index)
         captures = [c for c in captures if c.file in files
                     and (not titles or site.article_id(site.canonical_url(c.request_url)) in titles)]
@@ -90,11 +121,16 @@ class Command(ScrapyCommand):
                     page = {"url": capture.url, "ts": capture.date,  # the record's, as indexed
                             "title": titles.get(article_id, capture.url)}
                     fh.write(json.dumps(page, ensure_ascii=False) + "\n")
-            cmd = [sys.executable, "-m", "newscrawl.commands.wacz", "create", "-o", str(output),
+            cmd = [sys.executable, "-m", "newscrawl.commands.wacz", "create", "-o", str(temporary),
                    "-p", str(pages), "--title", f"newscrawl: {name}",
                    "--desc", f"Every response the newscrawl spider {name!r} received, as WARC",
                    *(str(folder / f) for f in files)]
-            done = subprocess.run(cmd, capture_output=True, text=True)
+            try:
+                done = subprocess.run(cmd, capture_output=True, text=True)
+                if done.returncode == 0:
+                    os.replace(temporary, output)
+            finally:
+                temporary.unlink(missing_ok=True)
         if done.returncode != 0:
             return self._fail(f"wacz create failed (status {done.returncode}): {done.stdout}{done.stderr}")
         print(f"{output}: {len(files)} WARC files, {len(captures)} article pages, "
