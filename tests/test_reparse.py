@@ -116,6 +116,22 @@ def lines(out: Path, spider: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines()]
 
 
+@pytest.mark.parametrize("spider", ["dw", "epochtimes"])
+def test_the_archive_is_rebuilt_from_its_warc_files_alone(archive, spider, tmp_path):
+    """Before the parser-fix test below changes the DW archive: DW (galleries completed from
+    their own pages, pictures on other hosts, redirects) and two days of Epoch Times, rebuilt
+    from a copy holding only the WARC files, file for file."""
+    from tests.test_edits import archive_files, warc_only_copy
+
+    out, copy = archive["out"], tmp_path / "copy"
+    warc_only_copy(out, copy, spider)
+    rebuilt = reparse("http://127.0.0.1:9", copy, spider)
+    assert rebuilt.returncode == 0, rebuilt.stderr[-3000:]
+    want, got = archive_files(out / spider), archive_files(copy / spider)
+    assert sorted(got) == sorted(want)
+    assert [name for name in want if got[name] != want[name]] == []
+
+
 def test_reparse_after_a_parser_fix_rewrites_exactly_the_affected_posts(archive):
     out = archive["out"]
     posts, before = snapshot(out, "dw"), lines(out, "dw")
