@@ -50,6 +50,7 @@ from newscrawl.warc import (
     Capture,
     CaptureIndex,
     capture_of,
+    file_run,
     iter_members,
     open_index,
     page_url,
@@ -168,13 +169,15 @@ def decoded(response: Response, settings: BaseSettings) -> Response:
 
 # ---- scrapy extract --warc ----------------------------------------------------------------------
 def find_in_file(path: Path, url: str, site: Site, at: str | None = None) -> Response:
-    """The latest capture of ``url`` in a WARC file, or in the WARC files of a folder (at or
-    before the WARC date ``at``), as the transport returned it (``response.meta[CAPTURED_AT]``:
+    """The latest written capture of ``url`` in a WARC file, or in the WARC files of a folder
+    (of those dated at or before the WARC date ``at``), as the transport returned it (``response.meta[CAPTURED_AT]``:
     its WARC date). A revisit's payload is taken from the record it refers to, in the files
     read or else in the other WARC files of the folder (through its capture index when it has
     one). Raises LookupError when there is no such capture or the payload is in none of the
     folder's files, OSError when a file cannot be read."""
-    files = sorted(path.glob(f"*{WARC_SUFFIX}")) if path.is_dir() else [path]
+    # the latest is the last written: files in the order of their runs, records in file order
+    files = (sorted(path.glob(f"*{WARC_SUFFIX}"), key=lambda f: (file_run(f), f.name)) if path.is_dir()
+             else [path])
     wanted = {url, site.canonical_url(url)}
     best: tuple[Capture, ArcWarcRecord] | None = None
     payloads = _Payloads()
@@ -191,8 +194,7 @@ def find_in_file(path: Path, url: str, site: Site, at: str | None = None) -> Res
                     continue
                 if at and capture.date > at:
                     continue
-                if best is None or capture.date >= best[0].date:
-                    best = (capture, record)
+                best = (capture, record)
     if best is None:
         when = f" at or before {at}" if at else ""
         raise LookupError(f"{path} holds no capture of {url}{when}")

@@ -791,7 +791,7 @@ def index_file(folder: Path, name: str, index: CaptureIndex, start: int) -> int:
     return end
 
 
-def _file_run(path: Path) -> int:
+def file_run(path: Path) -> int:
     """The run number in a file's warcinfo (0 when it has none or cannot be read)."""
     try:
         with open(path, "rb") as fh:
@@ -872,7 +872,7 @@ def recover(folder: Path, index: CaptureIndex) -> Iterator[tuple[str, int]]:
         if known is not None and known[1] and known[0] == path.stat().st_size:
             continue
         # in the order the runs wrote them (a revisit's record is indexed before it)
-        todo.append((index.run_of(path.name) if known else _file_run(path), path.name, path, known))
+        todo.append((index.run_of(path.name) if known else file_run(path), path.name, path, known))
     for run, name, path, known in sorted(todo, key=lambda t: t[:2]):
         if known is None:
             index.add_file(name, 0, run)

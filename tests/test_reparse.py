@@ -204,3 +204,10 @@ def test_wacz_bundles_the_spiders_warcs_with_a_page_per_article(archive, tmp_pat
     assert {p["url"] for p in pages} == set(titles)
     assert all(p["title"] == titles[p["url"]] for p in pages)
     assert all(f'"url": "{p["url"]}"' in index for p in pages)
+
+    # the capture index deleted: rebuilt from the WARC files, the same WACZ contents
+    (out / "epochtimes" / "warc" / "captures.sqlite3").unlink()
+    again = run("wacz", "epochtimes", "-o", str(tmp_path / "again.wacz"), "-s", f"NEWSCRAWL_OUTPUT_DIR={out}")
+    assert again.returncode == 0, again.stderr
+    with zipfile.ZipFile(tmp_path / "again.wacz") as z:
+        assert gzip.decompress(z.read("indexes/index.cdx.gz")).decode() == index

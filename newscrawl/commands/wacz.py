@@ -25,6 +25,7 @@ import argparse
 import importlib.util
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -36,9 +37,11 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
+from newscrawl.archive import state_dir
 from newscrawl.files import TMP_PREFIX
+from newscrawl.locks import Locked, SpiderLock
 from newscrawl.sites import Site
-from newscrawl.warc import INDEX_NAME, Capture, CaptureIndex, replayable, warc_dir
+from newscrawl.warc import INDEX_NAME, INDEX_VERSION, Capture, CaptureIndex, open_index, replayable, warc_dir
 
 
 def stale_temporaries(folder: Path) -> list[Path]:
@@ -89,9 +92,10 @@ class Command(ScrapyCommand):
         if importlib.util.find_spec("wacz") is None:
             return self._fail("the wacz package is not installed: pip install -e '.[wacz]'")
         folder = warc_dir(self.settings, name)
-        if not (folder / INDEX_NAME).exists():
-            return self._fail(f"no captures in {folder}: crawl first")
-        index = CaptureIndex(folder, readonly=True)
+        try:
+            index = self._index(folder, name)
+        except (FileNotFoundError, Locked) as exc:
+            return self._fail(str(exc))
         try:
             files = index.closed_files()
             captures = self._pages(index, site)
@@ -135,6 +139,26 @@ class Command(ScrapyCommand):
             return self._fail(f"wacz create failed (status {done.returncode}): {done.stdout}{done.stderr}")
         print(f"{output}: {len(files)} WARC files, {len(captures)} article pages, "
               f"{output.stat().st_size} bytes")
+
+    def _index(self, folder: Path, spider: str) -> CaptureIndex:
+        """The folder's capture index; missing, damaged or of an older version, it is rebuilt
+        from the WARC files first, holding the spider's lock (a crawl writing the folder
+        would be in the way: :class:`~newscrawl.locks.Locked`). FileNotFoundError without
+        WARC files."""
+        if (folder / INDEX_NAME).exists():
+            try:
+                index = CaptureIndex(folder, readonly=True)
+                if index.db.execute("PRAGMA user_version").fetchone()[0] == INDEX_VERSION:
+                    return index
+                index.close()
+            except sqlite3.DatabaseError:
+                pass
+        lock = SpiderLock(state_dir(self.settings) / "locks" / f"{spider}.lock")
+        lock.acquire()
+        try:
+            return open_index(folder)
+        finally:
+            lock.release()
 
     @staticmethod
     def _pages(index: CaptureIndex, site: Site) -> list[Capture]:
