@@ -171,10 +171,11 @@ def decoded(response: Response, settings: BaseSettings) -> Response:
 def find_in_file(path: Path, url: str, site: Site, at: str | None = None) -> Response:
     """The latest written capture of ``url`` in a WARC file, or in the WARC files of a folder
     (of those dated at or before the WARC date ``at``), as the transport returned it
-    (``response.meta[CAPTURED_AT]``: its WARC date). A revisit's payload is taken from the record it refers to, in the files
-    read or else in the other WARC files of the folder (through its capture index when it has
-    one). Raises LookupError when there is no such capture or the payload is in none of the
-    folder's files, OSError when a file cannot be read."""
+    (``response.meta[CAPTURED_AT]``: its WARC date). A revisit's payload is taken from the
+    record it refers to, in the files read or else in the other WARC files of the folder
+    (through its capture index when it has one). Raises LookupError when there is no such
+    capture or the payload is in none of the folder's files, OSError when a file cannot be
+    read."""
     # the latest is the last written: files in the order of their runs, records in file order
     files = (sorted(path.glob(f"*{WARC_SUFFIX}"), key=lambda f: (file_run(f), f.name)) if path.is_dir()
              else [path])
