@@ -20,7 +20,9 @@ or none: robots.txt, a network error), ``…/known`` (skipped: captured by an ea
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
@@ -42,13 +44,24 @@ ARTICLE_CALLBACK = "parse_article"
 ACCEPT = b"text/css,*/*;q=0.1"
 
 
+_LINK = re.compile(r"<link\b[^>]*>", re.IGNORECASE)
+_ATTRIBUTE = re.compile(r"""([^\s"'<>/=]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""")
+
+
 def stylesheet_urls(response: TextResponse, domains: list[str]) -> list[str]:
     """The absolute URLs of a page's ``<link rel="stylesheet">`` hrefs on the site's own
-    hosts (``domains`` and their subdomains), http(s) only, in page order, each once."""
+    hosts (``domains`` and their subdomains), http(s) only, in page order, each once.
+
+    The ``<link>`` tags are found by a scan of the text, not a parse: the page is parsed
+    once, by its site's parser, and a second tree of an 88 KB page cost 1.4 ms (a tenth of
+    what the crawl spends on an article). Nothing found here is parsed or trusted: it is a
+    URL on the site's own hosts, asked for through the downloader."""
     urls: list[str] = []
-    for link in response.xpath("//link[@href]"):
-        rel = (link.attrib.get("rel") or "").lower().split()
-        href = (link.attrib.get("href") or "").strip()
+    for tag in _LINK.finditer(response.text):
+        attributes = {m.group(1).lower(): html.unescape(m.group(2) or m.group(3) or m.group(4) or "")
+                      for m in _ATTRIBUTE.finditer(tag.group())}
+        rel = attributes.get("rel", "").lower().split()
+        href = attributes.get("href", "").strip()
         if "stylesheet" not in rel or not href:
             continue
         url = response.urljoin(href)

@@ -53,6 +53,8 @@ def summary(spider: str, label: str, report: dict) -> str:
     s = report.get("stats", {})
     feed = "the feed, " if s.get("newscrawl/feed/items") else ""
     pictures = f"{s['newscrawl/images/requested']} pictures, " if s.get("newscrawl/images/requested") else ""
+    if s.get("newscrawl/stylesheets/requested"):
+        pictures += f"{s['newscrawl/stylesheets/requested']} stylesheets, "
     return (f"{' '.join(filter(None, (spider, label)))}: {report.get('requests', 0)} requests "
             f"({s.get('newscrawl/requests/article', 0)} article pages, "
             f"{s.get('newscrawl/incremental/listing_pages', 0)} listing pages, {pictures}{feed}robots.txt); "
