@@ -28,7 +28,7 @@ NEWSCRAWL_DRIFT_MIN_SHARE  coverage shares usually under this are not judged (de
 NEWSCRAWL_RECHECK_STEPS  the ages at which an archived article is fetched again to catch edits
                        (default ``1h,6h,1d,3d,7d,30d``; the last step repeats; see schedule.py)
 NEWSCRAWL_RECHECK_LIMIT  the most due re-checks one run makes, most overdue first (default 1000)
-NEWSCRAWL_CLOCK        a fixed "now" (ISO 8601) for simulations and tests (default: the real time)
+NEWSCRAWL_CLOCK        a fixed "now" (ISO 8601) for simulations and tests, WARC dates too (default: now)
 NEWSCRAWL_RETRY_FAILED_HOURS  a page that gave no item is tried again after this many hours (24)
 NEWSCRAWL_RETRY_FAILED_TIMES  ... up to this many tries in all (3), linked from a source or not
 NEWSCRAWL_MAX_LISTING_PAGES  the most pages of one listing a crawl follows (default 50)
