@@ -95,7 +95,8 @@ class ChangeOrigin:
     def origin(self, item: Any, stored: dict[str, Any] | None) -> tuple[str, bool]:
         """(``site`` or ``parser``, whether the parser's output changed on the archived
         version's capture) for ``item``, a parse that differs from ``stored``."""
-        record = ((stored or {}).get("capture") or {}).get("record")
+        stored = stored or {}
+        record = (stored.get("capture") or {}).get("record")
         if not record:
             return SITE, False
         parsed = self.reparsed(record)

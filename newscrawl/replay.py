@@ -189,6 +189,8 @@ def find_in_file(path: Path, url: str, site: Site, at: str | None = None) -> Res
                 if record.rec_type not in ("response", "resource", "revisit"):
                     continue
                 capture = capture_of(record, file.name, offset, length, None)
+                if capture is None:
+                    continue
                 payloads.add(capture, record)
                 page = page_url(capture.url)
                 if not ({page, capture.request_url, site.canonical_url(page)} & wanted):
@@ -208,8 +210,8 @@ def find_in_file(path: Path, url: str, site: Site, at: str | None = None) -> Res
             raise LookupError(
                 f"the capture of {url} at {capture.date} is a revisit: its page is in record {refers_to},"
                 f" found neither in {path} nor in the other WARC files of {folder}")
-        file, offset, status = found
-        capture = replace(capture, payload_file=file, payload_offset=offset,
+        payload_file, payload_offset, status = found
+        capture = replace(capture, payload_file=payload_file, payload_offset=payload_offset,
                           payload_status=status if capture.status == 304 else capture.status)
     request = Request(capture.request_url, meta={CAPTURED_AT: capture.date})
     return response_from_records(_FolderReader(folder), capture, record, request)
@@ -259,8 +261,9 @@ def _payload_elsewhere(folder: Path, record_id: str, payloads: _Payloads,
         with open(file, "rb") as fh:
             for offset, length, data in iter_members(fh):
                 record = read_record(data)
-                if record.rec_type in ("response", "revisit"):
-                    payloads.add(capture_of(record, file.name, offset, length, None), record)
+                capture = capture_of(record, file.name, offset, length, None)
+                if capture is not None and record.rec_type in ("response", "revisit"):
+                    payloads.add(capture, record)
         found = payloads.find(record_id)
         if found is not None:
             return found
@@ -398,7 +401,7 @@ class ReplayMiddleware:
         rendered = bool(request.meta.get("playwright"))
         capture = self._capture(request, rendered)
         stats = self.crawler.stats
-        if capture is None:
+        if capture is None or self.reader is None:
             stats.inc_value("newscrawl/reparse/not_captured")
             kind = "rendered " if rendered else ""
             raise NotCaptured(f"no {kind}capture of {request.url}")

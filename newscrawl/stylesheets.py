@@ -23,6 +23,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
@@ -109,7 +110,10 @@ class StylesheetMiddleware:
             self._count("requested")
             pending = deferred_from_coro(self._fetch(request))
             self.pending.add(pending)
-            pending.addBoth(lambda _, d=pending: self.pending.discard(d))
+            pending.addBoth(self._done, pending)
+
+    def _done(self, result: Any, pending: Any) -> None:
+        self.pending.discard(pending)
 
     async def _fetch(self, request: Request) -> None:
         """Download one stylesheet (the capture middleware keeps it); never raises."""

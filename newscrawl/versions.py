@@ -147,7 +147,8 @@ def pictures(item: Any) -> list[Picture]:
         url = image.get("url")
         if not isinstance(url, str):
             continue
-        kept = image.get("file") if isinstance(image.get("file"), dict) else {}
+        file = image.get("file")
+        kept: dict[str, Any] = file if isinstance(file, dict) else {}
         sha256 = kept.get("sha256") if isinstance(kept.get("sha256"), str) else None
         caption = " · ".join(filter(None, (_text(image.get("caption")), _text(image.get("credit")))))
         shown.append(Picture(url, picture_identity(url), sha256, _text(kept.get("url")) if sha256 else None,
@@ -486,14 +487,16 @@ def _context(block: Block, before: bool) -> str:
 
 def _row_text(row: Row, field_name: str) -> str:
     whole = field_name in ("pictures", "links")
-    if row.op == "change":
-        body = (f"[-{row.old.text}-]\n{{+{row.new.text}+}}" if whole
-                else word_diff(row.old.text, row.new.text))
-        label = row.new.label
-    elif row.op == "insert":
-        body, label = f"{{+{row.new.text}+}}", row.new.label
+    old, new = row.old, row.new
+    if row.op == "change" and old is not None and new is not None:
+        body = f"[-{old.text}-]\n{{+{new.text}+}}" if whole else word_diff(old.text, new.text)
+        label = new.label
+    elif row.op == "insert" and new is not None:
+        body, label = f"{{+{new.text}+}}", new.label
+    elif old is not None:
+        body, label = f"[-{old.text}-]", (f"原{old.label}" if old.number else old.label)
     else:
-        body, label = f"[-{row.old.text}-]", (f"原{row.old.label}" if row.old.number else row.old.label)
+        raise ValueError(f"a {row.op} row without its blocks")
     return f"〔{label}〕{body}" if label else body
 
 
@@ -511,8 +514,9 @@ def changed_rows_text(rows: list[Row], field_name: str) -> str:
             out.append("⋯")
         if i in changed:
             out.append(_row_text(rows[i], field_name))
-        else:  # context: the end of the paragraph before a change, the start of the one after
-            out.append(_context(rows[i].new, before=i + 1 in changed and i - 1 not in changed))
+        elif (block := rows[i].new) is not None:
+            # context: the end of the paragraph before a change, the start of the one after
+            out.append(_context(block, before=i + 1 in changed and i - 1 not in changed))
         previous = i
     if shown and shown[-1] < len(rows) - 1:
         out.append("⋯")
