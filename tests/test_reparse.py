@@ -186,6 +186,37 @@ def test_reparse_without_captures_says_so(tmp_path):
     assert "Nothing to reparse: no captures in" in proc.stderr
 
 
+def test_a_live_crawl_tells_a_changed_parser_from_an_edit_and_raises_the_alarm(tmp_path):
+    """The page of the fixed article changes only in its sidebar, so the re-check parses it;
+    the crawl runs the fixed parser. Its parse differs from the archived version, and so does
+    the fixed parser's parse of the archived version's capture: the change is ours, recorded
+    as ``origin: parser`` with no update time, and the run fails on the drift alarm."""
+    out = tmp_path / "out"
+    url = "https://www.dw.com/zh-hant/德國出口連續第三個月下滑/a-68200204"
+    page = (DW_MIRROR / "pages" / "a-68200204.html").read_text(encoding="utf-8")
+    sidebar = tmp_path / "sidebar"
+    (sidebar / "pages").mkdir(parents=True)
+    assert "</body>" in page
+    (sidebar / "pages" / "a-68200204.html").write_text(
+        page.replace("</body>", "<aside>热门新闻：今天的另一条新闻</aside></body>", 1), encoding="utf-8")
+    route = {"file": "pages/a-68200204.html", "content_type": "text/html; charset=utf-8"}
+    (sidebar / "manifest.json").write_text(json.dumps({url: route}), encoding="utf-8")
+    with MirrorServer(default_dirs()) as server:
+        first = crawl("dw", server.base_url, out, *DEMO_CRAWLS["dw"])
+        server.load([*default_dirs(), sidebar])
+        # a clock far ahead: every article's re-check is due
+        second = crawl("dw", server.base_url, out, *DEMO_CRAWLS["dw"], "-s", f"SPIDER_MODULES={FIXED}",
+                       "-s", "NEWSCRAWL_CLOCK=2100-01-01T00:00:00Z")
+    assert first.returncode == 0, first.log[-3000:]
+    assert second.returncode == 1, second.log[-3000:]
+    mine = [line for line in lines(out, "dw") if line["id"] == FIXED_ID]
+    assert [(x["version"], x["origin"]) for x in mine] == [(1, "site"), (2, "parser")]
+    assert mine[1]["updated"] == mine[0]["updated"] and mine[1]["capture"] != mine[0]["capture"]
+    assert second.report["items"].get("updated") == 1
+    assert [a["field"] for a in second.report["alarms"]] == ["parser_derived_versions"]
+    assert "The parser changed" in second.log
+
+
 @pytest.mark.skipif(importlib.util.find_spec("wacz") is None, reason="needs the wacz extra")
 def test_wacz_bundles_the_spiders_warcs_with_a_page_per_article(archive, tmp_path):
     out = archive["out"]
