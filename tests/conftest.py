@@ -13,6 +13,18 @@ from tests.mirror.server import MIRROR_ROOT
 DW_MIRROR = MIRROR_ROOT / "dw"
 
 
+def spider_names() -> list[str]:
+    """The project's spiders as Scrapy finds them (a site added by adding files is among them)."""
+    from scrapy.spiderloader import get_spider_loader
+    from scrapy.utils.project import get_project_settings
+
+    return sorted(get_spider_loader(get_project_settings()).list())
+
+
+#: ``dw, epochtimes``: the spider list as the commands print it
+SPIDER_LIST = ", ".join(spider_names())
+
+
 def load_manifest(directory: Path = DW_MIRROR) -> dict:
     return json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
 

@@ -12,7 +12,7 @@ import pytest
 from newscrawl.arguments import ArgumentError, did_you_mean
 from newscrawl.spiders.dw import DwSpider
 from newscrawl.spiders.epochtimes import EpochTimesSpider
-from tests.conftest import DW_MIRROR
+from tests.conftest import DW_MIRROR, SPIDER_LIST
 from tests.crawl import REPO
 
 #: no request may leave the machine even if a check let one through: port 9 (discard) is closed
@@ -63,8 +63,8 @@ def assert_usage_error(result: subprocess.CompletedProcess, command: str, expect
     (["epochtimes", "-a", "tags=https://www.epochtimes.com/gb/nsc413.htm"], "is not a tag page"),
     (["epochtimes", "-a", "tags=王毅", "-a", "optional=布林肯"],
      "optional: '布林肯' is not one of this run's sources (王毅)"),
-    (["dwx"], "unknown spider 'dwx' (did you mean 'dw'?); the spiders are: dw, epochtimes"),
-    ([], "give one spider (dw, epochtimes)"),
+    (["dwx"], f"unknown spider 'dwx' (did you mean 'dw'?); the spiders are: {SPIDER_LIST}"),
+    ([], f"give one spider ({SPIDER_LIST})"),
     (["dw", "-a", "topics"], "Invalid -a value, use -a NAME=VALUE"),
     (["dw", "-s", "NEWSCRAWL_OUTPUT_DIRS=/tmp/x"],
      "unknown setting 'NEWSCRAWL_OUTPUT_DIRS' (did you mean 'NEWSCRAWL_OUTPUT_DIR'?)"),
@@ -91,7 +91,7 @@ def config(tmp_path: Path, text: str) -> Path:
      "crawl.toml: [dw] has no key 'arg' (did you mean 'args'?); a section takes: args, settings, "
      "expect_articles"),
     ('[epochtime]\nargs = { tags = "王毅" }\n',
-     "crawl.toml: [epochtime] is not a spider (did you mean 'epochtimes'?); the spiders are: dw, epochtimes"),
+     f"crawl.toml: [epochtime] is not a spider (did you mean 'epochtimes'?); the spiders are: {SPIDER_LIST}"),
     ('[dw]\nsettings = { CLOSESPIDER_ITEMCOUT = 5 }\n',
      "crawl.toml: [dw] settings: unknown setting 'CLOSESPIDER_ITEMCOUT' "
      "(did you mean 'CLOSESPIDER_ITEMCOUNT'?)"),
