@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import difflib
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 #: Spider arguments that are not the spider's own: scrapyd passes ``_job`` to every spider.
 PASSED_BY_RUNNERS = frozenset({"_job"})
@@ -174,6 +175,30 @@ def check_cli_settings(pairs: Iterable[str], settings: Any) -> None:
         name, sep, value = pair.partition("=")
         if sep:
             check_setting(name.strip(), value, settings, strict=False)
+
+
+def check_feed_targets(feeds: Mapping[Any, Any]) -> None:
+    """``-o``/``-O`` files (Scrapy's ``FEEDS``) that cannot be written are an ArgumentError,
+    found before any request rather than as tracebacks after the crawl archived its articles.
+    The folder is created, as Scrapy's file storage would, and a file is made in it and removed
+    (a permission check alone would pass for root). URIs of other schemes are left to Scrapy."""
+    for key in feeds:
+        uri = str(key)
+        parts = urlsplit(uri)
+        if parts.scheme not in ("", "file"):
+            continue
+        text = unquote(parts.path) if parts.scheme == "file" else uri
+        prefix = text.split("%(", 1)[0]  # a placeholder (%(name)s, %(time)s) is filled in later
+        folder = Path(prefix) if prefix.endswith("/") else Path(prefix).parent
+        target = Path(text)
+        try:
+            if "%(" not in text and target.is_dir():
+                raise IsADirectoryError(f"{target} is a directory")
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".newscrawl-write-test-"):
+                pass
+        except OSError as exc:
+            raise ArgumentError(f"-o/-O {uri}: cannot write there ({exc.strerror or exc})") from None
 
 
 # ---- crawlall's config ------------------------------------------------------------------

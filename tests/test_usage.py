@@ -71,6 +71,8 @@ def assert_usage_error(result: subprocess.CompletedProcess, command: str, expect
     (["dw", "-s", "NEWSCRAWL_RETRY_FAILED_HOURS=two days"],
      "setting NEWSCRAWL_RETRY_FAILED_HOURS must be a number"),
     (["dw", "-s", "NEWSCRAWL_MAX_ERRORS=1.5"], "setting NEWSCRAWL_MAX_ERRORS must be a whole number"),
+    (["dw", "-O", "/proc/nonexistent/x.jsonl"], "-o/-O /proc/nonexistent/x.jsonl: cannot write there ("),
+    (["dw", "-o", "/dev/null/x-%(time)s.jsonl"], "-o/-O /dev/null/x-%(time)s.jsonl: cannot write there ("),
 ])
 def test_a_wrong_crawl_is_one_line_and_exit_status_2(tmp_path, args, expected):
     assert_usage_error(scrapy(tmp_path, "crawl", *args), "crawl", expected, tmp_path)

@@ -17,7 +17,13 @@ from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
-from newscrawl.arguments import ArgumentError, check_cli_settings, did_you_mean, usage_exit
+from newscrawl.arguments import (
+    ArgumentError,
+    check_cli_settings,
+    check_feed_targets,
+    did_you_mean,
+    usage_exit,
+)
 from newscrawl.outcome import outcome_of, report
 
 
@@ -42,6 +48,7 @@ class Command(ScrapyCrawl):
                 raise UsageError(f"give one spider ({names})" if not args else
                                  "running 'scrapy crawl' with more than one spider is not supported")
             spidercls = spider_class(self.settings, args[0])
+            check_feed_targets(self.settings.getdict("FEEDS"))
             if hasattr(spidercls, "check_arguments"):
                 spidercls.check_arguments(opts.spargs)
         except (UsageError, ArgumentError) as exc:
