@@ -21,6 +21,7 @@ NEWSCRAWL_IMAGE_PROXY  prefix that the remote URLs of pictures not kept are rewr
                        posts, e.g. ``https://images.weserv.nl/?url=`` (default: off)
 NEWSCRAWL_RUN_REPORTS  write ``<output>/<spider>/runs/<UTC time>.json`` after each crawl (default on)
 NEWSCRAWL_MAX_ERRORS   ``scrapy crawlall`` counts a spider with more logged errors as failed (10)
+NEWSCRAWL_MAX_TITLE_CHARS  an item whose title is longer is dropped as ``title_too_long`` (1000)
 NEWSCRAWL_DRIFT_RUNS   how many recent run reports make the drift baseline (default 5)
 NEWSCRAWL_DRIFT_MIN_ITEMS  runs with fewer archived articles are not judged (default 5)
 NEWSCRAWL_DRIFT_DROP   a field alarms below (1 - this) x its recent median (default 0.5)
@@ -83,6 +84,7 @@ NEWSCRAWL_IMAGE_PROXY = None
 NEWSCRAWL_MIRROR = None
 NEWSCRAWL_RUN_REPORTS = True
 NEWSCRAWL_MAX_ERRORS = 10
+NEWSCRAWL_MAX_TITLE_CHARS = 1000
 NEWSCRAWL_DRIFT_RUNS = 5
 NEWSCRAWL_DRIFT_MIN_ITEMS = 5
 NEWSCRAWL_DRIFT_DROP = 0.5

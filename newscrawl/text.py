@@ -11,7 +11,12 @@ from typing import Any
 
 # Control characters except tab and newline (C0, DEL, C1), zero-width and BOM marks, and lone
 # surrogates (JSON may carry "\ud800"; no UTF-8 writer accepts them).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200e\u200f\u2028\u2029\ufeff\ud800-\udfff]")
+#: Control and format characters no text of an article needs: C0/C1 controls, zero-width
+#: space, line/paragraph separators, BOM, lone surrogates, and the bidirectional marks,
+#: embeddings, overrides and isolates (U+061C, U+200E/F, U+202A–E, U+2066–9), which can make
+#: a title read other than it is written (RLO: "txt.exe" shown as "exe.txt").
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u2028\u2029\u202a-\u202e"
+                      r"\u2066-\u2069\ufeff\ud800-\udfff]")
 _SPACES = re.compile(r"\s+")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 

@@ -131,3 +131,21 @@ def test_dedupe_within_and_across_runs(crawler, tmp_path):
     assert passed.updated is None and passed.origin == "site"  # no update time invented
     assert crawler3.stats.get_value("newscrawl/items/updated") == 1
     crawler3.get_extension(Archive).close()
+
+
+def test_titles_lose_bidi_controls_and_must_show_something_within_the_cap():
+    """A right-to-left override makes a title read other than it is written; a title of only
+    U+FFFD (undecodable bytes) or of 100,000 characters is no headline: counted drops."""
+    from newscrawl.pipelines import validate_article
+    from newscrawl.pipelines.normalize import normalize_article
+
+    spoofed = normalize_article(raw_item(title="\u202e美中\u2066会谈\u2069\u200f", lead="\u202a导语\u202c"))
+    assert spoofed.title == "美中会谈" and spoofed.lead == "导语"
+    assert validate_article(spoofed) is None
+    for title in ("\ufffd", "\ufffd\ufffd \u202e", "\ud800", "\u202e"):
+        item = normalize_article(raw_item(title=title))
+        assert validate_article(item) in ("invisible_title", "missing_title"), title
+    long = normalize_article(raw_item(title="长" * 100_000))
+    assert validate_article(long) == "title_too_long"
+    assert validate_article(long, max_title_chars=100_000) is None
+    assert validate_article(normalize_article(raw_item(title="？"))) is None  # visible, if odd
