@@ -142,6 +142,11 @@ SPIDER_MIDDLEWARES = {
     # scrapy reparse only: requests made while a replayed response is handled see the site as
     # its run saw it; a page fetched to complete another article gives no item of its own
     "newscrawl.replay.ReplaySpiderMiddleware": 900,
+    # Scrapy's, at its place, with a link over URLLENGTH_LIMIT a counted drop (url_too_long)
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    "newscrawl.middlewares.UrlLengthMiddleware": 800,
+    # an article page's same-site stylesheets asked for once, for replay (stylesheets.py)
+    "newscrawl.stylesheets.StylesheetMiddleware": 600,
 }
 
 DOWNLOADER_MIDDLEWARES = {
@@ -169,10 +174,6 @@ DOWNLOADER_MIDDLEWARES = {
     # closest to the download handler: every response as received (before HttpCompression at
     # 590 decodes the body, before retries and redirects), written to WARC (warc.py)
     "newscrawl.warc.CaptureMiddleware": 950,
-}
-SPIDER_MIDDLEWARES = {
-    # an article page's same-site stylesheets asked for once, for replay (stylesheets.py)
-    "newscrawl.stylesheets.StylesheetMiddleware": 600,
 }
 EXTENSIONS = {
     # the owner of the posts, JSON lines and state (and the spider's lock); see archive.py

@@ -130,6 +130,8 @@ def test_the_archive_is_rebuilt_from_its_warc_files_alone(archive, spider, tmp_p
     want, got = archive_files(out / spider), archive_files(copy / spider)
     assert sorted(got) == sorted(want)
     assert [name for name in want if got[name] != want[name]] == []
+    report = json.loads(sorted((copy / spider / "runs").glob("*.json"))[-1].read_text(encoding="utf-8"))
+    assert report["requests"] == 0 and not report["stats"].get("newscrawl/dropped/duplicate")
 
 
 def test_reparse_after_a_parser_fix_rewrites_exactly_the_affected_posts(archive):

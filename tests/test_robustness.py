@@ -96,3 +96,23 @@ def test_json_ld_dates_of_any_shape_give_an_item_from_the_dom_or_a_reason(value)
         assert exc.reason == "missing_published"
     else:
         assert item.published is None or re.match(r"\d{4}-\d{2}-\d{2}", item.published)
+
+
+def test_a_link_over_the_url_length_limit_is_a_counted_drop(caplog):
+    """Scrapy leaves out a link longer than URLLENGTH_LIMIT with an INFO line; ours counts
+    and logs it as a drop, so a run's summary says an article was cut out."""
+    from scrapy import Request
+    from scrapy.utils.test import get_crawler
+
+    from newscrawl.middlewares import UrlLengthMiddleware
+
+    crawler = get_crawler(settings_dict={"URLLENGTH_LIMIT": 100})
+    crawler.stats.open_spider()
+    middleware = UrlLengthMiddleware.from_crawler(crawler)
+    short = Request("https://www.dw.com/zh/a-1")
+    assert middleware.get_processed_request(short, None) is short
+    long = Request("https://www.dw.com/zh/" + "x" * 200 + "/a-2")
+    with caplog.at_level("WARNING", logger="newscrawl.drops"):
+        assert middleware.get_processed_request(long, None) is None
+    assert crawler.stats.get_value("newscrawl/dropped/url_too_long") == 1
+    assert "url_too_long" in caplog.text and "more than URLLENGTH_LIMIT 100" in caplog.text

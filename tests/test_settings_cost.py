@@ -44,3 +44,17 @@ def test_the_check_does_catch_a_generator_returning_a_value():
         return "lost"
 
     assert is_generator_with_return_value(callback)
+
+
+def test_no_setting_is_assigned_twice_in_the_settings_module():
+    """A second ``SPIDER_MIDDLEWARES = {…}`` further down silently replaced the first (two
+    branches each added one): every top-level setting is assigned once."""
+    import ast
+    import collections
+
+    from tests.crawl import REPO
+
+    tree = ast.parse((REPO / "newscrawl" / "settings.py").read_text(encoding="utf-8"))
+    names = [t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets
+             if isinstance(t, ast.Name) and t.id.isupper()]
+    assert [n for n, count in collections.Counter(names).items() if count > 1] == []
