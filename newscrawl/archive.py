@@ -165,7 +165,7 @@ class Archive:
         """Lock the spider, open and check the state, finish interrupted writes, check that
         the outputs are writable. Raises :class:`~newscrawl.locks.Locked` or ArchiveError."""
         self.site = site
-        lock = SpiderLock(self.state_path.parent / "locks" / f"{site}.lock")
+        lock = SpiderLock.of(self.state_path.parent, site)
         try:
             lock.acquire()
         except OSError as exc:
@@ -370,7 +370,7 @@ class Archive:
         path = self.post_path(item, known)
         existed = (self.posts_dir() / path).exists()
         now = self.schedule.now()
-        previous = self._previous_item(known) if archived else None
+        previous = self.stored_item(known) if archived else None
         changes = compare(previous, item) if previous else None
         earlier = known.revisions if archived else []
         entry = history_entry(item, version, earlier, changes)
@@ -413,10 +413,6 @@ class Archive:
         return str(((stored or {}).get("capture") or {}).get("record") or "")
 
     def stored_item(self, known: Known) -> dict[str, Any] | None:
-        """The archived version's item, from its JSON line (``None`` if it cannot be read)."""
-        return self._previous_item(known)
-
-    def _previous_item(self, known: Known) -> dict[str, Any] | None:
         """The archived version's item, from its JSON line (``None`` if it cannot be read)."""
         if known.line_offset is None:
             return None

@@ -26,6 +26,11 @@ class SpiderLock:
         self.path = path
         self._file: IO[str] | None = None
 
+    @classmethod
+    def of(cls, state_folder: Path, spider: str) -> SpiderLock:
+        """The lock of ``spider`` in a state folder: ``<state folder>/locks/<spider>.lock``."""
+        return cls(state_folder / "locks" / f"{spider}.lock")
+
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the crawl

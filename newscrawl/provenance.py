@@ -11,8 +11,6 @@ recorded as such, never as an edit and never with an invented ``updated`` time.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -23,29 +21,27 @@ from newscrawl.items import item_dict
 from newscrawl.pipelines.normalize import normalize_article
 from newscrawl.replay import CaptureReader, decoded
 from newscrawl.sites import ParseError, Site
-from newscrawl.versions import BOOKKEEPING
+from newscrawl.versions import exact_hash
 
 logger = logging.getLogger(__name__)
 
 SITE, PARSER = "site", "parser"
-#: what a kept picture adds to an image: not the parser's output
-_KEPT = frozenset({"file", "sha256", "path", "bytes", "media_type"})
 
 
-def _images(images: Any) -> list[dict[str, Any]]:
-    return [{k: v for k, v in image.items() if k not in _KEPT} for image in images or []
+def _uncopied(images: Any) -> list[dict[str, Any]]:
+    """Images without their kept copy (``file``: what the pictures pipeline adds)."""
+    return [{k: v for k, v in image.items() if k != "file"} for image in images or []
             if isinstance(image, dict)]
 
 
 def parsed_signature(item: Any) -> str:
-    """The hash of what the parser made of a page: every published field but the
-    bookkeeping (when, from which capture, which version) and the kept pictures' copies."""
-    data = {k: v for k, v in item_dict(item).items() if k not in BOOKKEEPING}
-    data["images"] = _images(data.get("images"))
+    """What the parser made of a page: the exact hash (:func:`newscrawl.versions.exact_hash`:
+    every published field but the bookkeeping) of the item without its kept pictures' copies."""
+    data = item_dict(item)
+    data["images"] = _uncopied(data.get("images"))
     if data.get("gallery"):
-        data["gallery"] = {**data["gallery"], "images": _images(data["gallery"].get("images"))}
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+        data["gallery"] = {**data["gallery"], "images": _uncopied(data["gallery"].get("images"))}
+    return exact_hash(data)
 
 
 class ChangeOrigin:

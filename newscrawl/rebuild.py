@@ -188,7 +188,7 @@ class Command(ScrapyCommand):
         locks = []
         try:
             for name in args:
-                lock = SpiderLock(state_path.parent / "locks" / f"{name}.lock")
+                lock = SpiderLock.of(state_path.parent, name)
                 lock.acquire()
                 locks.append(lock)
             self.exitcode = self._rebuild(args, state_path)

@@ -61,8 +61,6 @@ from newscrawl.warc import (
 
 logger = logging.getLogger(__name__)
 
-#: ``response.meta`` key: the WARC date of the capture a replayed response was built from.
-CAPTURED_AT = "newscrawl_captured_at"
 #: ``request.meta`` key (reparse): ``(file, offset)`` of the capture that answers this URL.
 REPLAY_PIN = "newscrawl_replay_pin"
 #: ``request.meta`` key (reparse): the run whose view of the site a request gets (the latest
@@ -171,8 +169,8 @@ def decoded(response: Response, settings: BaseSettings) -> Response:
 def find_in_file(path: Path, url: str, site: Site, at: str | None = None) -> Response:
     """The latest written capture of ``url`` in a WARC file, or in the WARC files of a folder
     (of those dated at or before the WARC date ``at``), as the transport returned it
-    (``response.meta[CAPTURED_AT]``: its WARC date). A revisit's payload is taken from the
-    record it refers to, in the files read or else in the other WARC files of the folder
+    (``response.meta[CAPTURE_META]``: its file, record id and WARC date). A revisit's payload
+    is taken from the record it refers to, in the files read or else in the other WARC files of the folder
     (through its capture index when it has one). Raises LookupError when there is no such
     capture or the payload is in none of the folder's files, OSError when a file cannot be
     read."""
@@ -213,7 +211,7 @@ def find_in_file(path: Path, url: str, site: Site, at: str | None = None) -> Res
         payload_file, payload_offset, status = found
         capture = replace(capture, payload_file=payload_file, payload_offset=payload_offset,
                           payload_status=status if capture.status == 304 else capture.status)
-    request = Request(capture.request_url, meta={CAPTURED_AT: capture.date})
+    request = Request(capture.request_url, meta={CAPTURE_META: capture.provenance})
     return response_from_records(_FolderReader(folder), capture, record, request)
 
 
@@ -336,31 +334,6 @@ def reparse_plan(index: CaptureIndex, site: Site, selected: list[str],
     return plan, missing
 
 
-def reparse_targets(index: CaptureIndex, site: Site, selected: list[str]) -> tuple[list[Capture], list[str]]:
-    """The capture each article is re-parsed from: of every article page the spider fetched
-    for ``parse_article`` and got (2xx), the latest plain capture, else the latest rendered
-    one; only the ``selected`` URLs' articles when some are given. Returns the captures and
-    the selected URLs that have none."""
-    plain: dict[str, Capture] = {}
-    rendered: dict[str, Capture] = {}
-    for capture in index.article_captures():  # oldest first: the latest wins
-        article_id = site.article_id(site.canonical_url(capture.request_url))
-        if article_id:
-            (rendered if capture.rendered else plain)[article_id] = capture
-    ids = list(dict.fromkeys([*plain, *rendered]))
-    missing = []
-    if selected:
-        wanted = {}
-        for url in selected:
-            article_id = site.article_id(site.canonical_url(url))
-            if article_id in plain or article_id in rendered:
-                wanted[article_id] = True
-            else:
-                missing.append(url)
-        ids = list(wanted)
-    return [plain.get(i) or rendered[i] for i in ids], missing
-
-
 class ReplayMiddleware:
     """Reparse mode: every request is answered from the spider's WARC captures, none is sent.
 
@@ -406,7 +379,6 @@ class ReplayMiddleware:
             kind = "rendered " if rendered else ""
             raise NotCaptured(f"no {kind}capture of {request.url}")
         stats.inc_value("newscrawl/reparse/replayed")
-        request.meta[CAPTURED_AT] = capture.date
         request.meta[CAPTURE_META] = capture.provenance
         return self.reader.response(capture, request)
 
@@ -457,5 +429,5 @@ class ReplaySpiderMiddleware:
                 yield out
 
 
-__all__ = ["CAPTURED_AT", "REPLAY_PIN", "REPLAY_RUN", "CaptureReader", "NotCaptured", "ReplayMiddleware",
-           "ReplaySpiderMiddleware", "decoded", "find_in_file", "parse_at", "reparse_plan", "reparse_targets"]
+__all__ = ["REPLAY_PIN", "REPLAY_RUN", "CaptureReader", "NotCaptured", "ReplayMiddleware",
+           "ReplaySpiderMiddleware", "decoded", "find_in_file", "parse_at", "reparse_plan"]

@@ -29,9 +29,10 @@ from scrapy.http import HtmlResponse
 from newscrawl.arguments import ArgumentError, http_url, usage_exit
 from newscrawl.commands.crawl import spider_class
 from newscrawl.pipelines import normalize_article, validate_article
-from newscrawl.replay import CAPTURED_AT, decoded, find_in_file, parse_at
+from newscrawl.replay import decoded, find_in_file, parse_at
 from newscrawl.sites import ParseError, Site
 from newscrawl.sites.base import meta_content
+from newscrawl.warc import CAPTURE_META
 
 
 class Command(ScrapyCommand):
@@ -91,7 +92,7 @@ class Command(ScrapyCommand):
             return self._fail(f"cannot parse {page}: {exc} [{exc.reason}]")
         if "warc" in response.flags:
             parsed.item.rendered = "playwright" in response.flags
-            parsed.item.crawled_at = response.meta.get(CAPTURED_AT)
+            parsed.item.crawled_at = response.meta[CAPTURE_META]["date"]  # when it was captured
         own = self._own_id(site, response)
         if own and own != parsed.item.id:
             return self._fail(f"{page} is the page of {own} (its canonical URL says so), not of "

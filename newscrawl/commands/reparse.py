@@ -1,7 +1,7 @@
 """``scrapy reparse <spider> [--url URL ...]``: re-derive the archive from the WARC captures.
 
 Runs the spider in reparse mode (``NEWSCRAWL_REPARSE``): its start yields one request per
-article, for the latest capture of its page (:func:`newscrawl.replay.reparse_targets`), and
+article, for the captures of its page (:func:`newscrawl.replay.reparse_plan`), and
 :class:`newscrawl.replay.ReplayMiddleware` answers every request (also a gallery page, a
 redirect, a rendering) from the captures, so **no request reaches the site**. Responses,
 callbacks and pipelines are those of a live crawl: an article whose item changed (a fixed

@@ -49,9 +49,10 @@ from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
-from scrapy.spiderloader import get_spider_loader
 
 from newscrawl.archive import Archive, state_dir
+from newscrawl.arguments import ArgumentError, usage_exit
+from newscrawl.commands.crawl import spider_class
 from newscrawl.files import write_atomic, write_atomic_chunks
 from newscrawl.items import Article
 from newscrawl.locks import Locked, SpiderLock
@@ -471,15 +472,17 @@ class Command(ScrapyCommand):
         if len(args) != 1:
             raise UsageError("give one spider")
         site = args[0]
-        if site not in get_spider_loader(self.settings).list():
-            raise UsageError(f"unknown spider {site!r}")
+        try:
+            spider_class(self.settings, site)
+        except ArgumentError as exc:
+            usage_exit("verify", str(exc))
         s = self.settings
         state_path = state_dir(s) / "newscrawl.sqlite3"
         archive = Archive(Path(s.get("NEWSCRAWL_OUTPUT_DIR")), state_path,
                           image_proxy=s.get("NEWSCRAWL_IMAGE_PROXY"))
         archive.site = site
         warcs = warc_dir(s, site)
-        lock = SpiderLock(state_path.parent / "locks" / f"{site}.lock")
+        lock = SpiderLock.of(state_path.parent, site)
         try:
             lock.acquire()
         except Locked as exc:

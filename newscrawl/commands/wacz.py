@@ -153,7 +153,7 @@ class Command(ScrapyCommand):
                 index.close()
             except sqlite3.DatabaseError:
                 pass
-        lock = SpiderLock(state_dir(self.settings) / "locks" / f"{spider}.lock")
+        lock = SpiderLock.of(state_dir(self.settings), spider)
         lock.acquire()
         try:
             return open_index(folder)

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
@@ -299,10 +299,15 @@ class NewsSpider(scrapy.Spider):
         if self._due_issued or self.full:
             return
         self._due_issued = True
-        requests = list(self.due_requests())
+        self._crawl_while_idle(self.due_requests())
+
+    def _crawl_while_idle(self, requests: Iterable[scrapy.Request]) -> None:
+        """``spider_idle``: crawl these requests, and keep the spider open if there are any."""
+        scheduled = False
         for request in requests:
             self.crawler.engine.crawl(request)
-        if requests:
+            scheduled = True
+        if scheduled:
             raise DontCloseSpider
 
     def due_requests(self) -> Iterator[scrapy.Request]:
@@ -389,8 +394,8 @@ class NewsSpider(scrapy.Spider):
         if not self.archive.is_open:
             return
         folder = warc_dir(self.settings, self.name)
-        try:
-            reader = CaptureReader(folder)
+        try:  # the ReplayMiddleware brought the index up to date as the spider opened
+            reader = CaptureReader(folder, rebuild=False)
         except FileNotFoundError as exc:
             self.stat("newscrawl/reparse/no_captures")
             self.logger.error("Nothing to reparse: %s", exc)
@@ -411,11 +416,7 @@ class NewsSpider(scrapy.Spider):
 
     def next_reparse_round(self) -> None:
         """The crawl is idle: every item of the last round is archived. The next round."""
-        requests = list(self._reparse_round())
-        for request in requests:
-            self.crawler.engine.crawl(request)
-        if requests:
-            raise DontCloseSpider
+        self._crawl_while_idle(self._reparse_round())
 
     def _reparse_round(self) -> Iterator[scrapy.Request]:
         rounds = getattr(self, "_reparse_rounds", None)
