@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install demo clean-demo site test lint bench clean-output
+.PHONY: install demo clean-demo website test lint bench clean-output
 OUTPUT ?= output
 
 # $(call venv,FOLDER,EXTRAS): a virtual environment with the project installed (editable)
@@ -29,9 +29,9 @@ clean-demo:
 	rm -rf output/demo
 
 ## The archive as a website with Debian's jekyll: $(OUTPUT)/_site/ (skipped without jekyll).
-## `make site OUTPUT=output/demo` builds the demo's.
-site: install
-	$(PY) -m newscrawl.site --output $(OUTPUT)
+## `make website OUTPUT=output/demo` builds the demo's.
+website: install
+	$(PY) -m newscrawl.website --output $(OUTPUT)
 
 ## The whole suite: lint, then pytest.
 test: install

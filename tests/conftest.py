@@ -110,4 +110,5 @@ def demo_output(tmp_path_factory) -> Path:
                             capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-3000:]
     (home / "demo-stdout.txt").write_text(result.stdout, encoding="utf-8")
+    (home / "demo-stderr.txt").write_text(result.stderr, encoding="utf-8")
     return home / "output" / "demo"
