@@ -242,13 +242,14 @@ def test_reparse_and_wacz_of_a_folder_with_no_archive_say_so(demo_output, comman
     ``output/demo/``: one line naming the folder looked at and the one that has captures,
     exit status 2, nothing written (no state, no empty archive, no 0-page WACZ)."""
     output = demo_output.parent  # output/, beside output/demo/
+    doing = {"reparse": "reparse", "wacz": "bundle"}[command]
     before = sorted(output.rglob("*"))
     cmd = [sys.executable, "-m", "scrapy", command, "dw", "-s", f"NEWSCRAWL_OUTPUT_DIR={output}"]
     result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120,
                             stdin=subprocess.DEVNULL)
     assert (result.returncode, result.stdout) == (2, ""), result.stderr
     assert result.stderr.splitlines() == [
-        f"scrapy {command}: error: nothing archived: no WARC file of dw in {output}/dw/warc/ (the output "
+        f"scrapy {command}: error: nothing to {doing}: no WARC file of dw in {output}/dw/warc/ (the output "
         f"folder is {output}/); name another with -s NEWSCRAWL_OUTPUT_DIR=<folder> (there are some in "
         f"{demo_output}/: -s NEWSCRAWL_OUTPUT_DIR={demo_output})"]
     assert sorted(output.rglob("*")) == before

@@ -19,7 +19,7 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
 
 from newscrawl.arguments import usage_exit
-from newscrawl.warc import WARC_SUFFIX, warc_dir
+from newscrawl.warc import INDEX_NAME, WARC_SUFFIX, warc_dir
 
 
 class HelpFormatter(ScrapyHelpFormatter):
@@ -64,20 +64,22 @@ def process_of(command: ScrapyCommand) -> CrawlerProcessBase:
     return command.crawler_process
 
 
-def require_warc_files(settings: Any, spider: str) -> Path:
+def require_warc_files(settings: Any, spider: str, command: str) -> Path:
     """The spider's WARC folder (:func:`newscrawl.warc.warc_dir`), or a
-    :class:`~scrapy.exceptions.UsageError` saying there is nothing to read there: which folder
-    was looked at, how to point at another, and the output folders below the current one that
-    have the spider's WARC files (``output/demo`` after ``make demo``)."""
+    :class:`~scrapy.exceptions.UsageError` saying there is nothing for ``command`` (``reparse``,
+    ``bundle``) there: which folder was looked at, how to point at another, and the output
+    folders below the current one that have the spider's WARC files (``output/demo`` after
+    ``make demo``). A folder with a capture index but no WARC file is an archive whose files
+    are gone: the command goes on and says what is missing."""
     folder = warc_dir(settings, spider)
-    if any(folder.glob(f"*{WARC_SUFFIX}")):
+    if any(folder.glob(f"*{WARC_SUFFIX}")) or (folder / INDEX_NAME).exists():
         return folder
     output = Path(settings.get("NEWSCRAWL_OUTPUT_DIR"))
     if settings.get("NEWSCRAWL_WARC_DIR"):
-        raise UsageError(f"nothing archived: no WARC file of {spider} in {folder}/; name the folder that "
+        raise UsageError(f"nothing to {command}: no WARC file of {spider} in {folder}/; name the folder that "
                          f"holds <spider>/*.warc.gz with -s NEWSCRAWL_WARC_DIR=<folder>")
     archives = sorted(output.glob(f"*/{spider}/warc/*{WARC_SUFFIX}"))
     found = dict.fromkeys(str(path.parents[2]) for path in archives)  # <found>/<spider>/warc/<file>
     hint = "".join(f" (there are some in {where}/: -s NEWSCRAWL_OUTPUT_DIR={where})" for where in found)
-    raise UsageError(f"nothing archived: no WARC file of {spider} in {folder}/ (the output folder is "
+    raise UsageError(f"nothing to {command}: no WARC file of {spider} in {folder}/ (the output folder is "
                      f"{output}/); name another with -s NEWSCRAWL_OUTPUT_DIR=<folder>{hint}")

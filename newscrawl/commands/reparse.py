@@ -39,7 +39,7 @@ class Command(CrawlCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         settings = settings_of(self)
-        require_warc_files(settings, args[0])  # a UsageError: one line, exit status 2
+        require_warc_files(settings, args[0], "reparse")  # a UsageError: one line, exit status 2
         for name, value in {"NEWSCRAWL_REPARSE": True, "NEWSCRAWL_WARC": False,
                             "ROBOTSTXT_OBEY": False}.items():
             settings.set(name, value, priority="cmdline")

@@ -97,7 +97,7 @@ class Command(ScrapyCommand):
             return self._fail(f"spider {name!r} has no site parser")
         if importlib.util.find_spec("wacz") is None:
             return self._fail("the wacz package is not installed: pip install -e '.[wacz]'")
-        folder = require_warc_files(settings, name)
+        folder = require_warc_files(settings, name, "bundle")
         try:
             index = self._index(folder, name, settings)
         except (FileNotFoundError, Locked) as exc:
