@@ -194,7 +194,8 @@ def test_did_you_mean():
 
 
 @pytest.mark.parametrize(("command", "columns"), [
-    *((command, "80") for command in ("crawl", "crawlall", "reparse", "verify", "wacz", "extract")),
+    *((command, "80") for command in ("crawl", "crawlall", "reparse", "verify", "wacz", "extract",
+                                         "rebuild-state")),
     ("wacz", "60"), ("wacz", "100"),  # its help wraps at other places
 ])
 def test_help_has_only_its_section_headings(command, columns):
@@ -219,6 +220,7 @@ def test_help_has_only_its_section_headings(command, columns):
     (["wacz"], "give one spider"),
     (["wacz", "dwx"], "unknown spider 'dwx' (did you mean 'dw'?)"),
     (["verify"], "give one spider"),
+    (["rebuild-state"], "name the spider(s) whose state to rebuild"),
     (["reparse", "dw", "--url"], "argument --url: expected one argument"),
 ])
 def test_other_commands_name_themselves_in_one_line(tmp_path, args, expected):
