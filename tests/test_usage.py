@@ -238,23 +238,28 @@ def test_a_saved_page_is_parsed_as_its_canonical_url_says(tmp_path):
     assert json.loads(given.stdout) | {"crawled_at": None} == item | {"crawled_at": None}
 
 
-@pytest.mark.parametrize("command", ["reparse", "wacz"])
-def test_reparse_and_wacz_of_a_folder_with_no_archive_say_so(demo_output, command, tmp_path):
-    """``scrapy reparse dw`` and ``scrapy wacz dw`` on ``output/`` after ``make demo`` wrote
-    ``output/demo/``: one line naming the folder looked at and the one that has captures,
-    exit status 2, nothing written (no state, no empty archive, no 0-page WACZ)."""
+@pytest.mark.parametrize("command", ["reparse", "wacz", "verify"])
+def test_commands_on_a_folder_with_no_archive_say_so(demo_output, command, tmp_path):
+    """``scrapy reparse dw``, ``scrapy wacz dw`` and ``scrapy verify dw`` on ``output/`` after
+    ``make demo`` wrote ``output/demo/``: one line naming the folder looked at and the one
+    that has the archive, exit status 2, nothing written (no state, no empty archive, no
+    0-page WACZ)."""
     output = demo_output.parent  # output/, beside output/demo/
-    doing = {"reparse": "reparse", "wacz": "bundle"}[command]
+    missing = {"reparse": f"reparse: no WARC file of dw in {output}/dw/warc/",
+               "wacz": f"bundle: no WARC file of dw in {output}/dw/warc/",
+               "verify": f"verify: no archive of dw in {output}/dw/"}[command]
     before = sorted(output.rglob("*"))
     cmd = [sys.executable, "-m", "scrapy", command, "dw", "-s", f"NEWSCRAWL_OUTPUT_DIR={output}"]
     result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120,
                             stdin=subprocess.DEVNULL)
     assert (result.returncode, result.stdout) == (2, ""), result.stderr
     assert result.stderr.splitlines() == [
-        f"scrapy {command}: error: nothing to {doing}: no WARC file of dw in {output}/dw/warc/ (the output "
-        f"folder is {output}/); name another with -s NEWSCRAWL_OUTPUT_DIR=<folder> (there are some in "
-        f"{demo_output}/: -s NEWSCRAWL_OUTPUT_DIR={demo_output})"]
+        f"scrapy {command}: error: nothing to {missing} (the output folder is {output}/); name another "
+        f"with -s NEWSCRAWL_OUTPUT_DIR=<folder> (there are some in {demo_output}/: "
+        f"-s NEWSCRAWL_OUTPUT_DIR={demo_output})"]
     assert sorted(output.rglob("*")) == before
-    empty = scrapy(tmp_path, command, "dw", "-s", f"NEWSCRAWL_WARC_DIR={tmp_path / 'warc'}")
-    assert_usage_error(empty, command, f"no WARC file of dw in {tmp_path / 'warc' / 'dw'}/; name the folder "
-                                       f"that holds <spider>/*.warc.gz with -s NEWSCRAWL_WARC_DIR=", tmp_path)
+    if command != "verify":
+        empty = scrapy(tmp_path, command, "dw", "-s", f"NEWSCRAWL_WARC_DIR={tmp_path / 'warc'}")
+        expected = (f"no WARC file of dw in {tmp_path / 'warc' / 'dw'}/; name the folder that holds "
+                    f"<spider>/*.warc.gz with -s NEWSCRAWL_WARC_DIR=")
+        assert_usage_error(empty, command, expected, tmp_path)

@@ -78,8 +78,26 @@ def require_warc_files(settings: Any, spider: str, command: str) -> Path:
     if settings.get("NEWSCRAWL_WARC_DIR"):
         raise UsageError(f"nothing to {command}: no WARC file of {spider} in {folder}/; name the folder that "
                          f"holds <spider>/*.warc.gz with -s NEWSCRAWL_WARC_DIR=<folder>")
-    archives = sorted(output.glob(f"*/{spider}/warc/*{WARC_SUFFIX}"))
-    found = dict.fromkeys(str(path.parents[2]) for path in archives)  # <found>/<spider>/warc/<file>
-    hint = "".join(f" (there are some in {where}/: -s NEWSCRAWL_OUTPUT_DIR={where})" for where in found)
     raise UsageError(f"nothing to {command}: no WARC file of {spider} in {folder}/ (the output folder is "
-                     f"{output}/); name another with -s NEWSCRAWL_OUTPUT_DIR=<folder>{hint}")
+                     f"{output}/); name another with -s NEWSCRAWL_OUTPUT_DIR=<folder>"
+                     f"{_elsewhere(output, f'{spider}/warc/*{WARC_SUFFIX}')}")
+
+
+def require_archive(settings: Any, spider: str, command: str) -> None:
+    """A :class:`~scrapy.exceptions.UsageError` when the output folder holds nothing of the
+    spider (no ``<output>/<spider>/``, no WARC file): ``scrapy verify`` of ``output/`` after
+    ``make demo`` wrote ``output/demo/``, said as :func:`require_warc_files` says it."""
+    output = Path(settings.get("NEWSCRAWL_OUTPUT_DIR"))
+    if (output / spider).exists() or any(warc_dir(settings, spider).glob(f"*{WARC_SUFFIX}")):
+        return
+    raise UsageError(f"nothing to {command}: no archive of {spider} in {output / spider}/ (the output "
+                     f"folder is {output}/); name another with -s NEWSCRAWL_OUTPUT_DIR=<folder>"
+                     f"{_elsewhere(output, f'{spider}/articles.jsonl')}")
+
+
+def _elsewhere(output: Path, pattern: str) -> str:
+    """`` (there are some in output/demo/: -s NEWSCRAWL_OUTPUT_DIR=output/demo)``: the output
+    folders one level below ``output`` that have ``pattern`` (``<spider>/…``), or ``""``."""
+    depth = pattern.count("/") + 1
+    found = dict.fromkeys(str(path.parents[depth - 1]) for path in sorted(output.glob(f"*/{pattern}")))
+    return "".join(f" (there are some in {where}/: -s NEWSCRAWL_OUTPUT_DIR={where})" for where in found)

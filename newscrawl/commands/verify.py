@@ -52,7 +52,7 @@ from scrapy.exceptions import UsageError
 
 from newscrawl.archive import Archive, state_dir
 from newscrawl.arguments import ArgumentError, usage_exit
-from newscrawl.commands import command_parser, settings_of
+from newscrawl.commands import command_parser, require_archive, settings_of
 from newscrawl.commands.crawl import spider_class
 from newscrawl.files import write_atomic, write_atomic_chunks
 from newscrawl.items import Article
@@ -478,6 +478,7 @@ class Command(ScrapyCommand):
             spider_class(s, site)
         except ArgumentError as exc:
             usage_exit("verify", str(exc))
+        require_archive(s, site, "verify")  # a UsageError: one line, exit status 2
         state_path = state_dir(s) / "newscrawl.sqlite3"
         archive = Archive(Path(s.get("NEWSCRAWL_OUTPUT_DIR")), state_path,
                           image_proxy=s.get("NEWSCRAWL_IMAGE_PROXY"))
