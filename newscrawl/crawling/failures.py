@@ -20,8 +20,9 @@ from newscrawl.transport import RenderTimeout, RenderUnavailable
 NOT_FETCHED = "was not fetched ({message_or_robots})"
 
 #: exception → (drop reason of an article page, how a failed source reads); the first row
-#: the failure is an instance of counts. ``{status}`` is an HTTP error's status,
-#: ``{type}`` the exception's class name, ``{message}`` its message.
+#: the failure is an instance of counts, and :data:`OTHER_FAILURE` when none is.
+#: ``{status}`` is an HTTP error's status, ``{type}`` the exception's class name,
+#: ``{message}`` its message.
 FAILURES: tuple[tuple[type[BaseException], str, str], ...] = (
     (HttpError, "http_{status}", "answered HTTP {status}"),
     (OffsiteRedirect, "offsite_redirect", "redirected off the site"),
@@ -31,8 +32,9 @@ FAILURES: tuple[tuple[type[BaseException], str, str], ...] = (
     (RenderTimeout, "render_timeout", NOT_FETCHED),
     (NotCaptured, "not_captured", NOT_FETCHED),
     (IgnoreRequest, "ignored_request", NOT_FETCHED),  # e.g. robots.txt
-    (BaseException, "fetch_failed_{type}", "could not be fetched ({type}: {message})"),
 )
+#: any other failure (a DNS error, a refused connection, a timeout…)
+OTHER_FAILURE = ("fetch_failed_{type}", "could not be fetched ({type}: {message})")
 
 #: Parse failures worth a second plain fetch of the page (never a rendering: a browser
 #: would close the cut-off markup and hide the damage).
@@ -57,10 +59,9 @@ def fetch_failure(failure: Failure) -> FetchFailure:
         "message": message,
         "message_or_robots": message or "forbidden by robots.txt",
     }
-    for exception, reason, text in FAILURES:
-        if failure.check(exception):
-            return FetchFailure(reason.format(**fields), text.format(**fields))
-    raise AssertionError("unreachable: every failure is a BaseException")
+    reason, text = next(((reason, text) for exception, reason, text in FAILURES if failure.check(exception)),
+                        OTHER_FAILURE)
+    return FetchFailure(reason.format(**fields), text.format(**fields))
 
 
 def failed_request(failure: Failure) -> scrapy.Request:

@@ -97,7 +97,7 @@ class IncrementalPolicy:
 
     def __init__(self, archive: Archive, site: Site, *, full: bool = False,
                  retry_failed_after: timedelta = timedelta(hours=24), retry_failed_times: int = 3,
-                 recheck_limit: int = 0) -> None:
+                 recheck_limit: int = 1000) -> None:
         self.archive = archive
         self.site = site
         self.full = full
