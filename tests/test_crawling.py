@@ -179,6 +179,15 @@ def test_requests_are_conditional_on_the_remembered_validators(clocked):
     assert inc.unchanged(HtmlResponse(URL, body=page.body, request=rendered)) is None
 
 
+def test_a_listing_stops_at_a_page_of_archived_articles_unless_its_last_walk_did_not_end(clocked):
+    clocked.write(article())
+    inc = policy(clocked)
+    assert inc.stop_walking([ID]) and not inc.stop_walking([ID], resume=True)
+    assert not inc.stop_walking([ID, "a-67123457"])  # one article is new
+    assert not inc.stop_walking([])  # a page that links no article says nothing
+    assert not policy(clocked, full=True).stop_walking([ID])
+
+
 def test_an_article_with_pictures_missing_is_fetched_whole(clocked):
     assert not policy(clocked).fetch_whole(ID) and not policy(clocked).fetch_whole(None)
     clocked.note_fetch(ID, pictures_missing=2)

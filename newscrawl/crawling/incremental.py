@@ -18,7 +18,7 @@ settings, it decides — and only decides: the spider makes the requests, counts
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -164,6 +164,13 @@ class IncrementalPolicy:
                 note = f"Listed under a new title, fetching again: {known.url} {title!r}"
                 return Verdict(True, RETITLED, note)
         return Verdict(False)
+
+    def stop_walking(self, article_ids: Iterable[str], resume: bool = False) -> bool:
+        """Whether a listing stops paginating at a page linking these articles: every one of
+        them is archived — unless the last walk of the listing did not end (``resume``: it
+        is walked to its end) or ``full``."""
+        ids = list(article_ids)
+        return bool(ids) and all(map(self.archived, ids)) and not (self.full or resume)
 
     def due(self) -> Iterator[Due]:
         """Re-checks the schedule says are due (at most ``NEWSCRAWL_RECHECK_LIMIT``, most

@@ -417,13 +417,13 @@ class NewsSpider(scrapy.Spider):
         if page == 1 and not any(ids.values()):
             self.source_failed(listing, emptiness(response, [], "article link"))
         articles = {link: article_id for link, article_id in ids.items() if article_id}
-        all_known = bool(articles) and all(map(self.incremental.archived, articles.values()))
+        stop = self.incremental.stop_walking(articles.values(), resume)
         yield from self.article_requests(articles, source="listing")
         if page == 1:
             self.archive.set_validators(response_validators(response))
         if not next_url:
             self.archive.listing_finished(listing)
-        elif all_known and not (self.full or resume):
+        elif stop:
             self.stat("newscrawl/incremental/stopped_early")
             self.logger.info("Every article on %s is known: not paginating further", response.url)
             self.archive.listing_finished(listing)
