@@ -103,6 +103,10 @@ def feed_argument(default: str, domains: list[str]) -> Argument:
 
 
 class NewsSpider(scrapy.Spider):
+    """The callbacks of a news site's crawl (start, feeds, listings, article pages, failures),
+    asking the policies and components of :mod:`newscrawl.crawling`. A site's spider sets
+    ``name``, ``site``, ``arguments`` and fills :meth:`choose_sources`."""
+
     site: ClassVar[Site]
     #: every ``-a`` argument the spider takes (the site's spider declares them)
     arguments: ClassVar[tuple[Argument, ...]] = ()
