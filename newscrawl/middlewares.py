@@ -29,6 +29,8 @@ from scrapy.utils.response import response_status_message
 from twisted.internet.defer import Deferred
 from w3lib.url import canonicalize_url
 
+from newscrawl.drops import count_drop
+
 logger = logging.getLogger(__name__)
 
 
@@ -302,8 +304,6 @@ class UrlLengthMiddleware(ScrapyUrlLengthMiddleware):
     def get_processed_request(self, request: Request, response: Response | None) -> Request | None:
         if len(request.url) <= self.maxlength:
             return request
-        from newscrawl.pipelines.validate import count_drop
-
         self.crawler.stats.inc_value("urllength/request_ignored_count")
         count_drop(self.crawler.stats, "url_too_long", f"{request.url[:120]}…",
                    f"{len(request.url)} characters, more than URLLENGTH_LIMIT {self.maxlength}")

@@ -361,7 +361,7 @@ class ReplayMiddleware:
         if archive is None or not archive.is_open:
             return  # locked, or the archive could not open: nothing is replayed
         folder = warc_dir(self.crawler.settings, spider.name)
-        # without captures the spider says so (NewsSpider.reparse_requests) and asks for nothing
+        # without captures the spider says so (crawling/reparse.py) and asks for nothing
         with contextlib.suppress(FileNotFoundError):
             self.reader = CaptureReader(folder)
 

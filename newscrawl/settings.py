@@ -35,7 +35,7 @@ NEWSCRAWL_RETRY_FAILED_TIMES  ... up to this many tries in all (3), linked from 
 NEWSCRAWL_MAX_LISTING_PAGES  the most pages of one listing a crawl follows (default 50)
 NEWSCRAWL_LISTING_BACKLOG  the next listing of a run is asked for once no more than this many
                        requests wait in the scheduler (default 32; 0 asks for them all at once,
-                       as Scrapy would; spiders/base.py)
+                       as Scrapy would; crawling/throttle.py)
 NEWSCRAWL_LISTINGS_AT_ONCE  ... and fewer than this many listings are being read (default 4)
 NEWSCRAWL_RENDERING    render pages that need JavaScript with chromium (default on)
 NEWSCRAWL_CHROMIUM_PATH  the browser (default: the environment variable of the same name, else

@@ -32,8 +32,8 @@ from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
 from newscrawl.archive import Archive
+from newscrawl.drops import count_drop
 from newscrawl.items import adapt
-from newscrawl.pipelines.validate import count_drop
 from newscrawl.provenance import PARSER, SITE, ChangeOrigin
 from newscrawl.versions import content_hash, exact_hash, same_content
 from newscrawl.warc import warc_dir

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,10 +11,10 @@ from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
 from newscrawl.archive import Archive
+from newscrawl.drops import count_drop
 from newscrawl.items import adapt
 from newscrawl.text import parse_datetime
 
-logger = logging.getLogger("newscrawl.drops")
 REQUIRED = ("id", "url", "title", "published", "body_markdown")
 #: Clock skew tolerated before a publication date counts as "in the future".
 FUTURE_TOLERANCE = timedelta(days=1)
@@ -46,13 +45,6 @@ def validate_article(item: Any, now: datetime | None = None,
     if published > (now or datetime.now(UTC)) + FUTURE_TOLERANCE:
         return "published_in_future"
     return None
-
-
-def count_drop(stats: StatsCollector | None, reason: str, url: str | None, detail: str = "") -> None:
-    """The one place a drop is counted (``newscrawl/dropped/<reason>``) and logged."""
-    if stats is not None:
-        stats.inc_value(f"newscrawl/dropped/{reason}")
-    logger.warning("Dropped %s: %s%s", url or "<no url>", reason, f" ({detail})" if detail else "")
 
 
 class ValidatePipeline:
