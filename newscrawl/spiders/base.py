@@ -57,7 +57,7 @@ from newscrawl.pipelines.validate import count_drop
 from newscrawl.rendering import render_meta
 from newscrawl.replay import REPLAY_PIN, REPLAY_RUN, CaptureReader, NotCaptured, reparse_plan
 from newscrawl.sites import ParseError, Site
-from newscrawl.sites.base import Link
+from newscrawl.sites.base import Link, ParseContext
 from newscrawl.state import Known
 from newscrawl.text import clean_text, parse_datetime
 from newscrawl.transport import RenderTimeout, RenderUnavailable
@@ -165,6 +165,8 @@ class NewsSpider(scrapy.Spider):
         self.galleries: dict[str, Any] = {}
         self.gallery_waiters: dict[str, list[Article]] = {}
         self._known: dict[str, Known | None] = {}
+        #: what this run's parses learn and later ones use (names seen in bylines)
+        self.parse_context = ParseContext()
         #: found URL → (URL to follow, article id): each link is canonicalised once (a cache of
         #: at most RESOLVED_CACHE links: a run that finds thousands does not keep them all)
         self._resolved: dict[str, tuple[str, str | None]] = {}
@@ -711,7 +713,7 @@ class NewsSpider(scrapy.Spider):
         elif article_id:
             self.archive.note_fetch(article_id, validators=self.response_validators(response))
         try:
-            parsed = self.site.parse(response)
+            parsed = self.site.parse(response, self.parse_context)
         except ParseError as exc:
             if exc.reason in RETRY_PARSE_FAILURES and not response.meta.get("newscrawl_retried"):
                 # a page cut short may come whole the next time: one more try
