@@ -720,14 +720,14 @@ class DW(Site):
         ArticleUrl(API_ARTICLE, id=None, moved_to="{base}/zh/a-{num}", host="api.dw.com"),
     )
     article_what = "a DW article (a-…) or gallery (g-…) URL, nor a p.dw.com link"
-    article_help = "article (a-…) or gallery (g-…) URLs, or p.dw.com links"
+    article_help = "article (a-…) or picture gallery (g-…) URLs, or short p.dw.com permalinks"
     #: DW's permalinks (``p.dw.com/p/4boRv``): they redirect to an article
     short_hosts = frozenset({"p.dw.com"})
     editions: ClassVar[dict[str, str]] = {edition: LANGS.get(edition, edition) for edition in EDITIONS}
     default_edition = "zh"
     feeds = (Feed(FEED_URL),)
     listings = (
-        Listing("topic", "topics", "topic/section pages: URLs, t-…/s-… ids, or numbers (topics)",
+        Listing("topic", "topics", "topic/section pages: URLs, t-…/s-… ids, or bare numbers (topics)",
                 item="topics (t-…/s-… ids, numbers or URLs)", path=TOPIC_PATH, value=TOPIC_ID,
                 url="{base}/{edition}/{value}", page_what="a topic (t-…) or section (s-…) page",
                 value_what="a topic or section: give t-… or s-… ids, numbers or www.dw.com URLs",

@@ -24,5 +24,5 @@ from newscrawl.spiders.declared import SiteSpider
 class DwSpider(SiteSpider):
     name = "dw"
     site = SITE
-    edition_argument = Argument("lang", "choice", "the edition bare topic ids resolve to",
+    edition_argument = Argument("lang", "choice", "the edition bare topic ids resolve to (default zh)",
                                 choices=("zh", "zh-hant"))

@@ -27,5 +27,6 @@ class EpochTimesSpider(SiteSpider):
     site = SITE
     #: server-rendered pages: a browser would not find an article the HTML lacks
     render_fallback = False
-    edition_argument = Argument("edition", "choice", "gb: simplified script (default), b5: traditional",
-                                choices=("gb", "b5"))
+    edition_argument = Argument(
+        "edition", "choice", "gb: simplified script (default), b5: traditional; links to the other edition"
+        " are followed in this one, so a story and its twin give one post", choices=("gb", "b5"))

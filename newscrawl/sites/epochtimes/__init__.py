@@ -287,11 +287,13 @@ class EpochTimes(Site):
     edition_twins = True
     feeds = (Feed("{base}/{edition}/nsc413.xml"),)
     listings = (
-        Listing("tag", "tags", "tag pages, by name (王毅) or URL", item="tag names or URLs", path=TAG_PATH,
+        Listing("tag", "tags", "tag pages, by name (王毅) or URL; followed over their numbered pages",
+                item="tag names or URLs", path=TAG_PATH,
                 value=TAG_NAME, url="{base}/{edition}/tag/{value}.html",
                 page_what="a tag page (…/gb/tag/<name>.html)",
                 value_what="a tag name (give the name, e.g. 王毅, or the tag page's URL)", written=quote),
-        Listing("category", "categories", "category listings, by id (nsc413) or URL",
+        Listing("category", "categories",
+                "category listings, by id (nsc413) or URL; followed over their pages",
                 item="category ids (nsc413) or URLs", path=CATEGORY_PATH, value=CATEGORY_ID,
                 url="{base}/{edition}/{value}.htm", page_what="a category listing (…/gb/nsc413.htm)",
                 value_what="a category id (e.g. nsc413) or a category listing URL",
