@@ -1,10 +1,13 @@
 """The page-object base every site builds on, and the helpers their parsers share.
 
-A site is a :class:`Site` (URL rules, listings, its quirks as data) with one
-:class:`ArticlePage` subclass per template generation of its article pages. A page object
-knows nothing of crawling: it is built from one response (fetched, saved or rendered) and
-has one method per item field; :meth:`ArticlePage.to_item` calls them and builds the
-:class:`~newscrawl.items.Article`. A layout change is a subclass that overrides the methods
+A site is a :class:`Site` — data: its hosts, article URL forms (:class:`ArticleUrl`),
+editions, feeds (:class:`Feed`) and listings (:class:`Listing`), from which the base derives
+canonical URLs, article ids, listing and feed URLs and the spiders' argument checks — with
+one :class:`ArticlePage` subclass per template generation of its article pages. A page
+object knows nothing of crawling: it is built from one response (fetched, saved or
+rendered) and the run's :class:`ParseContext`, and has one method per item field (values
+computed from the page, shared ones cached, never side effects of each other);
+:meth:`ArticlePage.to_item` calls them and builds the :class:`~newscrawl.items.Article`. A layout change is a subclass that overrides the methods
 that changed and says since when it is the site's layout (``valid_from``; the class it
 replaced gets ``valid_until``), so old saved pages keep parsing with the class of their time.
 :meth:`Site.layout_for` is the one switch that picks the class by looking at the page.
