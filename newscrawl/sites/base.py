@@ -7,9 +7,10 @@ one :class:`ArticlePage` subclass per template generation of its article pages. 
 object knows nothing of crawling: it is built from one response (fetched, saved or
 rendered) and the run's :class:`ParseContext`, and has one method per item field (values
 computed from the page, shared ones cached, never side effects of each other);
-:meth:`ArticlePage.to_item` calls them and builds the :class:`~newscrawl.items.Article`. A layout change is a subclass that overrides the methods
-that changed and says since when it is the site's layout (``valid_from``; the class it
-replaced gets ``valid_until``), so old saved pages keep parsing with the class of their time.
+:meth:`ArticlePage.to_item` calls them and builds the :class:`~newscrawl.items.Article`.
+A layout change is a subclass that overrides the methods that changed and says since when
+it is the site's layout (``valid_from``; the class it replaced gets ``valid_until``), so old
+saved pages keep parsing with the class of their time.
 :meth:`Site.layout_for` is the one switch that picks the class by looking at the page.
 
 Whatever a page holds, parsing it either gives an item or raises :class:`ParseError` with a
