@@ -55,20 +55,19 @@ def test_article_id(url, article_id):
 def test_url_rules_are_remembered_per_url_and_answer_as_computed_afresh():
     """The URL rules remember their answers (a page asks about its URL many times): a bounded
     cache whose answers are those of the rule itself, for every URL, however often asked."""
-    from newscrawl.sites import dw
-    from newscrawl.sites.base import URL_CACHE_SIZE
+    from newscrawl.sites.base import URL_CACHE_SIZE, Site
 
     urls = ["https://www.dw.com/zh/中美外长通话/a-63608577?maca=chi-rss-chi-all-1127-rdf",
             "https://api.dw.com/api/detail/article/63581643", "http://www.dw-world.de/dw/article/0,,4321,00.html",
             "https://www.dw.com/zh-hant/圖集/g-59831348", "https://www.dw.com/zh/x/t-1?page=2&utm_source=x",
             "https://example.org/zh/x/a-1", "https://p.dw.com/p/4boRv", "http://[x",
             " https://m.dw.com/de/a-7 "]
-    for rule in (dw.canonical_url, dw.article_id, dw.edition_of):
+    for rule in (Site.canonical_url, Site.article_id, Site.edition_of):  # derived by the base
         assert rule.cache_info().maxsize == URL_CACHE_SIZE
         for url in urls * 2:
-            assert rule(url) == rule.__wrapped__(url)
+            assert rule(SITE, url) == rule.__wrapped__(SITE, url)
         before = rule.cache_info().hits
-        rule(urls[0])
+        rule(SITE, urls[0])
         assert rule.cache_info().hits == before + 1
     assert SITE.canonical_url(urls[2]) == "https://www.dw.com/a-4321"
     assert SITE.edition_of(SITE.canonical_url(urls[0])) == "zh"

@@ -57,8 +57,8 @@ def test_listing_and_feed_pages_are_freed_when_read(spider):
     assert freed_by_refcount(listing, lambda r: spider.parse_listing(r, listing=topic))
 
     feed = (DW_MIRROR / "rss-chi-all.xml").read_bytes()
-    rss = lambda: XmlResponse(SITE.feed_url, body=feed, request=scrapy.Request(SITE.feed_url))  # noqa: E731
-    assert freed_by_refcount(rss, lambda r: spider.parse_feed(r, source=SITE.feed_url))
+    rss = lambda: XmlResponse(SITE.feed_url(), body=feed, request=scrapy.Request(SITE.feed_url()))  # noqa: E731
+    assert freed_by_refcount(rss, lambda r: spider.parse_feed(r, source=SITE.feed_url()))
 
 
 def test_article_pages_are_freed_when_parsed(spider):

@@ -69,7 +69,7 @@ class DedupePipeline:
         if self._origin is None:
             spider = self.crawler.spider
             self._origin = ChangeOrigin(warc_dir(self.crawler.settings, spider.name), spider.site,
-                                        self.crawler.settings)
+                                        self.crawler.settings, getattr(spider, "parse_context", None))
         return self._origin
 
     def process_item(self, item: Any) -> Any:

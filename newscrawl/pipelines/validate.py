@@ -13,9 +13,9 @@ from scrapy.statscollectors import StatsCollector
 from newscrawl.archive import Archive
 from newscrawl.drops import count_drop
 from newscrawl.items import adapt
+from newscrawl.sites.base import REQUIRED
 from newscrawl.text import parse_datetime
 
-REQUIRED = ("id", "url", "title", "published", "body_markdown")
 #: Clock skew tolerated before a publication date counts as "in the future".
 FUTURE_TOLERANCE = timedelta(days=1)
 #: ``NEWSCRAWL_MAX_TITLE_CHARS``' default: a longer "title" is not a headline.

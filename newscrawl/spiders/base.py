@@ -53,7 +53,7 @@ from newscrawl.crawling.throttle import LISTING_PRIORITY, ListingThrottle
 from newscrawl.drops import count_drop
 from newscrawl.items import Article
 from newscrawl.sites import ParseError, Site
-from newscrawl.sites.base import Link, ParsedPage
+from newscrawl.sites.base import Link, ParseContext, ParsedPage
 from newscrawl.warc import CAPTURE_META, warc_dir
 
 #: How many found links :meth:`NewsSpider.resolve` remembers (~0.5 KB each).
@@ -130,6 +130,8 @@ class NewsSpider(scrapy.Spider):
         self._due_issued = False
         #: the titles this run's feeds and listings showed each article under
         self.shown_titles: dict[str, list[str]] = {}
+        #: what this run's parses learn and later ones use (names seen in bylines)
+        self.parse_context = ParseContext()
         #: found URL → (URL to follow, article id): each link is canonicalised once (a cache of
         #: at most RESOLVED_CACHE links: a run that finds thousands does not keep them all)
         self._resolved: dict[str, tuple[str, str | None]] = {}
@@ -479,7 +481,7 @@ class NewsSpider(scrapy.Spider):
         elif article_id:
             self.archive.note_fetch(article_id, validators=response_validators(response))
         try:
-            parsed = self.site.parse(response)
+            parsed = self.site.parse(response, self.parse_context)
         except ParseError as exc:
             yield from self._parse_failed(response, exc)
             return
