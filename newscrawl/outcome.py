@@ -6,7 +6,8 @@ Exit status (both commands; ``crawlall`` takes the worst of its spiders, 1 befor
 * ``1`` — a spider failed: it did not start or did not finish (``start_error``,
   ``write_failed``, ``jobdir_crashed``, ``shutdown``, a ``CLOSESPIDER_*`` limit…), its archive
   could not be written or its state used (``newscrawl/failed/*``), a source that is not
-  optional failed, answered empty or linked no article (``newscrawl/sources/failed``), it
+  optional failed, answered empty or linked no article (``newscrawl/sources/failed``), every
+  URL given with ``-a urls`` failed (was dropped: ``newscrawl/urls/failed``), it
   logged more than ``NEWSCRAWL_MAX_ERRORS`` errors, or its run report raised a layout-drift
   alarm;
 * ``2`` — a usage or config mistake (unknown spider, argument or setting, a wrong value, a
@@ -62,6 +63,9 @@ def judge(reason: str | None, stats: dict[str, Any], *, max_errors: int,
     if (expect_articles and reason == "finished" and seen == 0 and not failed_sources
             and not stats.get("newscrawl/sources/optional_failed")):
         problems.append("its sources gave no article at all")
+    asked, lost = stats.get("newscrawl/urls/requested", 0), stats.get("newscrawl/urls/failed", 0)
+    if asked and lost >= asked:
+        problems.append(f"{'the URL' if asked == 1 else f'all {asked} URLs'} given with -a urls failed")
     problems.extend(archive_failures(stats))
     if stats.get("newscrawl/drift/alarms", 0):
         problems.append(f"{stats['newscrawl/drift/alarms']} layout-drift alarm(s) in its run report")

@@ -114,6 +114,10 @@ def test_a_feed_that_is_not_a_feed_is_a_failed_source(tmp_path):
     ("finished", {"newscrawl/requests/article": 3, "log_count/ERROR": 11}, EX_FAILED, "11 errors logged"),
     ("finished", {"newscrawl/requests/article": 3, "newscrawl/drift/alarms": 2}, EX_FAILED, "layout-drift"),
     ("locked", {"log_count/ERROR": 1}, EX_TEMPFAIL, None),
+    ("finished", {"newscrawl/requests/article": 1, "newscrawl/urls/requested": 1, "newscrawl/urls/failed": 1},
+     EX_FAILED, "the URL given with -a urls failed"),
+    ("finished", {"newscrawl/requests/article": 2, "newscrawl/urls/requested": 2, "newscrawl/urls/failed": 1},
+     EX_OK, None),  # one of two archived: its drop is counted, the run did what was asked
     (None, {}, EX_FAILED, "it did not start"),
 ])
 def test_one_notion_of_a_failed_run(reason, stats, status, problem):
@@ -136,3 +140,20 @@ def test_the_run_ends_with_one_summary_line(tmp_path):
         "dw: ok — 23 archived (23 new, 0 updated), 0 unchanged, 5 dropped (http_404 1, http_500 1, "
         "offsite_redirect 1, truncated_page 1, unrecognised_layout 1); "
         f"{result.stat('elapsed_time_seconds'):.1f} s; report {report}")
+
+
+def test_a_run_whose_every_requested_url_failed_fails(tmp_path):
+    """``-a urls=`` whose only URL cannot be fetched said "ok — 0 archived" and exited 0; it
+    fails, saying so, while one good URL beside it makes the run ok again."""
+    missing = "https://www.dw.com/zh/不存在的文章/a-68209999"
+    good = "https://www.dw.com/zh/北极夏季科考冰层变薄速度超出预期/a-68200109"
+    with MirrorServer([DW_MIRROR]) as server:
+        lost = crawl("dw", server.base_url, tmp_path / "lost", "-a", f"urls={missing}", *STATIC)
+        mixed = crawl("dw", server.base_url, tmp_path / "mixed", "-a", f"urls={missing},{good}", *STATIC)
+    assert lost.returncode == EX_FAILED
+    assert lost.log.splitlines()[-1].startswith(
+        "dw: FAILED (the URL given with -a urls failed) — 0 archived (0 new, 0 updated), 0 unchanged,"
+        " 1 dropped (http_404 1)")
+    assert "Traceback" not in lost.log
+    assert mixed.returncode == EX_OK
+    assert "a-68200109" in {line["id"] for line in mixed.jsonl()}  # (and its gallery's page)

@@ -251,6 +251,7 @@ class NewsSpider(scrapy.Spider):
             self.listings_reading.add(url)
             yield request if resume else self.conditional(request)
         for request in self.article_requests(self.urls, explicit=True, source="urls"):
+            self.stat("newscrawl/urls/requested")  # (a run whose every one fails fails: outcome.py)
             yield request
 
     async def room_for_listing(self) -> None:
@@ -818,6 +819,8 @@ class NewsSpider(scrapy.Spider):
         try it again only after ``NEWSCRAWL_RETRY_FAILED_HOURS``. Items waiting for it (it
         was a gallery page) go on with the gallery they have."""
         count_drop(self.crawler.stats, reason, where.url, detail)
+        if where.meta.get("source") == "urls":
+            self.stat("newscrawl/urls/failed")
         if isinstance(where, Response) and where.status == 200 and not where.meta.get("playwright"):
             # the next try asks whether the page changed: an unchanged failed page costs a 304
             self.archive.set_validators(self.response_validators(where))
