@@ -157,3 +157,19 @@ def test_a_run_whose_every_requested_url_failed_fails(tmp_path):
     assert "Traceback" not in lost.log
     assert mixed.returncode == EX_OK
     assert "a-68200109" in {line["id"] for line in mixed.jsonl()}  # (and its gallery's page)
+
+
+def test_an_unreachable_site_fails_the_run_in_lines_not_tracebacks(tmp_path):
+    """Connection refused (a port nothing listens on): the robots.txt middleware logged the
+    whole Twisted traceback; it is one line, and the run fails naming its failed source."""
+    import socket
+
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens on it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = crawl("dw", f"http://127.0.0.1:{port}", tmp_path, "-a", "feed=1", "-s", "RETRY_TIMES=0", *STATIC)
+    assert result.returncode == EX_FAILED
+    assert "Traceback" not in result.log
+    assert "robots.txt of rss.dw.com could not be fetched (Connection was refused" in result.log
+    assert result.log.splitlines()[-1].startswith("dw: FAILED (1 source failed) — 0 archived")
+    assert "could not be fetched (DownloadConnectionRefusedError" in result.log.splitlines()[-1]
