@@ -3,7 +3,8 @@
 Exit status (both commands; ``crawlall`` takes the worst of its spiders, 1 before 75):
 
 * ``0`` — every spider finished: its sources answered, its archive was written;
-* ``1`` — a spider failed: it did not start or did not finish (``start_error``,
+* ``1`` — a spider failed: it did not start or did not finish (``start_error``, a forced
+  shutdown (a second Ctrl-C or SIGTERM),
   ``write_failed``, ``jobdir_crashed``, ``shutdown``, a ``CLOSESPIDER_*`` limit…), its archive
   could not be written or its state used (``newscrawl/failed/*``), a source that is not
   optional failed, answered empty or linked no article (``newscrawl/sources/failed``), every
@@ -41,8 +42,11 @@ def archive_failures(stats: dict[str, Any]) -> list[str]:
 def judge(reason: str | None, stats: dict[str, Any], *, max_errors: int,
           expect_articles: bool = True) -> list[str]:
     """Why a crawl counts as failed (empty: it did not). ``reason`` is its finish reason
-    (``None``: it never started); a ``locked`` run is not judged here (see :func:`exit_status`)."""
+    (``None``: it never started, or — with a ``start_time`` in its stats — it started but was
+    stopped before it could close); a ``locked`` run is not judged here (see :func:`exit_status`)."""
     if reason is None:
+        if stats.get("start_time"):  # it ran, but never closed: the reactor was stopped under it
+            return ["it was stopped before it finished (a forced shutdown: a second Ctrl-C or SIGTERM)"]
         return ["it did not start (see the error above)"]
     if reason == "locked":
         return []

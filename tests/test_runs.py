@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -119,6 +120,7 @@ def test_a_feed_that_is_not_a_feed_is_a_failed_source(tmp_path):
     ("finished", {"newscrawl/requests/article": 2, "newscrawl/urls/requested": 2, "newscrawl/urls/failed": 1},
      EX_OK, None),  # one of two archived: its drop is counted, the run did what was asked
     (None, {}, EX_FAILED, "it did not start"),
+    (None, {"start_time": "2026-12-07", "item_scraped_count": 12}, EX_FAILED, "stopped before it finished"),
 ])
 def test_one_notion_of_a_failed_run(reason, stats, status, problem):
     problems = judge(reason, stats, max_errors=10)
@@ -173,3 +175,37 @@ def test_an_unreachable_site_fails_the_run_in_lines_not_tracebacks(tmp_path):
     assert "robots.txt of rss.dw.com could not be fetched (Connection was refused" in result.log
     assert result.log.splitlines()[-1].startswith("dw: FAILED (1 source failed) — 0 archived")
     assert "could not be fetched (DownloadConnectionRefusedError" in result.log.splitlines()[-1]
+
+
+def test_a_second_sigterm_says_the_run_was_stopped_and_what_it_archived(tmp_path):
+    """Two SIGTERMs after some articles were archived (Scrapy's forced, unclean shutdown):
+    the summary said "it did not start"; it says the run was stopped, with what it archived."""
+    import signal
+    import subprocess
+    import time
+
+    from tests.crawl import REPO
+    from tests.mirror.demo import scrapy_command
+    from tests.test_archive import _slow_overlay
+
+    out = tmp_path / "out"
+    with MirrorServer([ET_MIRROR, _slow_overlay(tmp_path, 0.3)]) as server:
+        cmd = scrapy_command("crawl", server.base_url, out, "epochtimes", "-a", "feed=1", *STATIC)
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        jsonl = out / "epochtimes" / "articles.jsonl"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (jsonl.exists() and jsonl.read_bytes().count(b"\n") >= 2):
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    assert "forcing unclean shutdown" in err
+    assert proc.returncode == EX_FAILED
+    archived = jsonl.read_bytes().count(b"\n")
+    summary = err.splitlines()[-1]
+    assert summary.startswith("epochtimes: FAILED (it was stopped before it finished (a forced shutdown: "
+                              "a second Ctrl-C or SIGTERM)) — "), summary
+    # (the archive counts a new line as it writes it; Scrapy's item count may lag one behind)
+    assert re.search(r"— \d+ archived \((\d+) new", summary).group(1) == str(archived) != "0"
+    assert "did not start" not in err
