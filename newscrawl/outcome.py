@@ -8,7 +8,8 @@ Exit status (both commands; ``crawlall`` takes the worst of its spiders, 1 befor
   ``write_failed``, ``jobdir_crashed``, ``shutdown``, a ``CLOSESPIDER_*`` limit…), its archive
   could not be written or its state used (``newscrawl/failed/*``), a source that is not
   optional failed, answered empty or linked no article (``newscrawl/sources/failed``), every
-  URL given with ``-a urls`` failed (was dropped: ``newscrawl/urls/failed``), it
+  URL given with ``-a urls`` failed (was dropped: ``newscrawl/urls/failed``), its ``-o``/``-O``
+  feed could not be written (``newscrawl/feeds/failed``: a full disk mid-crawl), it
   logged more than ``NEWSCRAWL_MAX_ERRORS`` errors, or its run report raised a layout-drift
   alarm;
 * ``2`` — a usage or config mistake (unknown spider, argument or setting, a wrong value, a
@@ -71,6 +72,8 @@ def judge(reason: str | None, stats: dict[str, Any], *, max_errors: int,
     if asked and lost >= asked:
         problems.append(f"{'the URL' if asked == 1 else f'all {asked} URLs'} given with -a urls failed")
     problems.extend(archive_failures(stats))
+    if stats.get("newscrawl/feeds/failed", 0):
+        problems.append("its -o/-O feed could not be written (see the error above)")
     if stats.get("newscrawl/drift/alarms", 0):
         problems.append(f"{stats['newscrawl/drift/alarms']} layout-drift alarm(s) in its run report")
     return problems
