@@ -81,6 +81,25 @@ class CookiesAddon:
                          settings.getpriority("DOWNLOADER_MIDDLEWARES_BASE") or "addon")
 
 
+class _OneLineRobotsError(logging.Filter):
+    """Scrapy logs a robots.txt that could not be fetched (a host that refuses connections,
+    a DNS failure) with the whole Twisted traceback, naming the request that waited for it
+    rather than the robots.txt: one line instead, saying what happens next."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.args, dict) and "f_exception" in record.args:
+            request = record.args.get("request")
+            host = urlparse_cached(request).netloc if isinstance(request, Request) else "its host"
+            record.msg = ("robots.txt of %(host)s could not be fetched (%(f_exception)s);"
+                          " its pages are fetched as if it had none")
+            record.args = {"host": host, "f_exception": record.args["f_exception"]}
+            record.exc_info = record.exc_text = None
+        return True
+
+
+logging.getLogger(ScrapyRobotsTxtMiddleware.__module__).addFilter(_OneLineRobotsError())
+
+
 class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
     """Scrapy's robots.txt middleware, with every request that waits for a host's robots.txt
     getting its rules.

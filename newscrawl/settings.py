@@ -221,6 +221,9 @@ ITEM_PIPELINES = {
 # with each post (archive.py), not by a feed export. ``-o``/``-O file.jsonl`` on the command
 # line are the user's own feeds: they get every new or changed article of the run.
 FEEDS: dict = {}
+# -o/-O files are written whole line by whole line: a full disk cuts no line in half and
+# fails the run (newscrawl/feedfiles.py)
+FEED_STORAGES = {"": "newscrawl.feedfiles.FeedFileStorage", "file": "newscrawl.feedfiles.FeedFileStorage"}
 FEED_EXPORT_ENCODING = "utf-8"
 # -O file.jsonl holds exactly this run's new and changed articles: none, an empty file
 FEED_STORE_EMPTY = True

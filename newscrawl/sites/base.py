@@ -359,14 +359,26 @@ def read_image_box(box: HtmlElement, credits: CreditRules, image_url: Callable[[
 
 
 def _text_without(el: HtmlElement, skip: set[HtmlElement]) -> Iterable[str]:
-    if el in skip:
-        return
-    if el.text and isinstance(el.tag, str):
-        yield el.text
-    for child in el:
-        yield from _text_without(child, skip)
-        if child.tail:
-            yield child.tail
+    """The text of ``el`` in document order, but for the subtrees in ``skip``. Walked with a
+    list, not recursion; markup nested more than :data:`MAX_DEPTH` deep below ``el`` (where
+    the HTML parser starts dropping content: 3,000 ``<span>``s lose the caption) is
+    ``mangled_page``, not a ``RecursionError`` or a caption silently lost."""
+    todo: list[tuple[HtmlElement | str, int]] = [(el, 0)]
+    while todo:
+        node, depth = todo.pop()
+        if isinstance(node, str):
+            yield node
+            continue
+        if depth > MAX_DEPTH:
+            raise ParseError("mangled_page", f"a caption is nested more than {MAX_DEPTH} elements deep")
+        if node in skip:
+            continue
+        if node.text and isinstance(node.tag, str):
+            yield node.text
+        for child in reversed(node):
+            if child.tail:
+                todo.append((child.tail, depth))
+            todo.append((child, depth + 1))
 
 
 # ---- what a site declares ----------------------------------------------------------------------
@@ -643,12 +655,20 @@ class Site:
             raise ParseError("undecodable_page", f"{response.url}: {exc}") from None
         self.check_page(response)
         page = self.layout_for(response)(self, response, context)
-        return ParsedPage(page.to_item(), page.gallery_url(), page.layout)
+        try:
+            item, gallery_url = page.to_item(), page.gallery_url()
+        except RecursionError:  # markup or JSON nested deeper than a reader recurses
+            raise ParseError("mangled_page", f"{response.url}: the page is nested too deep to read") from None
+        except UnicodeEncodeError as exc:  # a lone surrogate ("\\ud800" in its JSON) a reader did not repair
+            bad = ord(exc.object[exc.start])
+            raise ParseError("mangled_page", f"{response.url}: a lone surrogate (U+{bad:04X}) where text"
+                             " was needed") from None
+        return ParsedPage(item, gallery_url, page.layout)
 
     def check_page(self, response: TextResponse) -> None:
         """Refuse pages cut short in transfer: the page ends before ``</body>``/``</html>``."""
-        tail = response.body[-4096:].lower()
-        if b"</html" not in tail and b"</body" not in tail:
+        tail = response.text[-4096:].lower()  # the text: a UTF-16 page's bytes hold no b"</html"
+        if "</html" not in tail and "</body" not in tail:
             raise ParseError("truncated_page", f"{response.url}: the page ends before </body></html>")
 
     def layout_for(self, response: TextResponse) -> type[ArticlePage]:

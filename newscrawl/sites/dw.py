@@ -45,7 +45,7 @@ from newscrawl.sites.base import (
     ld_date,
     ld_names,
 )
-from newscrawl.text import clean_text, unique
+from newscrawl.text import clean_text, repair_surrogates, unique
 
 BASE = "https://www.dw.com"
 FEED_URL = "https://rss.dw.com/xml/rss-chi-all"
@@ -525,7 +525,8 @@ class ReactPage(DwPage):
             return None
         _, incomplete = self.gallery_of(galleries[0])
         named = galleries[0].get("namedUrl")
-        if incomplete and isinstance(named, str) and named.strip():
+        # a lone surrogate ("\\ud800" in the JSON) makes a URL no request can encode: not followed
+        if incomplete and isinstance(named, str) and named.strip() and repair_surrogates(named) == named:
             return self.site.canonical_url(urljoin(BASE, named))
         return None
 

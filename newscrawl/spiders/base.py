@@ -263,6 +263,7 @@ class NewsSpider(scrapy.Spider):
             self.throttle.started(url)
             yield request if resume else self.incremental.conditional(request)
         for request in self.article_requests(self.urls, explicit=True, source="urls"):
+            self.stat("newscrawl/urls/requested")  # (a run whose every one fails fails: outcome.py)
             yield request
 
     def frontier_requests(self) -> Iterator[scrapy.Request]:
@@ -555,6 +556,8 @@ class NewsSpider(scrapy.Spider):
         try it again only after ``NEWSCRAWL_RETRY_FAILED_HOURS``. Items waiting for it (it
         was a gallery page) go on with the gallery they have."""
         count_drop(self.crawler.stats, reason, where.url, detail)
+        if where.meta.get("source") == "urls":
+            self.stat("newscrawl/urls/failed")
         if isinstance(where, Response) and where.status == 200 and not where.meta.get("playwright"):
             # the next try asks whether the page changed: an unchanged failed page costs a 304
             self.archive.set_validators(response_validators(where))
