@@ -355,10 +355,9 @@ class ReplayMiddleware:
         return mw
 
     def spider_opened(self, spider: Spider) -> None:
-        from newscrawl.archive import Archive
+        from newscrawl.archive import archive_opened
 
-        archive = self.crawler.get_extension(Archive)
-        if archive is None or not archive.is_open:
+        if not archive_opened(self.crawler):
             return  # locked, or the archive could not open: nothing is replayed
         folder = warc_dir(self.crawler.settings, spider.name)
         # without captures the spider says so (NewsSpider.reparse_requests) and asks for nothing
