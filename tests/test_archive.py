@@ -211,6 +211,32 @@ def test_a_full_disk_fails_the_run_and_the_next_run_with_room_writes_it_all(tmp_
         assert snapshot(out) == day_one
 
 
+@pytest.mark.parametrize(("size", "write"), [("200k", "in the frontier)"), ("320k", "(the listed title of ")])
+def test_a_full_disk_under_the_state_fails_the_run_in_one_line_and_loses_nothing(tmp_path, reference, size,
+                                                                                 write):
+    """The state's own disk full: the first write that fails is one the spider makes in its
+    callbacks (an article put in the frontier from a listing, at 200 KB; a listed title as the
+    article is parsed, at 320 KB), outside the writes of a version. One line says so, the run
+    fails (write_failed) without a traceback, and the next run with room archives it all."""
+    day_one, _ = reference
+    out = tmp_path / "out"
+    warc = "-s", f"NEWSCRAWL_WARC_DIR={tmp_path / 'warc'}"
+    with tmpfs(out / "state", size) as remount, MirrorServer(default_dirs(DEFAULT_SITES)) as server:
+        full = run(server, out, *warc)
+        assert full.returncode == 1, full.stderr[-3000:]
+        assert "Traceback" not in full.stderr
+        [error] = [line for line in full.stderr.splitlines() if " ERROR: " in line]
+        assert "cannot write the state" in error and write in error and "disk is full" in error
+        assert "Stopping the crawl" in error
+        assert "Closing spider (write_failed)" in full.stderr
+        [summary] = [line for line in full.stderr.splitlines() if line.startswith("epochtimes: FAILED (")]
+        assert "state_write (" in summary
+        remount("size=10m")
+        again = run(server, out, *warc)
+        assert again.returncode == 0, again.stderr[-3000:]
+        assert snapshot(out) == day_one
+
+
 def test_a_read_only_posts_folder_fails_before_fetching_and_loses_nothing(tmp_path, reference):
     day_one, _ = reference
     out = tmp_path / "out"
