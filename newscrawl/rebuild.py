@@ -33,6 +33,7 @@ from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
+from scrapy.settings import Settings
 from scrapy.spiderloader import get_spider_loader
 
 from newscrawl.archive import ArchiveFiles, state_dir
@@ -155,6 +156,8 @@ def kept_pictures(line: dict[str, Any], site_dir: Path) -> dict[str, tuple[str, 
     found = {}
     for image in item_pictures(line):
         file = image.get("file")
+        if not isinstance(file, dict):
+            continue
         try:
             row = (file["url"], file["sha256"], file["path"], int(file["bytes"]), file["media_type"])
         except (TypeError, KeyError, ValueError):
@@ -179,11 +182,13 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if not args:
             raise UsageError("name the spider(s) whose state to rebuild")
-        known = get_spider_loader(self.settings).list()
+        s = self.settings
+        if s is None:  # Scrapy sets them before it runs a command
+            raise RuntimeError("scrapy rebuild-state runs with the project's settings")
+        known = get_spider_loader(s).list()
         unknown = [a for a in args if a not in known]
         if unknown:
             raise UsageError(f"unknown spider(s): {', '.join(unknown)} (spiders: {', '.join(sorted(known))})")
-        s = self.settings
         state_path = state_dir(s) / "newscrawl.sqlite3"
         locks = []
         try:
@@ -191,7 +196,7 @@ class Command(ScrapyCommand):
                 lock = SpiderLock.of(state_path.parent, name)
                 lock.acquire()
                 locks.append(lock)
-            self.exitcode = self._rebuild(args, state_path)
+            self.exitcode = self._rebuild(args, state_path, s)
         except Locked as exc:
             print(f"rebuild-state: {exc}: stop that crawl first", file=sys.stderr)
             self.exitcode = 75
@@ -199,8 +204,7 @@ class Command(ScrapyCommand):
             for lock in locks:
                 lock.release()
 
-    def _rebuild(self, spiders: list[str], state_path: Path) -> int:
-        s = self.settings
+    def _rebuild(self, spiders: list[str], state_path: Path, s: Settings) -> int:
         try:
             store = ArticleStore(state_path)
         except StateError as exc:

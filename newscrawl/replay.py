@@ -162,7 +162,8 @@ def decoded(response: Response, settings: BaseSettings) -> Response:
     ``HttpCompressionMiddleware``."""
     crawler = SimpleNamespace(settings=settings, stats=None, signals=SignalManager())
     middleware = HttpCompressionMiddleware(crawler=crawler)  # type: ignore[arg-type]
-    return middleware.process_response(response.request or Request(response.url), response)
+    result = middleware.process_response(response.request or Request(response.url), response)
+    return result if isinstance(result, Response) else response  # (it never asks for a request)
 
 
 # ---- scrapy extract --warc ----------------------------------------------------------------------

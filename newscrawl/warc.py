@@ -331,7 +331,8 @@ class CaptureIndex:
                at: str | None = None, run: int | None = None) -> Capture | None:
         """The latest written capture of a requested URL (at or before the WARC date ``at``;
         written by the run ``run`` or an earlier one)."""
-        sql, args = "SELECT * FROM captures WHERE request_url = ?", [request_url]
+        sql = "SELECT * FROM captures WHERE request_url = ?"
+        args: list[str | int] = [request_url]
         if rendered is not None:
             sql += " AND rendered = ?"
             args.append(int(rendered))
@@ -598,7 +599,8 @@ class WarcRecorder:
                                                     length=len(response.body), http_headers=http_headers,
                                                     warc_headers_dict=warc_headers)
             digest = record.rec_headers.get_header("WARC-Payload-Digest")
-            kind, payload = "response", ("", 0, 304)
+            kind = "response"
+            payload: tuple[str, int, int | None] = ("", 0, 304)
         else:
             warc_headers["WARC-Refers-To"] = earlier.record_id
             record = self.writer.create_revisit_record(url, earlier.digest, earlier.url, earlier.date,

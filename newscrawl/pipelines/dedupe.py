@@ -67,14 +67,18 @@ class DedupePipeline:
 
     def change_origin(self) -> ChangeOrigin:
         if self._origin is None:
+            from newscrawl.spiders.base import NewsSpider
+
             spider = self.crawler.spider
+            if not isinstance(spider, NewsSpider):
+                raise TypeError("the DedupePipeline reads the captures of the project's spiders")
             self._origin = ChangeOrigin(warc_dir(self.crawler.settings, spider.name), spider.site,
                                         self.crawler.settings)
         return self._origin
 
     def process_item(self, item: Any) -> Any:
         a = adapt(item)
-        key = (a["site"], a["id"])
+        key: tuple[str, ...] = (a["site"], a["id"])
         if self.reparsing:
             key += ((a.get("capture") or {}).get("record") or "",)
         if key in self.seen:

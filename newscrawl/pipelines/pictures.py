@@ -39,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -100,10 +101,19 @@ class PicturesPipeline(FilesPipeline):
     def archive(self) -> Archive:
         return archive_of(self.crawler)
 
+    @cached_property
+    def site(self) -> Site:
+        """The site of the crawl's spider (one of the project's)."""
+        from newscrawl.spiders.base import NewsSpider
+
+        spider = self.crawler.spider
+        if not isinstance(spider, NewsSpider):
+            raise TypeError("the PicturesPipeline keeps the pictures of the project's spiders")
+        return spider.site
+
     def fetch_url(self, url: str) -> str:
         """The URL the picture at ``url`` (an item's) is kept from (the site decides)."""
-        site: Site = self.crawler.spider.site  # type: ignore[union-attr]  # a NewsSpider's
-        return site.picture_url(url, self.max_width)
+        return self.site.picture_url(url, self.max_width)
 
     # ---- which pictures ----------------------------------------------------------------
     def get_media_requests(self, item: Any, info: MediaPipeline.SpiderInfo) -> list[Request]:
