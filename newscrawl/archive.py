@@ -321,14 +321,13 @@ class Archive(ArchiveFiles):
     def close(self) -> None:
         """Close the JSON lines and the state, release the lock. A state that cannot be
         closed cleanly (a full disk) is logged: its last transactions are in it already."""
-        try:
-            self.lines.close()
-            self.store.close()
-        except (OSError, sqlite3.Error) as exc:
-            self._count("newscrawl/failed/state_write")
-            logger.error("Cannot close the archive of %s cleanly: %s", self.site, exc)
-        finally:
-            self.lock.release()
+        for thing in (self.lines, self.store):
+            try:
+                thing.close()
+            except (OSError, sqlite3.Error) as exc:
+                self._count("newscrawl/failed/state_write")
+                logger.error("Cannot close %s cleanly: %s", getattr(thing, "path", thing), exc)
+        self.lock.release()
 
     # ---- writing a version ---------------------------------------------------------------
     def write(self, item: Any) -> bool:
