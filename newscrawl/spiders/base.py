@@ -241,7 +241,7 @@ class NewsSpider(scrapy.Spider):
                                                   cb_kwargs={"source": url}))
         for url in self.listings:
             await self.room_for_listing()
-            resume = self.archive.state.listing_started(url)
+            resume = self.archive().state.listing_started(url)
             if resume:
                 self.stat("newscrawl/incremental/listings_resumed")
                 self.logger.info("The last walk of %s did not end: walking it in full", url)
@@ -316,13 +316,13 @@ class NewsSpider(scrapy.Spider):
         once ``NEWSCRAWL_RETRY_FAILED_HOURS`` have passed, up to
         ``NEWSCRAWL_RETRY_FAILED_TIMES`` tries in all."""
         limit = self.settings.getint("NEWSCRAWL_RECHECK_LIMIT")
-        for article_id, url, title in self.archive.state.due(limit):
+        for article_id, url, title in self.archive().state.due(limit):
             if article_id in self.decided_ids:
                 continue
             self.decided_ids.add(article_id)
             self.stat("newscrawl/incremental/recheck_due")
             yield self._request(url, article_id, title, {"source": "schedule"})
-        failed = self.archive.state.failed_due(self.retry_failed_after,
+        failed = self.archive().state.failed_due(self.retry_failed_after,
                                          self.settings.getint("NEWSCRAWL_RETRY_FAILED_TIMES"), limit)
         for article_id, url in failed:
             if article_id in self.decided_ids:
@@ -335,7 +335,7 @@ class NewsSpider(scrapy.Spider):
         """The request with ``If-None-Match`` / ``If-Modified-Since`` from the validators the
         state remembers for its URL; a 304 then reaches the callback. ``-a full=1`` asks
         unconditionally."""
-        validators = None if self.full else self.archive.state.validators(request.url)
+        validators = None if self.full else self.archive().state.validators(request.url)
         if not validators:
             return request
         etag, last_modified, body_hash = validators
@@ -371,10 +371,10 @@ class NewsSpider(scrapy.Spider):
     def frontier_requests(self) -> Iterator[scrapy.Request]:
         """The article pages an earlier run decided to fetch but did not finish (killed,
         stopped): first, so that nothing seen once is lost when its feed has moved on."""
-        for article_id, url, title in self.archive.state.frontier():
+        for article_id, url, title in self.archive().state.frontier():
             request = self.article_request(Link(url, title), source="frontier")
             if request is None:
-                self.archive.state.frontier_done(article_id)
+                self.archive().state.frontier_done(article_id)
             else:
                 self.stat("newscrawl/incremental/frontier_resumed")
                 yield request
@@ -401,7 +401,7 @@ class NewsSpider(scrapy.Spider):
             self.logger.error("Nothing to reparse: %s", exc)
             return
         try:
-            plan, missing = reparse_plan(reader.index, self.site, self.urls, self.archive.held_capture)
+            plan, missing = reparse_plan(reader.index, self.site, self.urls, self.archive().held_capture)
         finally:
             reader.close()
         for url in missing:
@@ -430,9 +430,11 @@ class NewsSpider(scrapy.Spider):
             yield scrapy.Request(capture.request_url, callback=self.parse_article,
                                  errback=self.article_failed, meta=meta, dont_filter=True)
 
-    @cached_property
     def archive(self) -> Archive:
-        """The owner of the state and outputs (the only way to read or write the state)."""
+        """The crawl's archive, open (it opens as the spider opens; a RuntimeError before):
+        the owner of the state and outputs, the only way to read or write the state. A method,
+        not a property: Scrapy's feed exports read every attribute of the spider before it
+        opens."""
         return archive_of(self.crawler)
 
     @cached_property
@@ -487,7 +489,7 @@ class NewsSpider(scrapy.Spider):
         """The state's record of an article as the run started to look at it (a listing page
         asks before deciding on its requests: one query per id)."""
         if article_id not in self._known:
-            self._known[article_id] = self.archive.state.known(article_id)
+            self._known[article_id] = self.archive().state.known(article_id)
         return self._known[article_id]
 
     def _worth_fetching(self, article_id: str, link: Link) -> bool:
@@ -499,8 +501,8 @@ class NewsSpider(scrapy.Spider):
                 return True
             self.stat("newscrawl/incremental/known_skipped")
             return False
-        failure = self.archive.state.last_failure(article_id)
-        if failure and self.archive.schedule.now() - parse_datetime(failure[2]) < self.retry_failed_after:
+        failure = self.archive().state.last_failure(article_id)
+        if failure and self.archive().schedule.now() - parse_datetime(failure[2]) < self.retry_failed_after:
             self.stat("newscrawl/incremental/failed_skipped")
             return False
         return True
@@ -509,7 +511,7 @@ class NewsSpider(scrapy.Spider):
         self.stat("newscrawl/requests/article")
         if article_id:
             self.requested_ids.add(article_id)
-            self.archive.state.frontier_add(article_id, url, title)
+            self.archive().state.frontier_add(article_id, url, title)
         meta = {"article_id": article_id, "listed_title": title, **meta}
         if any(pattern.search(url) for pattern in self.render_patterns):
             meta.update(render_meta(self.render_timeout_ms))
@@ -555,10 +557,10 @@ class NewsSpider(scrapy.Spider):
         if link.digest and known.feed_digest and link.digest != known.feed_digest:
             self.stat("newscrawl/incremental/feed_changed_refetched")
             return True
-        schedule = self.archive.schedule
+        schedule = self.archive().schedule
         if schedule.due(parse_datetime(known.next_check), parse_datetime(known.last_checked)):
             if link.digest and link.digest == known.feed_digest:
-                self.archive.not_modified(article_id)  # the feed's full text stands in for the page
+                self.archive().not_modified(article_id)  # the feed's full text stands in for the page
                 self.stat("newscrawl/incremental/feed_vouched")
                 return False
             self.stat("newscrawl/incremental/recheck_due")
@@ -590,7 +592,7 @@ class NewsSpider(scrapy.Spider):
         if not any(self.resolve(link.url)[1] for link in entries):
             self.source_failed(source or response.url, self._emptiness(response, entries, "item"))
         yield from self.article_requests(entries, source="feed")
-        self.archive.state.set_validators(self.response_validators(response))
+        self.archive().state.set_validators(self.response_validators(response))
 
     def feed_failed(self, failure: Failure) -> None:
         self.source_failed(failure.request.cb_kwargs.get("source") or failure.request.url,
@@ -642,7 +644,7 @@ class NewsSpider(scrapy.Spider):
                       resume: bool) -> Iterator[scrapy.Request]:
         self.stat("newscrawl/incremental/listing_pages")
         if not resume and self.unchanged_response(response):
-            self.archive.state.listing_finished(listing)  # nothing new on it, nor after it
+            self.archive().state.listing_finished(listing)  # nothing new on it, nor after it
             return
         entries = self.site.listing_entries(response) if isinstance(response, TextResponse) else []
         next_url = self.site.next_page(response)
@@ -654,17 +656,17 @@ class NewsSpider(scrapy.Spider):
         all_known = bool(ids) and all(self._is_archived(article_id) for article_id in ids.values())
         yield from self.article_requests(list(ids), source="listing")
         if page == 1:
-            self.archive.state.set_validators(self.response_validators(response))
+            self.archive().state.set_validators(self.response_validators(response))
         if not next_url:
-            self.archive.state.listing_finished(listing)
+            self.archive().state.listing_finished(listing)
             return
         if all_known and not (self.full or resume):
             self.stat("newscrawl/incremental/stopped_early")
             self.logger.info("Every article on %s is known: not paginating further", response.url)
-            self.archive.state.listing_finished(listing)
+            self.archive().state.listing_finished(listing)
         elif page >= self.settings.getint("NEWSCRAWL_MAX_LISTING_PAGES"):
             self.logger.warning("Stopping %s at the page limit (%d)", response.url, page)
-            self.archive.state.listing_finished(listing)
+            self.archive().state.listing_finished(listing)
         else:
             yield scrapy.Request(next_url, callback=self.parse_listing, errback=self.listing_failed,
                                  cb_kwargs={"page": page + 1, "listing": listing, "resume": resume})
@@ -688,7 +690,7 @@ class NewsSpider(scrapy.Spider):
     def parse_article(self, response: Response) -> Iterator[Any]:
         article_id = response.meta.get("article_id")
         if article_id and response.meta.get("feed_digest"):
-            self.archive.note_fetch(article_id, feed_digest=response.meta["feed_digest"])
+            self.archive().note_fetch(article_id, feed_digest=response.meta["feed_digest"])
         if article_id and self.unchanged_response(response):
             if self.gallery_waiters.get(article_id):  # the captions are needed: fetch it whole
                 yield response.request.replace(dont_filter=True, headers={}, meta={
@@ -696,9 +698,9 @@ class NewsSpider(scrapy.Spider):
                 return
             known = self.known(article_id)
             if known is not None and known.complete:
-                self.archive.not_modified(article_id)
+                self.archive().not_modified(article_id)
             else:  # a page that failed to parse, unchanged since: it fails again, unparsed
-                failure = self.archive.state.last_failure(article_id)
+                failure = self.archive().state.last_failure(article_id)
                 yield from self.drop(failure[0] if failure else "unchanged_failed_page", response,
                                      "unchanged since it failed")
             return
@@ -709,7 +711,7 @@ class NewsSpider(scrapy.Spider):
         if rendered:
             self.stat("newscrawl/rendered/pages")
         elif article_id:
-            self.archive.note_fetch(article_id, validators=self.response_validators(response))
+            self.archive().note_fetch(article_id, validators=self.response_validators(response))
         try:
             parsed = self.site.parse(response)
         except ParseError as exc:
@@ -743,7 +745,7 @@ class NewsSpider(scrapy.Spider):
         title = response.meta.get("listed_title")
         if title and item.id:
             shown = {self.site.fold_title(t) for t in self.shown_titles.get(item.id, [title])}
-            self.archive.state.set_listed_title(item.id, title, sorted(shown))
+            self.archive().state.set_listed_title(item.id, title, sorted(shown))
         if item.id and item.gallery and not parsed.gallery_url:
             self.galleries[item.id] = item.gallery  # complete: its own page
         if item.id:
@@ -820,10 +822,10 @@ class NewsSpider(scrapy.Spider):
         count_drop(self.crawler.stats, reason, where.url, detail)
         if isinstance(where, Response) and where.status == 200 and not where.meta.get("playwright"):
             # the next try asks whether the page changed: an unchanged failed page costs a 304
-            self.archive.state.set_validators(self.response_validators(where))
+            self.archive().state.set_validators(self.response_validators(where))
         article_id = where.meta.get("article_id") or self.site.article_id(where.url)
         if article_id and not self.reparsing:  # a reparse fetched nothing: no retry to delay
             url = (where.meta.get("redirect_urls") or [where.url])[0]  # as asked for, before redirects
-            self.archive.state.record_failure(article_id, reason, url)
+            self.archive().state.record_failure(article_id, reason, url)
         if article_id:
             yield from self._release_waiters(article_id)
