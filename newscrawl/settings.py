@@ -177,7 +177,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     # the owner of the posts, JSON lines and state (and the spider's lock); see archive.py
-    "newscrawl.archive.Archive": 0,
+    "newscrawl.archive.ArchiveExtension": 0,
     # after the lock: a JOBDIR whose last crawl was killed is refused, not resumed into nothing
     "newscrawl.jobdir.JobDirGuard": 1,
     "newscrawl.extensions.RunReport": 500,

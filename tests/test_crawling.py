@@ -81,7 +81,7 @@ def test_an_article_the_state_does_not_know_is_fetched(clocked):
 def test_an_archived_article_is_skipped_until_its_recheck_is_due(clocked):
     clocked.write(article())
     assert policy(clocked).decide(ID, Link(URL, "德国总理朔尔茨访问北京")).why == KNOWN_SKIPPED
-    known = clocked.known(ID)
+    known = clocked.state.known(ID)
     clocked.schedule.clock = datetime.fromisoformat(known.next_check.replace("Z", "+00:00"))
     verdict = policy(clocked).decide(ID, Link(URL, "德国总理朔尔茨访问北京"))
     assert verdict.fetch and verdict.why == RECHECK_DUE
@@ -104,14 +104,14 @@ def test_a_new_title_is_a_refetch_but_the_other_script_or_a_kicker_is_not(clocke
     assert retitled.fetch and retitled.why == RETITLED
     assert retitled.note == f"Listed under a new title, fetching again: {URL} {new!r}"
     # a title the sources showed it under before is not new
-    clocked.set_listed_title(ID, new, [SITE.fold_title(new)])
+    clocked.state.set_listed_title(ID, new, [SITE.fold_title(new)])
     assert policy(clocked).decide(ID, Link(URL, new)).why == KNOWN_SKIPPED
 
 
 def test_a_full_text_feed_refetches_a_changed_text_and_vouches_for_an_unchanged_one(clocked):
     clocked.note_fetch(ID, feed_digest="d1")
     clocked.write(article())
-    assert clocked.known(ID).feed_digest == "d1"
+    assert clocked.state.known(ID).feed_digest == "d1"
     changed = policy(clocked).decide(ID, Link(URL, digest="d2"))
     assert changed.fetch and changed.why == FEED_CHANGED
     assert policy(clocked).decide(ID, Link(URL, digest="d1")).why == KNOWN_SKIPPED  # not due yet
@@ -122,7 +122,7 @@ def test_a_full_text_feed_refetches_a_changed_text_and_vouches_for_an_unchanged_
 
 
 def test_a_failed_page_waits_then_is_due_again(clocked):
-    clocked.record_failure(ID, "unrecognised_layout", URL)
+    clocked.state.record_failure(ID, "unrecognised_layout", URL)
     decide = IncrementalPolicy(clocked, SITE, retry_failed_after=timedelta(hours=24), recheck_limit=10).decide
     assert decide(ID, Link(URL)) == decide(ID, Link(URL, "任何标题"))
     assert decide(ID, Link(URL)).why == FAILED_SKIPPED and not decide(ID, Link(URL)).fetch
@@ -137,7 +137,7 @@ def test_a_failed_page_waits_then_is_due_again(clocked):
 
 def test_due_rechecks_come_from_the_schedule(clocked):
     clocked.write(article())
-    clocked.set_listed_title(ID, "德国总理朔尔茨访问北京", [])
+    clocked.state.set_listed_title(ID, "德国总理朔尔茨访问北京", [])
     inc = IncrementalPolicy(clocked, SITE, recheck_limit=10)
     assert list(inc.due()) == []
     clocked.schedule.clock += timedelta(days=30)
@@ -162,7 +162,7 @@ def test_requests_are_conditional_on_the_remembered_validators(clocked):
                           "body_hash": body_hash(page)}
     inc = policy(clocked)
     assert b"If-None-Match" not in inc.conditional(scrapy.Request(URL)).headers  # nothing remembered
-    clocked.set_validators(validators)
+    clocked.state.set_validators(validators)
     request = inc.conditional(scrapy.Request(URL))
     assert request.headers[b"If-None-Match"] == b'"v1"'
     assert request.headers[b"If-Modified-Since"] == b"Mon, 02 Nov 2026 08:00:00 GMT"

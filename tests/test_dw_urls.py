@@ -9,6 +9,7 @@ import pytest
 from scrapy.http import TextResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
+from newscrawl.archive import ArchiveExtension
 from newscrawl.sites.dw import SITE
 from newscrawl.spiders.dw import DwSpider
 from tests.conftest import DW_MIRROR, project_settings, response_for
@@ -101,9 +102,13 @@ def test_a_page_that_is_no_article_is_refused():
     assert exc.value.reason == "unrecognised_layout"
 
 
-def spider(**kwargs) -> DwSpider:
+def spider(opened: bool = False, **kwargs) -> DwSpider:
+    """The spider (``opened``: with its archive open, as a crawl has it when it asks for pages)."""
     tmp = Path(tempfile.mkdtemp())
-    return DwSpider.from_crawler(get_crawler(DwSpider, settings_dict=project_settings(tmp)), **kwargs)
+    crawler = get_crawler(DwSpider, settings_dict=project_settings(tmp))
+    if opened:
+        crawler.get_extension(ArchiveExtension).open("dw")
+    return DwSpider.from_crawler(crawler, **kwargs)
 
 
 def test_spider_sources():
@@ -119,7 +124,7 @@ def test_spider_sources():
 
 
 def test_spider_requests_each_id_once():
-    s = spider()
+    s = spider(opened=True)
     urls = ["https://www.dw.com/zh/old/a-1?maca=x", "https://amp.dw.com/zh/new/a-1",
             "https://www.dw.com/zh/x/t-5", "https://www.dw.com/zh/y/g-2"]
     requests = list(s.article_requests(urls))

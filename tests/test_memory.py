@@ -13,7 +13,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
-from newscrawl.archive import Archive
+from newscrawl.archive import ArchiveExtension
 from newscrawl.extensions import GcTuning, HeapTrim
 from newscrawl.sites.dw import SITE
 from newscrawl.spiders.dw import DwSpider
@@ -27,10 +27,10 @@ from tests.mirror.server import MirrorServer
 def spider(tmp_path):
     crawler = get_crawler(DwSpider, settings_dict=project_settings(tmp_path))
     crawler.spider = spider = DwSpider.from_crawler(crawler, topics="t-68199001", feed="1")
-    archive = crawler.get_extension(Archive)
-    archive.open("dw")
+    extension = crawler.get_extension(ArchiveExtension)
+    extension.open("dw")
     yield spider
-    archive.close()
+    extension.close()
 
 
 def freed_by_refcount(make, parse) -> bool:

@@ -121,7 +121,7 @@ class IncrementalPolicy:
         """The state's record of an article as the run started to look at it (a listing page
         asks before deciding on its requests: one query per id)."""
         if article_id not in self._known:
-            self._known[article_id] = self.archive.known(article_id)
+            self._known[article_id] = self.archive.state.known(article_id)
         return self._known[article_id]
 
     def archived(self, article_id: str) -> bool:
@@ -140,7 +140,7 @@ class IncrementalPolicy:
         if known is not None and known.complete:
             verdict = self.refetch(known, link)
             return verdict if verdict.fetch else Verdict(False, KNOWN_SKIPPED, vouched=verdict.vouched)
-        failure = self.archive.last_failure(article_id)
+        failure = self.archive.state.last_failure(article_id)
         failed_at = parse_datetime(failure[2]) if failure else None
         if failed_at and self.archive.schedule.now() - failed_at < self.retry_failed_after:
             return Verdict(False, FAILED_SKIPPED)
@@ -178,9 +178,10 @@ class IncrementalPolicy:
         passed, up to ``NEWSCRAWL_RETRY_FAILED_TIMES`` tries in all. Nothing under ``full``."""
         if self.full:
             return
-        for article_id, url, title in self.archive.due(self.recheck_limit):
+        for article_id, url, title in self.archive.state.due(self.recheck_limit):
             yield Due(article_id, url, title, "schedule")
-        failed = self.archive.failed_due(self.retry_failed_after, self.retry_failed_times, self.recheck_limit)
+        failed = self.archive.state.failed_due(self.retry_failed_after, self.retry_failed_times,
+                                               self.recheck_limit)
         for article_id, url in failed:
             yield Due(article_id, url, None, "failed")
 
@@ -195,7 +196,7 @@ class IncrementalPolicy:
         """The request with ``If-None-Match`` / ``If-Modified-Since`` from the validators the
         state remembers for its URL (a 304 then reaches the callback), and the remembered
         body hash in its meta. ``full`` asks unconditionally."""
-        validators = None if self.full else self.archive.validators(request.url)
+        validators = None if self.full else self.archive.state.validators(request.url)
         if not validators:
             return request
         etag, last_modified, known_hash = validators

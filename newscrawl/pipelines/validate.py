@@ -10,7 +10,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
-from newscrawl.archive import Archive
+from newscrawl.archive import WriteFailed, archive_of, stop_crawl
 from newscrawl.drops import count_drop
 from newscrawl.items import adapt
 from newscrawl.sites.base import REQUIRED
@@ -63,7 +63,10 @@ class ValidatePipeline:
             a = adapt(item)
             count_drop(self.stats, reason, a.get("url"))
             if a.get("id"):  # re-crawls try it again only after a while
-                self.crawler.get_extension(Archive).record_failure(a["id"], reason)
+                try:
+                    archive_of(self.crawler).state.record_failure(a["id"], reason)
+                except WriteFailed as exc:
+                    stop_crawl(self.crawler, exc)
             # Already logged with its reason: keep Scrapy's own drop message quiet.
             raise DropItem(f"invalid item: {reason}", log_level="DEBUG")
         return item

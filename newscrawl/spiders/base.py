@@ -41,7 +41,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from newscrawl.archive import Archive
+from newscrawl.archive import Archive, archive_of, archive_opened
 from newscrawl.arguments import PASSED_BY_RUNNERS, Argument, ArgumentError, http_url, parse_arguments
 from newscrawl.crawling.browser import BrowserPolicy
 from newscrawl.crawling.failures import failed_request, fetch_failure, worth_a_second_fetch
@@ -132,6 +132,7 @@ class NewsSpider(scrapy.Spider):
         self.shown_titles: dict[str, list[str]] = {}
         #: what this run's parses learn and later ones use (names seen in bylines)
         self.parse_context = ParseContext()
+        self._incremental: IncrementalPolicy | None = None
         #: found URL → (URL to follow, article id): each link is canonicalised once (a cache of
         #: at most RESOLVED_CACHE links: a run that finds thousands does not keep them all)
         self._resolved: dict[str, tuple[str, str | None]] = {}
@@ -206,16 +207,20 @@ class NewsSpider(scrapy.Spider):
         return self.ledger.failed
 
     # ---- the policies and components it asks ---------------------------------------
-    @cached_property
     def archive(self) -> Archive:
-        """The owner of the state and outputs (the only way to read or write the state)."""
-        archive = self.crawler.get_extension(Archive)
-        assert archive is not None, "the Archive extension is part of every crawl"
-        return archive
+        """The crawl's archive, open (it opens as the spider opens; a RuntimeError before):
+        the owner of the state and outputs, the only way to read or write the state. A method,
+        not a property: Scrapy's feed exports read every attribute of the spider before it
+        opens."""
+        return archive_of(self.crawler)
 
-    @cached_property
     def incremental(self) -> IncrementalPolicy:
-        return IncrementalPolicy.from_settings(self.archive, self.site, self.settings, full=self.full)
+        """What this run fetches (made once, when first asked; a method for the same reason
+        as :meth:`archive`)."""
+        if self._incremental is None:
+            self._incremental = IncrementalPolicy.from_settings(self.archive(), self.site, self.settings,
+                                                                full=self.full)
+        return self._incremental
 
     @cached_property
     def galleries(self) -> GalleryCompletion:
@@ -241,19 +246,19 @@ class NewsSpider(scrapy.Spider):
     # ---- starting and idling -------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
         if self.reparsing:
-            if self.archive.is_open:
-                self.reparse.plan(warc_dir(self.settings, self.name), self.urls, self.archive.held_capture)
+            if archive_opened(self.crawler):
+                self.reparse.plan(warc_dir(self.settings, self.name), self.urls, self.archive().held_capture)
                 for request in self.reparse.next_round():
                     yield request
             return
         for request in self.frontier_requests():
             yield request
         for url in self.feeds:
-            yield self.incremental.conditional(scrapy.Request(
+            yield self.incremental().conditional(scrapy.Request(
                 url, callback=self.parse_feed, errback=self.feed_failed, cb_kwargs={"source": url}))
         for url in self.listings:
             await self.throttle.room()
-            resume = self.archive.listing_started(url)
+            resume = self.archive().state.listing_started(url)
             if resume:
                 self.stat("newscrawl/incremental/listings_resumed")
                 self.logger.info("The last walk of %s did not end: walking it in full", url)
@@ -261,7 +266,7 @@ class NewsSpider(scrapy.Spider):
                                      cb_kwargs={"listing": url, "resume": resume},
                                      priority=LISTING_PRIORITY)
             self.throttle.started(url)
-            yield request if resume else self.incremental.conditional(request)
+            yield request if resume else self.incremental().conditional(request)
         for request in self.article_requests(self.urls, explicit=True, source="urls"):
             self.stat("newscrawl/urls/requested")  # (a run whose every one fails fails: outcome.py)
             yield request
@@ -269,10 +274,10 @@ class NewsSpider(scrapy.Spider):
     def frontier_requests(self) -> Iterator[scrapy.Request]:
         """The article pages an earlier run decided to fetch but did not finish (killed,
         stopped): first, so that nothing seen once is lost when its feed has moved on."""
-        for article_id, url, title in self.archive.frontier():
+        for article_id, url, title in self.archive().state.frontier():
             request = self.article_request(Link(url, title), source="frontier")
             if request is None:
-                self.archive.frontier_done(article_id)
+                self.archive().state.frontier_done(article_id)
             else:
                 self.stat("newscrawl/incremental/frontier_resumed")
                 yield request
@@ -288,7 +293,7 @@ class NewsSpider(scrapy.Spider):
 
     def due_requests(self) -> Iterator[scrapy.Request]:
         """Re-checks and retries of failed pages the incremental policy says are due."""
-        for due in self.incremental.due():
+        for due in self.incremental().due():
             if due.article_id not in self.decided_ids:
                 self.decided_ids.add(due.article_id)
                 self.stat(f"newscrawl/incremental/{due.why}")
@@ -341,9 +346,9 @@ class NewsSpider(scrapy.Spider):
             self.stat("newscrawl/requests/duplicate_id")
             return None
         self.decided_ids.add(article_id)
-        verdict = self.incremental.decide(article_id, link, explicit)
+        verdict = self.incremental().decide(article_id, link, explicit)
         if verdict.vouched:  # the feed's full text stands in for the page
-            self.archive.not_modified(article_id)
+            self.archive().not_modified(article_id)
             self.stat("newscrawl/incremental/feed_vouched")
         if verdict.why:
             self.stat(f"newscrawl/incremental/{verdict.why}")
@@ -359,21 +364,21 @@ class NewsSpider(scrapy.Spider):
         self.stat("newscrawl/requests/article")
         if article_id:
             self.requested_ids.add(article_id)
-            self.archive.frontier_add(article_id, url, title)
+            self.archive().state.frontier_add(article_id, url, title)
         meta = {"article_id": article_id, "listed_title": title, **meta}
         if self.browser.always(url):
             meta.update(self.browser.meta())
         request = scrapy.Request(url, callback=self.parse_article, errback=self.article_failed, meta=meta)
-        if self.incremental.fetch_whole(article_id):
+        if self.incremental().fetch_whole(article_id):
             # fetched whole, not conditionally: its pictures not kept are tried again
             self.stat("newscrawl/incremental/refetched_for_pictures")
             return request
         # validators exist for archived articles, and for pages that failed to parse
-        return self.incremental.conditional(request)
+        return self.incremental().conditional(request)
 
     def unchanged(self, response: Response) -> bool:
         """A 304, or the same bytes as when the validators were remembered (counted)."""
-        why = self.incremental.unchanged(response)
+        why = self.incremental().unchanged(response)
         if why:
             self.stat(f"newscrawl/conditional/{why}")
         return why is not None
@@ -388,7 +393,7 @@ class NewsSpider(scrapy.Spider):
         if not any(self.resolve(link.url)[1] for link in entries):
             self.source_failed(source or response.url, emptiness(response, entries, "item"))
         yield from self.article_requests(entries, source="feed")
-        self.archive.set_validators(response_validators(response))
+        self.archive().state.set_validators(response_validators(response))
 
     def feed_failed(self, failure: Failure) -> None:
         request = failed_request(failure)
@@ -415,7 +420,7 @@ class NewsSpider(scrapy.Spider):
                       resume: bool) -> Iterator[scrapy.Request]:
         self.stat("newscrawl/incremental/listing_pages")
         if not resume and self.unchanged(response):
-            self.archive.listing_finished(listing)  # nothing new on it, nor after it
+            self.archive().state.listing_finished(listing)  # nothing new on it, nor after it
             return
         entries = self.site.listing_entries(response) if isinstance(response, TextResponse) else []
         next_url = self.site.next_page(response)
@@ -424,19 +429,19 @@ class NewsSpider(scrapy.Spider):
         if page == 1 and not any(ids.values()):
             self.source_failed(listing, emptiness(response, [], "article link"))
         articles = {link: article_id for link, article_id in ids.items() if article_id}
-        stop = self.incremental.stop_walking(articles.values(), resume)
+        stop = self.incremental().stop_walking(articles.values(), resume)
         yield from self.article_requests(articles, source="listing")
         if page == 1:
-            self.archive.set_validators(response_validators(response))
+            self.archive().state.set_validators(response_validators(response))
         if not next_url:
-            self.archive.listing_finished(listing)
+            self.archive().state.listing_finished(listing)
         elif stop:
             self.stat("newscrawl/incremental/stopped_early")
             self.logger.info("Every article on %s is known: not paginating further", response.url)
-            self.archive.listing_finished(listing)
+            self.archive().state.listing_finished(listing)
         elif page >= self.settings.getint("NEWSCRAWL_MAX_LISTING_PAGES"):
             self.logger.warning("Stopping %s at the page limit (%d)", response.url, page)
-            self.archive.listing_finished(listing)
+            self.archive().state.listing_finished(listing)
         else:
             yield scrapy.Request(next_url, callback=self.parse_listing, errback=self.listing_failed,
                                  cb_kwargs={"page": page + 1, "listing": listing, "resume": resume})
@@ -458,7 +463,7 @@ class NewsSpider(scrapy.Spider):
         reads, or an item (completed from its gallery's own page when that is elsewhere)."""
         article_id = response.meta.get("article_id")
         if article_id and response.meta.get("feed_digest"):
-            self.archive.note_fetch(article_id, feed_digest=response.meta["feed_digest"])
+            self.archive().note_fetch(article_id, feed_digest=response.meta["feed_digest"])
         if article_id and self.unchanged(response):
             yield from self._unchanged_article(response, article_id)
         elif not isinstance(response, TextResponse):
@@ -469,10 +474,10 @@ class NewsSpider(scrapy.Spider):
     def _unchanged_article(self, response: Response, article_id: str) -> Iterator[Any]:
         if self.galleries.awaited(article_id):  # the captions are needed: fetch it whole
             yield fetch_again(response, headers={})
-        elif self.incremental.archived(article_id):
-            self.archive.not_modified(article_id)
+        elif self.incremental().archived(article_id):
+            self.archive().not_modified(article_id)
         else:  # a page that failed to parse, unchanged since: it fails again, unparsed
-            failure = self.archive.last_failure(article_id)
+            failure = self.archive().state.last_failure(article_id)
             yield from self.drop(failure[0] if failure else "unchanged_failed_page", response,
                                  "unchanged since it failed")
 
@@ -480,7 +485,7 @@ class NewsSpider(scrapy.Spider):
         if response.meta.get("playwright"):
             self.stat("newscrawl/rendered/pages")
         elif article_id:
-            self.archive.note_fetch(article_id, validators=response_validators(response))
+            self.archive().note_fetch(article_id, validators=response_validators(response))
         try:
             parsed = self.site.parse(response, self.parse_context)
         except ParseError as exc:
@@ -527,7 +532,7 @@ class NewsSpider(scrapy.Spider):
         title = response.meta.get("listed_title")
         if title and item.id:
             shown = {self.site.fold_title(t) for t in self.shown_titles.get(item.id, [title])}
-            self.archive.set_listed_title(item.id, title, sorted(shown))
+            self.archive().state.set_listed_title(item.id, title, sorted(shown))
         return item
 
     def _await_gallery(self, item: Article, gallery_url: str) -> Iterator[Any]:
@@ -544,7 +549,8 @@ class NewsSpider(scrapy.Spider):
         elif gallery_id not in self.requested_ids:
             self.decided_ids.add(gallery_id)
             # its captions are needed, not a 304
-            yield self.incremental.unconditional(self._request(url, gallery_id, None, {"source": "gallery"}))
+            request = self._request(url, gallery_id, None, {"source": "gallery"})
+            yield self.incremental().unconditional(request)
 
     def article_failed(self, failure: Failure) -> Iterator[Article]:
         """A fetch that failed for good (after retries): a counted, logged drop."""
@@ -560,10 +566,10 @@ class NewsSpider(scrapy.Spider):
             self.stat("newscrawl/urls/failed")
         if isinstance(where, Response) and where.status == 200 and not where.meta.get("playwright"):
             # the next try asks whether the page changed: an unchanged failed page costs a 304
-            self.archive.set_validators(response_validators(where))
+            self.archive().state.set_validators(response_validators(where))
         article_id = where.meta.get("article_id") or self.site.article_id(where.url)
         if article_id and not self.reparsing:  # a reparse fetched nothing: no retry to delay
             url = (where.meta.get("redirect_urls") or [where.url])[0]  # as asked for, before redirects
-            self.archive.record_failure(article_id, reason, url)
+            self.archive().state.record_failure(article_id, reason, url)
         if article_id:
             yield from self.galleries.release(article_id)
