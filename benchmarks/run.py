@@ -307,7 +307,7 @@ class InProcess:
         from scrapy.http import HtmlResponse
         from scrapy.utils.test import get_crawler
 
-        from newscrawl.archive import Archive, ArchivePipeline
+        from newscrawl.archive import ArchiveExtension, ArchivePipeline
         from newscrawl.pipelines import DedupePipeline, normalize_article, validate_article
         from newscrawl.sites.dw import SITE
 
@@ -315,8 +315,8 @@ class InProcess:
         crawler = get_crawler(settings_dict={
             "NEWSCRAWL_OUTPUT_DIR": str(self.work / f"cpu{self.runs}"),
             "NEWSCRAWL_STATE_DIR": str(self.work / f"cpu{self.runs}-state"),
-            "EXTENSIONS": {"newscrawl.archive.Archive": 0}})
-        archive = crawler.get_extension(Archive)
+            "EXTENSIONS": {"newscrawl.archive.ArchiveExtension": 0}})
+        archive = crawler.get_extension(ArchiveExtension)
         archive.open("dw")
         dedupe, writer = DedupePipeline.from_crawler(crawler), ArchivePipeline.from_crawler(crawler)
         count = 0

@@ -1,9 +1,12 @@
 """The archive: the one owner of each article's record (post, JSON line, state).
 
-:class:`Archive` is a Scrapy extension; spiders and pipelines fetch it with
-``crawler.get_extension(Archive)`` and never touch the state database themselves. For the
-length of a crawl it holds the spider's lock (one run per spider, see :mod:`newscrawl.locks`)
-and the state (:mod:`newscrawl.state`), and it is the only writer of the spider's posts
+:class:`Archive` is built open or not at all: it takes the spider's lock (one run per
+spider, see :mod:`newscrawl.locks`), opens and checks the state (:mod:`newscrawl.state`) and
+finishes interrupted writes, or raises. :class:`ArchiveExtension`, a Scrapy extension, opens
+it as the spider opens (a failure stops the run before any request) and closes it as the
+spider closes; spiders and pipelines reach the open archive with :func:`archive_of` and the
+state of their site through it (``archive.state``, a :class:`~newscrawl.state.SiteState`),
+and never touch the state database themselves. It is the only writer of the spider's posts
 (``<output>/<spider>/_posts/``) and JSON lines (``<output>/<spider>/articles.jsonl``).
 
 Writing one version of an article
@@ -39,6 +42,11 @@ post path is never handed to two articles. A write that *fails* (disk full, read
 folder, permissions) leaves the journal entry too: the article is not recorded as archived,
 the error is logged and counted (``newscrawl/failed/write``), the crawl stops (finish
 reason ``write_failed``, exit status 1) and the next run with room completes the write.
+Any other write of the state failing (the frontier, a listed title, a re-check…, wherever
+the spider or a pipeline makes it) stops the crawl alike: one logged line, counted
+(``newscrawl/failed/state_write``), finish reason ``write_failed``; what it would have
+recorded is found again by the next run (the listing's walk did not end, the article is
+still in the frontier).
 
 Opening checks the state before anything is fetched: a damaged database, one from a newer
 newscrawl, or one that does not know the posts on disk (missing, replaced, restored from an
@@ -54,13 +62,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import signal
 import sqlite3
 from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -73,17 +78,11 @@ from newscrawl.locks import Locked, SpiderLock
 from newscrawl.pictures import PICTURES_DIR, KeptPicture, store_picture
 from newscrawl.posts import post_name, render_post
 from newscrawl.schedule import DEFAULT_STEPS, Schedule, iso, parse_steps
-from newscrawl.state import ArticleStore, Known, PendingWrite, StateError
+from newscrawl.state import ArticleStore, Known, PendingWrite, SiteState, StateError, StateWriteError
 from newscrawl.text import parse_datetime
 from newscrawl.versions import compare, diff_markdown, exact_hash, history_entry
 
 logger = logging.getLogger(__name__)
-
-#: Test-only: ``NEWSCRAWL_CRASH_AT=<point>[:<n>]`` kills the process (SIGKILL) the n-th time
-#: (default first) a write reaches ``<point>``; the crash-consistency tests use it.
-CRASH_ENV = "NEWSCRAWL_CRASH_AT"
-CRASH_POINTS = ("journaled", "post_temp", "post_written", "line_half", "line_written", "committed",
-                "picture_temp", "picture_written")
 
 
 class ArchiveError(Exception):
@@ -92,6 +91,28 @@ class ArchiveError(Exception):
     def __init__(self, reason: str, message: str):
         super().__init__(message)
         self.reason = reason
+
+
+class WriteFailed(CloseSpider):
+    """A write of the state (or of a post refreshed in place) failed: already logged and
+    counted. Raised in a spider's callback, ``start()`` or idle handler, Scrapy stops the
+    crawl with the finish reason ``write_failed`` and no traceback; a pipeline drops its
+    item and stops the crawl (:func:`stop_crawl`)."""
+
+    def __init__(self, message: str):
+        super().__init__("write_failed")
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def stop_crawl(crawler: Crawler, exc: Exception, reason: str = "write_failed") -> NoReturn:
+    """In a pipeline: a write failed (``exc``, logged already): the crawl stops and the item
+    is dropped (it is not archived; the next run fetches it again)."""
+    if crawler.engine is not None:
+        deferred_from_coro(crawler.engine.close_spider_async(reason=reason))
+    raise DropItem(f"not archived: {exc}", log_level="DEBUG") from exc
 
 
 def state_dir(settings: Any) -> Path:
@@ -104,38 +125,16 @@ def item_line(item: Any) -> str:
     return json.dumps(item_dict(item), ensure_ascii=False)
 
 
-class Archive:
-    """The posts, JSON lines and state of one spider, written crash-consistently."""
+class ArchiveFiles:
+    """Where one spider's archive is (``<output>/<site>/``), and what its files are; opens
+    nothing (``scrapy verify`` and ``rebuild-state`` read and mend an archive through it)."""
 
-    def __init__(self, output_dir: Path, state_path: Path, *, image_proxy: str | None = None,
-                 durable: bool = False, stats: Any = None, schedule: Schedule | None = None):
+    def __init__(self, output_dir: Path, state_path: Path, site: str, *, image_proxy: str | None = None):
         self.output_dir = output_dir
         self.state_path = state_path
+        self.site = site
         self.image_proxy = image_proxy or None
-        self.durable = durable
-        self.stats = stats
-        self.site: str | None = None
-        self.store: ArticleStore | None = None
-        self.lines: AppendOnlyLines | None = None
-        self.lock: SpiderLock | None = None
-        self.schedule = schedule or Schedule(parse_steps(DEFAULT_STEPS))
-        #: per article id, what its fetch told (validators, feed digest) until it is recorded
-        self._notes: dict[str, dict[str, Any]] = {}
-        self._crash_at, self._crash_count = _crash_setting()
 
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Archive:
-        s = crawler.settings
-        archive = cls(Path(s.get("NEWSCRAWL_OUTPUT_DIR")),
-                      state_dir(s) / "newscrawl.sqlite3",
-                      image_proxy=s.get("NEWSCRAWL_IMAGE_PROXY"), durable=s.getbool("NEWSCRAWL_FSYNC"),
-                      stats=crawler.stats, schedule=Schedule.from_settings(s))
-        archive.crawler = crawler
-        crawler.signals.connect(archive.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(archive.spider_closed, signal=signals.spider_closed)
-        return archive
-
-    # ---- paths -------------------------------------------------------------------------
     def site_dir(self, site: str | None = None) -> Path:
         return self.output_dir / (site or self.site)
 
@@ -145,42 +144,79 @@ class Archive:
     def jsonl_path(self, site: str | None = None) -> Path:
         return self.site_dir(site) / "articles.jsonl"
 
-    # ---- opening and closing -----------------------------------------------------------
-    def spider_opened(self, spider: Spider) -> None:
-        try:
-            self.open(spider.name)
-        except Locked as exc:
-            logger.error("%s: this run stops now", exc)
-            self._count("newscrawl/locked")
-            raise CloseSpider("locked") from None
-        except ArchiveError as exc:
-            logger.error("%s", exc)
-            self._count(f"newscrawl/failed/{exc.reason}")
-            raise CloseSpider(exc.reason) from None
+    def revisions_dir(self, site: str | None = None) -> Path:
+        return self.site_dir(site) / "_revisions"
 
-    def spider_closed(self, spider: Spider) -> None:
-        self.close()
-
-    def open(self, site: str) -> None:
-        """Lock the spider, open and check the state, finish interrupted writes, check that
-        the outputs are writable. Raises :class:`~newscrawl.locks.Locked` or ArchiveError."""
-        self.site = site
-        lock = SpiderLock.of(self.state_path.parent, site)
+    def is_our_post(self, path: Path) -> bool:
+        """Whether the file is a post of this spider (front matter ``site: <spider>`` and an
+        ``id``; its first lines only): hand-written posts are not."""
         try:
-            lock.acquire()
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                head = fh.read(8192)
+        except OSError:
+            return False
+        matter = head.split("\n---\n", 1)[0]
+        return head.startswith("---\n") and f"\nsite: {self.site}\n" in matter and "\nid: " in matter
+
+    def free_post_name(self, item: Any, store: ArticleStore) -> str:
+        """A new article's post file name: the first free candidate — never a name the state
+        gives another article or a file already on disk."""
+        a = adapt(item)
+        directory = self.posts_dir()
+        first, with_id = post_name(item), post_name(item, with_id=True)
+        stem = with_id[:-3]
+        candidates = [first, with_id]
+        n = 2
+        while True:
+            for name in candidates:
+                if not store.path_taken(name, self.site, a["id"]) and not (directory / name).exists():
+                    return name
+            candidates = [f"{stem}-{n}.md"]
+            n += 1
+
+
+class Archive(ArchiveFiles):
+    """The posts, JSON lines and state of one spider, written crash-consistently; open from
+    construction to :meth:`close`.
+
+    Raises :class:`~newscrawl.locks.Locked` (another run holds the spider's lock) or
+    :class:`ArchiveError` (the state cannot be used, the archive is damaged or cannot be
+    written), having released whatever it took.
+    """
+
+    def __init__(self, output_dir: Path, state_path: Path, site: str, *, image_proxy: str | None = None,
+                 durable: bool = False, stats: Any = None, schedule: Schedule | None = None):
+        super().__init__(output_dir, state_path, site, image_proxy=image_proxy)
+        self.durable = durable
+        self.stats = stats
+        self.schedule = schedule or Schedule(parse_steps(DEFAULT_STEPS))
+        #: per article id, what its fetch told (validators, feed digest) until it is recorded
+        self._notes: dict[str, dict[str, Any]] = {}
+        self._stopping = False
+        self.lock = SpiderLock.of(self.state_path.parent, site)
+        try:
+            self.lock.acquire()
         except OSError as exc:
-            raise ArchiveError("state_error", f"cannot take the lock {lock.path}: {exc}") from exc
-        self.lock = lock
+            raise ArchiveError("state_error", f"cannot take the lock {self.lock.path}: {exc}") from exc
         try:
             self.store = ArticleStore(self.state_path, durable=self.durable)
         except StateError as exc:
-            self.close()
+            self.lock.release()
             raise ArchiveError("state_error", f"{exc}. Nothing was fetched.") from exc
+        #: the state of this site: what the spider and the pipelines read and write
+        self.state = SiteState(self.store, site, self.schedule.now, self._state_write_failed)
         try:
             self._check_state_knows_posts()
             self._check_lines_intact()
             self.posts_dir().mkdir(parents=True, exist_ok=True)
             self.lines = AppendOnlyLines(self.jsonl_path(), durable=self.durable)
+        except BaseException as exc:
+            self.store.close()
+            self.lock.release()
+            if isinstance(exc, OSError):
+                raise self._unwritable(exc) from exc
+            raise
+        try:
             if self.lines.repaired_bytes:
                 logger.warning("%s ended in half a line (%d bytes, left by a killed run): cut off",
                                self.jsonl_path(), self.lines.repaired_bytes)
@@ -189,14 +225,17 @@ class Archive:
                 logger.warning("Removed %s, left by a crashed run", left)
             self._recover()
             self._check_writable()
-        except ArchiveError:
+        except BaseException as exc:
             self.close()
+            if isinstance(exc, OSError):
+                raise self._unwritable(exc) from exc
             raise
-        except OSError as exc:
-            self.close()
-            raise ArchiveError("write_failed", f"cannot write the archive in {self.site_dir()}: {exc}. "
-                                               "Nothing was fetched.") from exc
 
+    def _unwritable(self, exc: OSError) -> ArchiveError:
+        return ArchiveError("write_failed", f"cannot write the archive in {self.site_dir()}: {exc}. "
+                                            "Nothing was fetched.")
+
+    # ---- opening checks ------------------------------------------------------------------
     def _check_state_knows_posts(self) -> None:
         """A state that does not know the posts on disk would write them all again.
 
@@ -210,7 +249,7 @@ class Archive:
         on_disk = {p.name for p in directory.glob("*.md")} if directory.is_dir() else set()
         known, archived = self.store.post_paths(self.site)
         unknown = sorted(on_disk - known)
-        ours = [name for name in unknown if self._is_our_post(directory / name)]
+        ours = [name for name in unknown if self.is_our_post(directory / name)]
         if ours:
             raise ArchiveError(
                 "state_mismatch",
@@ -260,20 +299,11 @@ class Archive:
                 self._damaged(f"{path} holds lines after the last one the state knows (byte {offset}, "
                               f"{article_id}): the state is older than the JSON lines")
 
-    def _damaged(self, what: str) -> None:
+    def _damaged(self, what: str) -> NoReturn:
         raise ArchiveError(
             "archive_damaged",
             f"{what}. Nothing was fetched. See what else is wrong with 'scrapy verify {self.site}' and "
             f"restore it from the WARC files with 'scrapy verify {self.site} --repair'")
-
-    def _is_our_post(self, path: Path) -> bool:
-        try:
-            with open(path, encoding="utf-8", errors="replace") as fh:
-                head = fh.read(8192)
-        except OSError:
-            return False
-        matter = head.split("\n---\n", 1)[0]
-        return head.startswith("---\n") and f"\nsite: {self.site}\n" in matter and "\nid: " in matter
 
     def _recover(self) -> None:
         """Finish every write a crash or failure interrupted (see the module docstring)."""
@@ -289,66 +319,17 @@ class Archive:
         probe.unlink()
 
     def close(self) -> None:
+        """Close the JSON lines and the state, release the lock. A state that cannot be
+        closed cleanly (a full disk) is logged: its last transactions are in it already."""
         for thing in (self.lines, self.store):
-            if thing is not None:
+            try:
                 thing.close()
-        self.lines = self.store = None
-        if self.lock is not None:
-            self.lock.release()
-            self.lock = None
+            except (OSError, sqlite3.Error) as exc:
+                self._count("newscrawl/failed/state_write")
+                logger.error("Cannot close %s cleanly: %s", getattr(thing, "path", thing), exc)
+        self.lock.release()
 
-    # ---- reads -------------------------------------------------------------------------
-    @property
-    def is_open(self) -> bool:
-        return self.store is not None
-
-    def known(self, article_id: str) -> Known | None:
-        return self.store.get(self.site, article_id) if self.store else None
-
-    def last_failure(self, article_id: str) -> tuple[str, int, str] | None:
-        return self.store.last_failure(self.site, article_id) if self.store else None
-
-    # ---- writes ------------------------------------------------------------------------
-    def record_failure(self, article_id: str, reason: str, url: str | None = None) -> None:
-        if self.store:
-            self.store.record_failure(self.site, article_id, reason, url, iso(self.schedule.now()))
-
-    def set_listed_title(self, article_id: str, title: str, folded: list[str] | None = None) -> None:
-        if self.store:
-            self.store.set_listed_title(self.site, article_id, title, folded)
-
-    # The frontier: article pages decided on but not archived or dropped yet. A run that is
-    # killed or stopped leaves them, and the next run fetches them first, so an article seen
-    # once in a feed is not lost when the feed has moved on. Listings whose walk did not end
-    # are walked in full next time (the pages it never reached may hold unknown articles).
-    def frontier_add(self, article_id: str, url: str, listed_title: str | None) -> None:
-        if self.store:
-            self.store.frontier_add(self.site, article_id, url, listed_title)
-
-    def frontier_done(self, article_id: str) -> None:
-        if self.store:
-            self.store.frontier_done(self.site, article_id)
-
-    def frontier(self) -> list[tuple[str, str, str | None]]:
-        return self.store.frontier(self.site) if self.store else []
-
-    def due(self, limit: int) -> list[tuple[str, str, str | None]]:
-        """Archived articles whose scheduled re-check is due (``newscrawl.schedule``)."""
-        return self.store.due(self.site, iso(self.schedule.now()), limit) if self.store else []
-
-    def failed_due(self, retry_after: timedelta, max_attempts: int, limit: int) -> list[tuple[str, str]]:
-        """Pages that failed and are due for another try (``NEWSCRAWL_RETRY_FAILED_*``)."""
-        before = iso(self.schedule.now() - retry_after)
-        return self.store.failed_due(self.site, before, max_attempts, limit) if self.store else []
-
-    def listing_started(self, url: str) -> bool:
-        """Whether the previous walk of this listing did not end (then walk it in full)."""
-        return self.store.listing_started(self.site, url) if self.store else False
-
-    def listing_finished(self, url: str) -> None:
-        if self.store:
-            self.store.listing_finished(self.site, url)
-
+    # ---- writing a version ---------------------------------------------------------------
     def write(self, item: Any) -> bool:
         """Archive a new version of the item: post, JSON line, state (module docstring).
 
@@ -365,14 +346,15 @@ class Archive:
             raise ValueError(f"an item of {a['site']!r} given to the archive of {self.site!r}")
         known = self.store.get(self.site, a["id"])
         archived = known is not None and known.complete
-        version = (known.version if archived else 0) + 1
-        a["version"], a["previous_hash"] = version, known.content_hash if archived else None
+        version = (known.version if known is not None and archived else 0) + 1
+        a["version"] = version
+        a["previous_hash"] = known.content_hash if known is not None and archived else None
         path = self.post_path(item, known)
         existed = (self.posts_dir() / path).exists()
         now = self.schedule.now()
-        previous = self.stored_item(known) if archived else None
+        previous = self.stored_item(known) if known is not None and archived else None
         changes = compare(previous, item) if previous else None
-        earlier = known.revisions if archived else []
+        earlier = known.revisions if known is not None and archived else []
         entry = history_entry(item, version, earlier, changes)
         equals = entry.get("equals")
         history = [*earlier, entry]
@@ -382,7 +364,7 @@ class Archive:
                                                        changed=archived)),
             **self._notes.pop(a["id"], {}),
         }
-        if archived and existed:
+        if known is not None and archived and existed:
             revisions = self.revisions_dir() / a["id"]
             extra["revisions"] = [[str(revisions / f"v{known.version}.md"),
                                    (self.posts_dir() / path).read_text(encoding="utf-8")]]
@@ -396,17 +378,44 @@ class Archive:
             content_hash=a["content_hash"], extra=extra)
         try:
             self.store.begin_write(pending)
-            self._crash("journaled")
             self._complete(pending)
         except (OSError, sqlite3.Error) as exc:  # disk full, read-only, permissions, I/O
             raise ArchiveError("write_failed", f"cannot archive {a['id']} ({a['url']}): {exc}") from exc
         return existed
 
+    def _complete(self, pending: PendingWrite) -> None:
+        """Steps 2–4 of a journaled write (idempotent: recovery runs it again)."""
+        for revision, text in pending.extra.get("revisions", []):
+            write_atomic(Path(revision), text, durable=self.durable)
+        self._write_post(pending)
+        self._write_line(pending)
+        self.store.finish_write(pending)
+
+    def _write_post(self, pending: PendingWrite) -> None:
+        """Step 2: the post, written atomically."""
+        write_atomic(self.posts_dir() / pending.post_path, pending.post_text, durable=self.durable)
+
+    def _write_line(self, pending: PendingWrite) -> None:
+        """Step 3: the JSON line, unless it is whole at its journaled offset already."""
+        if not self.lines.holds(pending.jsonl_offset, pending.line):
+            if self.lines.size() != pending.jsonl_offset:  # other lines came after a failed write
+                pending = replace(pending, jsonl_offset=self.lines.size())
+                self.store.move_line(pending)
+            self.lines.append(pending.line)
+
+    def post_path(self, item: Any, known: Known | None) -> str:
+        """The article's post file name: the one it has, else the first free candidate —
+        never a name the state gives another article or a file already on disk."""
+        if known and known.post_path:
+            return known.post_path
+        return self.free_post_name(item, self.store)
+
+    # ---- reads -------------------------------------------------------------------------
     def held_capture(self, article_id: str) -> str | None:
         """What the archive holds of an article (for a reparse): ``None`` when nothing, else
         the WARC-Record-ID of the capture its latest version was parsed from, ``""`` when
         its JSON line does not name one."""
-        known = self.known(article_id)
+        known = self.state.known(article_id)
         if known is None or not known.complete:
             return None
         stored = self.stored_item(known)
@@ -423,11 +432,12 @@ class Archive:
             return None
         return value if isinstance(value, dict) else None
 
+    # ---- re-checks -----------------------------------------------------------------------
     def checked(self, item: Any, *, trivial: bool = False) -> None:
         """A re-check found no new version: the schedule moves on. A ``trivial`` change
         (whitespace, punctuation width, a tracking parameter, a picture kept now that
         failed before: the same content, another exact hash) refreshes the post in place
-        and the record, and makes no version."""
+        and the record, and makes no version. A write that fails raises :class:`WriteFailed`."""
         a = adapt(item)
         known = self.store.get(self.site, a["id"])
         if known is None:
@@ -435,14 +445,18 @@ class Archive:
         now = self.schedule.now()
         if trivial and known.post_path:
             a["version"], a["previous_hash"] = known.version, None
-            write_atomic(self.posts_dir() / known.post_path,
-                         render_post(item, self.image_proxy, history=known.revisions), durable=self.durable)
-        self.store.checked(
-            self.site, a["id"], last_checked=iso(now),
-            next_check=iso(self.schedule.next_check(parse_datetime(known.published), now, changed=False)),
+            try:
+                write_atomic(self.posts_dir() / known.post_path,
+                             render_post(item, self.image_proxy, history=known.revisions),
+                             durable=self.durable)
+            except OSError as exc:
+                self._state_write_failed(StateWriteError(f"cannot refresh the post of {a['id']}: {exc}"))
+        self.state.checked(
+            a["id"], last_checked=now,
+            next_check=self.schedule.next_check(parse_datetime(known.published), now, changed=False),
             exact_hash=exact_hash(item) if trivial else None, **self._notes.pop(a["id"], {}))
 
-    def note_fetch(self, article_id: str, *, validators: dict | None = None,
+    def note_fetch(self, article_id: str, *, validators: dict[str, Any] | None = None,
                    feed_digest: str | None = None, pictures_missing: int | None = None) -> None:
         """What the fetch of an article page told (its response's validators, the digest of
         its text in the feed, how many of its pictures are not kept yet and will be tried
@@ -462,18 +476,10 @@ class Archive:
         if known is None:
             return
         now = self.schedule.now()
-        self.store.checked(
-            self.site, article_id, last_checked=iso(now),
-            next_check=iso(self.schedule.next_check(parse_datetime(known.published), now, changed=False)),
+        self.state.checked(
+            article_id, last_checked=now,
+            next_check=self.schedule.next_check(parse_datetime(known.published), now, changed=False),
             **self._notes.pop(article_id, {}))
-
-    def validators(self, url: str) -> tuple[str | None, str | None, str | None] | None:
-        return self.store.validators(self.site, url) if self.store else None
-
-    def set_validators(self, validators: dict) -> None:
-        """Validators of a feed or listing page, remembered once the page was parsed."""
-        if self.store:
-            self.store.set_validators(self.site, validators)
 
     # ---- pictures (newscrawl.pictures; fetched by the PicturesPipeline) ----------------
     def picture(self, url: str) -> tuple[KeptPicture | None, tuple[str, int, str] | None]:
@@ -481,7 +487,7 @@ class Archive:
         kept copy, when its file is there; else ``(reason, attempts, last_tried)`` of its
         failures, if it failed; else neither (a kept picture whose file is gone is fetched
         again)."""
-        row = self.store.picture(self.site, url) if self.store else None
+        row = self.store.picture(self.site, url)
         if not row:
             return None, None
         sha256, path, size, media_type, reason, attempts, last_tried = row
@@ -493,95 +499,101 @@ class Archive:
 
     def keep_picture(self, url: str, data: bytes, media_type: str) -> tuple[KeptPicture, bool]:
         """Store a picture's bytes (content-addressed, atomically) and record it; the kept
-        picture and whether its file is new. Raises OSError (disk full, read-only…)."""
-        if self._reached("picture_temp"):  # killed while the temporary file is half written
-            folder = self.site_dir() / PICTURES_DIR
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / ".tmp-crash-picture").write_bytes(data[: len(data) // 2])
-            _kill()
+        picture and whether its file is new. Raises OSError (disk full, read-only…) when the
+        file cannot be written, :class:`WriteFailed` when the state cannot."""
         kept, new = store_picture(self.site_dir(), url, data, media_type, durable=self.durable)
-        self._crash("picture_written")
-        self.store.picture_kept(self.site, url, kept["sha256"], kept["path"], kept["bytes"],
-                                media_type, iso(self.schedule.now()))
+        self.state.picture_kept(url, kept["sha256"], kept["path"], kept["bytes"], media_type)
         return kept, new
 
-    def picture_failed(self, url: str, reason: str) -> None:
-        if self.store:
-            self.store.picture_failed(self.site, url, reason, iso(self.schedule.now()))
-
-    def revisions_dir(self, site: str | None = None) -> Path:
-        return self.site_dir(site) / "_revisions"
-
-    def _complete(self, pending: PendingWrite) -> None:
-        """Steps 2–4 of a journaled write (idempotent: recovery runs it again)."""
-        for revision, text in pending.extra.get("revisions", []):
-            write_atomic(Path(revision), text, durable=self.durable)
-        path = self.posts_dir() / pending.post_path
-        if self._reached("post_temp"):  # killed while the temporary file is half written
-            (path.parent / f".tmp-crash-{pending.id}").write_text(pending.post_text[:100], encoding="utf-8")
-            _kill()
-        write_atomic(path, pending.post_text, durable=self.durable)
-        self._crash("post_written")
-        if not self.lines.holds(pending.jsonl_offset, pending.line):
-            if self.lines.size() != pending.jsonl_offset:  # other lines came after a failed write
-                pending = replace(pending, jsonl_offset=self.lines.size())
-                self.store.move_line(pending)
-            if self._reached("line_half"):  # killed halfway through the line
-                data = pending.line.encode("utf-8")
-                os.write(self.lines.fh.fileno(), data[: len(data) // 2])
-                _kill()
-            self.lines.append(pending.line)
-        self._crash("line_written")
-        self.store.finish_write(pending)
-        self._crash("committed")
-
-    def post_path(self, item: Any, known: Known | None) -> str:
-        """The article's post file name: the one it has, else the first free candidate —
-        never a name the state gives another article or a file already on disk."""
-        if known and known.post_path:
-            return known.post_path
-        a = adapt(item)
-        directory = self.posts_dir()
-        first, with_id = post_name(item), post_name(item, with_id=True)
-        stem = with_id[:-3]
-        candidates = [first, with_id]
-        n = 2
-        while True:
-            for name in candidates:
-                if not self.store.path_taken(name, self.site, a["id"]) and not (directory / name).exists():
-                    return name
-            candidates = [f"{stem}-{n}.md"]
-            n += 1
-
     # ---- helpers -----------------------------------------------------------------------
+    def _state_write_failed(self, error: StateWriteError) -> NoReturn:
+        """A write of the state failed: counted, logged (the first in one line that says the
+        crawl stops, the others quietly), and :class:`WriteFailed` raised."""
+        self._count("newscrawl/failed/state_write")
+        if not self._stopping:
+            self._stopping = True
+            logger.error("%s. Stopping the crawl: the state cannot be written; the next run with room "
+                         "goes on from where this one stopped", error)
+        else:
+            logger.debug("%s", error)
+        raise WriteFailed(str(error)) from error
+
     def _count(self, key: str) -> None:
         if self.stats is not None:
             self.stats.inc_value(key)
 
-    def _reached(self, point: str) -> bool:
-        """Test-only (``NEWSCRAWL_CRASH_AT``): whether this is the moment to crash at ``point``."""
-        if self._crash_at != point:
-            return False
-        self._crash_count -= 1
-        return self._crash_count == 0
 
-    def _crash(self, point: str) -> None:
-        if self._reached(point):
-            _kill()
+class ArchiveExtension:
+    """The archive as a Scrapy extension: opened as the spider opens (or the run stops before
+    its first request: ``locked``, ``state_error``, ``state_mismatch``, ``archive_damaged``,
+    ``write_failed``), closed as it closes. :func:`archive_of` gives the open archive."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self._archive: Archive | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchiveExtension:
+        extension = cls(crawler)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    @property
+    def is_open(self) -> bool:
+        return self._archive is not None
+
+    @property
+    def archive(self) -> Archive:
+        """The open archive; a RuntimeError before the spider opened it (or when it could not)."""
+        if self._archive is None:
+            raise RuntimeError("the archive is not open: it opens as the spider opens, and did not "
+                               "(see the error logged then)")
+        return self._archive
+
+    def open(self, site: str) -> Archive:
+        """Open the archive of ``site`` with the crawl's settings (raises as :class:`Archive`)."""
+        s = self.crawler.settings
+        self._archive = Archive(Path(s.get("NEWSCRAWL_OUTPUT_DIR")), state_dir(s) / "newscrawl.sqlite3",
+                                site, image_proxy=s.get("NEWSCRAWL_IMAGE_PROXY"),
+                                durable=s.getbool("NEWSCRAWL_FSYNC"), stats=self.crawler.stats,
+                                schedule=Schedule.from_settings(s))
+        return self._archive
+
+    def close(self) -> None:
+        if self._archive is not None:
+            self._archive.close()
+            self._archive = None
+
+    def spider_opened(self, spider: Spider) -> None:
+        try:
+            self.open(spider.name)
+        except Locked as exc:
+            logger.error("%s: this run stops now", exc)
+            self.crawler.stats.inc_value("newscrawl/locked")
+            raise CloseSpider("locked") from None
+        except ArchiveError as exc:
+            logger.error("%s", exc)
+            self.crawler.stats.inc_value(f"newscrawl/failed/{exc.reason}")
+            raise CloseSpider(exc.reason) from None
+
+    def spider_closed(self, spider: Spider) -> None:
+        self.close()
 
 
-def _kill() -> None:
-    os.kill(os.getpid(), signal.SIGKILL)
+def archive_of(crawler: Crawler) -> Archive:
+    """The crawl's open archive (a RuntimeError when it is not open)."""
+    extension = crawler.get_extension(ArchiveExtension)
+    if extension is None:
+        raise RuntimeError("the archive extension is not enabled (EXTENSIONS)")
+    return extension.archive
 
 
-def _crash_setting() -> tuple[str | None, int]:
-    value = os.environ.get(CRASH_ENV)
-    if not value:
-        return None, 0
-    point, _, count = value.partition(":")
-    if point not in CRASH_POINTS:
-        raise ValueError(f"{CRASH_ENV}: unknown point {point!r} (one of {', '.join(CRASH_POINTS)})")
-    return point, int(count or 1)
+def archive_opened(crawler: Crawler) -> bool:
+    """Whether the crawl's archive is open (it is not when the run was locked out, or its
+    state or folder could not be used)."""
+    extension = crawler.get_extension(ArchiveExtension)
+    return extension is not None and extension.is_open
 
 
 class ArchivePipeline:
@@ -603,7 +615,7 @@ class ArchivePipeline:
 
     @property
     def archive(self) -> Archive:
-        return self.crawler.get_extension(Archive)
+        return archive_of(self.crawler)
 
     def process_item(self, item: Any) -> Any:
         try:
@@ -614,7 +626,6 @@ class ArchivePipeline:
             if not self.stopping:
                 self.stopping = True
                 logger.error("Stopping the crawl: the archive cannot be written")
-                deferred_from_coro(self.crawler.engine.close_spider_async(reason="write_failed"))
-            raise DropItem(f"not archived: {exc}", log_level="DEBUG") from exc
+            stop_crawl(self.crawler, exc)
         self.stats.inc_value("newscrawl/posts/rewritten" if existed else "newscrawl/posts/written")
         return item

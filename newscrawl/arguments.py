@@ -139,6 +139,87 @@ def usage_exit(command: str, message: str) -> NoReturn:
     raise SystemExit(2)
 
 
+# ---- the manual's argument tables --------------------------------------------------------
+
+#: The manual's page with a table of each spider's arguments, between markers.
+OPERATIONS_DOC = Path(__file__).resolve().parent.parent / "docs" / "operations.md"
+#: Where the table of a spider the manual has no section for yet is added (a new section).
+NEW_SPIDERS_MARKER = "<!-- arguments:new -->"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def arguments_table(arguments: Iterable[Argument]) -> str:
+    """The Markdown table of a spider's ``-a`` arguments, as the manual shows it: made from the
+    declared arguments alone (their names, kinds, choices and help)."""
+    rows = ["| argument | meaning |", "|---|---|"]
+    for arg in arguments:
+        if arg.kind == "list":
+            usage, meaning = f"`-a {arg.name}=…`", f"comma-separated {arg.help}"
+        elif arg.kind == "flag":
+            usage, meaning = f"`-a {arg.name}=1`", arg.help
+        elif arg.kind == "choice":
+            usage, meaning = f"`-a {arg.name}={'|'.join(arg.choices)}`", arg.help
+        else:  # feed
+            usage, meaning = f"`-a {arg.name}=1` / `-a {arg.name}=<url>`", arg.help
+        rows.append(f"| {_cell(usage)} | {_cell(meaning)} |")
+    return "\n".join(rows) + "\n"
+
+
+def _markers(spider: str) -> tuple[str, str]:
+    return (f"<!-- arguments:{spider} (generated: python -m newscrawl.arguments) -->",
+            f"<!-- /arguments:{spider} -->")
+
+
+def documented_tables(text: str, spiders: Mapping[str, Iterable[Argument]]) -> str:
+    """``text`` (the manual's page) with each spider's table between its markers rewritten
+    from ``spiders`` (name → declared arguments); a spider without markers gets a section
+    of its own at :data:`NEW_SPIDERS_MARKER`."""
+    for name, arguments in sorted(spiders.items()):
+        start, end = _markers(name)
+        table = arguments_table(arguments)
+        if start in text and end in text:
+            before, rest = text.split(start, 1)
+            _, after = rest.split(end, 1)
+            text = f"{before}{start}\n{table}{end}{after}"
+        elif NEW_SPIDERS_MARKER in text:
+            section = f"### Spider `{name}`\n\n{start}\n{table}{end}\n\n{NEW_SPIDERS_MARKER}"
+            text = text.replace(NEW_SPIDERS_MARKER, section, 1)
+        else:
+            raise ArgumentError(f"no place for the arguments of {name} ({NEW_SPIDERS_MARKER} is missing)")
+    return text
+
+
+def project_spiders() -> dict[str, tuple[Argument, ...]]:
+    """Every spider of the project (Scrapy's spider loader) with its declared arguments."""
+    from scrapy.spiderloader import get_spider_loader
+    from scrapy.utils.project import get_project_settings
+
+    loader = get_spider_loader(get_project_settings())
+    return {name: tuple(getattr(loader.load(name), "arguments", ())) for name in loader.list()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m newscrawl.arguments [--check]``: rewrite the spiders' argument tables in
+    docs/operations.md from the declared arguments (``--check``: only say whether they differ,
+    exit status 1 if they do)."""
+    args = sys.argv[1:] if argv is None else argv
+    text = OPERATIONS_DOC.read_text(encoding="utf-8")
+    wanted = documented_tables(text, project_spiders())
+    if wanted == text:
+        print(f"{OPERATIONS_DOC.name}: the argument tables are up to date")
+        return 0
+    if "--check" in args:
+        print(f"{OPERATIONS_DOC.name}: the argument tables differ from the spiders' declared arguments;"
+              " run: python -m newscrawl.arguments", file=sys.stderr)
+        return 1
+    OPERATIONS_DOC.write_text(wanted, encoding="utf-8")
+    print(f"{OPERATIONS_DOC.name}: argument tables rewritten")
+    return 0
+
+
 # ---- settings ---------------------------------------------------------------------------
 
 #: Settings read by add-ons whose names are not all in the defaults (scrapy-playwright).
@@ -266,3 +347,7 @@ def load_config(path: Path, spiders: Mapping[str, Any], settings: Any) -> dict[s
         config[name] = {"args": args, "settings": dict(section.get("settings", {})),
                         "expect_articles": expect}
     return config
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

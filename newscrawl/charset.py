@@ -7,7 +7,10 @@ replacement characters — and an archive must never keep it.
 
 :func:`decoded` checks the bytes against the declaration and answers a response whose text
 is right, re-decoded when the bytes clearly say otherwise, or raises :class:`Undecodable`
-when no reading of the bytes is clean.
+when no reading of the bytes is clean. It tries, in order: a byte-order mark, UTF-8, the
+declared charset (the Content-Type header's, then the page's ``<meta>``), and a detector
+(charset-normalizer); a declaration whose decoder accepts almost any byte (GBK, Big5…) is
+believed only when the detector does not read the bytes otherwise.
 """
 
 from __future__ import annotations
@@ -15,11 +18,14 @@ from __future__ import annotations
 import codecs
 import re
 
+import charset_normalizer
 from scrapy.http import HtmlResponse, TextResponse
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
 #: Encodings whose decoder accepts almost any byte sequence: a clean decode proves nothing.
-_PERMISSIVE = {"gb18030", "gbk", "gb2312", "big5", "big5hkscs", "cp1252", "latin-1", "iso8859-1", "cp950",
-               "cp936", "euc-kr", "cp949", "shift_jis", "cp932", "euc-jp", "ascii"}
+_PERMISSIVE = {codecs.lookup(name).name for name in (
+    "gb18030", "gbk", "gb2312", "big5", "big5hkscs", "cp1252", "latin-1", "cp950", "cp936", "euc-kr",
+    "cp949", "shift_jis", "cp932", "euc-jp", "ascii")}
 _REPLACEMENT = "\ufffd"
 #: Share of replacement characters (among non-ASCII characters) above which a text is damaged.
 MAX_REPLACEMENT_SHARE = 0.01
@@ -63,23 +69,50 @@ def _redecoded(response: TextResponse, encoding: str) -> TextResponse:
                certificate=response.certificate, ip_address=response.ip_address, protocol=response.protocol)
 
 
+def _detected(body: bytes) -> tuple[str, str] | None:
+    """The encoding a detector (charset-normalizer) finds for ``body`` and its text, or
+    ``None`` when it finds none that reads the bytes without chaos. Only asked about bytes
+    that are not UTF-8 (rare: both sites serve UTF-8), so its cost (a few ms) is seldom paid."""
+    best = charset_normalizer.from_bytes(body).best()
+    if best is None or best.encoding is None:
+        return None
+    text = _strict(body, best.encoding)
+    return (best.encoding, text) if text is not None else None
+
+
+def _declarations(response: TextResponse) -> list[str]:
+    """The encodings the page declares: its Content-Type header's, then its own ``<meta>``'s."""
+    header = response.headers.get(b"Content-Type") or b""
+    found = [http_content_type_encoding(header.decode("latin-1")),
+             html_body_declared_encoding(response.body)]
+    return list(dict.fromkeys(_name(name) for name in found if name))
+
+
 def decoded(response: TextResponse) -> TextResponse:
     """The response with a text that matches its bytes.
 
+    * Bytes that begin with a UTF-16/32 byte-order mark are read by it.
     * Bytes that are valid UTF-8 with multi-byte sequences are UTF-8, whatever was declared
       (real GBK, Big5 or Latin-1 text with many high bytes almost never forms valid UTF-8).
     * Bytes that are UTF-8 but for a damaged byte or two (under 1 % replacement characters)
       are UTF-8 too.
-    * Bytes declared UTF-8 (or nothing known) that are not UTF-8 but decode cleanly as
-      GB18030 (a superset of GB2312 and GBK) are read as GB18030.
-    * A text that still holds more than 1 % replacement characters (among its non-ASCII
-      characters) is refused with :class:`Undecodable`.
+    * Other bytes are read by the first of the declared charset (header, then the page's
+      ``<meta>``) and the detector's (charset-normalizer) that reads them without an error —
+      but a declaration whose decoder takes almost any byte (GBK, Big5, Latin-1…) counts
+      only when the detector agrees or finds nothing: Big5 bytes "read" as GBK are mojibake.
+    * Bytes nothing reads (or a text that still holds more than 1 % replacement characters
+      among its non-ASCII characters) are refused with :class:`Undecodable`.
     """
     body = response.body
     declared = _name(response.encoding)
+    if body.startswith(_UTF16_32_BOMS):
+        bom = _name(read_bom(body)[0])
+        if bom and _strict(body, bom) is not None:
+            return response if declared == bom else _redecoded(response, bom)
+        raise Undecodable(f"the bytes after its {bom or 'UTF-16/32'} byte-order mark are not {bom or 'that'}")
     if _HIGH_BYTES.search(body) is None:
         return response  # pure ASCII: every declaration reads it the same
-    if declared == "utf-8" and not body.startswith(_UTF16_32_BOMS) and _REPLACEMENT not in response.text:
+    if declared == "utf-8" and _REPLACEMENT not in response.text:
         # read as UTF-8 without a replacement: valid UTF-8 (the text, needed anyway, is the
         # one decoding of the page; a page that holds U+FFFD itself takes the long way)
         return response
@@ -90,12 +123,14 @@ def decoded(response: TextResponse) -> TextResponse:
     if replacement_share(lenient) <= MAX_REPLACEMENT_SHARE:
         # UTF-8 with a damaged byte or two (never read that as GB18030: it would "decode")
         return response if declared == "utf-8" else _redecoded(response, "utf-8")
-    text = response.text
-    if declared == "utf-8" or declared not in _PERMISSIVE:
-        as_gb = _strict(body, "gb18030")
-        if as_gb is not None:
-            return _redecoded(response, "gb18030")
-    if replacement_share(text) > MAX_REPLACEMENT_SHARE:
-        raise Undecodable(f"the text has {text.count(_REPLACEMENT)} replacement characters"
-                          f" (declared {response.encoding or 'nothing'}; neither UTF-8 nor GB18030 reads it)")
-    return response
+    detected = _detected(body)
+    for name in _declarations(response):
+        if name == "utf-8":
+            continue  # (not UTF-8: seen above)
+        text = _strict(body, name)
+        if text is not None and (name not in _PERMISSIVE or detected is None or text == detected[1]):
+            return response if declared == name else _redecoded(response, name)
+    if detected is not None:
+        return _redecoded(response, detected[0])
+    raise Undecodable(f"neither UTF-8, its declared charset ({', '.join(_declarations(response)) or 'none'})"
+                      " nor a detector reads its bytes")

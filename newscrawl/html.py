@@ -13,6 +13,7 @@ import functools
 import html
 import re
 from collections.abc import Callable, Iterable
+from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
@@ -36,7 +37,7 @@ _TAB_NEWLINE = re.compile(r"[\t\n\r]")
 _EDGE_JUNK = "".join(map(chr, range(0x21))) + "\x7f"
 
 
-def selector(css: str, translator: str = "xml") -> CSSSelector:
+def selector(css: str, translator: Literal["xml", "html", "xhtml"] = "xml") -> CSSSelector:
     """A compiled, cached CSS selector (compiling is the slow part); ``translator="html"``
     matches as ``HtmlElement.cssselect`` does."""
     sel = _SELECTOR_CACHE.get((css, translator))
@@ -138,8 +139,11 @@ def make_figure(url: str, caption: str | None, credit: str | None) -> HtmlElemen
 
 def replace(old: HtmlElement, new: HtmlElement) -> None:
     """Put ``new`` where ``old`` was, keeping ``old``'s tail text."""
+    parent = old.getparent()
+    if parent is None:
+        raise ValueError("the root element cannot be replaced")
     new.tail = old.tail
-    old.getparent().replace(old, new)
+    parent.replace(old, new)
 
 
 def clean_common(

@@ -189,6 +189,13 @@ _EDGE_NEWLINES = re.compile(r"^(\n*)((?:.*[^\n])?)(\n*)$", re.S)
 _INLINE = "_inline"
 
 
+def _tag(el: HtmlElement) -> str:
+    """The element's tag name (comments and processing instructions, whose tag is not a
+    string, never reach the converters)."""
+    tag = el.tag
+    return tag if isinstance(tag, str) else ""
+
+
 def _is_block(node: object) -> bool:
     return isinstance(node, HtmlElement) and node.tag in _BLOCKS
 
@@ -197,9 +204,10 @@ def _chomp(text: str) -> tuple[str, str, str]:
     return (" " if text[:1] == " " else ""), (" " if text[-1:] == " " else ""), text.strip()
 
 
-def _children(node: HtmlElement) -> list[tuple[object, object, object]]:
+def _children(node: HtmlElement) -> list[tuple[HtmlElement | str | None, HtmlElement | str,
+                                                HtmlElement | str | None]]:
     """The node's children as (previous, child, next): elements, and text as ``str``."""
-    items: list[object] = [node.text] if node.text else []
+    items: list[HtmlElement | str] = [node.text] if node.text else []
     for child in node:
         if isinstance(child.tag, str):  # comments and processing instructions are skipped
             items.append(child)
@@ -222,7 +230,7 @@ def _text_markdown(text: str, prev: object, nxt: object, parent: HtmlElement) ->
 
 def _element_markdown(el: HtmlElement, parents: frozenset[str], nxt: object) -> str:
     inside = el.tag in _BLOCKS
-    tags = parents | {el.tag}
+    tags = parents | {_tag(el)}
     if el.tag in _HEADINGS or el.tag in ("td", "th"):
         tags |= {_INLINE}
     parts: list[str] = [""]  # so the first look-back works
@@ -237,17 +245,19 @@ def _element_markdown(el: HtmlElement, parents: frozenset[str], nxt: object) -> 
         if not part:
             continue
         # newlines where two children meet: the larger count, at most two
-        leading, content, trailing = _EDGE_NEWLINES.match(part).groups()
+        edges = _EDGE_NEWLINES.match(part)
+        assert edges is not None  # it matches any text
+        leading, content, trailing = edges.groups()
         if parts[-1] and leading:
             leading = "\n" * min(2, max(len(parts.pop()), len(leading)))
         parts += (leading, content, trailing)
     text = "".join(parts)
-    convert = _CONVERT.get(el.tag)
+    convert = _CONVERT.get(_tag(el))
     return convert(el, text, parents, nxt) if convert else text
 
 
 def _inline_markup(el: HtmlElement, text: str, parents: frozenset[str], nxt: object) -> str:
-    mark = _INLINE_MARKUP[el.tag]
+    mark = _INLINE_MARKUP[_tag(el)]
     prefix, suffix, text = _chomp(text)
     return f"{prefix}{mark}{text}{mark}{suffix}" if text else ""
 
@@ -265,7 +275,7 @@ def _img(el: HtmlElement, text: str, parents: frozenset[str], nxt: object) -> st
 
 def _figure(el: HtmlElement, text: str, parents: frozenset[str], nxt: object) -> str:
     if el.get("class") == FIGURE_CLASS:
-        md = figure_markdown(el.get("data-src"), el.get("data-caption"), el.get("data-credit"))
+        md = figure_markdown(el.get("data-src") or "", el.get("data-caption"), el.get("data-credit"))
         return f"\n\n{md}\n\n" if md else ""
     return f"\n\n{text.strip()}\n\n" if text.strip() else ""
 
@@ -310,7 +320,7 @@ def _dt(el: HtmlElement, text: str, parents: frozenset[str], nxt: object) -> str
 def _heading(el: HtmlElement, text: str, parents: frozenset[str], nxt: object) -> str:
     if _INLINE in parents:
         return text
-    return f"\n\n{'#' * _HEADINGS[el.tag]} {_ALL_SPACE.sub(' ', text.strip())}\n\n"
+    return f"\n\n{'#' * _HEADINGS[_tag(el)]} {_ALL_SPACE.sub(' ', text.strip())}\n\n"
 
 
 def _hr(el: HtmlElement, text: str, parents: frozenset[str], nxt: object) -> str:
@@ -369,6 +379,7 @@ def _previous_element(el: HtmlElement) -> HtmlElement | None:
 def _tr(el: HtmlElement, text: str, parents: frozenset[str], nxt: object) -> str:
     cells = [c for c in el.iterdescendants("td", "th")]
     parent = el.getparent()
+    assert parent is not None  # a row is in a table (sanitize_html's parser puts it in one)
     first = _previous_element(el) is None
     head = all(c.tag == "th" for c in cells) or (
         parent.tag == "thead" and sum(1 for _ in parent.iterdescendants("tr")) == 1)
@@ -413,11 +424,12 @@ def merge_adjacent_runs(root: HtmlElement) -> None:
     """``<strong>a</strong><strong>b</strong>`` → ``<strong>ab</strong>`` (also ``b``/``em``/``i``):
     touching runs of the same emphasis would otherwise become ``**a****b**``."""
     for el in list(root.iter(*_RUNS)):
-        if el.getparent() is None:
+        parent = el.getparent()
+        if parent is None:
             continue
         nxt = el.getnext()
         while (nxt is not None and not (el.tail or "") and isinstance(nxt.tag, str)
-               and _RUNS.get(nxt.tag) == _RUNS.get(el.tag)):
+               and _RUNS.get(nxt.tag) == _RUNS.get(_tag(el))):
             if len(el):
                 el[-1].tail = _joined(el[-1].tail, nxt.text)
             else:
@@ -425,7 +437,7 @@ def merge_adjacent_runs(root: HtmlElement) -> None:
             for child in list(nxt):
                 el.append(child)
             el.tail = nxt.tail
-            nxt.getparent().remove(nxt)
+            parent.remove(nxt)
             nxt = el.getnext()
 
 

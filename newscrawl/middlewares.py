@@ -29,6 +29,8 @@ from scrapy.utils.response import response_status_message
 from twisted.internet.defer import Deferred
 from w3lib.url import canonicalize_url
 
+from newscrawl.drops import count_drop
+
 logger = logging.getLogger(__name__)
 
 
@@ -77,6 +79,25 @@ class CookiesAddon:
         if base.pop(SCRAPY_COOKIES, None) is not None:
             settings.set("DOWNLOADER_MIDDLEWARES_BASE", base,
                          settings.getpriority("DOWNLOADER_MIDDLEWARES_BASE") or "addon")
+
+
+class _OneLineRobotsError(logging.Filter):
+    """Scrapy logs a robots.txt that could not be fetched (a host that refuses connections,
+    a DNS failure) with the whole Twisted traceback, naming the request that waited for it
+    rather than the robots.txt: one line instead, saying what happens next."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.args, dict) and "f_exception" in record.args:
+            request = record.args.get("request")
+            host = urlparse_cached(request).netloc if isinstance(request, Request) else "its host"
+            record.msg = ("robots.txt of %(host)s could not be fetched (%(f_exception)s);"
+                          " its pages are fetched as if it had none")
+            record.args = {"host": host, "f_exception": record.args["f_exception"]}
+            record.exc_info = record.exc_text = None
+        return True
+
+
+logging.getLogger(ScrapyRobotsTxtMiddleware.__module__).addFilter(_OneLineRobotsError())
 
 
 class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
@@ -302,8 +323,6 @@ class UrlLengthMiddleware(ScrapyUrlLengthMiddleware):
     def get_processed_request(self, request: Request, response: Response | None) -> Request | None:
         if len(request.url) <= self.maxlength:
             return request
-        from newscrawl.pipelines.validate import count_drop
-
         self.crawler.stats.inc_value("urllength/request_ignored_count")
         count_drop(self.crawler.stats, "url_too_long", f"{request.url[:120]}…",
                    f"{len(request.url)} characters, more than URLLENGTH_LIMIT {self.maxlength}")

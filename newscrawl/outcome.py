@@ -3,10 +3,13 @@
 Exit status (both commands; ``crawlall`` takes the worst of its spiders, 1 before 75):
 
 * ``0`` — every spider finished: its sources answered, its archive was written;
-* ``1`` — a spider failed: it did not start or did not finish (``start_error``,
+* ``1`` — a spider failed: it did not start or did not finish (``start_error``, a forced
+  shutdown (a second Ctrl-C or SIGTERM),
   ``write_failed``, ``jobdir_crashed``, ``shutdown``, a ``CLOSESPIDER_*`` limit…), its archive
   could not be written or its state used (``newscrawl/failed/*``), a source that is not
-  optional failed, answered empty or linked no article (``newscrawl/sources/failed``), it
+  optional failed, answered empty or linked no article (``newscrawl/sources/failed``), every
+  URL given with ``-a urls`` failed (was dropped: ``newscrawl/urls/failed``), its ``-o``/``-O``
+  feed could not be written (``newscrawl/feeds/failed``: a full disk mid-crawl), it
   logged more than ``NEWSCRAWL_MAX_ERRORS`` errors, or its run report raised a layout-drift
   alarm;
 * ``2`` — a usage or config mistake (unknown spider, argument or setting, a wrong value, a
@@ -40,8 +43,11 @@ def archive_failures(stats: dict[str, Any]) -> list[str]:
 def judge(reason: str | None, stats: dict[str, Any], *, max_errors: int,
           expect_articles: bool = True) -> list[str]:
     """Why a crawl counts as failed (empty: it did not). ``reason`` is its finish reason
-    (``None``: it never started); a ``locked`` run is not judged here (see :func:`exit_status`)."""
+    (``None``: it never started, or — with a ``start_time`` in its stats — it started but was
+    stopped before it could close); a ``locked`` run is not judged here (see :func:`exit_status`)."""
     if reason is None:
+        if stats.get("start_time"):  # it ran, but never closed: the reactor was stopped under it
+            return ["it was stopped before it finished (a forced shutdown: a second Ctrl-C or SIGTERM)"]
         return ["it did not start (see the error above)"]
     if reason == "locked":
         return []
@@ -62,7 +68,12 @@ def judge(reason: str | None, stats: dict[str, Any], *, max_errors: int,
     if (expect_articles and reason == "finished" and seen == 0 and not failed_sources
             and not stats.get("newscrawl/sources/optional_failed")):
         problems.append("its sources gave no article at all")
+    asked, lost = stats.get("newscrawl/urls/requested", 0), stats.get("newscrawl/urls/failed", 0)
+    if asked and lost >= asked:
+        problems.append(f"{'the URL' if asked == 1 else f'all {asked} URLs'} given with -a urls failed")
     problems.extend(archive_failures(stats))
+    if stats.get("newscrawl/feeds/failed", 0):
+        problems.append("its -o/-O feed could not be written (see the error above)")
     if stats.get("newscrawl/drift/alarms", 0):
         problems.append(f"{stats['newscrawl/drift/alarms']} layout-drift alarm(s) in its run report")
     return problems

@@ -126,7 +126,7 @@ def store_picture(site_dir: Path, url: str, data: bytes, media_type: str, *,
 
     Written to a temporary file in ``assets/img/`` and renamed into place, so the final
     name only ever holds the whole picture; a killed run leaves at most a ``.tmp-*`` file
-    there, which the next run removes (:meth:`newscrawl.archive.Archive.open`)."""
+    there, which the next run removes (as it opens :class:`newscrawl.archive.Archive`)."""
     sha256 = hashlib.sha256(data).hexdigest()
     path = picture_path(sha256, media_type)
     target = site_dir / path

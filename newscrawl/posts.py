@@ -46,9 +46,10 @@ def _dumper() -> type:
     import yaml
 
     # no anchors and aliases (&id001, *id001) when one value appears twice: each key holds its
-    # own copy, as Jekyll readers expect, and the representer skips its object bookkeeping
-    dumper = type("_Dumper", (getattr(yaml, "CSafeDumper", yaml.SafeDumper),),
-                  {"ignore_aliases": lambda self, data: True})
+    # own copy, as Jekyll readers expect, and the representer skips its object bookkeeping (a
+    # class made at run time, on libyaml's dumper when there is one: typed Any)
+    dumper: Any = type("_Dumper", (getattr(yaml, "CSafeDumper", yaml.SafeDumper),),
+                       {"ignore_aliases": lambda self, data: True})
     dumper.add_representer(str, _represent_str)
     dumper.add_representer(list, _represent_list)
     return dumper

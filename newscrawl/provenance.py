@@ -21,6 +21,7 @@ from newscrawl.items import item_dict
 from newscrawl.pipelines.normalize import normalize_article
 from newscrawl.replay import CaptureReader, decoded
 from newscrawl.sites import ParseError, Site
+from newscrawl.sites.base import ParseContext
 from newscrawl.versions import exact_hash
 
 logger = logging.getLogger(__name__)
@@ -49,9 +50,11 @@ class ChangeOrigin:
     version, by re-parsing that version's capture from the spider's WARC files (read beside a
     crawl that may be writing them: the index is read as it is)."""
 
-    def __init__(self, folder: Path, site: Site, settings: BaseSettings):
+    def __init__(self, folder: Path, site: Site, settings: BaseSettings, context: ParseContext | None = None):
         self.folder = folder
         self.site = site
+        #: the crawl's parse context: a capture is re-parsed knowing what the crawl's parses know
+        self.context = context
         self.settings = settings
         self._reader: CaptureReader | None = None
         self._unreadable = False
@@ -79,7 +82,7 @@ class ChangeOrigin:
             return None
         try:
             response = decoded(reader.response(capture), self.settings)
-            parsed = self.site.parse(response)
+            parsed = self.site.parse(response, self.context)
         except ParseError as exc:
             logger.info("The archived capture %s no longer parses (%s)", record_id, exc.reason)
             return None

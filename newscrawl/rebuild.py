@@ -33,9 +33,10 @@ from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
+from scrapy.settings import Settings
 from scrapy.spiderloader import get_spider_loader
 
-from newscrawl.archive import Archive, state_dir
+from newscrawl.archive import ArchiveFiles, state_dir
 from newscrawl.commands import command_parser
 from newscrawl.files import remove_temporary_files, write_atomic
 from newscrawl.items import Article
@@ -84,8 +85,9 @@ def read_lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | None]]:
             offset += len(raw)
 
 
-def rebuild(archive: Archive, site: str, out: Any = sys.stderr) -> dict[str, int]:
-    """Rebuild the state rows of ``site`` (the archive's store must be open, its lock held)."""
+def rebuild(archive: ArchiveFiles, store: ArticleStore, out: Any = sys.stderr) -> dict[str, int]:
+    """Rebuild the state rows of the archive's site in ``store`` (the spider's lock held)."""
+    site = archive.site
     counts = dict.fromkeys(("lines", "bad_lines", "articles", "posts", "posts_rewritten",
                             "without_lines", "duplicate_posts", "pictures"), 0)
     pictures: dict[str, tuple[str, str, str, int, str]] = {}
@@ -138,14 +140,13 @@ def rebuild(archive: Archive, site: str, out: Any = sys.stderr) -> dict[str, int
             row["post_path"] = posts[article_id].name
         elif line:
             item = Article(**{k: v for k, v in line.items() if k in _ARTICLE_FIELDS})
-            archive.site = site
-            name = archive.post_path(item, None)
+            name = archive.free_post_name(item, store)
             write_atomic(directory / name, render_post(item, archive.image_proxy))
             row["post_path"] = name
             counts["posts_rewritten"] += 1
         rows.append(row)
-    archive.store.replace_site(site, rows)
-    archive.store.replace_pictures(site, list(pictures.values()))
+    store.replace_site(site, rows)
+    store.replace_pictures(site, list(pictures.values()))
     counts["articles"], counts["pictures"] = len(rows), len(pictures)
     return counts
 
@@ -156,6 +157,8 @@ def kept_pictures(line: dict[str, Any], site_dir: Path) -> dict[str, tuple[str, 
     found = {}
     for image in item_pictures(line):
         file = image.get("file")
+        if not isinstance(file, dict):
+            continue
         try:
             row = (file["url"], file["sha256"], file["path"], int(file["bytes"]), file["media_type"])
         except (TypeError, KeyError, ValueError):
@@ -184,11 +187,13 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if not args:
             raise UsageError("name the spider(s) whose state to rebuild")
-        known = get_spider_loader(self.settings).list()
+        s = self.settings
+        if s is None:  # Scrapy sets them before it runs a command
+            raise RuntimeError("scrapy rebuild-state runs with the project's settings")
+        known = get_spider_loader(s).list()
         unknown = [a for a in args if a not in known]
         if unknown:
             raise UsageError(f"unknown spider(s): {', '.join(unknown)} (spiders: {', '.join(sorted(known))})")
-        s = self.settings
         state_path = state_dir(s) / "newscrawl.sqlite3"
         locks = []
         try:
@@ -196,7 +201,7 @@ class Command(ScrapyCommand):
                 lock = SpiderLock.of(state_path.parent, name)
                 lock.acquire()
                 locks.append(lock)
-            self.exitcode = self._rebuild(args, state_path)
+            self.exitcode = self._rebuild(args, state_path, s)
         except Locked as exc:
             print(f"rebuild-state: {exc}: stop that crawl first", file=sys.stderr)
             self.exitcode = 75
@@ -204,12 +209,9 @@ class Command(ScrapyCommand):
             for lock in locks:
                 lock.release()
 
-    def _rebuild(self, spiders: list[str], state_path: Path) -> int:
-        s = self.settings
-        archive = Archive(Path(s.get("NEWSCRAWL_OUTPUT_DIR")), state_path,
-                          image_proxy=s.get("NEWSCRAWL_IMAGE_PROXY"))
+    def _rebuild(self, spiders: list[str], state_path: Path, s: Settings) -> int:
         try:
-            archive.store = ArticleStore(state_path)
+            store = ArticleStore(state_path)
         except StateError as exc:
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             for suffix in ("", "-wal", "-shm"):
@@ -218,10 +220,12 @@ class Command(ScrapyCommand):
                     old.rename(old.with_name(f"{state_path.name}.unusable-{stamp}{suffix}"))
             print(f"rebuild-state: {exc}; moved it aside to {state_path.name}.unusable-{stamp} "
                   "and starting a new state", file=sys.stderr)
-            archive.store = ArticleStore(state_path)
+            store = ArticleStore(state_path)
         try:
             for site in spiders:
-                counts = rebuild(archive, site)
+                files = ArchiveFiles(Path(s.get("NEWSCRAWL_OUTPUT_DIR")), state_path, site,
+                                     image_proxy=s.get("NEWSCRAWL_IMAGE_PROXY"))
+                counts = rebuild(files, store)
                 print(f"rebuild-state: {site}: {counts['articles']} articles from {counts['posts']} posts"
                       f" and {counts['lines']} JSON lines; {counts['posts_rewritten']} missing posts written"
                       f" again from their JSON line; {counts['without_lines']} posts without a JSON line"
@@ -231,5 +235,5 @@ class Command(ScrapyCommand):
             print(f"rebuild-state: cannot write: {exc}", file=sys.stderr)
             return 1
         finally:
-            archive.store.close()
+            store.close()
         return 0

@@ -162,7 +162,8 @@ def decoded(response: Response, settings: BaseSettings) -> Response:
     ``HttpCompressionMiddleware``."""
     crawler = SimpleNamespace(settings=settings, stats=None, signals=SignalManager())
     middleware = HttpCompressionMiddleware(crawler=crawler)  # type: ignore[arg-type]
-    return middleware.process_response(response.request or Request(response.url), response)
+    result = middleware.process_response(response.request or Request(response.url), response)
+    return result if isinstance(result, Response) else response  # (it never asks for a request)
 
 
 # ---- scrapy extract --warc ----------------------------------------------------------------------
@@ -355,13 +356,12 @@ class ReplayMiddleware:
         return mw
 
     def spider_opened(self, spider: Spider) -> None:
-        from newscrawl.archive import Archive
+        from newscrawl.archive import archive_opened
 
-        archive = self.crawler.get_extension(Archive)
-        if archive is None or not archive.is_open:
+        if not archive_opened(self.crawler):
             return  # locked, or the archive could not open: nothing is replayed
         folder = warc_dir(self.crawler.settings, spider.name)
-        # without captures the spider says so (NewsSpider.reparse_requests) and asks for nothing
+        # without captures the spider says so (crawling/reparse.py) and asks for nothing
         with contextlib.suppress(FileNotFoundError):
             self.reader = CaptureReader(folder)
 

@@ -35,7 +35,7 @@ NEWSCRAWL_RETRY_FAILED_TIMES  ... up to this many tries in all (3), linked from 
 NEWSCRAWL_MAX_LISTING_PAGES  the most pages of one listing a crawl follows (default 50)
 NEWSCRAWL_LISTING_BACKLOG  the next listing of a run is asked for once no more than this many
                        requests wait in the scheduler (default 32; 0 asks for them all at once,
-                       as Scrapy would; spiders/base.py)
+                       as Scrapy would; crawling/throttle.py)
 NEWSCRAWL_LISTINGS_AT_ONCE  ... and fewer than this many listings are being read (default 4)
 NEWSCRAWL_RENDERING    render pages that need JavaScript with chromium (default on)
 NEWSCRAWL_CHROMIUM_PATH  the browser (default: the environment variable of the same name, else
@@ -177,7 +177,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     # the owner of the posts, JSON lines and state (and the spider's lock); see archive.py
-    "newscrawl.archive.Archive": 0,
+    "newscrawl.archive.ArchiveExtension": 0,
     # after the lock: a JOBDIR whose last crawl was killed is refused, not resumed into nothing
     "newscrawl.jobdir.JobDirGuard": 1,
     "newscrawl.extensions.RunReport": 500,
@@ -221,6 +221,9 @@ ITEM_PIPELINES = {
 # with each post (archive.py), not by a feed export. ``-o``/``-O file.jsonl`` on the command
 # line are the user's own feeds: they get every new or changed article of the run.
 FEEDS: dict = {}
+# -o/-O files are written whole line by whole line: a full disk cuts no line in half and
+# fails the run (newscrawl/feedfiles.py)
+FEED_STORAGES = {"": "newscrawl.feedfiles.FeedFileStorage", "file": "newscrawl.feedfiles.FeedFileStorage"}
 FEED_EXPORT_ENCODING = "utf-8"
 # -O file.jsonl holds exactly this run's new and changed articles: none, an empty file
 FEED_STORE_EMPTY = True

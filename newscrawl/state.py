@@ -19,10 +19,13 @@ import contextlib
 import fcntl
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, NoReturn
 
+from newscrawl.schedule import iso
 from newscrawl.text import utc_now_iso
 
 #: The schema this code writes. Version 1 was the first release (no user_version set,
@@ -129,6 +132,10 @@ MIGRATIONS: dict[int, list[str]] = {
 
 class StateError(Exception):
     """The state database cannot be used as it is (damaged, newer, unreadable)."""
+
+
+class StateWriteError(StateError):
+    """A write of the state failed (disk full, read-only, I/O error): nothing of it was kept."""
 
 
 @dataclass(frozen=True)
@@ -317,7 +324,7 @@ class ArticleStore:
         row = self.db.execute(
             "SELECT id, line_offset, content_hash FROM articles WHERE site = ? AND content_hash IS NOT NULL"
             " AND line_offset IS NOT NULL ORDER BY line_offset DESC LIMIT 1", (site,)).fetchone()
-        return tuple(row) if row else None
+        return (row[0], row[1], row[2]) if row else None
 
     def has_pending(self, site: str) -> bool:
         return self.db.execute("SELECT 1 FROM journal WHERE site = ? LIMIT 1", (site,)).fetchone() is not None
@@ -349,7 +356,9 @@ class ArticleStore:
     def pending(self, site: str) -> list[PendingWrite]:
         rows = self.db.execute(f"SELECT {_PENDING_COLUMNS} FROM journal WHERE site = ? ORDER BY started",
                                (site,))
-        return [PendingWrite(*row[:-1], extra=json.loads(row[-1] or "{}")) for row in rows]
+        return [PendingWrite(site=r[0], id=r[1], version=r[2], post_path=r[3], post_text=r[4], line=r[5],
+                             jsonl_offset=r[6], url=r[7], title=r[8], published=r[9], content_hash=r[10],
+                             extra=json.loads(r[11] or "{}")) for r in rows]
 
     # ---- writes (the archive's; see newscrawl.archive) -----------------------------
     def begin_write(self, pending: PendingWrite) -> None:
@@ -542,3 +551,106 @@ class ArticleStore:
 
     def close(self) -> None:
         self.db.close()
+
+
+class SiteState:
+    """The state of one site, as a crawl of it reads and writes it: the spider and the
+    pipelines reach it as ``archive.state`` (:class:`newscrawl.archive.Archive` opens it with
+    the spider's lock held, so it is never there unopened).
+
+    A write that fails (disk full, read-only, I/O) raises :class:`StateWriteError`, through
+    ``on_write_error`` when one is given (the archive's: one logged line, and the crawl stops).
+    """
+
+    def __init__(self, store: ArticleStore, site: str, now: Callable[[], datetime],
+                 on_write_error: Callable[[StateWriteError], NoReturn] | None = None):
+        self.store = store
+        self.site = site
+        #: the crawl's clock (``newscrawl.schedule``; simulated in tests)
+        self.now = now
+        self.on_write_error = on_write_error
+
+    @contextlib.contextmanager
+    def _writing(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except (sqlite3.Error, OSError) as exc:
+            error = StateWriteError(f"cannot write the state {self.store.path} ({what}): {exc}")
+            error.__cause__ = exc
+            if self.on_write_error is not None:
+                self.on_write_error(error)
+            raise error from exc
+
+    def _when(self) -> str:
+        return iso(self.now())
+
+    # ---- reads -------------------------------------------------------------------------
+    def known(self, article_id: str) -> Known | None:
+        return self.store.get(self.site, article_id)
+
+    def last_failure(self, article_id: str) -> tuple[str, int, str] | None:
+        return self.store.last_failure(self.site, article_id)
+
+    def validators(self, url: str) -> tuple[str | None, str | None, str | None] | None:
+        return self.store.validators(self.site, url)
+
+    # The frontier: article pages decided on but not archived or dropped yet. A run that is
+    # killed or stopped leaves them, and the next run fetches them first, so an article seen
+    # once in a feed is not lost when the feed has moved on. Listings whose walk did not end
+    # are walked in full next time (the pages it never reached may hold unknown articles).
+    def frontier(self) -> list[tuple[str, str, str | None]]:
+        return self.store.frontier(self.site)
+
+    def due(self, limit: int) -> list[tuple[str, str, str | None]]:
+        """Archived articles whose scheduled re-check is due (``newscrawl.schedule``)."""
+        return self.store.due(self.site, self._when(), limit)
+
+    def failed_due(self, retry_after: timedelta, max_attempts: int, limit: int) -> list[tuple[str, str]]:
+        """Pages that failed and are due for another try (``NEWSCRAWL_RETRY_FAILED_*``)."""
+        return self.store.failed_due(self.site, iso(self.now() - retry_after), max_attempts, limit)
+
+    # ---- writes ------------------------------------------------------------------------
+    def record_failure(self, article_id: str, reason: str, url: str | None = None) -> None:
+        with self._writing(f"the failure of {article_id}"):
+            self.store.record_failure(self.site, article_id, reason, url, self._when())
+
+    def set_listed_title(self, article_id: str, title: str, folded: list[str] | None = None) -> None:
+        with self._writing(f"the listed title of {article_id}"):
+            self.store.set_listed_title(self.site, article_id, title, folded)
+
+    def frontier_add(self, article_id: str, url: str, listed_title: str | None) -> None:
+        with self._writing(f"{article_id} in the frontier"):
+            self.store.frontier_add(self.site, article_id, url, listed_title)
+
+    def frontier_done(self, article_id: str) -> None:
+        with self._writing(f"{article_id} out of the frontier"):
+            self.store.frontier_done(self.site, article_id)
+
+    def listing_started(self, url: str) -> bool:
+        """Whether the previous walk of this listing did not end (then walk it in full)."""
+        with self._writing(f"the walk of {url}"):
+            return self.store.listing_started(self.site, url)
+
+    def listing_finished(self, url: str) -> None:
+        with self._writing(f"the end of the walk of {url}"):
+            self.store.listing_finished(self.site, url)
+
+    def set_validators(self, validators: dict[str, Any]) -> None:
+        """Validators of a feed or listing page, remembered once the page was parsed."""
+        with self._writing("the validators of a page"):
+            self.store.set_validators(self.site, validators)
+
+    def checked(self, article_id: str, *, last_checked: datetime, next_check: datetime,
+                exact_hash: str | None = None, **notes: Any) -> None:
+        """A re-check found no new version (:meth:`ArticleStore.checked`)."""
+        with self._writing(f"the re-check of {article_id}"):
+            self.store.checked(self.site, article_id, last_checked=iso(last_checked),
+                               next_check=iso(next_check), exact_hash=exact_hash, **notes)
+
+    def picture_kept(self, url: str, sha256: str, path: str, size: int, media_type: str) -> None:
+        with self._writing(f"the picture {url}"):
+            self.store.picture_kept(self.site, url, sha256, path, size, media_type, self._when())
+
+    def picture_failed(self, url: str, reason: str) -> None:
+        with self._writing(f"the failure of the picture {url}"):
+            self.store.picture_failed(self.site, url, reason, self._when())

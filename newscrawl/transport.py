@@ -19,8 +19,10 @@ import contextlib
 import inspect
 import logging
 import sys
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from scrapy import Request
@@ -30,6 +32,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 if TYPE_CHECKING:
+    from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
     from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 logger = logging.getLogger(__name__)
@@ -47,7 +50,8 @@ def _stack_without_source(context: int = 1) -> list[inspect.FrameInfo]:
     """:func:`inspect.stack` without the source lines: the same frames, file names, line
     numbers and function names, ``code_context`` and ``index`` None (as ``inspect.stack``
     gives for a frame whose source it cannot find)."""
-    frames, frame = [], sys._getframe(1)
+    frames: list[inspect.FrameInfo] = []
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         frames.append(inspect.FrameInfo(frame, frame.f_code.co_filename, frame.f_lineno,
                                         frame.f_code.co_name, None, None))
@@ -74,7 +78,7 @@ def _cheap_inspect_stack() -> Iterator[None]:
         inspect.stack = original
 
 
-def http11_handler_class() -> type:
+def http11_handler_class() -> type[HTTP11DownloadHandler]:
     """Scrapy's HTTP/1.1 download handler, imported under :func:`_cheap_inspect_stack`
     (here, not at module level: spiders import this module for its exceptions, ``scrapy
     list`` too)."""
@@ -111,6 +115,10 @@ class _Shared:
             await self.browser.close()
 
 
+#: per crawler, what its http and https handlers share (the first one made makes it)
+_SHARED: weakref.WeakKeyDictionary[Crawler, _Shared] = weakref.WeakKeyDictionary()
+
+
 class DownloadHandler(BaseDownloadHandler):
     lazy = False
 
@@ -119,10 +127,10 @@ class DownloadHandler(BaseDownloadHandler):
         settings = crawler.settings
         self.rendering = settings.getbool("NEWSCRAWL_RENDERING")
         self.chromium = Path(settings.get("NEWSCRAWL_CHROMIUM_PATH") or "/usr/bin/chromium")
-        shared = getattr(crawler, "_newscrawl_transport", None)
+        shared = _SHARED.get(crawler)
         self._owner = shared is None
         if shared is None:
-            shared = crawler._newscrawl_transport = _Shared(crawler)
+            shared = _SHARED[crawler] = _Shared(crawler)
         self.shared: _Shared = shared
         self._missing_browser_logged = False
 

@@ -57,7 +57,6 @@ import importlib
 import json
 import logging
 import os
-import signal
 import sqlite3
 import sys
 import types
@@ -116,9 +115,6 @@ RENDERED_BY = "chromium via scrapy-playwright: the DOM after rendering, not the 
 #: 0.10 ms to 20.7 KB, level 3 (its best) in 0.21 ms to 19.7 KB — half the CPU for 5 % more
 #: bytes; both far faster than zlib's 6.
 GZIP_LEVEL = 1
-#: Test-only: ``NEWSCRAWL_WARC_CRASH_AT=<n>`` kills the process (SIGKILL) after writing half of
-#: the n-th capture (its gzip members cut in the middle), as a power cut or OOM kill would.
-CRASH_ENV = "NEWSCRAWL_WARC_CRASH_AT"
 
 
 def warc_dir(settings: BaseSettings, spider: str) -> Path:
@@ -335,7 +331,8 @@ class CaptureIndex:
                at: str | None = None, run: int | None = None) -> Capture | None:
         """The latest written capture of a requested URL (at or before the WARC date ``at``;
         written by the run ``run`` or an earlier one)."""
-        sql, args = "SELECT * FROM captures WHERE request_url = ?", [request_url]
+        sql = "SELECT * FROM captures WHERE request_url = ?"
+        args: list[str | int] = [request_url]
         if rendered is not None:
             sql += " AND rendered = ?"
             args.append(int(rendered))
@@ -465,7 +462,9 @@ def payload_record(index: CaptureIndex, capture: Capture | None) -> Capture | No
 
 
 class WarcRecorder:
-    """The WARC files of one spider's run, their capture index and CDXJ."""
+    """The WARC files of one spider's run, their capture index and CDXJ; open from
+    construction (what a killed run left is finished, the run's first file started) to
+    :meth:`close`. Raises OSError or sqlite3.Error when the folder cannot be written."""
 
     def __init__(self, folder: Path, spider: str, *, max_size: int, durable: bool = False,
                  info: dict[str, str] | None = None, stats: Any = None,
@@ -479,43 +478,39 @@ class WarcRecorder:
         self.durable = durable
         self.info = info or {}
         self.stats = stats
-        self.index: CaptureIndex | None = None
         self.fh: Any = None
-        self.name: str | None = None
+        self.name = ""
         self.size = 0
         self.part = 0
         self.files: list[str] = []
         self.stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         self.writer = _RecordWriter()
-        crash = os.environ.get(CRASH_ENV)
-        self._crash_after = int(crash) if crash else 0
-        self._captures = 0
-        #: this run's number (:data:`RUN_FIELD`), set when the folder is opened
-        self.run = 0
         #: the index row of the last capture written (its file, record id, date): the
         #: provenance of what is parsed from the response
         self.last_capture: Capture | None = None
-
-    # -- opening and closing
-    def open(self) -> None:
-        """Finish what a killed run left (:func:`recover`) and start the run's first file.
-        Raises OSError when the folder cannot be written."""
+        self._closed = False
+        # finish what a killed run left (:func:`recover`) and start the run's first file
         self.folder.mkdir(parents=True, exist_ok=True)
         self.index = CaptureIndex(self.folder)
-        for name, cut in recover(self.folder, self.index):
-            if cut:
-                logger.warning("%s ended in a torn record (%d bytes, left by a killed run): cut off",
-                               self.folder / name, cut)
-            self._count("newscrawl/warc/recovered_files")
-        self.run = self.index.next_run()
-        self._new_file()
+        try:
+            for name, cut in recover(self.folder, self.index):
+                if cut:
+                    logger.warning("%s ended in a torn record (%d bytes, left by a killed run): cut off",
+                                   self.folder / name, cut)
+                self._count("newscrawl/warc/recovered_files")
+            #: this run's number (:data:`RUN_FIELD`)
+            self.run = self.index.next_run()
+            self._new_file()
+        except BaseException:
+            self.close()
+            raise
 
     def close(self) -> None:
         if self.fh is not None:
             self._finish_file()
-        if self.index is not None:
+        if not self._closed:
+            self._closed = True
             self.index.close()
-            self.index = None
 
     def _new_file(self) -> None:
         self.name = f"{self.spider}-{self.stamp}-{self.part:05d}{WARC_SUFFIX}"
@@ -604,7 +599,8 @@ class WarcRecorder:
                                                     length=len(response.body), http_headers=http_headers,
                                                     warc_headers_dict=warc_headers)
             digest = record.rec_headers.get_header("WARC-Payload-Digest")
-            kind, payload = "response", ("", 0, 304)
+            kind = "response"
+            payload: tuple[str, int, int | None] = ("", 0, 304)
         else:
             warc_headers["WARC-Refers-To"] = earlier.record_id
             record = self.writer.create_revisit_record(url, earlier.digest, earlier.url, earlier.date,
@@ -678,12 +674,11 @@ class WarcRecorder:
         if self.size and self.size + sum(map(len, members)) > self.max_size:
             self._finish_file()
             self._new_file()
+        self._append(members, captures)
+
+    def _append(self, members: list[bytes], captures: list[Capture]) -> None:
+        """Append the gzip members to the current file in one write, and index ``captures``."""
         data = b"".join(members)
-        if captures:
-            self._captures += 1
-            if self._captures == self._crash_after:  # test-only (CRASH_ENV)
-                os.write(self.fh.fileno(), data[: len(members[0]) // 2])
-                os.kill(os.getpid(), signal.SIGKILL)
         start = self.size
         try:
             written = self.fh.write(data)
@@ -978,10 +973,9 @@ class CaptureMiddleware:
         return mw
 
     def spider_opened(self, spider: Spider) -> None:
-        from newscrawl.archive import Archive
+        from newscrawl.archive import archive_opened
 
-        archive = self.crawler.get_extension(Archive)
-        if archive is None or not archive.is_open:
+        if not archive_opened(self.crawler):
             return  # locked, or the archive could not open: the run stops without fetching
         s = self.settings
         folder = warc_dir(s, spider.name)
@@ -990,13 +984,11 @@ class CaptureMiddleware:
                 "hostname": os.uname().nodename}
         if s.get("NEWSCRAWL_MIRROR"):
             info["description"] = f"fetched from the local mirror {s['NEWSCRAWL_MIRROR']} (a test or demo)"
-        recorder = WarcRecorder(folder, spider.name, max_size=s.getint("NEWSCRAWL_WARC_MAX_SIZE"),
-                                durable=s.getbool("NEWSCRAWL_FSYNC"), info=info, stats=self.crawler.stats,
-                                clock=Schedule.from_settings(s).now)
         try:
-            recorder.open()
+            recorder = WarcRecorder(folder, spider.name, max_size=s.getint("NEWSCRAWL_WARC_MAX_SIZE"),
+                                    durable=s.getbool("NEWSCRAWL_FSYNC"), info=info, stats=self.crawler.stats,
+                                    clock=Schedule.from_settings(s).now)
         except (OSError, sqlite3.Error) as exc:
-            recorder.close()
             self._failed(f"cannot write WARC files in {folder}: {exc}. Nothing was fetched.")
             return
         self.recorder = recorder

@@ -86,13 +86,12 @@ def archive(tmp_path: Path):
     """The ``dw`` archive (outputs and state under ``tmp_path``), opened as a crawl opens it."""
     from scrapy.utils.test import get_crawler
 
-    from newscrawl.archive import Archive
+    from newscrawl.archive import ArchiveExtension
 
     crawler = get_crawler(settings_dict=project_settings(tmp_path))
-    archive = crawler.get_extension(Archive)
-    archive.open("dw")
-    yield archive
-    archive.close()
+    extension = crawler.get_extension(ArchiveExtension)
+    yield extension.open("dw")
+    extension.close()
 
 
 @pytest.fixture(scope="session")

@@ -23,12 +23,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from newscrawl.archive import CRASH_ENV, CRASH_POINTS, Archive, ArchiveError
+from newscrawl.archive import Archive, ArchiveError
 from newscrawl.files import AppendOnlyLines, file_mode
 from newscrawl.items import Article
 from newscrawl.pictures import item_pictures
 from newscrawl.pipelines import normalize_article
 from newscrawl.state import SCHEMA_VERSION, ArticleStore, StateError
+from tests.crash import CRASH_POINTS, crash_env
 from tests.crawl import REPO
 from tests.mirror.demo import scrapy_command
 from tests.mirror.server import DAY_TWO, DEFAULT_SITES, Mirror, MirrorServer, default_dirs
@@ -39,9 +40,7 @@ SOURCES = ("-a", "tags=中美关系,半导体", "-a", "categories=nsc413", "-a",
 
 def run(server: MirrorServer, out: Path, *extra: str, crash: str | None = None,
         spider: str = SPIDER, sources: tuple[str, ...] = SOURCES) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
-    if crash:
-        env[CRASH_ENV] = crash
+    env = crash_env(crash)
     cmd = scrapy_command("crawl", server.base_url, out, spider, *sources, *extra, "-s", "LOG_LEVEL=INFO")
     return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
 
@@ -219,6 +218,32 @@ def test_a_full_disk_fails_the_run_and_the_next_run_with_room_writes_it_all(tmp_
         assert snapshot(out) == day_one
 
 
+@pytest.mark.parametrize(("size", "write"), [("200k", "in the frontier)"), ("320k", "(the listed title of ")])
+def test_a_full_disk_under_the_state_fails_the_run_in_one_line_and_loses_nothing(tmp_path, reference, size,
+                                                                                 write):
+    """The state's own disk full: the first write that fails is one the spider makes in its
+    callbacks (an article put in the frontier from a listing, at 200 KB; a listed title as the
+    article is parsed, at 320 KB), outside the writes of a version. One line says so, the run
+    fails (write_failed) without a traceback, and the next run with room archives it all."""
+    day_one, _ = reference
+    out = tmp_path / "out"
+    warc = "-s", f"NEWSCRAWL_WARC_DIR={tmp_path / 'warc'}"
+    with tmpfs(out / "state", size) as remount, MirrorServer(default_dirs(DEFAULT_SITES)) as server:
+        full = run(server, out, *warc)
+        assert full.returncode == 1, full.stderr[-3000:]
+        assert "Traceback" not in full.stderr
+        [error] = [line for line in full.stderr.splitlines() if " ERROR: " in line]
+        assert "cannot write the state" in error and write in error and "disk is full" in error
+        assert "Stopping the crawl" in error
+        assert "Closing spider (write_failed)" in full.stderr
+        [summary] = [line for line in full.stderr.splitlines() if line.startswith("epochtimes: FAILED (")]
+        assert "state_write (" in summary
+        remount("size=10m")
+        again = run(server, out, *warc)
+        assert again.returncode == 0, again.stderr[-3000:]
+        assert snapshot(out) == day_one
+
+
 def test_a_read_only_posts_folder_fails_before_fetching_and_loses_nothing(tmp_path, reference):
     day_one, _ = reference
     out = tmp_path / "out"
@@ -376,7 +401,7 @@ def test_every_version_is_one_line_and_the_post_is_rewritten_in_place(archive: A
     assert post.name == "2023-10-31-标题.md" and "改过的正文" in post.read_text(encoding="utf-8")
     lines = archive.jsonl_path().read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["title"] for line in lines] == ["标题", "新标题"]
-    assert archive.known("a-1").version == 2
+    assert archive.state.known("a-1").version == 2
 
 
 def test_files_get_the_permissions_of_the_umask(archive: Archive):
@@ -424,9 +449,8 @@ def test_a_half_last_line_is_cut_back_on_open(tmp_path):
 def test_a_second_run_of_the_spider_is_refused_by_its_lock(archive: Archive, tmp_path):
     from newscrawl.locks import Locked
 
-    other = Archive(archive.output_dir, archive.state_path)
     with pytest.raises(Locked):
-        other.open("dw")
+        Archive(archive.output_dir, archive.state_path, "dw")
 
 
 def test_a_post_of_this_spider_unknown_to_the_state_stops_the_archive(archive: Archive):
@@ -436,5 +460,5 @@ def test_a_post_of_this_spider_unknown_to_the_state_stops_the_archive(archive: A
     for suffix in ("", "-wal", "-shm"):
         Path(f"{state}{suffix}").unlink(missing_ok=True)
     with pytest.raises(ArchiveError, match="rebuild-state dw") as caught:
-        archive.open("dw")
+        Archive(archive.output_dir, state, "dw")
     assert caught.value.reason == "state_mismatch"

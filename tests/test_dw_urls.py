@@ -9,6 +9,7 @@ import pytest
 from scrapy.http import TextResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
+from newscrawl.archive import ArchiveExtension
 from newscrawl.sites.dw import SITE
 from newscrawl.spiders.dw import DwSpider
 from tests.conftest import DW_MIRROR, project_settings, response_for
@@ -55,20 +56,19 @@ def test_article_id(url, article_id):
 def test_url_rules_are_remembered_per_url_and_answer_as_computed_afresh():
     """The URL rules remember their answers (a page asks about its URL many times): a bounded
     cache whose answers are those of the rule itself, for every URL, however often asked."""
-    from newscrawl.sites import dw
-    from newscrawl.sites.base import URL_CACHE_SIZE
+    from newscrawl.sites.base import URL_CACHE_SIZE, Site
 
     urls = ["https://www.dw.com/zh/中美外长通话/a-63608577?maca=chi-rss-chi-all-1127-rdf",
             "https://api.dw.com/api/detail/article/63581643", "http://www.dw-world.de/dw/article/0,,4321,00.html",
             "https://www.dw.com/zh-hant/圖集/g-59831348", "https://www.dw.com/zh/x/t-1?page=2&utm_source=x",
             "https://example.org/zh/x/a-1", "https://p.dw.com/p/4boRv", "http://[x",
             " https://m.dw.com/de/a-7 "]
-    for rule in (dw.canonical_url, dw.article_id, dw.edition_of):
+    for rule in (Site.canonical_url, Site.article_id, Site.edition_of):  # derived by the base
         assert rule.cache_info().maxsize == URL_CACHE_SIZE
         for url in urls * 2:
-            assert rule(url) == rule.__wrapped__(url)
+            assert rule(SITE, url) == rule.__wrapped__(SITE, url)
         before = rule.cache_info().hits
-        rule(urls[0])
+        rule(SITE, urls[0])
         assert rule.cache_info().hits == before + 1
     assert SITE.canonical_url(urls[2]) == "https://www.dw.com/a-4321"
     assert SITE.edition_of(SITE.canonical_url(urls[0])) == "zh"
@@ -102,9 +102,13 @@ def test_a_page_that_is_no_article_is_refused():
     assert exc.value.reason == "unrecognised_layout"
 
 
-def spider(**kwargs) -> DwSpider:
+def spider(opened: bool = False, **kwargs) -> DwSpider:
+    """The spider (``opened``: with its archive open, as a crawl has it when it asks for pages)."""
     tmp = Path(tempfile.mkdtemp())
-    return DwSpider.from_crawler(get_crawler(DwSpider, settings_dict=project_settings(tmp)), **kwargs)
+    crawler = get_crawler(DwSpider, settings_dict=project_settings(tmp))
+    if opened:
+        crawler.get_extension(ArchiveExtension).open("dw")
+    return DwSpider.from_crawler(crawler, **kwargs)
 
 
 def test_spider_sources():
@@ -120,7 +124,7 @@ def test_spider_sources():
 
 
 def test_spider_requests_each_id_once():
-    s = spider()
+    s = spider(opened=True)
     urls = ["https://www.dw.com/zh/old/a-1?maca=x", "https://amp.dw.com/zh/new/a-1",
             "https://www.dw.com/zh/x/t-5", "https://www.dw.com/zh/y/g-2"]
     requests = list(s.article_requests(urls))

@@ -306,7 +306,7 @@ def test_versions_written_in_process_and_trivial_changes(archive):
     archive.checked(trivial, trivial=True)
     assert "第一段, 内容" in post.read_text(encoding="utf-8")  # the post refreshed in place
     assert len(archive.jsonl_path().read_text(encoding="utf-8").splitlines()) == 1  # no version
-    assert archive.known("a-9").version == 1
+    assert archive.state.known("a-9").version == 1
     assert not (archive.revisions_dir() / "a-9").exists()
 
 

@@ -13,7 +13,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
-from newscrawl.archive import Archive
+from newscrawl.archive import ArchiveExtension
 from newscrawl.extensions import GcTuning, HeapTrim
 from newscrawl.sites.dw import SITE
 from newscrawl.spiders.dw import DwSpider
@@ -27,10 +27,10 @@ from tests.mirror.server import MirrorServer
 def spider(tmp_path):
     crawler = get_crawler(DwSpider, settings_dict=project_settings(tmp_path))
     crawler.spider = spider = DwSpider.from_crawler(crawler, topics="t-68199001", feed="1")
-    archive = crawler.get_extension(Archive)
-    archive.open("dw")
+    extension = crawler.get_extension(ArchiveExtension)
+    extension.open("dw")
     yield spider
-    archive.close()
+    extension.close()
 
 
 def freed_by_refcount(make, parse) -> bool:
@@ -57,8 +57,8 @@ def test_listing_and_feed_pages_are_freed_when_read(spider):
     assert freed_by_refcount(listing, lambda r: spider.parse_listing(r, listing=topic))
 
     feed = (DW_MIRROR / "rss-chi-all.xml").read_bytes()
-    rss = lambda: XmlResponse(SITE.feed_url, body=feed, request=scrapy.Request(SITE.feed_url))  # noqa: E731
-    assert freed_by_refcount(rss, lambda r: spider.parse_feed(r, source=SITE.feed_url))
+    rss = lambda: XmlResponse(SITE.feed_url(), body=feed, request=scrapy.Request(SITE.feed_url()))  # noqa: E731
+    assert freed_by_refcount(rss, lambda r: spider.parse_feed(r, source=SITE.feed_url()))
 
 
 def test_article_pages_are_freed_when_parsed(spider):

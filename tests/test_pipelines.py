@@ -8,7 +8,7 @@ import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
-from newscrawl.archive import Archive
+from newscrawl.archive import ArchiveExtension, archive_of
 from newscrawl.items import ARTICLE_FIELDS, Article
 from newscrawl.pipelines import DedupePipeline, NormalizePipeline, ValidatePipeline, normalize_article
 from tests.conftest import project_settings
@@ -29,8 +29,13 @@ def raw_item(**overrides) -> Article:
 
 
 @pytest.fixture
-def crawler(archive):
-    return archive.crawler
+def crawler(tmp_path):
+    """A crawler whose archive (``dw``, under ``tmp_path``) is open, as a crawl's is."""
+    crawler = get_crawler(settings_dict=project_settings(tmp_path))
+    extension = crawler.get_extension(ArchiveExtension)
+    extension.open("dw")
+    yield crawler
+    extension.close()
 
 
 def test_the_item_has_exactly_the_json_lines_fields():
@@ -105,32 +110,32 @@ def test_validate_passes_a_good_item(crawler):
 
 def test_dedupe_within_and_across_runs(crawler, tmp_path):
     dedupe = DedupePipeline.from_crawler(crawler)
-    archive = crawler.get_extension(Archive)
+    archive = archive_of(crawler)
     item = NormalizePipeline().process_item(raw_item())
     assert dedupe.process_item(item) is item
     with pytest.raises(DropItem):  # the same id again in this run
         dedupe.process_item(NormalizePipeline().process_item(raw_item(url="https://www.dw.com/zh/y/a-1")))
     assert crawler.stats.get_value("newscrawl/dropped/duplicate") == 1
     archive.write(item)
-    archive.close()
+    crawler.get_extension(ArchiveExtension).close()
 
     # next run: unchanged → dropped quietly; changed title → passes with `updated` set
     def next_run():
         crawler = get_crawler(settings_dict=project_settings(tmp_path))
-        crawler.get_extension(Archive).open("dw")
+        crawler.get_extension(ArchiveExtension).open("dw")
         return crawler
 
     crawler2 = next_run()
     with pytest.raises(DropItem):
         DedupePipeline.from_crawler(crawler2).process_item(NormalizePipeline().process_item(raw_item()))
     assert crawler2.stats.get_value("newscrawl/items/unchanged") == 1
-    crawler2.get_extension(Archive).close()
+    crawler2.get_extension(ArchiveExtension).close()
     crawler3 = next_run()
     changed = NormalizePipeline().process_item(raw_item(title="新标题"))
     passed = DedupePipeline.from_crawler(crawler3).process_item(changed)
     assert passed.updated is None and passed.origin == "site"  # no update time invented
     assert crawler3.stats.get_value("newscrawl/items/updated") == 1
-    crawler3.get_extension(Archive).close()
+    crawler3.get_extension(ArchiveExtension).close()
 
 
 def test_titles_lose_bidi_controls_and_must_show_something_within_the_cap():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -114,7 +115,12 @@ def test_a_feed_that_is_not_a_feed_is_a_failed_source(tmp_path):
     ("finished", {"newscrawl/requests/article": 3, "log_count/ERROR": 11}, EX_FAILED, "11 errors logged"),
     ("finished", {"newscrawl/requests/article": 3, "newscrawl/drift/alarms": 2}, EX_FAILED, "layout-drift"),
     ("locked", {"log_count/ERROR": 1}, EX_TEMPFAIL, None),
+    ("finished", {"newscrawl/requests/article": 1, "newscrawl/urls/requested": 1, "newscrawl/urls/failed": 1},
+     EX_FAILED, "the URL given with -a urls failed"),
+    ("finished", {"newscrawl/requests/article": 2, "newscrawl/urls/requested": 2, "newscrawl/urls/failed": 1},
+     EX_OK, None),  # one of two archived: its drop is counted, the run did what was asked
     (None, {}, EX_FAILED, "it did not start"),
+    (None, {"start_time": "2026-12-07", "item_scraped_count": 12}, EX_FAILED, "stopped before it finished"),
 ])
 def test_one_notion_of_a_failed_run(reason, stats, status, problem):
     problems = judge(reason, stats, max_errors=10)
@@ -136,3 +142,70 @@ def test_the_run_ends_with_one_summary_line(tmp_path):
         "dw: ok — 23 archived (23 new, 0 updated), 0 unchanged, 5 dropped (http_404 1, http_500 1, "
         "offsite_redirect 1, truncated_page 1, unrecognised_layout 1); "
         f"{result.stat('elapsed_time_seconds'):.1f} s; report {report}")
+
+
+def test_a_run_whose_every_requested_url_failed_fails(tmp_path):
+    """``-a urls=`` whose only URL cannot be fetched said "ok — 0 archived" and exited 0; it
+    fails, saying so, while one good URL beside it makes the run ok again."""
+    missing = "https://www.dw.com/zh/不存在的文章/a-68209999"
+    good = "https://www.dw.com/zh/北极夏季科考冰层变薄速度超出预期/a-68200109"
+    with MirrorServer([DW_MIRROR]) as server:
+        lost = crawl("dw", server.base_url, tmp_path / "lost", "-a", f"urls={missing}", *STATIC)
+        mixed = crawl("dw", server.base_url, tmp_path / "mixed", "-a", f"urls={missing},{good}", *STATIC)
+    assert lost.returncode == EX_FAILED
+    assert lost.log.splitlines()[-1].startswith(
+        "dw: FAILED (the URL given with -a urls failed) — 0 archived (0 new, 0 updated), 0 unchanged,"
+        " 1 dropped (http_404 1)")
+    assert "Traceback" not in lost.log
+    assert mixed.returncode == EX_OK
+    assert "a-68200109" in {line["id"] for line in mixed.jsonl()}  # (and its gallery's page)
+
+
+def test_an_unreachable_site_fails_the_run_in_lines_not_tracebacks(tmp_path):
+    """Connection refused (a port nothing listens on): the robots.txt middleware logged the
+    whole Twisted traceback; it is one line, and the run fails naming its failed source."""
+    import socket
+
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens on it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = crawl("dw", f"http://127.0.0.1:{port}", tmp_path, "-a", "feed=1", "-s", "RETRY_TIMES=0", *STATIC)
+    assert result.returncode == EX_FAILED
+    assert "Traceback" not in result.log
+    assert "robots.txt of rss.dw.com could not be fetched (Connection was refused" in result.log
+    assert result.log.splitlines()[-1].startswith("dw: FAILED (1 source failed) — 0 archived")
+    assert "could not be fetched (DownloadConnectionRefusedError" in result.log.splitlines()[-1]
+
+
+def test_a_second_sigterm_says_the_run_was_stopped_and_what_it_archived(tmp_path):
+    """Two SIGTERMs after some articles were archived (Scrapy's forced, unclean shutdown):
+    the summary said "it did not start"; it says the run was stopped, with what it archived."""
+    import signal
+    import subprocess
+    import time
+
+    from tests.crawl import REPO
+    from tests.mirror.demo import scrapy_command
+    from tests.test_archive import _slow_overlay
+
+    out = tmp_path / "out"
+    with MirrorServer([ET_MIRROR, _slow_overlay(tmp_path, 0.3)]) as server:
+        cmd = scrapy_command("crawl", server.base_url, out, "epochtimes", "-a", "feed=1", *STATIC)
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        jsonl = out / "epochtimes" / "articles.jsonl"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (jsonl.exists() and jsonl.read_bytes().count(b"\n") >= 2):
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    assert "forcing unclean shutdown" in err
+    assert proc.returncode == EX_FAILED
+    archived = jsonl.read_bytes().count(b"\n")
+    summary = err.splitlines()[-1]
+    assert summary.startswith("epochtimes: FAILED (it was stopped before it finished (a forced shutdown: "
+                              "a second Ctrl-C or SIGTERM)) — "), summary
+    # (the archive counts a new line as it writes it; Scrapy's item count may lag one behind)
+    assert re.search(r"— \d+ archived \((\d+) new", summary).group(1) == str(archived) != "0"
+    assert "did not start" not in err

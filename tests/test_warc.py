@@ -23,6 +23,7 @@ from warcio.recordloader import ArcWarcRecord
 from newscrawl.replay import CaptureReader
 from newscrawl.warc import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, CaptureIndex, WarcRecorder
 from tests.conftest import DW_MIRROR, load_manifest
+from tests.crash import crash_env
 from tests.crawl import REPO, crawl
 from tests.mirror.demo import DEMO_CRAWLS, scrapy_command
 from tests.mirror.server import Mirror, MirrorServer, default_dirs
@@ -206,7 +207,7 @@ def crawl_process(out: Path, mirror: str, *args: str, env: dict | None = None) -
 def test_a_crawl_killed_while_writing_leaves_every_earlier_record_readable(tmp_path):
     out = tmp_path / "out"
     with MirrorServer(default_dirs(("dw",))) as server:
-        proc = crawl_process(out, server.base_url, env={"NEWSCRAWL_WARC_CRASH_AT": "12"})
+        proc = crawl_process(out, server.base_url, env=crash_env(warc_after=12))
         proc.communicate(timeout=300)
         assert proc.returncode == -signal.SIGKILL
         [killed] = warc_files(out, "dw")
@@ -294,7 +295,6 @@ def test_a_304_is_recorded_as_a_revisit_that_leads_to_the_last_payload(tmp_path)
     revisit of the URL's latest capture, and replaying the URL gives that capture's page."""
     folder = tmp_path / "warc"
     recorder = WarcRecorder(folder, "dw", max_size=10**9)
-    recorder.open()
     body = (DW_MIRROR / load_manifest()[PLAIN]["file"]).read_bytes()
     first = Request(PLAIN)
     url = first.url  # as Scrapy spells it (percent-encoded), in the request and the response

@@ -50,7 +50,7 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from newscrawl.archive import Archive, state_dir
+from newscrawl.archive import ArchiveFiles, state_dir
 from newscrawl.arguments import ArgumentError, usage_exit
 from newscrawl.commands import command_parser, require_archive, settings_of
 from newscrawl.commands.crawl import spider_class
@@ -98,7 +98,7 @@ def article_of(line: dict[str, Any]) -> Article:
     return Article(**{k: v for k, v in line.items() if k in _ARTICLE_FIELDS})
 
 
-def verify(archive: Archive, site: str, warcs: Path | None) -> Findings:
+def verify(archive: ArchiveFiles, site: str, warcs: Path | None) -> Findings:
     """Check the archive of ``site`` against its state (``archive.state_path``, opened
     read-only) and the capture index of ``warcs`` (module docstring)."""
     found = Findings()
@@ -123,7 +123,7 @@ def verify(archive: Archive, site: str, warcs: Path | None) -> Findings:
     return found
 
 
-def _check_lines(archive: Archive, site: str, known: dict[str, Known],
+def _check_lines(archive: ArchiveFiles, site: str, known: dict[str, Known],
                  found: Findings) -> dict[int, dict[str, Any]]:
     """The JSON lines against the state; returns the lines by offset."""
     path = archive.jsonl_path(site)
@@ -165,7 +165,7 @@ def _check_lines(archive: Archive, site: str, known: dict[str, Known],
     return by_offset
 
 
-def _check_posts(archive: Archive, site: str, known: dict[str, Known], lines: dict[int, dict[str, Any]],
+def _check_posts(archive: ArchiveFiles, site: str, known: dict[str, Known], lines: dict[int, dict[str, Any]],
                  found: Findings) -> None:
     directory = archive.posts_dir(site)
     for article_id, k in sorted(known.items()):
@@ -196,11 +196,11 @@ def _check_posts(archive: Archive, site: str, known: dict[str, Known], lines: di
     # posts of this spider the state does not know: as the crawl's start check
     paths = {k.post_path for k in known.values()}
     for path in sorted(directory.glob("*.md")) if directory.is_dir() else []:
-        if path.name not in paths and archive._is_our_post(path):
+        if path.name not in paths and archive.is_our_post(path):
             found.add("post", "", f"_posts/{path.name}: a post of {site} the state does not know")
 
 
-def _check_revisions(archive: Archive, known: dict[str, Known], found: Findings) -> None:
+def _check_revisions(archive: ArchiveFiles, known: dict[str, Known], found: Findings) -> None:
     for article_id, k in sorted(known.items()):
         folder = archive.revisions_dir() / article_id
         for n in range(1, k.version):
@@ -322,10 +322,10 @@ def rebuild_from_warcs(site: str, warcs: Path, tmp: Path, settings: list[str]) -
     return Rebuilt(out / site, known, lines, order), f"reparse (status {done.returncode}): {said[0]}"
 
 
-def repair(archive: Archive, site: str, found: Findings, rebuilt: Rebuilt, out: Any) -> int:
+def repair(archive: ArchiveFiles, site: str, found: Findings, rebuilt: Rebuilt, out: Any) -> int:
     """Restore from ``rebuilt`` what ``found`` says is missing or damaged; returns how many
     files could not be restored. Says what it did, one line each."""
-    store = archive.store = ArticleStore(archive.state_path)
+    store = ArticleStore(archive.state_path)
     failed = 0
 
     def say(message: str) -> None:
@@ -372,7 +372,6 @@ def repair(archive: Archive, site: str, found: Findings, rebuilt: Rebuilt, out: 
                 "(restore it from a backup)")
     finally:
         store.close()
-        archive.store = None
     return failed
 
 
@@ -384,7 +383,7 @@ def _why_not(rebuilt: Rebuilt, article_id: str, k: Known) -> str:
             f"lines), the state has version {k.version}")
 
 
-def _repair_lines(archive: Archive, site: str, store: ArticleStore, known: dict[str, Known],
+def _repair_lines(archive: ArchiveFiles, site: str, store: ArticleStore, known: dict[str, Known],
                   rebuilt: Rebuilt, say: Any) -> int:
     """Rewrite ``articles.jsonl`` whole: its lines that belong (an article's first ``version``
     lines, in the file's order) kept as they are, then the versions it lacks from the rebuilt
@@ -434,7 +433,7 @@ def _repair_lines(archive: Archive, site: str, store: ArticleStore, known: dict[
     store.set_line_offsets(site, offsets)
     say(f"rewrote {JSONL}: {len(kept) - added} lines kept, {added} restored from the WARC files")
     if unknown:
-        counts = rebuild(archive, site)  # archive.store is ``store``
+        counts = rebuild(archive, store)
         say(f"rebuilt the state from the posts and JSON lines ({unknown} lines of articles it did not "
             f"know): {counts['articles']} articles")
     return len(short)
@@ -480,9 +479,8 @@ class Command(ScrapyCommand):
             usage_exit("verify", str(exc))
         require_archive(s, site, "verify")  # a UsageError: one line, exit status 2
         state_path = state_dir(s) / "newscrawl.sqlite3"
-        archive = Archive(Path(s.get("NEWSCRAWL_OUTPUT_DIR")), state_path,
-                          image_proxy=s.get("NEWSCRAWL_IMAGE_PROXY"))
-        archive.site = site
+        archive = ArchiveFiles(Path(s.get("NEWSCRAWL_OUTPUT_DIR")), state_path, site,
+                               image_proxy=s.get("NEWSCRAWL_IMAGE_PROXY"))
         warcs = warc_dir(s, site)
         lock = SpiderLock.of(state_path.parent, site)
         try:
@@ -496,7 +494,7 @@ class Command(ScrapyCommand):
         finally:
             lock.release()
 
-    def _run(self, archive: Archive, site: str, warcs: Path | None, opts: argparse.Namespace) -> int:
+    def _run(self, archive: ArchiveFiles, site: str, warcs: Path | None, opts: argparse.Namespace) -> int:
         started = time.monotonic()
         found = verify(archive, site, warcs)
         for problem in found.problems:

@@ -31,9 +31,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
-from newscrawl.archive import Archive
+from newscrawl.archive import Archive, WriteFailed, archive_of, stop_crawl
+from newscrawl.drops import count_drop
 from newscrawl.items import adapt
-from newscrawl.pipelines.validate import count_drop
 from newscrawl.provenance import PARSER, SITE, ChangeOrigin
 from newscrawl.versions import content_hash, exact_hash, same_content
 from newscrawl.warc import warc_dir
@@ -59,7 +59,7 @@ class DedupePipeline:
 
     @property
     def archive(self) -> Archive:
-        return self.crawler.get_extension(Archive)
+        return archive_of(self.crawler)
 
     def close_spider(self) -> None:
         if self._origin is not None:
@@ -67,14 +67,18 @@ class DedupePipeline:
 
     def change_origin(self) -> ChangeOrigin:
         if self._origin is None:
+            from newscrawl.spiders.base import NewsSpider
+
             spider = self.crawler.spider
+            if not isinstance(spider, NewsSpider):
+                raise TypeError("the DedupePipeline reads the captures of the project's spiders")
             self._origin = ChangeOrigin(warc_dir(self.crawler.settings, spider.name), spider.site,
-                                        self.crawler.settings)
+                                        self.crawler.settings, getattr(spider, "parse_context", None))
         return self._origin
 
     def process_item(self, item: Any) -> Any:
         a = adapt(item)
-        key = (a["site"], a["id"])
+        key: tuple[str, ...] = (a["site"], a["id"])
         if self.reparsing:
             key += ((a.get("capture") or {}).get("record") or "",)
         if key in self.seen:
@@ -82,7 +86,7 @@ class DedupePipeline:
             raise DropItem(f"duplicate id {a['id']}", log_level="DEBUG")
         self.seen.add(key)
         a["content_hash"] = content_hash(item)  # with the pictures the PicturesPipeline kept
-        known = self.archive.known(a["id"])
+        known = self.archive.state.known(a["id"])
         if known is None or not known.complete:
             a["origin"] = SITE
             self.stats.inc_value("newscrawl/items/new")
@@ -90,7 +94,10 @@ class DedupePipeline:
         stored = self.archive.stored_item(known) if known.content_hash != a["content_hash"] else None
         if known.content_hash == a["content_hash"] or self._same_as_stored(stored, item):
             trivial = known.exact_hash is not None and known.exact_hash != exact_hash(item)
-            self.archive.checked(item, trivial=trivial)
+            try:
+                self.archive.checked(item, trivial=trivial)
+            except WriteFailed as exc:
+                stop_crawl(self.crawler, exc)
             self.stats.inc_value("newscrawl/items/trivial" if trivial else "newscrawl/items/unchanged")
             raise UnchangedItem(f"{'trivially changed' if trivial else 'unchanged'} {a['id']}",
                                 log_level="DEBUG")

@@ -56,8 +56,8 @@ def normalize_article(item: Any, *, hashed: bool = True) -> Any:
     for name in _TEXT_FIELDS:
         a[name] = clean_text(a.get(name))
     a["url"] = clean_text(a.get("url"))
-    a["authors"] = unique([clean_text(x) for x in a.get("authors") or []])
-    a["tags"] = unique([clean_text(x) for x in a.get("tags") or []])
+    a["authors"] = unique([text for x in a.get("authors") or [] if (text := clean_text(x))])
+    a["tags"] = unique([text for x in a.get("tags") or [] if (text := clean_text(x))])
     body = a.get("body_markdown")
     a["body_markdown"] = clean_multiline(inert_markdown(body)) if body else None
     base = a.get("url")

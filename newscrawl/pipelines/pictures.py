@@ -39,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -57,7 +58,7 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
 
-from newscrawl.archive import Archive
+from newscrawl.archive import Archive, WriteFailed, archive_of, archive_opened
 from newscrawl.items import adapt
 from newscrawl.pictures import KeptPicture, item_pictures, picture_type, public_host
 from newscrawl.sites import Site
@@ -98,12 +99,21 @@ class PicturesPipeline(FilesPipeline):
 
     @property
     def archive(self) -> Archive:
-        return self.crawler.get_extension(Archive)
+        return archive_of(self.crawler)
+
+    @cached_property
+    def site(self) -> Site:
+        """The site of the crawl's spider (one of the project's)."""
+        from newscrawl.spiders.base import NewsSpider
+
+        spider = self.crawler.spider
+        if not isinstance(spider, NewsSpider):
+            raise TypeError("the PicturesPipeline keeps the pictures of the project's spiders")
+        return spider.site
 
     def fetch_url(self, url: str) -> str:
         """The URL the picture at ``url`` (an item's) is kept from (the site decides)."""
-        site: Site = self.crawler.spider.site  # type: ignore[union-attr]  # a NewsSpider's
-        return site.picture_url(url, self.max_width)
+        return self.site.picture_url(url, self.max_width)
 
     # ---- which pictures ----------------------------------------------------------------
     def get_media_requests(self, item: Any, info: MediaPipeline.SpiderInfo) -> list[Request]:
@@ -183,6 +193,9 @@ class PicturesPipeline(FilesPipeline):
             logger.error("Cannot keep the picture %s: %s", request.url, exc)
             self._stop()
             return self._failed(request.url, "write_failed")
+        except WriteFailed:  # its state (logged and counted by the archive): the crawl stops
+            self._stop(logged=True)
+            return self._failed(request.url, "write_failed")
         self.stats.inc_value("newscrawl/images/kept" if new else "newscrawl/images/same_bytes")
         self.tries.pop(request.url, None)
         return self._result(request, kept, "downloaded")
@@ -215,17 +228,24 @@ class PicturesPipeline(FilesPipeline):
         """A picture not kept: counted, logged, remembered (to be tried again by a later run)."""
         self.failed[url] = reason
         self.stats.inc_value(f"newscrawl/images/{reason}")
-        if reason not in ("write_failed", "not_public_host") and self.archive.is_open:
-            self.archive.picture_failed(url, reason)
+        if reason not in ("write_failed", "not_public_host") and archive_opened(self.crawler):
+            try:
+                self.archive.state.picture_failed(url, reason)
+            except WriteFailed:  # logged and counted by the archive: the crawl stops
+                self._stop(logged=True)
         logger.warning("Picture not kept: %s (%s%s); its articles keep the remote URL", url, reason,
                        f": {detail}" if detail else "")
 
-    def _stop(self) -> None:
+    def _stop(self, logged: bool = False) -> None:
+        """A picture or its record could not be written: the crawl stops (``logged``: the
+        archive has said so and counted it)."""
         if not self.stopping:
             self.stopping = True
-            self.stats.inc_value("newscrawl/failed/write")
-            logger.error("Stopping the crawl: the archive cannot be written")
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason="write_failed"))
+            if not logged:
+                self.stats.inc_value("newscrawl/failed/write")
+                logger.error("Stopping the crawl: the archive cannot be written")
+            if self.crawler.engine is not None:
+                deferred_from_coro(self.crawler.engine.close_spider_async(reason="write_failed"))
 
     def item_completed(self, results: list, item: Any, info: MediaPipeline.SpiderInfo) -> Any:
         """Each image dict of the item gets ``file``: its kept copy, or ``None``. An item one

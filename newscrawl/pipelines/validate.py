@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,12 +10,12 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
-from newscrawl.archive import Archive
+from newscrawl.archive import WriteFailed, archive_of, stop_crawl
+from newscrawl.drops import count_drop
 from newscrawl.items import adapt
+from newscrawl.sites.base import REQUIRED
 from newscrawl.text import parse_datetime
 
-logger = logging.getLogger("newscrawl.drops")
-REQUIRED = ("id", "url", "title", "published", "body_markdown")
 #: Clock skew tolerated before a publication date counts as "in the future".
 FUTURE_TOLERANCE = timedelta(days=1)
 #: ``NEWSCRAWL_MAX_TITLE_CHARS``' default: a longer "title" is not a headline.
@@ -48,13 +47,6 @@ def validate_article(item: Any, now: datetime | None = None,
     return None
 
 
-def count_drop(stats: StatsCollector | None, reason: str, url: str | None, detail: str = "") -> None:
-    """The one place a drop is counted (``newscrawl/dropped/<reason>``) and logged."""
-    if stats is not None:
-        stats.inc_value(f"newscrawl/dropped/{reason}")
-    logger.warning("Dropped %s: %s%s", url or "<no url>", reason, f" ({detail})" if detail else "")
-
-
 class ValidatePipeline:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
@@ -71,7 +63,10 @@ class ValidatePipeline:
             a = adapt(item)
             count_drop(self.stats, reason, a.get("url"))
             if a.get("id"):  # re-crawls try it again only after a while
-                self.crawler.get_extension(Archive).record_failure(a["id"], reason)
+                try:
+                    archive_of(self.crawler).state.record_failure(a["id"], reason)
+                except WriteFailed as exc:
+                    stop_crawl(self.crawler, exc)
             # Already logged with its reason: keep Scrapy's own drop message quiet.
             raise DropItem(f"invalid item: {reason}", log_level="DEBUG")
         return item

@@ -1,12 +1,16 @@
 """The page-object base every site builds on, and the helpers their parsers share.
 
-A site is a :class:`Site` (URL rules, listings, its quirks as data) with one
-:class:`ArticlePage` subclass per template generation of its article pages. A page object
-knows nothing of crawling: it is built from one response (fetched, saved or rendered) and
-has one method per item field; :meth:`ArticlePage.to_item` calls them and builds the
-:class:`~newscrawl.items.Article`. A layout change is a subclass that overrides the methods
-that changed and says since when it is the site's layout (``valid_from``; the class it
-replaced gets ``valid_until``), so old saved pages keep parsing with the class of their time.
+A site is a :class:`Site` — data: its hosts, article URL forms (:class:`ArticleUrl`),
+editions, feeds (:class:`Feed`) and listings (:class:`Listing`), from which the base derives
+canonical URLs, article ids, listing and feed URLs and the spiders' argument checks — with
+one :class:`ArticlePage` subclass per template generation of its article pages. A page
+object knows nothing of crawling: it is built from one response (fetched, saved or
+rendered) and the run's :class:`ParseContext`, and has one method per item field (values
+computed from the page, shared ones cached, never side effects of each other);
+:meth:`ArticlePage.to_item` calls them and builds the :class:`~newscrawl.items.Article`.
+A layout change is a subclass that overrides the methods that changed and says since when
+it is the site's layout (``valid_from``; the class it replaced gets ``valid_until``), so old
+saved pages keep parsing with the class of their time.
 :meth:`Site.layout_for` is the one switch that picks the class by looking at the page.
 
 Whatever a page holds, parsing it either gives an item or raises :class:`ParseError` with a
@@ -17,6 +21,7 @@ This module names no site: everything site-specific is an attribute or a method 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.metadata
@@ -24,7 +29,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from typing import Any, ClassVar, NamedTuple, TypeVar
@@ -35,6 +40,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 from scrapy.http import Response, TextResponse
 
+from newscrawl.arguments import http_url
 from newscrawl.charset import Undecodable, decoded
 from newscrawl.html import clean_common, drop, drop_empty_blocks, fragment, make_figure, replace, selector
 from newscrawl.items import Article, Gallery, GalleryImage, Image
@@ -109,13 +115,22 @@ class Published:
     precision: str = "second"
 
 
-@dataclass
+#: Fields without which there is no item: a page lacking one raises ``missing_<field>``, and
+#: the validation pipeline drops an item lacking one (the one list of them).
+REQUIRED: tuple[str, ...] = ("id", "url", "title", "published", "body_markdown")
+
+
+@dataclass(frozen=True)
 class Body:
-    """An article body: Markdown, the images in it (lead first), and credit lines taken out."""
+    """An article body as read: Markdown, the images in it (lead first), the credit lines
+    taken out (by role), the text of its paragraphs (credit and boilerplate lines gone) and
+    the galleries taken out of it."""
 
     markdown: str | None
     images: list[Image]
     credits: dict[str, list[str]]
+    paragraphs: tuple[str, ...] = ()
+    galleries: tuple[Gallery, ...] = ()
 
 
 # ---- small helpers ------------------------------------------------------------------------
@@ -168,13 +183,14 @@ def normalise_url(url: str, host_map: dict[str, str] | None = None, https: bool 
 #: ~0.6 KB: at 4096 the caches held ~10 MB by the end of a 5,000-article crawl).
 URL_CACHE_SIZE = 1024
 _T = TypeVar("_T")
+_S = TypeVar("_S")
 
 
-def url_rule(rule: Callable[[str], _T]) -> Callable[[str], _T]:
+def url_rule(rule: Callable[[_S, str], _T]) -> Callable[[_S, str], _T]:
     """A site's URL rule (canonical form, article id, edition) remembered for the last
     :data:`URL_CACHE_SIZE` URLs: a page asks about its own URL many times, and a listing
-    about the same links every visit. Only for a pure function of the URL (module tables
-    only), so a remembered answer is never stale."""
+    about the same links every visit. Only for a pure function of the site's declarations
+    and the URL, so a remembered answer is never stale (sites live as long as the process)."""
     return functools.lru_cache(maxsize=URL_CACHE_SIZE)(rule)
 
 
@@ -343,25 +359,138 @@ def read_image_box(box: HtmlElement, credits: CreditRules, image_url: Callable[[
 
 
 def _text_without(el: HtmlElement, skip: set[HtmlElement]) -> Iterable[str]:
-    if el in skip:
-        return
-    if el.text and isinstance(el.tag, str):
-        yield el.text
-    for child in el:
-        yield from _text_without(child, skip)
-        if child.tail:
-            yield child.tail
+    """The text of ``el`` in document order, but for the subtrees in ``skip``. Walked with a
+    list, not recursion; markup nested more than :data:`MAX_DEPTH` deep below ``el`` (where
+    the HTML parser starts dropping content: 3,000 ``<span>``s lose the caption) is
+    ``mangled_page``, not a ``RecursionError`` or a caption silently lost."""
+    todo: list[tuple[HtmlElement | str, int]] = [(el, 0)]
+    while todo:
+        node, depth = todo.pop()
+        if isinstance(node, str):
+            yield node
+            continue
+        if depth > MAX_DEPTH:
+            raise ParseError("mangled_page", f"a caption is nested more than {MAX_DEPTH} elements deep")
+        if node in skip:
+            continue
+        if node.text and isinstance(node.tag, str):
+            yield node.text
+        for child in reversed(node):
+            if child.tail:
+                todo.append((child.tail, depth))
+            todo.append((child, depth + 1))
+
+
+# ---- what a site declares ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ArticleUrl:
+    """One way the site writes an article's URL.
+
+    ``path`` is matched against the URL's (unquoted) path; its named groups fill ``id`` (the
+    article id, e.g. ``"{kind}-{num}"``) and ``moved_to``. ``moved_to`` is set for the
+    site's old or API forms of an article URL: the page the archive keeps instead (a template
+    of ``base`` and the groups); without it, the URL itself is the article page, kept without
+    its query. ``host``: the form is only on that host (else on any host of the site).
+    ``id=None``: a form that is only rewritten, never read as an article id by itself.
+    """
+
+    path: re.Pattern[str]
+    id: str | None = "{id}"
+    moved_to: str | None = None
+    host: str | None = None
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A feed of the site; ``url`` may name ``{base}`` and ``{edition}``."""
+
+    url: str
+
+
+def _as_given(value: str) -> str:
+    return value
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A kind of listing page (topic, tag, category) a spider can be pointed at, by a bare
+    value (``t-123``, ``王毅``, ``nsc413``) or by URL; its ``-a`` argument is derived from it.
+
+    ``path`` is searched in the unquoted path of a listing URL; ``value`` must match a bare
+    value whole; ``url`` makes the page of a bare value (``{base}``, ``{edition}``,
+    ``{value}`` as :attr:`written` writes it). ``page_what`` and ``value_what`` end the
+    one-line error for a URL or value that is not one (``'x' is not <what>``).
+    """
+
+    kind: str
+    argument: str
+    help: str
+    item: str
+    path: re.Pattern[str]
+    value: re.Pattern[str]
+    url: str
+    page_what: str
+    value_what: str
+    #: how a bare value is written in :attr:`url` (percent-encoded, given a prefix…)
+    written: Callable[[str], str] = _as_given
+
+
+#: How a listing or article is given as a URL rather than a bare value.
+URL_PREFIXES = ("http://", "https://", "/")
+
+
+@dataclass
+class ParseContext:
+    """What the parses of one run know beyond the page in hand: names seen standing alone in
+    bylines (a parser settles close name/place cuts with them and adds those it sees alone).
+
+    Made by the caller — the spider, once per crawl — and handed to :meth:`Site.parse`; a
+    parse given none starts from nothing (as ``scrapy extract`` and the fixtures do), so no
+    page's parse depends on what one process happened to parse before it.
+    """
+
+    known_names: set[str] = field(default_factory=set)
 
 
 # ---- the site -------------------------------------------------------------------------------
 
 class Site:
-    """A news site: its URL rules, listings, quirks and the page classes of its layouts."""
+    """A news site: what it declares (hosts, article URL forms, editions, feeds, listings,
+    layouts) and what the base derives from that (canonical URL, article id, edition,
+    listing and feed URLs, the spiders' argument checks), with the page classes of its
+    layouts. A site overrides a method only for a rule its declarations cannot say."""
 
     name: ClassVar[str]
     #: The site's source name per ``lang`` value (``None``: any other edition).
     source_names: ClassVar[dict[str | None, str]]
+    #: Where the crawler may go (Scrapy's offsite filter); the site's hosts end so.
     allowed_domains: ClassVar[list[str]]
+    #: The site's root, for relative URLs and URL templates (``https://www.dw.com``).
+    base: ClassVar[str]
+    #: Every other host an article is linked under, to the one the archive keeps.
+    host_map: ClassVar[dict[str, str]] = {}
+    #: Query parameters of the site's own that only track (beside :data:`TRACKING_PARAMS`).
+    tracking: ClassVar[re.Pattern[str] | None] = None
+    #: The forms of its article URLs, the current one first (:class:`ArticleUrl`).
+    article_urls: ClassVar[tuple[ArticleUrl, ...]] = ()
+    #: What an article URL looks like, for the error on one that is not (``'x' is not …``).
+    article_what: ClassVar[str] = "an article URL of the site"
+    #: The ``urls`` argument's meaning.
+    article_help: ClassVar[str] = "single article URLs"
+    #: Hosts of short links that redirect to an article (taken as article URLs as given).
+    short_hosts: ClassVar[frozenset[str]] = frozenset()
+    #: The editions (first path segment) and the language of each.
+    editions: ClassVar[dict[str, str]] = {}
+    #: The edition feeds and bare listing values are read in when none is chosen.
+    default_edition: ClassVar[str] = ""
+    #: Whether a page exists in every edition under the same path (``/gb/`` ↔ ``/b5/``): a
+    #: spider then follows links in the edition it was asked for, so each page is fetched once.
+    edition_twins: ClassVar[bool] = False
+    #: The site's feeds, its main one first.
+    feeds: ClassVar[tuple[Feed, ...]] = ()
+    #: The kinds of listing page a spider can be pointed at.
+    listings: ClassVar[tuple[Listing, ...]] = ()
     #: Hosts whose iframes in a body are kept as links (video players of the site and others).
     embed_hosts: ClassVar[frozenset[str]] = frozenset()
     #: The page classes, newest first; :meth:`layout_for` picks one.
@@ -376,16 +505,113 @@ class Site:
     def source_name_for(self, lang: str | None) -> str:
         return self.source_names.get(lang, self.source_names[None])
 
-    def canonical_url(self, url: str) -> str:
-        raise NotImplementedError
+    # ---- URL rules, derived from the declarations ------------------------------------
+    def is_own(self, url: str) -> bool:
+        """Whether ``url`` is on one of the site's hosts."""
+        host = host_of(url)
+        return host in self.host_map or any(host == d or host.endswith("." + d) for d in self.allowed_domains)
 
+    @url_rule
+    def canonical_url(self, url: str) -> str:
+        """The URL the archive keeps for a link: the site's one host, https, no tracking
+        parameters or fragment; an article page without query, an old or API form of an
+        article URL as the page it moved to (:attr:`article_urls`)."""
+        url = url.strip()
+        if url.startswith("/") and not url.startswith("//"):
+            url = self.base + url
+        try:
+            parts = urlsplit(url)
+            path = unquote(parts.path)
+        except ValueError:
+            return url
+        host = (parts.hostname or "").lower()
+        for form in self.article_urls:
+            if not form.moved_to or not (host == form.host if form.host else self.is_own(url)):
+                continue
+            if match := form.path.match(path):
+                return form.moved_to.format(base=self.base, **match.groupdict())
+        canonical = normalise_url(url, self.host_map, tracking=self.tracking)
+        path = unquote(urlsplit(canonical).path)
+        if any(form.path.match(path) for form in self.article_urls if not form.moved_to):
+            canonical = canonical.split("?", 1)[0]  # article pages take no query
+        return canonical
+
+    @url_rule
     def article_id(self, url: str) -> str | None:
         """The stable site id an article URL carries, or ``None`` for other pages."""
-        raise NotImplementedError
+        if not self.is_own(url):
+            return None
+        try:
+            parts = urlsplit(url)
+            path = unquote(parts.path)
+        except ValueError:
+            return None
+        host = (parts.hostname or "").lower()
+        for form in self.article_urls:
+            if form.id is None or (form.host is not None and host != form.host):
+                continue
+            if match := form.path.match(path):
+                return form.id.format(**match.groupdict())
+        return None
+
+    @url_rule
+    def edition_of(self, url: str) -> str | None:
+        """The URL's edition (its first path segment, when that is one of :attr:`editions`)."""
+        try:
+            segment = unquote(urlsplit(url).path).split("/")[1]
+        except (ValueError, IndexError):
+            return None
+        return segment if segment in self.editions else None
 
     def lang_of(self, url: str) -> str | None:
         """The language of the edition a URL belongs to."""
-        return None
+        return self.editions.get(self.edition_of(url) or "")
+
+    def to_edition(self, url: str, edition: str) -> str:
+        """The same page in another edition (``/gb/`` ↔ ``/b5/``); a URL of no edition as it is."""
+        current = self.edition_of(url)
+        if current in (None, edition):
+            return url
+        netloc = urlsplit(url).netloc
+        return url.replace(f"{netloc}/{current}/", f"{netloc}/{edition}/", 1)
+
+    def feed_url(self, edition: str | None = None) -> str:
+        """The site's main feed (in ``edition``, where feeds are per edition)."""
+        return self.feeds[0].url.format(base=self.base, edition=edition or self.default_edition)
+
+    def listing_url(self, listing: Listing, value: str, edition: str | None = None) -> str:
+        """The listing page a bare value or a URL names (in ``edition`` when pages are
+        :attr:`edition_twins`; a bare value in ``edition`` always)."""
+        value = value.strip()
+        edition = edition or self.default_edition
+        if value.startswith(URL_PREFIXES):
+            url = self.canonical_url(urljoin(self.base, value))
+            return self.to_edition(url, edition) if self.edition_twins else url
+        return listing.url.format(base=self.base, edition=edition, value=listing.written(value))
+
+    def listing_urls(self, value: str, edition: str | None = None) -> list[str]:
+        """The pages ``value`` names as each kind of listing that takes it."""
+        return [self.listing_url(listing, value, edition) for listing in self.listings
+                if self.listing_problem(listing, value) is None]
+
+    # ---- argument checks, derived ----------------------------------------------------
+    def listing_problem(self, listing: Listing, value: str) -> str | None:
+        """Why ``value`` names no ``listing`` page of the site (``None``: it does)."""
+        if value.startswith(URL_PREFIXES):
+            full = urljoin(self.base, value) if value.startswith("/") else value
+            why = http_url(full, self.allowed_domains)
+            if why or not listing.path.search(unquote(urlsplit(full).path)):
+                return why or f"{value!r} is not {listing.page_what}"
+            return None
+        return None if listing.value.fullmatch(value) else f"{value!r} is not {listing.value_what}"
+
+    def article_problem(self, value: str) -> str | None:
+        """Why ``value`` is no article URL of the site (``None``: it is)."""
+        why = http_url(value, self.allowed_domains)
+        if why is None and self.article_id(self.canonical_url(value)) is None \
+                and host_of(value) not in self.short_hosts:
+            why = f"{value!r} is not {self.article_what}"
+        return why
 
     def picture_url(self, url: str, max_width: int) -> str:
         """The URL to keep a picture from: the largest the site offers of the picture at
@@ -403,7 +629,11 @@ class Site:
         """Where an in-text link leads, for telling a re-pointed link from a trivially
         different one (:func:`newscrawl.versions.content_hash`): an article of the site by
         its id (``dw:a-123``: its edition, slug and query do not matter), any other page by
-        its canonical URL (no tracking parameters, no fragment)."""
+        its canonical URL (no tracking parameters, no fragment); with :attr:`edition_twins`,
+        a page of the site in any edition is one page."""
+        if self.edition_twins and self.is_own(url):
+            with contextlib.suppress(ValueError):  # not a URL urlsplit reads: as it is
+                url = self.to_edition(self.canonical_url(url), self.default_edition)
         canonical = self.canonical_url(url)
         article = self.article_id(canonical)
         return f"{self.name}:{article}" if article else canonical
@@ -413,8 +643,10 @@ class Site:
         return self.canonical_url(url) if self.article_id(self.canonical_url(url)) else url
 
     # ---- parsing -------------------------------------------------------------------
-    def parse(self, response: Response) -> ParsedPage:
-        """Turn a fetched (or saved) page into an item; raise :class:`ParseError` if impossible."""
+    def parse(self, response: Response, context: ParseContext | None = None) -> ParsedPage:
+        """Turn a fetched (or saved) page into an item; raise :class:`ParseError` if impossible.
+
+        ``context``: what the run's earlier parses learnt (:class:`ParseContext`)."""
         if not isinstance(response, TextResponse):
             raise ParseError("not_html", f"{response.url}: not a text page")
         try:
@@ -422,13 +654,21 @@ class Site:
         except Undecodable as exc:
             raise ParseError("undecodable_page", f"{response.url}: {exc}") from None
         self.check_page(response)
-        page = self.layout_for(response)(self, response)
-        return ParsedPage(page.to_item(), page.gallery_url(), page.layout)
+        page = self.layout_for(response)(self, response, context)
+        try:
+            item, gallery_url = page.to_item(), page.gallery_url()
+        except RecursionError:  # markup or JSON nested deeper than a reader recurses
+            raise ParseError("mangled_page", f"{response.url}: the page is nested too deep to read") from None
+        except UnicodeEncodeError as exc:  # a lone surrogate ("\\ud800" in its JSON) a reader did not repair
+            bad = ord(exc.object[exc.start])
+            raise ParseError("mangled_page", f"{response.url}: a lone surrogate (U+{bad:04X}) where text"
+                             " was needed") from None
+        return ParsedPage(item, gallery_url, page.layout)
 
     def check_page(self, response: TextResponse) -> None:
         """Refuse pages cut short in transfer: the page ends before ``</body>``/``</html>``."""
-        tail = response.body[-4096:].lower()
-        if b"</html" not in tail and b"</body" not in tail:
+        tail = response.text[-4096:].lower()  # the text: a UTF-16 page's bytes hold no b"</html"
+        if "</html" not in tail and "</body" not in tail:
             raise ParseError("truncated_page", f"{response.url}: the page ends before </body></html>")
 
     def layout_for(self, response: TextResponse) -> type[ArticlePage]:
@@ -530,6 +770,9 @@ class ArticlePage:
     Subclasses (one per template generation) override the fields their layout changed.
     Every field method returns ``None``/``[]`` for "not on this page"; only
     :meth:`to_item` decides whether the item is complete enough (:data:`REQUIRED`).
+
+    Fields are values computed from the page (and the run's :class:`ParseContext`): what
+    several fields share is a cached property (``_body``), never filled in by another field.
     """
 
     #: Short name of the layout (fixtures live in ``tests/fixtures/pages/<site>/<layout>/``).
@@ -544,12 +787,10 @@ class ArticlePage:
     image_box_css: ClassVar[str] = "figure"
     #: How the site writes image credits.
     credit_rules: ClassVar[CreditRules] = CreditRules()
-    #: Fields without which there is no item: a page lacking one raises ``missing_<field>``.
-    REQUIRED: ClassVar[tuple[str, ...]] = ("id", "url", "title", "published", "body_markdown")
-
-    def __init__(self, site: Site, response: TextResponse):
+    def __init__(self, site: Site, response: TextResponse, context: ParseContext | None = None):
         self.site = site
         self.response = response
+        self.context = context if context is not None else ParseContext()
 
     @classmethod
     def matches(cls, response: TextResponse) -> bool:
@@ -606,6 +847,10 @@ class ArticlePage:
         return None
 
     def authors(self) -> list[str]:
+        return self.body_authors()
+
+    def body_authors(self) -> list[str]:
+        """The authors the body's credit lines name."""
         return unique(self.body().credits.get("author", []))
 
     def editor(self) -> str | None:
@@ -659,6 +904,11 @@ class ArticlePage:
     # ---- the body ----------------------------------------------------------------------
     @cached_property
     def _body(self) -> Body:
+        return self.read_body()
+
+    def read_body(self) -> Body:
+        """The body, read once a page (:meth:`body` gives it): boilerplate, components and
+        credit lines out, image boxes as figures, then Markdown."""
         lead = self.lead_image()
         images: list[Image] = [lead] if lead else []
         credits: dict[str, list[str]] = {}
@@ -667,7 +917,7 @@ class ArticlePage:
             return Body(None, images, credits)
         root = self.body_fragment(markup)
         drop(root, self.boilerplate_css)
-        self.take_components(root)
+        galleries = tuple(self.take_components(root))
         for box in list(selector(self.image_box_css, "html")(root)):
             if box.getparent() is None:
                 continue
@@ -685,11 +935,12 @@ class ArticlePage:
             images.append(image)
             replace(box, make_figure(image["url"], image["caption"], image["credit"]))
         self.take_lines(root, credits)
+        paragraphs = tuple(t for t in (clean_text(el.text_content()) for el in root.iter("p")) if t)
         clean_common(root, self.response.url, self.site.link_url, self.site.embed_hosts)
         drop_empty_blocks(root)
         if lead:
             root.insert(0, make_figure(lead["url"], lead["caption"], lead["credit"]))
-        return Body(to_markdown(root), images, credits)
+        return Body(to_markdown(root), images, credits, paragraphs, galleries)
 
     def body(self) -> Body:
         return self._body
@@ -713,9 +964,11 @@ class ArticlePage:
                                              " paragraphs lost in the markup")
         return root
 
-    def take_components(self, root: HtmlElement) -> None:
+    def take_components(self, root: HtmlElement) -> list[Gallery]:
         """Take embedded components that are not article text out of the body (a site's
-        teaser boxes, inline galleries, promotions), keeping what belongs elsewhere."""
+        teaser boxes, inline galleries, promotions); the galleries taken out are returned
+        (they become :attr:`Body.galleries`)."""
+        return []
 
     def take_lines(self, root: HtmlElement, credits: dict[str, list[str]]) -> None:
         """Drop boilerplate lines and take credit lines out of the body (into ``credits``)."""
@@ -762,7 +1015,7 @@ class ArticlePage:
             tags=unique([t for t in map(clean_text, self.tags()) if t]),
             category=clean_text(self.category()), lang=self.lang(), source_name=self.source_name(),
         )
-        for name in self.REQUIRED:
+        for name in REQUIRED:
             if not getattr(item, name):
                 field = "body" if name == "body_markdown" else name
                 raise ParseError(f"missing_{field}",

@@ -1,7 +1,8 @@
 """Deutsche Welle (all language editions; the archive crawls ``/zh/`` and ``/zh-hant/``).
 
-Everything DW-specific lives here: URL rules (hosts, ``dw.de``, links without a language
-prefix, API links), tracking parameters, the video hosts whose embeds are kept, source names
+Everything DW-specific lives here: what the site declares (:class:`DW`: hosts, ``dw.de``,
+article URL forms — with or without a language prefix, old ``dw-world.de`` and API links —,
+editions, the feed, topic listings), tracking parameters, the video hosts whose embeds are kept, source names
 per edition, image sizes, credit and byline labels, boilerplate, and the page classes of its
 template generations:
 
@@ -17,10 +18,11 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import date
 from functools import cached_property
 from typing import Any, ClassVar
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 from scrapy.http import TextResponse
@@ -30,20 +32,20 @@ from newscrawl.markdown import escape_text
 from newscrawl.sites.base import (
     URL_JUNK,
     ArticlePage,
+    ArticleUrl,
     Body,
     CreditRules,
+    Feed,
+    Listing,
     Published,
     Site,
     as_dict,
     as_list,
     first,
-    host_of,
     ld_date,
     ld_names,
-    normalise_url,
-    url_rule,
 )
-from newscrawl.text import clean_text, unique
+from newscrawl.text import clean_text, repair_surrogates, unique
 
 BASE = "https://www.dw.com"
 FEED_URL = "https://rss.dw.com/xml/rss-chi-all"
@@ -57,7 +59,10 @@ CONTENT_PATH = re.compile(
     r"^(?:/(?P<lang>[a-z]{2,3}(?:-[a-z]{2,4})?)(?=/))?(?:/[^/]+)??/(?P<kind>a|g)-(?P<num>\d+)/?$")
 #: ``dw-world.de``/``dw.de`` links of the 2000s: ``/dw/article/0,,4321,00.html``.
 OLD_ARTICLE_PATH = re.compile(r"^/dw/article/0,(?:\d*),(?P<num>\d+),\d+\.html$")
-API_ARTICLE = re.compile(r"^/api/detail/(?:article|gallery)/(\d+)")
+API_ARTICLE = re.compile(r"^/api/detail/(?:article|gallery)/(?P<num>\d+)")
+#: A topic (``t-``) or section (``s-``) page, and a bare topic or section id.
+TOPIC_PATH = re.compile(r"/[ts]-\d+/?$")
+TOPIC_ID = re.compile(r"[ts]-\d+|\d+")
 #: The language editions (URL prefixes) DW has; other first path segments are slugs.
 EDITIONS = frozenset("""
 zh zh-hant de en es fr ar pt-br pt-002 ru uk tr fa hi id sw ha am bn bs bg el hr mk pl ps ro sq sr ur
@@ -240,17 +245,9 @@ def picture_identity(url: str) -> str:
     return f"https://static.dw.com/image/{match.group('id')}" if match else url
 
 
-_last_scan: tuple[str | None, list[re.Match[str]]] = (None, [])
-
-
 def state_assignments(text: str) -> list[re.Match[str]]:
-    """The ``window.__NAME__ = …`` assignments of a page, remembered for the last page
-    scanned: the template switch and the state reader both ask (one scan of ~80 KB instead of
-    two)."""
-    global _last_scan
-    if _last_scan[0] is not text:
-        _last_scan = (text, list(_STATE_ASSIGNMENT.finditer(text)))
-    return _last_scan[1]
+    """The ``window.__NAME__ = …`` assignments of a page."""
+    return list(_STATE_ASSIGNMENT.finditer(text))
 
 
 def apollo_state(text: str) -> dict[str, Any] | None:
@@ -298,57 +295,6 @@ def meta_published(value: str | None) -> Published | None:
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         return Published(value, "day")
     return Published(value, "second")
-
-
-# ---- URL rules ---------------------------------------------------------------------------------
-
-@url_rule
-def canonical_url(url: str) -> str:
-    """The URL the archive keeps for a DW link: ``www.dw.com``, https, no tracking, an
-    article page without query; API links and 2000s ``dw-world.de`` links as article pages."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return url
-    if parts.hostname == "api.dw.com" and (m := API_ARTICLE.match(parts.path)):
-        return f"{BASE}/zh/a-{m.group(1)}"
-    canonical = normalise_url(url, HOSTS, tracking=TRACKING)
-    path = unquote(urlsplit(canonical).path)
-    if (old := OLD_ARTICLE_PATH.match(path)) and is_dw(canonical):
-        return f"{BASE}/a-{old.group('num')}"
-    if CONTENT_PATH.match(path):
-        canonical = canonical.split("?", 1)[0]  # article pages take no query
-    return canonical
-
-
-def is_dw(url: str) -> bool:
-    host = host_of(url)
-    return host == "dw.com" or host.endswith(".dw.com") or host in HOSTS
-
-
-@url_rule
-def article_id(url: str) -> str | None:
-    """``a-123``/``g-123`` of an article or gallery URL of DW, else ``None``."""
-    if not is_dw(url):
-        return None
-    try:
-        path = unquote(urlsplit(url).path)
-    except ValueError:
-        return None
-    if (old := OLD_ARTICLE_PATH.match(path)) is not None:
-        return f"a-{old.group('num')}"
-    match = CONTENT_PATH.match(path)
-    return f"{match.group('kind')}-{match.group('num')}" if match else None
-
-
-@url_rule
-def edition_of(url: str) -> str | None:
-    """The URL's language prefix (``zh``, ``zh-hant``, ``de``…), if it has one."""
-    try:
-        first_segment = unquote(urlsplit(url).path).split("/")[1]
-    except (ValueError, IndexError):
-        return None
-    return first_segment if first_segment in EDITIONS else None
 
 
 # ---- page classes --------------------------------------------------------------------------------
@@ -410,33 +356,19 @@ class DwPage(ArticlePage):
         html_lang = (self.response.xpath("/html/@lang").get() or "").strip().lower()
         return HTML_LANGS.get(html_lang, html_lang or None)
 
-    def link_url(self, url: str) -> str:
-        """In-text links: DW's API links become article pages of this page's edition."""
-        if host_of(url) == "api.dw.com":
-            edition = self.site.edition_of(self.url()) or "zh"
-            return self.site.canonical_url(url).replace("/zh/", f"/{edition}/", 1)
-        return self.site.canonical_url(url) if self.site.is_dw(url) else url
-
     def is_boilerplate_line(self, text: str) -> bool:
         return bool(BOILERPLATE_LINE.search(text) or BOILERPLATE_ANYWHERE.search(text)) or is_signoff(text)
 
     def credit_parts(self, text: str) -> list[tuple[str, list[str]]]:
         return credit_parts(text)
 
-    def body(self) -> Body:
-        body = self._body
-        if not body.markdown:
-            # audio/video pages whose body is only credits: the teaser is the text (escaped:
-            # page text becomes Markdown only through newscrawl.markdown)
-            body.markdown = escape_text(clean_text(self.lead()) or "") or None
-        return body
-
-    def body_authors(self) -> list[str]:
-        return unique(self.body().credits.get("author", []))
-
-    def editor(self) -> str | None:
-        editors = unique(self.body().credits.get("editor", []))
-        return "、".join(editors) if editors else None
+    def read_body(self) -> Body:
+        """As any site's; an audio/video page whose body is only credits has its teaser as
+        the text (escaped: page text becomes Markdown only through newscrawl.markdown)."""
+        body = super().read_body()
+        if body.markdown:
+            return body
+        return replace(body, markdown=escape_text(clean_text(self.lead()) or "") or None)
 
 
 class ReactPage(DwPage):
@@ -449,7 +381,7 @@ class ReactPage(DwPage):
     @classmethod
     def matches(cls, response: TextResponse) -> bool:
         text = response.text
-        return (bool(state_assignments(text)) and '"Article:' in text) or bool(
+        return ('"Article:' in text and _STATE_ASSIGNMENT.search(text) is not None) or bool(
             response.css("article h1, article div.rich-text")) or '"NewsArticle"' in text
 
     # ---- the data layers -------------------------------------------------------------
@@ -527,7 +459,7 @@ class ReactPage(DwPage):
                      lambda: clean_text(self.meta("description")))
 
     def tags(self) -> list[str]:
-        names = [self.ref(ref).get("name") for ref in as_list(self.entry.get("relatedAutoTopics"))]
+        names: list[Any] = [self.ref(ref).get("name") for ref in as_list(self.entry.get("relatedAutoTopics"))]
         if not names and "relatedAutoTopics" not in self.entry:
             names = self.response.css(
                 '[data-tracking-name="section-related-topics"] a[href*="/t-"],'
@@ -593,7 +525,8 @@ class ReactPage(DwPage):
             return None
         _, incomplete = self.gallery_of(galleries[0])
         named = galleries[0].get("namedUrl")
-        if incomplete and isinstance(named, str) and named.strip():
+        # a lone surrogate ("\\ud800" in the JSON) makes a URL no request can encode: not followed
+        if incomplete and isinstance(named, str) and named.strip() and repair_surrogates(named) == named:
             return self.site.canonical_url(urljoin(BASE, named))
         return None
 
@@ -723,24 +656,22 @@ class LegacyPage(DwPage):
     def body_html(self) -> str | None:
         return self.dom_markup("div.longText")
 
-    def take_components(self, root: HtmlElement) -> None:
-        """Inline galleries into :meth:`gallery`; audio/video teasers (with their hidden share
-        panels and permalinks) and newsletter promotions out."""
+    def take_components(self, root: HtmlElement) -> list[Gallery]:
+        """The first inline gallery out (for :meth:`gallery`), the others dropped; audio/video
+        teasers (with their hidden share panels and permalinks) and newsletter promotions out."""
+        galleries: list[Gallery] = []
         for el in list(root.iter("div", "section", "aside", "ul", "figure")):
             if el is root or el.getparent() is None:
                 continue
             classes = el.get("class") or ""
             if LEGACY_GALLERY.search(classes) and el.xpath(".//img"):
                 gallery = self.slideshow(el)
-                if gallery and not self._inline_galleries:
-                    self._inline_galleries.append(gallery)
+                if gallery and not galleries:
+                    galleries.append(gallery)
                 el.drop_tree()
             elif LEGACY_COMPONENTS.search(classes) or el.xpath("./form[.//input[@type='email']]"):
                 el.drop_tree()
-
-    @cached_property
-    def _inline_galleries(self) -> list[Gallery]:
-        return []
+        return galleries
 
     def slideshow(self, box: Any) -> Gallery | None:
         """A slideshow (``div.gallery … ul.slides > li``): its title, each slide's title,
@@ -759,9 +690,8 @@ class LegacyPage(DwPage):
         return Gallery(title=title, images=images)
 
     def gallery(self) -> Gallery | None:
-        self.body()
-        if self._inline_galleries:
-            return self._inline_galleries[0]
+        if inline := self.body().galleries:
+            return inline[0]
         box = self.response.css("div.gallery, div.imageGallery")
         return self.slideshow(box[0]) if box else None
 
@@ -780,10 +710,31 @@ def _time_or_none(value: Any) -> str | None:
 
 class DW(Site):
     name = "dw"
+    base = BASE
     source_names: ClassVar[dict[str | None, str]] = SOURCE_NAMES
     allowed_domains: ClassVar[list[str]] = ["dw.com"]
+    host_map = HOSTS
+    tracking = TRACKING
+    article_urls = (
+        ArticleUrl(CONTENT_PATH, id="{kind}-{num}"),
+        ArticleUrl(OLD_ARTICLE_PATH, id="a-{num}", moved_to="{base}/a-{num}"),
+        ArticleUrl(API_ARTICLE, id=None, moved_to="{base}/zh/a-{num}", host="api.dw.com"),
+    )
+    article_what = "a DW article (a-…) or gallery (g-…) URL, nor a p.dw.com link"
+    article_help = "article (a-…) or picture gallery (g-…) URLs, or short p.dw.com permalinks"
+    #: DW's permalinks (``p.dw.com/p/4boRv``): they redirect to an article
+    short_hosts = frozenset({"p.dw.com"})
+    editions: ClassVar[dict[str, str]] = {edition: LANGS.get(edition, edition) for edition in EDITIONS}
+    default_edition = "zh"
+    feeds = (Feed(FEED_URL),)
+    listings = (
+        Listing("topic", "topics", "topic/section pages: URLs, t-…/s-… ids, or bare numbers (topics)",
+                item="topics (t-…/s-… ids, numbers or URLs)", path=TOPIC_PATH, value=TOPIC_ID,
+                url="{base}/{edition}/{value}", page_what="a topic (t-…) or section (s-…) page",
+                value_what="a topic or section: give t-… or s-… ids, numbers or www.dw.com URLs",
+                written=lambda value: f"t-{value}" if value.isdigit() else value),
+    )
     embed_hosts = EMBED_HOSTS
-    feed_url = FEED_URL
     body_markers = ('class="rich-text', 'class="longText', "__APOLLO_STATE__")
 
     layouts = (GalleryPage, ReactPage, LegacyPage)
@@ -791,38 +742,11 @@ class DW(Site):
     #: after folding to simplified script, so one pattern serves both editions
     teaser_affixes = re.compile(r"^(?:(?:图集|视频|音频)[：:]?\s*)+")
 
-    # ---- URL rules (the module's functions, remembered per URL) ---------------------
-    def canonical_url(self, url: str) -> str:
-        return canonical_url(url)
-
-    def is_dw(self, url: str) -> bool:
-        return is_dw(url)
-
-    def article_id(self, url: str) -> str | None:
-        return article_id(url)
-
     def picture_url(self, url: str, max_width: int) -> str:
         return picture_url(url, max_width)
 
     def picture_identity(self, url: str) -> str:
         return picture_identity(url)
-
-    def edition_of(self, url: str) -> str | None:
-        """The URL's language prefix (``zh``, ``zh-hant``, ``de``…), if it has one."""
-        return edition_of(url)
-
-    def lang_of(self, url: str) -> str | None:
-        edition = self.edition_of(url)
-        return LANGS.get(edition, edition) if edition else None
-
-    def listing_url(self, value: str, lang: str = "zh") -> str:
-        """A topic/section page from a URL, ``t-123``/``s-123`` or a bare number (topic)."""
-        value = value.strip()
-        if value.startswith(("http://", "https://", "//")):
-            return self.canonical_url(urljoin(BASE, value))
-        if value.isdigit():
-            value = f"t-{value}"
-        return f"{BASE}/{lang}/{value}"
 
 
 SITE = DW()

@@ -13,12 +13,11 @@ Every layout has its body in ``#artbody``; a page without paragraphs there is no
 
 from __future__ import annotations
 
-import contextlib
 import re
 from datetime import date, datetime
 from functools import cached_property
 from typing import Any, ClassVar
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, urljoin
 from zoneinfo import ZoneInfo
 
 from lxml.html import HtmlElement
@@ -27,13 +26,14 @@ from scrapy.http import Response, TextResponse
 from newscrawl.sites.base import (
     URL_JUNK,
     ArticlePage,
+    ArticleUrl,
     CreditRules,
+    Feed,
+    Listing,
     Published,
     Site,
     first,
-    host_of,
     ld_date,
-    normalise_url,
 )
 from newscrawl.sites.epochtimes.byline import BYLINE, DATELINE, NameBook, parse_byline
 from newscrawl.text import clean_text, parse_datetime
@@ -41,9 +41,15 @@ from newscrawl.text import clean_text, parse_datetime
 BASE = "https://www.epochtimes.com"
 HOSTS = {"epochtimes.com": "www.epochtimes.com", "m.epochtimes.com": "www.epochtimes.com"}
 ARTICLE_PATH = re.compile(r"^/(?P<ed>gb|b5)/\d{1,2}/\d{1,2}/\d{1,2}/(?P<id>n\d+)\.htm$")
+#: Tag pages (``/gb/tag/王毅.html``) and category listings (``/gb/nsc413.htm``, ``_2`` pages).
+TAG_PATH = re.compile(r"^/(?:gb|b5)/tag/.+\.html$")
+CATEGORY_PATH = re.compile(r"^/(?:gb|b5)/[a-z]+\d+(?:_\d+)?\.htm$")
+#: A bare tag name (no path) and category id.
+TAG_NAME = re.compile(r"[^/\\]+")
+CATEGORY_ID = re.compile(r"[a-z]+\d+(?:\.htm)?")
 EDITIONS = {"gb": "zh-Hans", "b5": "zh-Hant"}
 #: The archive's name for the site (one name for both scripts).
-SOURCE_NAMES = {None: "大纪元"}
+SOURCE_NAMES: dict[str | None, str] = {None: "大纪元"}
 #: The site is edited in New York: a bare wall-clock time on a page is US Eastern.
 EASTERN = ZoneInfo("America/New_York")
 VISIBLE_TIME = re.compile(
@@ -105,15 +111,6 @@ class EpochTimesPage(ArticlePage):
     def ld(self) -> dict[str, Any]:
         return self.ld_of_type("NewsArticle", "Article", "ReportageNewsArticle")
 
-    def url(self) -> str:
-        return self.site.canonical_url(self.response.url)
-
-    def lang(self) -> str | None:
-        return self.site.lang_of(self.url())
-
-    def link_url(self, url: str) -> str:
-        return self.site.canonical_url(url) if self.site.article_id(url) else url
-
     def title(self) -> str | None:
         return first(lambda: self.text(self.title_css), lambda: clean_text(self.meta("og:title")),
                      lambda: clean_text(self.ld.get("headline")))
@@ -133,24 +130,16 @@ class EpochTimesPage(ArticlePage):
                      lambda: _time(self.meta("article:modified_time")))
 
     def authors(self) -> list[str]:
-        return parse_byline(self.byline_text(), self.site.names)
+        return parse_byline(self.byline_text(), NameBook(self.context.known_names))
 
     def byline_text(self) -> str | None:
         """The first paragraph's text, or the first two when the dateline stands alone."""
-        paragraphs = self.body_paragraphs()
+        paragraphs = self.body().paragraphs
         if not paragraphs:
             return None
         if len(paragraphs) > 1 and DATELINE.sub("", paragraphs[0]).strip() == "":
             return paragraphs[0] + paragraphs[1]
         return paragraphs[0]
-
-    def body_paragraphs(self) -> list[str]:
-        self.body()
-        return self._paragraphs
-
-    @cached_property
-    def _paragraphs(self) -> list[str]:
-        return []
 
     def lead(self) -> str | None:
         """The page's description, without the dateline and byline it often starts with."""
@@ -163,7 +152,7 @@ class EpochTimesPage(ArticlePage):
             "//*[@id='artbody']//a[contains(@href, '/tag/')]"
             " | //*[contains(concat(' ', @class, ' '), ' post_tags ') or @id='tags']"
             "//a[contains(@href, '/tag/')]")
-        return [clean_text(a.xpath("string()").get()) for a in links]
+        return [t for t in (clean_text(a.xpath("string()").get()) for a in links) if t]
 
     def category(self) -> str | None:
         crumbs = [clean_text(t) for t in self.response.css("a.breadcrumbs").xpath("string()").getall()]
@@ -202,7 +191,6 @@ class EpochTimesPage(ArticlePage):
             value = getattr(holder, attr) or ""
             if TRAILING_END_MARK.search(value):
                 setattr(holder, attr, TRAILING_END_MARK.sub("", value))
-        self._paragraphs.extend(t for t in (clean_text(el.text_content()) for el in root.iter("p")) if t)
 
     def editor(self) -> str | None:
         editors = self.body().credits.get("editor", [])
@@ -287,24 +275,33 @@ def picture_url(url: str) -> str:
 
 class EpochTimes(Site):
     name = "epochtimes"
+    base = BASE
     source_names: ClassVar[dict[str | None, str]] = SOURCE_NAMES
     allowed_domains: ClassVar[list[str]] = ["epochtimes.com"]
-    def __init__(self) -> None:
-        #: Names seen alone in bylines parsed so far (settles close name/place cuts).
-        self.names = NameBook()
-
+    host_map = HOSTS
+    article_urls = (ArticleUrl(ARTICLE_PATH),)
+    article_what = "an Epoch Times article URL (…/gb/22/10/31/n13856572.htm)"
+    editions = EDITIONS
+    default_edition = "gb"
+    #: every page is in both scripts, under the same path
+    edition_twins = True
+    feeds = (Feed("{base}/{edition}/nsc413.xml"),)
+    listings = (
+        Listing("tag", "tags", "tag pages, by name (王毅) or URL; followed over their numbered pages",
+                item="tag names or URLs", path=TAG_PATH,
+                value=TAG_NAME, url="{base}/{edition}/tag/{value}.html",
+                page_what="a tag page (…/gb/tag/<name>.html)",
+                value_what="a tag name (give the name, e.g. 王毅, or the tag page's URL)", written=quote),
+        Listing("category", "categories",
+                "category listings, by id (nsc413) or URL; followed over their pages",
+                item="category ids (nsc413) or URLs", path=CATEGORY_PATH, value=CATEGORY_ID,
+                url="{base}/{edition}/{value}.htm", page_what="a category listing (…/gb/nsc413.htm)",
+                value_what="a category id (e.g. nsc413) or a category listing URL",
+                written=lambda value: value.removesuffix(".htm")),
+    )
     #: Tried in this order: the most specific markers first, the plain fallback last.
     layouts = (OldPage, CurrentPage, ArttopPage, PlainPage)
     body_markers = ('id="artbody"',)
-
-    def canonical_url(self, url: str) -> str:
-        try:
-            canonical = normalise_url(urljoin(BASE, url), HOSTS)
-        except ValueError:
-            return url
-        if ARTICLE_PATH.match(urlsplit(canonical).path):
-            canonical = canonical.split("?", 1)[0]
-        return canonical
 
     def picture_url(self, url: str, max_width: int) -> str:
         return picture_url(url)  # the original: WordPress offers no chosen width
@@ -312,52 +309,6 @@ class EpochTimes(Site):
     def picture_identity(self, url: str) -> str:
         """The original upload: ``photo-600x400.jpg`` and ``photo.jpg`` are one picture."""
         return picture_url(url)
-
-    def link_identity(self, url: str) -> str:
-        """As any site's, and a page of the site in either script is one page (``/gb/`` and
-        ``/b5/`` are edition twins; articles are one id in both already)."""
-        if host_of(url).endswith("epochtimes.com"):
-            with contextlib.suppress(ValueError):  # not a URL urlsplit reads: as it is
-                url = self.to_edition(self.canonical_url(url), "gb")
-        return super().link_identity(url)
-
-    def article_id(self, url: str) -> str | None:
-        if not host_of(url).endswith("epochtimes.com"):
-            return None
-        match = ARTICLE_PATH.match(urlsplit(url).path)
-        return match.group("id") if match else None
-
-    def lang_of(self, url: str) -> str | None:
-        return EDITIONS.get(self.edition_of(url) or "")
-
-    @staticmethod
-    def edition_of(url: str) -> str | None:
-        match = re.match(r"^/(gb|b5)/", urlsplit(url).path)
-        return match.group(1) if match else None
-
-    def to_edition(self, url: str, edition: str) -> str:
-        """The same page in the other script (``/gb/`` ↔ ``/b5/``)."""
-        parts = urlsplit(url)
-        if self.edition_of(url) in (None, edition):
-            return url
-        return url.replace(f"{parts.netloc}/{self.edition_of(url)}/", f"{parts.netloc}/{edition}/", 1)
-
-    def feed_url(self, edition: str = "gb", category: str = "nsc413") -> str:
-        return f"{BASE}/{edition}/{category}.xml"
-
-    def tag_url(self, value: str, edition: str = "gb") -> str:
-        """A tag page from its name (``王毅``) or URL."""
-        value = value.strip()
-        if value.startswith(("http://", "https://", "/")):
-            return self.to_edition(self.canonical_url(value), edition)
-        return f"{BASE}/{edition}/tag/{quote(value)}.html"
-
-    def category_url(self, value: str, edition: str = "gb") -> str:
-        """A category listing from its id (``nsc413``) or URL."""
-        value = value.strip()
-        if value.startswith(("http://", "https://", "/")):
-            return self.to_edition(self.canonical_url(value), edition)
-        return f"{BASE}/{edition}/{value.removesuffix('.htm')}.htm"
 
     def next_page(self, response: Response) -> str | None:
         href = response.css("a.next.page-numbers::attr(href)").get()

@@ -72,14 +72,16 @@ def simplified(text: str) -> str:
 
 
 class NameBook:
-    """Names the archive has seen standing alone in a byline (no place after them).
+    """Names seen standing alone in a byline (no place after them), over ``names``: the
+    run's :attr:`~newscrawl.sites.base.ParseContext.known_names`, which it adds to (the set
+    itself, not a copy), or a set of its own.
 
-    Filled as pages are parsed (and by :meth:`learn` from elsewhere); consulted only to
+    Filled as bylines are parsed (and by :meth:`learn` from elsewhere); consulted only to
     settle cuts the segmenter finds close.
     """
 
     def __init__(self, names: set[str] | None = None):
-        self.names: set[str] = set(names or ())
+        self.names: set[str] = names if names is not None else set()
 
     def __contains__(self, name: str) -> bool:
         return name in self.names
@@ -167,8 +169,8 @@ def split_name_place(text: str, book: NameBook | None = None) -> str:
         if score > best_score:
             best, best_score = cut, score
     if best is None:
-        known = [len(name) for name in (book.names if book else ()) if text.startswith(name)]
-        best = max(known) if known else (4 if compound else 3)
+        lengths = [len(name) for name in (book.names if book else ()) if text.startswith(name)]
+        best = max(lengths) if lengths else (4 if compound else 3)
     return text[:best]
 
 

@@ -1,0 +1,228 @@
+"""The incremental policy: which article pages a run fetches, and how.
+
+Given what the state remembers (through the :class:`~newscrawl.archive.Archive`) and the
+settings, it decides — and only decides: the spider makes the requests, counts the stats
+(``newscrawl/incremental/<why>``, ``newscrawl/conditional/<why>``) and tells the archive.
+
+* an article the state has archived is fetched again when its re-check is due (the decaying
+  schedule of :mod:`newscrawl.schedule`), when a listing or feed shows it under a new title
+  (compared after :meth:`~newscrawl.sites.Site.fold_title`), or when a full-text feed's text
+  of it changed; a full-text feed that shows it unchanged vouches for it instead of a due
+  re-check;
+* a page that gave no item is tried again only after ``NEWSCRAWL_RETRY_FAILED_HOURS``;
+* requests for pages the state has validators for are conditional (``If-None-Match`` /
+  ``If-Modified-Since``); a 304, or a body with the remembered hash, is "unchanged";
+* ``-a full=1`` (``full``) ignores the state: everything is fetched, unconditionally.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+from scrapy.settings import BaseSettings
+
+from newscrawl.archive import Archive
+from newscrawl.sites import Site
+from newscrawl.sites.base import Link
+from newscrawl.state import Known
+from newscrawl.text import clean_text, parse_datetime
+
+#: Why a verdict was reached (the stats key under ``newscrawl/incremental/``).
+FEED_CHANGED = "feed_changed_refetched"
+RECHECK_DUE = "recheck_due"
+RETITLED = "retitled_refetched"
+KNOWN_SKIPPED = "known_skipped"
+FAILED_SKIPPED = "failed_skipped"
+FAILED_RETRIED = "failed_retried"
+#: Why a response counts as unchanged (the stats key under ``newscrawl/conditional/``).
+NOT_MODIFIED = "not_modified"
+SAME_BODY = "same_body"
+
+
+def body_hash(response: Response) -> str:
+    """The hash of a response's bytes (what "the same page" means without validators)."""
+    return hashlib.sha256(response.body).hexdigest()[:32]
+
+
+def response_validators(response: Response) -> dict[str, Any]:
+    """What the state remembers of a response to ask next time whether it changed: its
+    ``ETag``, ``Last-Modified`` and body hash, under the URL first asked for (a link the next
+    run follows again) and the one that answered (the URL a scheduled re-check asks for)."""
+    headers = response.headers
+    request = response.request
+    asked = (response.meta.get("redirect_urls") or [request.url if request else response.url])[0]
+    return {"urls": sorted({asked, response.url}),
+            "etag": (headers.get(b"ETag") or b"").decode("latin-1") or None,
+            "last_modified": (headers.get(b"Last-Modified") or b"").decode("latin-1") or None,
+            "body_hash": body_hash(response)}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether to fetch an article page, and why (a key of ``newscrawl/incremental/``;
+    ``None``: nothing to count — new to the state, asked for by the user, or ``full``)."""
+
+    fetch: bool
+    why: str | None = None
+    #: a line for the log (a retitled article: its URL and new title)
+    note: str | None = None
+    #: a due re-check the full-text feed stands in for (its text there is unchanged): the
+    #: spider marks the article checked (``newscrawl/incremental/feed_vouched``)
+    vouched: bool = False
+
+
+@dataclass(frozen=True)
+class Due:
+    """An article page due for another fetch though no source of the run linked it."""
+
+    article_id: str
+    url: str
+    title: str | None
+    #: ``schedule`` (a due re-check) or ``failed`` (a failed page's next try)
+    source: str
+
+    @property
+    def why(self) -> str:
+        return RECHECK_DUE if self.source == "schedule" else FAILED_RETRIED
+
+
+class IncrementalPolicy:
+    """What a run fetches, given the archive's state and the settings."""
+
+    def __init__(self, archive: Archive, site: Site, *, full: bool = False,
+                 retry_failed_after: timedelta = timedelta(hours=24), retry_failed_times: int = 3,
+                 recheck_limit: int = 1000) -> None:
+        self.archive = archive
+        self.site = site
+        self.full = full
+        self.retry_failed_after = retry_failed_after
+        self.retry_failed_times = retry_failed_times
+        self.recheck_limit = recheck_limit
+        self._known: dict[str, Known | None] = {}
+
+    @classmethod
+    def from_settings(cls, archive: Archive, site: Site, settings: BaseSettings,
+                      full: bool = False) -> IncrementalPolicy:
+        """``NEWSCRAWL_RETRY_FAILED_HOURS``, ``NEWSCRAWL_RETRY_FAILED_TIMES`` and
+        ``NEWSCRAWL_RECHECK_LIMIT``."""
+        return cls(archive, site, full=full,
+                   retry_failed_after=timedelta(hours=settings.getfloat("NEWSCRAWL_RETRY_FAILED_HOURS")),
+                   retry_failed_times=settings.getint("NEWSCRAWL_RETRY_FAILED_TIMES"),
+                   recheck_limit=settings.getint("NEWSCRAWL_RECHECK_LIMIT"))
+
+    # ---- what the state knows ------------------------------------------------------
+    def known(self, article_id: str) -> Known | None:
+        """The state's record of an article as the run started to look at it (a listing page
+        asks before deciding on its requests: one query per id)."""
+        if article_id not in self._known:
+            self._known[article_id] = self.archive.state.known(article_id)
+        return self._known[article_id]
+
+    def archived(self, article_id: str) -> bool:
+        """Whether a version of the article was written completely (before this run)."""
+        known = self.known(article_id)
+        return known is not None and known.complete
+
+    # ---- whether to fetch ----------------------------------------------------------
+    def decide(self, article_id: str, link: Link, explicit: bool = False) -> Verdict:
+        """Whether to fetch an article a source of this run links to: archived articles only
+        when due, retitled or changed in the feed; pages that failed only after a while;
+        everything else, and every URL the user gave (``explicit``), yes."""
+        if explicit or self.full:
+            return Verdict(True)
+        known = self.known(article_id)
+        if known is not None and known.complete:
+            verdict = self.refetch(known, link)
+            return verdict if verdict.fetch else Verdict(False, KNOWN_SKIPPED, vouched=verdict.vouched)
+        failure = self.archive.state.last_failure(article_id)
+        failed_at = parse_datetime(failure[2]) if failure else None
+        if failed_at and self.archive.schedule.now() - failed_at < self.retry_failed_after:
+            return Verdict(False, FAILED_SKIPPED)
+        return Verdict(True)
+
+    def refetch(self, known: Known, link: Link) -> Verdict:
+        """Whether an archived article is worth fetching again: its full text in the feed
+        changed, its re-check is due (unless the feed shows its text unchanged: then it is
+        ``vouched`` for), or a listing shows it under a new title."""
+        if link.digest and known.feed_digest and link.digest != known.feed_digest:
+            return Verdict(True, FEED_CHANGED)
+        if self.archive.schedule.due(parse_datetime(known.next_check), parse_datetime(known.last_checked)):
+            if link.digest and link.digest == known.feed_digest:
+                return Verdict(False, vouched=True)
+            return Verdict(True, RECHECK_DUE)
+        title = clean_text(link.title)
+        if title:
+            folded = self.site.fold_title(title)
+            seen = {self.site.fold_title(t) for t in (known.title, known.listed_title) if t}
+            if folded not in seen | set(known.shown_titles):
+                note = f"Listed under a new title, fetching again: {known.url} {title!r}"
+                return Verdict(True, RETITLED, note)
+        return Verdict(False)
+
+    def stop_walking(self, article_ids: Iterable[str], resume: bool = False) -> bool:
+        """Whether a listing stops paginating at a page linking these articles: every one of
+        them is archived — unless the last walk of the listing did not end (``resume``: it
+        is walked to its end) or ``full``."""
+        ids = list(article_ids)
+        return bool(ids) and all(map(self.archived, ids)) and not (self.full or resume)
+
+    def due(self) -> Iterator[Due]:
+        """Re-checks the schedule says are due (at most ``NEWSCRAWL_RECHECK_LIMIT``, most
+        overdue first); then pages that failed, once ``NEWSCRAWL_RETRY_FAILED_HOURS`` have
+        passed, up to ``NEWSCRAWL_RETRY_FAILED_TIMES`` tries in all. Nothing under ``full``."""
+        if self.full:
+            return
+        for article_id, url, title in self.archive.state.due(self.recheck_limit):
+            yield Due(article_id, url, title, "schedule")
+        failed = self.archive.state.failed_due(self.retry_failed_after, self.retry_failed_times,
+                                               self.recheck_limit)
+        for article_id, url in failed:
+            yield Due(article_id, url, None, "failed")
+
+    # ---- how to fetch --------------------------------------------------------------
+    def fetch_whole(self, article_id: str | None) -> bool:
+        """Whether an article page is fetched whole, not conditionally: some of its pictures
+        are not kept yet (they are tried again from the page)."""
+        known = self.known(article_id) if article_id else None
+        return bool(known is not None and known.pictures_missing)
+
+    def conditional(self, request: scrapy.Request) -> scrapy.Request:
+        """The request with ``If-None-Match`` / ``If-Modified-Since`` from the validators the
+        state remembers for its URL (a 304 then reaches the callback), and the remembered
+        body hash in its meta. ``full`` asks unconditionally."""
+        validators = None if self.full else self.archive.state.validators(request.url)
+        if not validators:
+            return request
+        etag, last_modified, known_hash = validators
+        if etag:
+            request.headers[b"If-None-Match"] = etag
+        if last_modified:
+            request.headers[b"If-Modified-Since"] = last_modified
+        request.meta["handle_httpstatus_list"] = [304]
+        request.meta["newscrawl_body_hash"] = known_hash
+        return request
+
+    @staticmethod
+    def unconditional(request: scrapy.Request) -> scrapy.Request:
+        """The request without what :meth:`conditional` added: its whole page is needed."""
+        request.headers.pop(b"If-None-Match", None)
+        request.headers.pop(b"If-Modified-Since", None)
+        request.meta.pop("newscrawl_body_hash", None)
+        return request
+
+    @staticmethod
+    def unchanged(response: Response) -> str | None:
+        """Why the response shows nothing new (a 304, or the same bytes as when the validators
+        were remembered; a rendered page is never compared), or ``None``."""
+        if response.status == 304:
+            return NOT_MODIFIED
+        known_hash = response.meta.get("newscrawl_body_hash")
+        if known_hash and not response.meta.get("playwright") and body_hash(response) == known_hash:
+            return SAME_BODY
+        return None
