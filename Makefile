@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install demo clean-demo site test lint bench clean-output
+.PHONY: install demo clean-demo website test test-slow test-all lint bench clean-output
 OUTPUT ?= output
 
 # $(call venv,FOLDER,EXTRAS): a virtual environment with the project installed (editable)
@@ -29,14 +29,25 @@ clean-demo:
 	rm -rf output/demo
 
 ## The archive as a website with Debian's jekyll: $(OUTPUT)/_site/ (skipped without jekyll).
-## `make site OUTPUT=output/demo` builds the demo's.
-site: install
-	$(PY) -m newscrawl.site --output $(OUTPUT)
+## `make website OUTPUT=output/demo` builds the demo's.
+website: install
+	$(PY) -m newscrawl.website --output $(OUTPUT)
 
-## The whole suite: lint, then pytest.
+## The suite: lint, then pytest on every core (pytest-xdist; a test file stays on one worker,
+## its module fixtures made once), without the exhaustive runs marked slow.
+PYTEST := $(PY) -m pytest -n auto --dist loadfile
 test: install
 	$(PY) -m ruff check newscrawl tests benchmarks
-	$(PY) -m pytest
+	$(PYTEST) -m "not slow"
+
+## The exhaustive kill, fuzz and repair runs alone (CI runs them after make test).
+test-slow: install
+	$(PYTEST) -m slow
+
+## Everything: lint, then the whole suite, slow runs included.
+test-all: install
+	$(PY) -m ruff check newscrawl tests benchmarks
+	$(PYTEST)
 
 lint: install
 	$(PY) -m ruff check newscrawl tests benchmarks

@@ -37,6 +37,7 @@ from scrapy.settings import Settings
 from scrapy.spiderloader import get_spider_loader
 
 from newscrawl.archive import ArchiveFiles, state_dir
+from newscrawl.commands import command_parser
 from newscrawl.files import remove_temporary_files, write_atomic
 from newscrawl.items import Article
 from newscrawl.locks import Locked, SpiderLock
@@ -178,6 +179,10 @@ class Command(ScrapyCommand):
 
     def short_desc(self) -> str:
         return "Rebuild a spider's state (lost, damaged, replaced) from its posts and JSON lines"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        command_parser(parser, "rebuild-state")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if not args:

@@ -154,7 +154,8 @@ class DownloadHandler(BaseDownloadHandler):
             message = (f"no browser at {self.chromium}: install Debian's chromium "
                        "(apt-get install chromium) or set NEWSCRAWL_CHROMIUM_PATH")
             if not self._missing_browser_logged:
-                logger.error("Pages that need JavaScript will be dropped: %s", message)
+                # a machine without a browser is a known setup, not a failure: the crawl goes on
+                logger.warning("Pages that need JavaScript will be dropped: %s", message)
                 self._missing_browser_logged = True
             raise RenderUnavailable(message)
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -93,20 +99,40 @@ def dw_expected() -> dict:
     return json.loads((DW_MIRROR / "expected.json").read_text(encoding="utf-8"))
 
 
+@contextlib.contextmanager
+def made_once(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[tuple[Path, bool]]:
+    """A folder ``name`` made once per test run, shared by the ``pytest -n`` workers: yields
+    (folder, whether to make it now); the first worker to come makes it while the others
+    wait on a lock, then find it done (``.done``). Under one process, its own temp folder.
+    What is made there must be read, never changed (copy it to change it)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # popen-gw<N>/ in the run's own pytest-<M>/
+        base = base.parent
+    folder = base / name
+    folder.mkdir(exist_ok=True)
+    with open(base / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            done = folder / ".done"
+            yield folder, not done.exists()
+            done.touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def demo_output(tmp_path_factory) -> Path:
     """What ``make demo`` writes, run once as a new user would: ``python -m tests.mirror.demo``
-    from a folder of its own, with the default output (``output/demo``). Returns that folder."""
-    import os
-    import subprocess
-    import sys
-
+    from a folder of its own, with the default output (``output/demo``). Returns that folder.
+    Made once for all the workers of a run (:func:`made_once`): read it, do not change it."""
     from tests.crawl import REPO
 
-    home = tmp_path_factory.mktemp("demo-home")
-    env = dict(os.environ, PYTHONPATH=str(REPO), SCRAPY_SETTINGS_MODULE="newscrawl.settings")
-    result = subprocess.run([sys.executable, "-m", "tests.mirror.demo"], cwd=home, env=env,
-                            capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
-    assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-3000:]
-    (home / "demo-stdout.txt").write_text(result.stdout, encoding="utf-8")
+    with made_once(tmp_path_factory, "demo-home") as (home, make):
+        if make:
+            env = dict(os.environ, PYTHONPATH=str(REPO), SCRAPY_SETTINGS_MODULE="newscrawl.settings")
+            result = subprocess.run([sys.executable, "-m", "tests.mirror.demo"], cwd=home, env=env,
+                                    capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+            assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-3000:]
+            (home / "demo-stdout.txt").write_text(result.stdout, encoding="utf-8")
+            (home / "demo-stderr.txt").write_text(result.stderr, encoding="utf-8")
     return home / "output" / "demo"

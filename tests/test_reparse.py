@@ -183,9 +183,12 @@ def test_reparse_of_a_url_never_captured_fails(archive):
 
 
 def test_reparse_without_captures_says_so(tmp_path):
+    """A usage mistake (the wrong folder), found before the crawl: one line, exit status 2
+    (tests/test_usage.py has the whole line)."""
     proc = reparse("http://127.0.0.1:9", tmp_path / "out", "dw")
-    assert proc.returncode == 1
-    assert "Nothing to reparse: no captures in" in proc.stderr
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"scrapy reparse: error: nothing to reparse: no WARC file of dw in "
+                                  f"{tmp_path / 'out' / 'dw' / 'warc'}/")
 
 
 def test_a_live_crawl_tells_a_changed_parser_from_an_edit_and_raises_the_alarm(tmp_path):

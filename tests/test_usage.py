@@ -3,6 +3,9 @@ stderr and exit status 2, before anything is fetched or written (real ``scrapy``
 
 from __future__ import annotations
 
+import itertools
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -188,3 +191,75 @@ def test_did_you_mean():
     assert did_you_mean("topic", ["topics", "urls"]) == " (did you mean 'topics'?)"
     assert did_you_mean("FULL", ["full", "urls"]) == " (did you mean 'full'?)"
     assert did_you_mean("xyz", ["topics", "urls"]) == ""
+
+
+@pytest.mark.parametrize(("command", "columns"), [
+    *((command, "80") for command in ("crawl", "crawlall", "reparse", "verify", "wacz", "extract",
+                                         "rebuild-state")),
+    ("wacz", "60"), ("wacz", "100"),  # its help wraps at other places
+])
+def test_help_has_only_its_section_headings(command, columns):
+    """Scrapy underlines any help line ending with a colon as a heading: ``scrapy wacz -h``
+    showed ``The Wacz To Write (Default`` over a row of ``=`` where an option's help wrapped."""
+    result = subprocess.run([sys.executable, "-m", "scrapy", command, "-h"], cwd=REPO, capture_output=True,
+                            text=True, timeout=120, env={**os.environ, "COLUMNS": columns})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    headings = [above for above, line in itertools.pairwise(lines)
+                if line and set(line) <= {"=", "-"} and len(line) == len(above)]
+    assert headings == ["Usage", "Options", "Global Options"], result.stdout
+    if command == "wacz":
+        assert "the WACZ to write (default:" in result.stdout
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["extract"], "give a spider name and a saved page, or a spider name and --warc FILE"),
+    (["extract", "dw", "--warc", "x.warc.gz"], "--warc needs --url: the page whose capture to parse"),
+    (["extract", "dw", str(DW_MIRROR / "pages" / "a-68200131.html")],
+     "cannot tell which article"),  # a page with no canonical link: give --url
+    (["wacz"], "give one spider"),
+    (["wacz", "dwx"], "unknown spider 'dwx' (did you mean 'dw'?)"),
+    (["verify"], "give one spider"),
+    (["rebuild-state"], "name the spider(s) whose state to rebuild"),
+    (["reparse", "dw", "--url"], "argument --url: expected one argument"),
+])
+def test_other_commands_name_themselves_in_one_line(tmp_path, args, expected):
+    """Not ``scrapy: error:`` after the usage text: ``scrapy <command>: error: …``, exit status 2."""
+    assert_usage_error(scrapy(tmp_path, *args), args[0], expected, tmp_path)
+
+
+def test_a_saved_page_is_parsed_as_its_canonical_url_says(tmp_path):
+    page = DW_MIRROR / "pages" / "a-68200101.html"
+    result = scrapy(tmp_path, "extract", "dw", str(page))
+    assert result.returncode == 0, result.stderr
+    item = json.loads(result.stdout)
+    assert item["id"] == "a-68200101" and item["url"].startswith("https://www.dw.com/zh/")
+    given = scrapy(tmp_path, "extract", "dw", str(page), "--url", item["url"])
+    assert json.loads(given.stdout) | {"crawled_at": None} == item | {"crawled_at": None}
+
+
+@pytest.mark.parametrize("command", ["reparse", "wacz", "verify"])
+def test_commands_on_a_folder_with_no_archive_say_so(demo_output, command, tmp_path):
+    """``scrapy reparse dw``, ``scrapy wacz dw`` and ``scrapy verify dw`` on ``output/`` after
+    ``make demo`` wrote ``output/demo/``: one line naming the folder looked at and the one
+    that has the archive, exit status 2, nothing written (no state, no empty archive, no
+    0-page WACZ)."""
+    output = demo_output.parent  # output/, beside output/demo/
+    missing = {"reparse": f"reparse: no WARC file of dw in {output}/dw/warc/",
+               "wacz": f"bundle: no WARC file of dw in {output}/dw/warc/",
+               "verify": f"verify: no archive of dw in {output}/dw/"}[command]
+    before = sorted(output.rglob("*"))
+    cmd = [sys.executable, "-m", "scrapy", command, "dw", "-s", f"NEWSCRAWL_OUTPUT_DIR={output}"]
+    result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120,
+                            stdin=subprocess.DEVNULL)
+    assert (result.returncode, result.stdout) == (2, ""), result.stderr
+    assert result.stderr.splitlines() == [
+        f"scrapy {command}: error: nothing to {missing} (the output folder is {output}/); name another "
+        f"with -s NEWSCRAWL_OUTPUT_DIR=<folder> (there are some in {demo_output}/: "
+        f"-s NEWSCRAWL_OUTPUT_DIR={demo_output})"]
+    assert sorted(output.rglob("*")) == before
+    if command != "verify":
+        empty = scrapy(tmp_path, command, "dw", "-s", f"NEWSCRAWL_WARC_DIR={tmp_path / 'warc'}")
+        expected = (f"no WARC file of dw in {tmp_path / 'warc' / 'dw'}/; name the folder that holds "
+                    f"<spider>/*.warc.gz with -s NEWSCRAWL_WARC_DIR=")
+        assert_usage_error(empty, command, expected, tmp_path)

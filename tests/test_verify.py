@@ -23,7 +23,7 @@ import pytest
 
 from tests.crawl import REPO, crawl
 from tests.mirror.demo import DEMO_CRAWLS, scrapy_command
-from tests.mirror.server import DAY_TWO, MirrorServer, default_dirs
+from tests.mirror.server import MirrorServer, default_dirs
 
 #: the capture index, in the site's folder
 INDEX = "warc/captures.sqlite3"
@@ -52,25 +52,18 @@ def files(out: Path, spider: str) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def pristine(tmp_path_factory):
-    """One crawl of the DW mirror (every article one version, pictures kept)."""
-    out = tmp_path_factory.mktemp("verify") / "out"
-    with MirrorServer(default_dirs()) as server:
-        result = crawl("dw", server.base_url, out, *DEMO_CRAWLS["dw"])
-    assert result.returncode == 0, result.log[-3000:]
-    return out
+def pristine(demo_output):
+    """The demo's archive, made once for the run (conftest): its DW crawl (every article one
+    version, pictures kept); never changed (the tests damage a copy)."""
+    return demo_output
 
 
 @pytest.fixture(scope="module")
-def edited(tmp_path_factory):
-    """Epoch Times on day one and day two: one article retitled (version 2, a revision kept)."""
-    out = tmp_path_factory.mktemp("verify-edited") / "out"
-    with MirrorServer(default_dirs()) as server:
-        assert crawl("epochtimes", server.base_url, out, *DEMO_CRAWLS["epochtimes"]).returncode == 0
-        server.load(default_dirs(DAY_TWO))
-        assert crawl("epochtimes", server.base_url, out, *DEMO_CRAWLS["epochtimes"]).returncode == 0
-    assert (out / "epochtimes" / "_revisions" / EDITED / "v1.md").is_file()
-    return out
+def edited(demo_output):
+    """The demo's archive: Epoch Times on day one and day two, one article retitled (version
+    2, a revision kept)."""
+    assert (demo_output / "epochtimes" / "_revisions" / EDITED / "v1.md").is_file()
+    return demo_output
 
 
 def copy_of(pristine: Path, tmp_path: Path) -> Path:
@@ -144,7 +137,8 @@ DAMAGES = ["deleted articles.jsonl", "truncated articles.jsonl", "deleted post",
            "damaged picture", "deleted picture"]
 
 
-@pytest.mark.parametrize("what", DAMAGES)
+@pytest.mark.parametrize("what", [pytest.param(w, marks=() if w == "deleted post" else pytest.mark.slow)
+                                  for w in DAMAGES])  # one in make test, all six in make test-all
 def test_damage_is_found_and_repaired_from_the_warc_files(pristine, tmp_path, what):
     out = copy_of(pristine, tmp_path)
     want = files(out, "dw")

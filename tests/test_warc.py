@@ -203,6 +203,7 @@ def crawl_process(out: Path, mirror: str, *args: str, env: dict | None = None) -
                             env={**os.environ, **(env or {})})
 
 
+@pytest.mark.slow
 def test_a_crawl_killed_while_writing_leaves_every_earlier_record_readable(tmp_path):
     out = tmp_path / "out"
     with MirrorServer(default_dirs(("dw",))) as server:

@@ -24,6 +24,7 @@ from newscrawl.arguments import (
     did_you_mean,
     usage_exit,
 )
+from newscrawl.commands import command_parser, process_of, settings_of
 from newscrawl.outcome import outcome_of, report
 
 
@@ -39,27 +40,37 @@ def spider_class(settings, name: str) -> type:
 
 
 class Command(ScrapyCrawl):
+    #: the name its errors give (``scrapy crawl: error: …``)
+    command_name = "crawl"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        command_parser(parser, self.command_name)
+
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        settings = settings_of(self)
         try:
-            check_cli_settings(opts.set, self.settings)
+            check_cli_settings(opts.set, settings)
             super().process_options(args, opts)
             if len(args) != 1:
-                names = ", ".join(sorted(get_spider_loader(self.settings).list()))
+                names = ", ".join(sorted(get_spider_loader(settings).list()))
                 raise UsageError(f"give one spider ({names})" if not args else
-                                 "running 'scrapy crawl' with more than one spider is not supported")
-            spidercls = spider_class(self.settings, args[0])
-            check_feed_targets(self.settings.getdict("FEEDS"))
+                                 f"running 'scrapy {self.command_name}' with more than one spider "
+                                 f"is not supported")
+            spidercls = spider_class(settings, args[0])
+            check_feed_targets(settings.getdict("FEEDS"))
             if hasattr(spidercls, "check_arguments"):
                 spidercls.check_arguments(opts.spargs)
         except (UsageError, ArgumentError) as exc:
-            usage_exit("crawl", str(exc))
+            usage_exit(self.command_name, str(exc))
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        settings, process = settings_of(self), process_of(self)
         crawler = self._create_crawler(args[0])
-        self.crawler_process.crawl(crawler, **opts.spargs)
-        self.crawler_process.start()
+        process.crawl(crawler, **opts.spargs)
+        process.start()
         stats = crawler.stats.get_stats() if crawler.stats else {}
-        reason = None if self.crawler_process.bootstrap_failed else stats.get("finish_reason")
-        outcome = outcome_of(crawler, reason, max_errors=self.settings.getint("NEWSCRAWL_MAX_ERRORS"))
-        report([outcome.summary()], self.settings)
+        reason = None if process.bootstrap_failed else stats.get("finish_reason")
+        outcome = outcome_of(crawler, reason, max_errors=settings.getint("NEWSCRAWL_MAX_ERRORS"))
+        report([outcome.summary()], settings)
         self.exitcode = outcome.status

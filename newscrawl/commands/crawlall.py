@@ -23,6 +23,7 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
 from newscrawl.arguments import ArgumentError, check_cli_settings, did_you_mean, load_config, usage_exit
+from newscrawl.commands import command_parser, process_of, settings_of
 from newscrawl.outcome import EX_TEMPFAIL, archive_failures, exit_status, judge, outcome_of, report
 
 logger = logging.getLogger(__name__)
@@ -41,17 +42,19 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
+        command_parser(parser, "crawlall")
         parser.add_argument("-c", "--config", type=Path,
                             help="TOML file: a [spider] section each, with args and settings tables")
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         """Everything is checked before a crawler is made: settings, config, spider names."""
+        settings = settings_of(self)
         try:
-            check_cli_settings(opts.set, self.settings)
+            check_cli_settings(opts.set, settings)
             super().process_options(args, opts)
-            loader = get_spider_loader(self.settings)
+            loader = get_spider_loader(settings)
             spiders = {name: loader.load(name) for name in loader.list()}
-            self.config = load_config(opts.config, spiders, self.settings) if opts.config else {}
+            self.config = load_config(opts.config, spiders, settings) if opts.config else {}
             self.names = args or list(self.config) or sorted(spiders)
             for name in self.names:
                 if name not in spiders:
@@ -61,11 +64,12 @@ class Command(ScrapyCommand):
             usage_exit("crawlall", str(exc))
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        loader = get_spider_loader(self.settings)
+        own, process = settings_of(self), process_of(self)
+        loader = get_spider_loader(own)
         runs: dict[str, dict[str, Any]] = {}
         for name in self.names:
             section = self.config.get(name, {})
-            settings = self.settings.copy()
+            settings = own.copy()
             settings.update(section.get("settings", {}), priority="cmdline")
             crawler = Crawler(loader.load(name), settings)
             run: dict[str, Any] = {"reason": None, "crawler": crawler,
@@ -77,10 +81,10 @@ class Command(ScrapyCommand):
             args_ = dict(section.get("args", {}))
             if not run["expect_articles"] and "optional" not in args_:
                 args_["optional"] = "*"  # expect_articles = false: every source may list nothing
-            self.crawler_process.crawl(crawler, **args_)
-        self.crawler_process.start()
+            process.crawl(crawler, **args_)
+        process.start()
         outcomes = [outcome_of(run["crawler"], run["reason"], expect_articles=run["expect_articles"],
-                               max_errors=self.settings.getint("NEWSCRAWL_MAX_ERRORS"))
+                               max_errors=own.getint("NEWSCRAWL_MAX_ERRORS"))
                     for run in runs.values()]
-        report([f"crawlall: {outcome.summary()}" for outcome in outcomes], self.settings)
+        report([f"crawlall: {outcome.summary()}" for outcome in outcomes], own)
         self.exitcode = exit_status(outcomes)

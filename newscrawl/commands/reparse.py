@@ -17,11 +17,14 @@ import sys
 
 from scrapy.exceptions import UsageError
 
+from newscrawl.commands import process_of, require_warc_files, settings_of
 from newscrawl.commands.crawl import Command as CrawlCommand
 from newscrawl.commands.crawlall import EX_TEMPFAIL, archive_failures
 
 
 class Command(CrawlCommand):
+    command_name = "reparse"
+
     def syntax(self) -> str:
         return "<spider> [--url URL ...]"
 
@@ -35,19 +38,22 @@ class Command(CrawlCommand):
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
+        settings = settings_of(self)
+        require_warc_files(settings, args[0], "reparse")  # a UsageError: one line, exit status 2
         for name, value in {"NEWSCRAWL_REPARSE": True, "NEWSCRAWL_WARC": False,
                             "ROBOTSTXT_OBEY": False}.items():
-            self.settings.set(name, value, priority="cmdline")
+            settings.set(name, value, priority="cmdline")
         if opts.url:
             opts.spargs["urls"] = ",".join(opts.url)  # as -a urls=a,b would give them
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
             raise UsageError("give one spider")
+        process = process_of(self)
         crawler = self._create_crawler(args[0])
-        self.crawler_process.crawl(crawler, **opts.spargs)
-        self.crawler_process.start()
-        if self.crawler_process.bootstrap_failed:
+        process.crawl(crawler, **opts.spargs)
+        process.start()
+        if process.bootstrap_failed:
             self.exitcode = 1
             return
         stats = crawler.stats.get_stats() if crawler.stats else {}

@@ -52,6 +52,7 @@ from scrapy.exceptions import UsageError
 
 from newscrawl.archive import ArchiveFiles, state_dir
 from newscrawl.arguments import ArgumentError, usage_exit
+from newscrawl.commands import command_parser, require_archive, settings_of
 from newscrawl.commands.crawl import spider_class
 from newscrawl.files import write_atomic, write_atomic_chunks
 from newscrawl.items import Article
@@ -152,11 +153,11 @@ def _check_lines(archive: ArchiveFiles, site: str, known: dict[str, Known],
         found.add("jsonl", JSONL, f"{JSONL}: truncated: {size} bytes, the state knows lines up to byte "
                                   f"{max(recorded.values())}")
     for article_id, k in sorted(known.items()):
-        offset = recorded.get(article_id)
-        line = by_offset.get(offset) if offset is not None else None
-        if offset is not None and offset < size and (
+        at = recorded.get(article_id)
+        line = by_offset.get(at) if at is not None else None
+        if at is not None and at < size and (
                 line is None or line.get("id") != article_id or line.get("content_hash") != k.content_hash):
-            found.add("jsonl", article_id, f"{JSONL}: the line at byte {offset} is not the latest version "
+            found.add("jsonl", article_id, f"{JSONL}: the line at byte {at} is not the latest version "
                                            f"of {article_id} (version {k.version})")
         elif per_id.get(article_id, 0) != k.version:
             found.add("jsonl", article_id, f"{JSONL}: {per_id.get(article_id, 0)} lines of {article_id}, "
@@ -334,7 +335,7 @@ def repair(archive: ArchiveFiles, site: str, found: Findings, rebuilt: Rebuilt, 
         known = store.archived(site)
         for problem in found.of("post"):
             k = known.get(problem.key)
-            if k is None:  # a post the state does not know: left alone
+            if k is None or not k.post_path:  # a post the state does not know: left alone
                 continue
             text = rebuilt.post(problem.key, k, archive.image_proxy)
             if text is not None:
@@ -464,18 +465,19 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
+        command_parser(parser, "verify")
         parser.add_argument("--repair", action="store_true",
                             help="restore what is missing or damaged from the WARC files")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
             raise UsageError("give one spider")
-        site = args[0]
+        site, s = args[0], settings_of(self)
         try:
-            spider_class(self.settings, site)
+            spider_class(s, site)
         except ArgumentError as exc:
             usage_exit("verify", str(exc))
-        s = self.settings
+        require_archive(s, site, "verify")  # a UsageError: one line, exit status 2
         state_path = state_dir(s) / "newscrawl.sqlite3"
         archive = ArchiveFiles(Path(s.get("NEWSCRAWL_OUTPUT_DIR")), state_path, site,
                                image_proxy=s.get("NEWSCRAWL_IMAGE_PROXY"))

@@ -35,13 +35,16 @@ from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
-from scrapy.spiderloader import get_spider_loader
+from scrapy.settings import Settings
 
 from newscrawl.archive import state_dir
+from newscrawl.arguments import ArgumentError
+from newscrawl.commands import command_parser, require_warc_files, settings_of
+from newscrawl.commands.crawl import spider_class
 from newscrawl.files import TMP_PREFIX
 from newscrawl.locks import Locked, SpiderLock
 from newscrawl.sites import Site
-from newscrawl.warc import INDEX_NAME, INDEX_VERSION, Capture, CaptureIndex, open_index, replayable, warc_dir
+from newscrawl.warc import INDEX_NAME, INDEX_VERSION, Capture, CaptureIndex, open_index, replayable
 
 
 def stale_temporaries(folder: Path) -> list[Path]:
@@ -78,22 +81,25 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
+        command_parser(parser, "wacz")
         parser.add_argument("-o", "--output", metavar="FILE",
                             help="the WACZ to write (default: <output>/<spider>/<spider>-<UTC time>.wacz)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
             raise UsageError("give one spider")
-        name = args[0]
+        name, settings = args[0], settings_of(self)
         try:
-            site = get_spider_loader(self.settings).load(name).site
-        except (KeyError, AttributeError):
-            return self._fail(f"unknown spider {name!r}")
+            site = getattr(spider_class(settings, name), "site", None)
+        except ArgumentError as exc:
+            raise UsageError(str(exc)) from None
+        if site is None:
+            return self._fail(f"spider {name!r} has no site parser")
         if importlib.util.find_spec("wacz") is None:
             return self._fail("the wacz package is not installed: pip install -e '.[wacz]'")
-        folder = warc_dir(self.settings, name)
+        folder = require_warc_files(settings, name, "bundle")
         try:
-            index = self._index(folder, name)
+            index = self._index(folder, name, settings)
         except (FileNotFoundError, Locked) as exc:
             return self._fail(str(exc))
         try:
@@ -103,9 +109,9 @@ class Command(ScrapyCommand):
             index.close()
         if not files:
             return self._fail(f"no finished WARC file in {folder}")
-        titles = self._titles(Path(self.settings.get("NEWSCRAWL_OUTPUT_DIR")) / name / "articles.jsonl")
+        titles = self._titles(Path(settings.get("NEWSCRAWL_OUTPUT_DIR")) / name / "articles.jsonl")
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        default = Path(self.settings.get("NEWSCRAWL_OUTPUT_DIR")) / name / f"{name}-{stamp}.wacz"
+        default = Path(settings.get("NEWSCRAWL_OUTPUT_DIR")) / name / f"{name}-{stamp}.wacz"
         output = Path(opts.output) if opts.output else default
         output.parent.mkdir(parents=True, exist_ok=True)
         for left in stale_temporaries(output.parent):
@@ -140,7 +146,7 @@ class Command(ScrapyCommand):
         print(f"{output}: {len(files)} WARC files, {len(captures)} article pages, "
               f"{output.stat().st_size} bytes")
 
-    def _index(self, folder: Path, spider: str) -> CaptureIndex:
+    def _index(self, folder: Path, spider: str, settings: Settings) -> CaptureIndex:
         """The folder's capture index; missing, damaged or of an older version, it is rebuilt
         from the WARC files first, holding the spider's lock (a crawl writing the folder
         would be in the way: :class:`~newscrawl.locks.Locked`). FileNotFoundError without
@@ -153,7 +159,7 @@ class Command(ScrapyCommand):
                 index.close()
             except sqlite3.DatabaseError:
                 pass
-        lock = SpiderLock.of(state_dir(self.settings), spider)
+        lock = SpiderLock.of(state_dir(settings), spider)
         lock.acquire()
         try:
             return open_index(folder)
@@ -195,8 +201,8 @@ def create(argv: list[str]) -> int:
     """``wacz create`` (py-wacz's own command line, same arguments), its index written
     without the ``304 Not Modified`` records (response or ``server-not-modified`` revisit):
     py-wacz's indexer (cdxj-indexer's) asks ``filter_record`` of every record it indexes."""
-    import wacz.main
-    from wacz.waczindexer import WACZIndexer
+    import wacz.main  # type: ignore[import-untyped]  # (no type hints)
+    from wacz.waczindexer import WACZIndexer  # type: ignore[import-untyped]
 
     class ReplayIndexer(WACZIndexer):
         def filter_record(self, record: Any) -> bool:

@@ -9,7 +9,9 @@ sites: day two only, nothing new, nothing written.
 
 It writes to ``output/demo/`` (posts, JSON lines, run reports and its own state in
 ``output/demo/state``), never to the ``output/`` a live crawl uses: its invented articles
-carry real-looking dw.com / epochtimes.com URLs. ``make clean-demo`` removes it.
+carry real-looking dw.com / epochtimes.com URLs. ``make clean-demo`` removes it. Each crawl's
+Scrapy log goes to ``output/demo/logs/<crawl>.log`` (rewritten by the next ``make demo``); the
+terminal shows the command, its one-line outcome and, at the end, what each crawl fetched.
 """
 
 from __future__ import annotations
@@ -41,10 +43,16 @@ def scrapy_command(command: str, mirror: str, output: Path, *args: str) -> list[
             "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0"]
 
 
-def crawl(server: MirrorServer, spider: str, output: Path, extra: list[str]) -> tuple[int, dict]:
-    cmd = scrapy_command("crawl", server.base_url, output, spider, *DEMO_CRAWLS[spider], *extra)
-    print("$", " ".join(cmd), flush=True)
-    status = subprocess.call(cmd)
+def crawl(server: MirrorServer, spider: str, label: str, output: Path,
+          extra: list[str]) -> tuple[int, dict]:
+    """``scrapy crawl <spider>`` of the demo, its log to ``<output>/logs/<spider>[-<label>].log``;
+    its exit status and run report."""
+    log = output / "logs" / f"{'-'.join([spider, *label.strip('()').split()])}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    cmd = scrapy_command("crawl", server.base_url, output, spider, *DEMO_CRAWLS[spider], *extra,
+                         "-s", f"LOG_FILE={log}", "-s", "LOG_FILE_APPEND=0")
+    print(f"$ scrapy crawl {spider} {' '.join(DEMO_CRAWLS[spider])}   (Scrapy's log: {log})", flush=True)
+    status = subprocess.call(cmd, stdin=subprocess.DEVNULL)
     reports = sorted((output / spider / "runs").glob("*.json"))
     return status, json.loads(reports[-1].read_text(encoding="utf-8")) if reports else {}
 
@@ -94,15 +102,16 @@ def main(argv: list[str] | None = None) -> int:
     store.close()
     status, lines = 0, []
     with MirrorServer(default_dirs(DEFAULT_SITES if first_time else DAY_TWO)) as server:
-        rc, report = crawl(server, "dw", args.output, extra)
+        rc, report = crawl(server, "dw", "", args.output, extra)
         status |= rc
         lines.append(summary("dw", "", report))
-        rc, report = crawl(server, "epochtimes", args.output, extra)
+        label = "day one" if first_time else "(day two again)"
+        rc, report = crawl(server, "epochtimes", label, args.output, extra)
         status |= rc
-        lines.append(summary("epochtimes", "day one" if first_time else "(day two again)", report))
+        lines.append(summary("epochtimes", label, report))
         if first_time:
             server.load(default_dirs(DAY_TWO))
-            rc, report = crawl(server, "epochtimes", args.output, extra)
+            rc, report = crawl(server, "epochtimes", "day two", args.output, extra)
             status |= rc
             lines.append(summary("epochtimes", "day two", report))
     print()

@@ -38,6 +38,7 @@ import hashlib
 import json
 import socketserver
 import ssl
+import sys
 import tempfile
 import threading
 import time
@@ -46,6 +47,7 @@ from collections.abc import Iterable
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 MIRROR_ROOT = Path(__file__).resolve().parent
@@ -283,6 +285,12 @@ class MirrorServer(ThreadingHTTPServer):
     def load(self, dirs: Iterable[Path]) -> None:
         """Serve other directories from now on (a site that changed between two crawls)."""
         self.mirror = self._mirror(dirs)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that drops its connection (a crawl killed or finished mid-request) is no
+        error of the mirror: no traceback in the test run's output; anything else is printed."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
     def start(self) -> MirrorServer:
         self._thread = threading.Thread(target=self.serve_forever, name="mirror", daemon=True)

@@ -1,4 +1,4 @@
-"""A browsable archive: the demo's posts built with a real Jekyll (``make site``) and read in a
+"""A browsable archive: the demo's posts built with a real Jekyll (``make website``) and read in a
 real, headless chromium, as a reader sees them. Skipped without jekyll or chromium."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import sys
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import pytest
@@ -31,11 +32,11 @@ RAW = ("{{", "{%", "&#123;", "](", "![", "**", "------", "<!--", "\\[", "## ", "
 
 @pytest.fixture(scope="module")
 def site(demo_output, tmp_path_factory) -> Path:
-    """``make site`` on the demo's output: ``python -m newscrawl.site`` from the repository."""
+    """``make website`` on the demo's output: ``python -m newscrawl.website`` from the repository."""
     if JEKYLL is None:
         pytest.skip("jekyll is not installed (apt-get install jekyll)")
     dest = tmp_path_factory.mktemp("site") / "_site"
-    result = subprocess.run([sys.executable, "-m", "newscrawl.site", "--output", str(demo_output),
+    result = subprocess.run([sys.executable, "-m", "newscrawl.website", "--output", str(demo_output),
                              "--dest", str(dest)], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     return dest
@@ -67,11 +68,11 @@ def test_make_site_builds_every_post_and_publishes_nothing_else(site, demo_outpu
 
 def test_make_site_skips_cleanly_without_jekyll(tmp_path):
     env = dict(os.environ, PATH=str(tmp_path))  # no jekyll on this PATH
-    result = subprocess.run([sys.executable, "-m", "newscrawl.site", "--output", str(tmp_path)], cwd=REPO,
+    result = subprocess.run([sys.executable, "-m", "newscrawl.website", "--output", str(tmp_path)], cwd=REPO,
                             env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0
-    assert result.stderr.strip() == ("make site: jekyll is not installed (Debian: apt-get install jekyll): "
-                                     "site not built")
+    assert result.stderr.strip() == ("make website: jekyll is not installed (Debian: apt-get install "
+                                     "jekyll): site not built")
     assert not (tmp_path / "_site").exists()
 
 
@@ -80,10 +81,19 @@ class _Quiet(SimpleHTTPRequestHandler):
         pass
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A browser that closes a connection it no longer needs is no error of the site: no
+    traceback for it in the test run's output."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @pytest.fixture(scope="module")
 def served(site):
     """The built site over HTTP on 127.0.0.1 (its links are site-absolute: /dw/…/)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
+    server = _QuietServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
@@ -226,7 +236,7 @@ def test_the_site_keeps_the_hostile_corpus_inert(tmp_path):
             urls = [url for url, want in EXPECTED.items() if want["spider"] == spider]
             assert crawl(spider, server.base_url, out, "-a", "urls=" + ",".join(urls)).returncode == 0
     dest = tmp_path / "_site"
-    cmd = [sys.executable, "-m", "newscrawl.site", "--output", str(out), "--dest", str(dest)]
+    cmd = [sys.executable, "-m", "newscrawl.website", "--output", str(out), "--dest", str(dest)]
     result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Liquid" not in result.stderr

@@ -1,6 +1,6 @@
-"""``make site``: the archive as a website, built by Jekyll from the site skeleton.
+"""``make website``: the archive as a website, built by Jekyll from the site skeleton.
 
-``python -m newscrawl.site [--output output] [--dest <output>/_site]`` copies the skeleton
+``python -m newscrawl.website [--output output] [--dest <output>/_site]`` copies the skeleton
 (``deploy/jekyll-site/``: layouts, index by date, tags, galleries, style sheet) and every
 ``<output>/<spider>/_posts/`` into a staging folder, adds one permalink rule per spider folder
 (``/<spider>/<year>/<month>/<day>/<file name>/``) and runs ``jekyll build --safe`` (no
@@ -58,7 +58,7 @@ def stage(output: Path, skeleton: Path, staging: Path) -> list[str]:
                     f'    values: {{ layout: post, permalink: "/{name}/:year/:month/:day/:title/" }}\n'
                     for name in spiders)
     (staging / "_config.spiders.yml").write_text(
-        "# written by newscrawl.site: one permalink rule per spider folder\n"
+        "# written by newscrawl.website: one permalink rule per spider folder\n"
         f"defaults:\n{rules or '  []'}\n", encoding="utf-8")
     return spiders
 
@@ -67,24 +67,24 @@ def build(output: Path, dest: Path, skeleton: Path = SKELETON, jekyll: str | Non
     """Build the site of ``output`` into ``dest``; the exit status (0 also when skipped)."""
     jekyll = jekyll or shutil.which("jekyll")
     if jekyll is None:
-        print("make site: jekyll is not installed (Debian: apt-get install jekyll): site not built",
+        print("make website: jekyll is not installed (Debian: apt-get install jekyll): site not built",
               file=sys.stderr)
         return 0
     if not (skeleton / "_config.yml").is_file():
-        print(f"make site: no site skeleton in {skeleton} (run from the repository root)", file=sys.stderr)
+        print(f"make website: no site skeleton in {skeleton} (run from the repository root)", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="newscrawl-site-") as tmp:
         staging = Path(tmp) / "src"
         spiders = stage(output, skeleton, staging)
         if not spiders:
-            print(f"make site: no posts in {output}/<spider>/_posts/ (crawl first)", file=sys.stderr)
+            print(f"make website: no posts in {output}/<spider>/_posts/ (crawl first)", file=sys.stderr)
         env = dict(os.environ, LC_ALL="C.UTF-8", LANG="C.UTF-8")  # Chinese file names and text
         config = f"{staging / '_config.yml'},{staging / '_config.spiders.yml'}"
         proc = subprocess.run([jekyll, "build", "--safe", "--quiet", "-s", str(staging), "-d", str(dest),
                                "--config", config], env=env)
     if proc.returncode == 0:
-        print(f"make site: {', '.join(spiders) or 'no spider'} → {dest}/ (open {dest}/index.html through a "
-              f"web server, e.g. python3 -m http.server -d {dest})", file=sys.stderr)
+        print(f"make website: {', '.join(spiders) or 'no spider'} → {dest}/ (open {dest}/index.html "
+              f"through a web server, e.g. python3 -m http.server -d {dest})", file=sys.stderr)
     return proc.returncode
 
 
