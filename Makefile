@@ -33,11 +33,15 @@ clean-demo:
 website: install
 	$(PY) -m newscrawl.website --output $(OUTPUT)
 
+## Lint: ruff, and mypy over the package ([tool.mypy] in pyproject.toml).
+lint: install
+	$(PY) -m ruff check newscrawl tests benchmarks
+	$(PY) -m mypy
+
 ## The suite: lint, then pytest on every core (pytest-xdist; a test file stays on one worker,
 ## its module fixtures made once), without the exhaustive runs marked slow.
 PYTEST := $(PY) -m pytest -n auto --dist loadfile
-test: install
-	$(PY) -m ruff check newscrawl tests benchmarks
+test: lint
 	$(PYTEST) -m "not slow"
 
 ## The exhaustive kill, fuzz and repair runs alone (CI runs them after make test).
@@ -45,12 +49,8 @@ test-slow: install
 	$(PYTEST) -m slow
 
 ## Everything: lint, then the whole suite, slow runs included.
-test-all: install
-	$(PY) -m ruff check newscrawl tests benchmarks
+test-all: lint
 	$(PYTEST)
-
-lint: install
-	$(PY) -m ruff check newscrawl tests benchmarks
 
 ## Speed and memory benchmark, in its own environment as a deployment installs the crawler:
 ## its dependencies and the benchmark-only extra (trafilatura), not the test tools (the test

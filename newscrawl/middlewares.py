@@ -229,7 +229,10 @@ class RetryAfterMiddleware(RetryMiddleware):
         super().__init__(settings)
         self.max_wait = settings.getfloat("NEWSCRAWL_RETRY_AFTER_MAX")
 
-    async def process_response(self, request: Request, response: Response) -> Request | Response:
+    # Scrapy's manager runs a coroutine process_response (2.13+), though RetryMiddleware's own
+    # signature is the synchronous one: the override is narrower only on paper.
+    async def process_response(  # type: ignore[override]
+            self, request: Request, response: Response) -> Request | Response:
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
         reason = response_status_message(response.status)
