@@ -7,7 +7,7 @@ Sources (comma-separated lists; the RSS feed when none is given):
 * ``-a urls=<article or gallery URL>,...`` — single pages;
 * ``-a feed=1`` (the Chinese feed) or ``-a feed=<feed URL>`` — read a feed as well;
 * ``-a lang=zh`` — the edition that bare topic ids resolve to (``zh`` or ``zh-hant``);
-* ``-a full=1`` — ignore the state: fetch every article again (see ``spiders/base.py``);
+* ``-a full=1`` — ignore the state: fetch every article again (see ``crawling/incremental.py``);
 * ``-a optional=t-12345`` — sources that may fail or list nothing without failing the run.
 
 The arguments are derived from what :class:`~newscrawl.sites.dw.DW` declares

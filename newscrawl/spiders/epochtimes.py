@@ -8,7 +8,7 @@ Sources (comma-separated; the full-text RSS feed when none is given):
 * ``-a feed=1`` or ``-a feed=<feed URL>`` — read a feed as well (``feed=0``: not at all);
 * ``-a edition=gb|b5`` — simplified (default) or traditional script: links to the other
   edition are followed in this one, so each article is fetched once;
-* ``-a full=1`` — ignore the state: fetch every article again (see ``spiders/base.py``);
+* ``-a full=1`` — ignore the state: fetch every article again (see ``crawling/incremental.py``);
 * ``-a optional=半导体`` — sources that may fail or list nothing without failing the run.
 
 The arguments are derived from what :class:`~newscrawl.sites.epochtimes.EpochTimes`
