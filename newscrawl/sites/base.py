@@ -57,12 +57,14 @@ _SPACES = re.compile(r"\s+")
 
 
 class Link(NamedTuple):
-    """A link found on a feed or listing page, with the title shown there (if any) and, in a
-    full-text feed, a digest of the article's text there (it changes when the text does)."""
+    """A link found on a feed or listing page, with the title shown there (if any), in a
+    full-text feed a digest of the article's text there (it changes when the text does), and
+    where the source dates its last change (a sitemap's ``<lastmod>``, ISO 8601) the date."""
 
     url: str
     title: str | None = None
     digest: str | None = None
+    lastmod: str | None = None
 
 
 class ParseError(Exception):

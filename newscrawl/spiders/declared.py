@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from newscrawl.arguments import Argument
 from newscrawl.sites.base import Listing, Site
-from newscrawl.spiders.base import FULL, OPTIONAL, NewsSpider, feed_argument
+from newscrawl.spiders.base import FULL, OPTIONAL, RECHECK, NewsSpider, feed_argument
 
 
 def site_arguments(site: Site, edition: Argument | None) -> tuple[Argument, ...]:
@@ -26,7 +26,7 @@ def site_arguments(site: Site, edition: Argument | None) -> tuple[Argument, ...]
                               item=listing.item) for listing in site.listings)
     urls = Argument("urls", "list", site.article_help, check=site.article_problem, item="article URLs")
     return (*listings, urls, feed_argument(site.feed_url(), site.allowed_domains),
-            *((edition,) if edition else ()), FULL, OPTIONAL)
+            *((edition,) if edition else ()), FULL, RECHECK, OPTIONAL)
 
 
 class SiteSpider(NewsSpider):
