@@ -151,6 +151,31 @@ def test_the_audit_of_the_whole_archive_pages_through_it_and_is_remembered(tmp_p
     assert reopened.audit_started("s", "2023-06-05T00:00:00Z") == "2023-06-05T00:00:00Z"
 
 
+def test_a_source_dating_a_change_after_the_last_check_is_a_signal(archive):
+    """A settled article (archived years after its publication) is not fetched when a source
+    links it — unless the link's ``lastmod`` (a sitemap's) is later than its last check."""
+    from newscrawl.crawling.incremental import KNOWN_SKIPPED, LASTMOD, IncrementalPolicy
+    from newscrawl.items import Article
+    from newscrawl.pipelines import normalize_article
+    from newscrawl.sites.base import Link
+    from newscrawl.sites.dw import SITE
+
+    url = "https://www.dw.com/zh/x/a-9"
+    archive.write(normalize_article(Article(
+        site="dw", id="a-9", url=url, title="标题", published="2023-10-31T14:28:57Z",
+        body_markdown="第一段，内容。", source_name="德国之声", lang="zh-Hans")))
+    known = archive.state.known("a-9")
+    assert known.next_check is None and known.last_checked  # settled at once: years old
+    checked = datetime.fromisoformat(known.last_checked.replace("Z", "+00:00"))
+    policy = IncrementalPolicy(archive, SITE)
+    assert policy.decide("a-9", Link(url, "标题")) == policy.decide("a-9", Link(url)) \
+        == policy.decide("a-9", Link(url, "标题", lastmod=iso(checked - timedelta(days=1)))) \
+        == policy.decide("a-9", Link(url, lastmod="not a date")) != policy.decide("a-9", Link(url, "新标题"))
+    assert policy.decide("a-9", Link(url)).why == KNOWN_SKIPPED
+    later = policy.decide("a-9", Link(url, "标题", lastmod=iso(checked + timedelta(minutes=5))))
+    assert later.fetch and later.why == LASTMOD
+
+
 # ---- crawls --------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
