@@ -453,6 +453,15 @@ class ParseContext:
     known_names: set[str] = field(default_factory=set)
 
 
+def _host_and_path(url: str) -> tuple[str, str] | None:
+    """A URL's host (lower case) and unquoted path, or ``None`` when it cannot be split."""
+    try:
+        parts = urlsplit(url)
+        return (parts.hostname or "").lower(), unquote(parts.path)
+    except ValueError:
+        return None
+
+
 # ---- the site -------------------------------------------------------------------------------
 
 class Site:
@@ -519,12 +528,10 @@ class Site:
         url = url.strip()
         if url.startswith("/") and not url.startswith("//"):
             url = self.base + url
-        try:
-            parts = urlsplit(url)
-            path = unquote(parts.path)
-        except ValueError:
+        split = _host_and_path(url)
+        if split is None:
             return url
-        host = (parts.hostname or "").lower()
+        host, path = split
         for form in self.article_urls:
             if not form.moved_to or not (host == form.host if form.host else self.is_own(url)):
                 continue
@@ -541,12 +548,10 @@ class Site:
         """The stable site id an article URL carries, or ``None`` for other pages."""
         if not self.is_own(url):
             return None
-        try:
-            parts = urlsplit(url)
-            path = unquote(parts.path)
-        except ValueError:
+        split = _host_and_path(url)
+        if split is None:
             return None
-        host = (parts.hostname or "").lower()
+        host, path = split
         for form in self.article_urls:
             if form.id is None or (form.host is not None and host != form.host):
                 continue
