@@ -271,3 +271,31 @@ def test_an_edition_without_sitemaps_is_a_failed_source_unless_optional(tmp_path
             in failed.log)
     assert optional.returncode == 0 and optional.stat("newscrawl/sources/optional_failed") == 1
     assert failed.stat("newscrawl/requests/article") == 0
+
+
+def test_a_sitemap_lastmod_wins_over_a_feed_that_skipped_the_article_first(tmp_path):
+    """The feed (read first: the sitemap is three requests away) links the edited article
+    too and skips it (archived, not due); the sitemap's later <lastmod> still fetches it."""
+    out = tmp_path / "out"
+    both = ("-a", "sitemaps=1", "-a", "feed=1", *STATIC)
+    overlay = edited_overlay(tmp_path)
+    feed = (DW_MIRROR / "rss-chi-all.xml").read_text(encoding="utf-8")
+    old = "<lastBuildDate>Wed, 07 Feb 2024 03:31:44 GMT</lastBuildDate>"
+    assert old in feed  # rebuilt since: the feed is read again, not a 304
+    (overlay / "rss-rebuilt.xml").write_text(feed.replace(old, old.replace("03:31:44", "04:31:44")),
+                                             encoding="utf-8")
+    manifest = json.loads((overlay / "manifest.json").read_text(encoding="utf-8"))
+    manifest["https://rss.dw.com/xml/rss-chi-all"] = {"file": "rss-rebuilt.xml",
+                                                      "content_type": "application/rss+xml"}
+    (overlay / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    with MirrorServer([DW_MIRROR, SITEMAPS]) as server:
+        crawl("dw", server.base_url, out, *both, "-s", f"NEWSCRAWL_CLOCK={DAY_1}")
+        server.load([DW_MIRROR, overlay])
+        before = Counter(server.hits)
+        later = crawl("dw", server.base_url, out, *both, "-s", "NEWSCRAWL_CLOCK=2024-03-04T00:00:00Z")
+        hits = server.hits - before
+    assert later.returncode == 0, later.log[-3000:]
+    assert later.stat("newscrawl/feed/items") > 0  # the feed was read and decided on its links
+    assert hits[EDITED] == 1 and later.stat("newscrawl/incremental/sitemap_lastmod") == 1
+    assert later.stat("newscrawl/items/updated") == 1
+    assert [unquote(line["url"]) for line in later.jsonl()].count(EDITED) == 2
