@@ -299,3 +299,47 @@ def test_a_sitemap_lastmod_wins_over_a_feed_that_skipped_the_article_first(tmp_p
     assert hits[EDITED] == 1 and later.stat("newscrawl/incremental/sitemap_lastmod") == 1
     assert later.stat("newscrawl/items/updated") == 1
     assert [unquote(line["url"]) for line in later.jsonl()].count(EDITED) == 2
+
+
+def test_hostile_sitemaps_are_refused_without_harm(tmp_path):
+    """robots.txt announces a gzip bomb, a sitemap with an external entity and one that is
+    HTML: each is a failed source naming it; nothing outside the site is asked for, no local
+    file is read, and the news sitemap beside them is read as usual."""
+    overlay = tmp_path / "hostile"
+    shutil.copytree(SITEMAPS, overlay)
+    base = "https://www.epochtimes.com"
+    robots = (overlay / "et-robots.txt").read_text(encoding="utf-8")
+    (overlay / "et-robots.txt").write_text(robots.replace(
+        f"Sitemap: {base}/sitemap_index.xml\n",
+        f"Sitemap: {base}/gb/bomb.xml.gz\nSitemap: {base}/gb/xxe.xml\nSitemap: {base}/gb/page.xml\n"),
+        encoding="utf-8")
+    (overlay / "bomb.xml.gz").write_bytes(gzip.compress(b"<urlset>" + b"\n" * (40 * 2**20) + b"</urlset>"))
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-VALUE", encoding="utf-8")
+    (overlay / "xxe.xml").write_bytes(urlset(
+        f'<url><loc>{base}/gb/23/3/15/n13960412.htm</loc><lastmod>2023-03-15</lastmod></url>')
+        .replace(b"<urlset", f'<!DOCTYPE urlset [<!ENTITY x SYSTEM "file://{secret}">]><urlset'.encode(), 1)
+        .replace(b"</urlset>", f"<url><loc>{base}/gb/&x;</loc></url></urlset>".encode()))
+    (overlay / "page.xml").write_bytes(b"<html><body><h1>Sitemap</h1></body></html>")
+    manifest = json.loads((overlay / "manifest.json").read_text(encoding="utf-8"))
+    for name, kind in (("bomb.xml.gz", "application/x-gzip"), ("xxe.xml", "application/xml"),
+                       ("page.xml", "text/html")):
+        manifest[f"{base}/gb/{name}"] = {"file": name, "content_type": kind}
+    (overlay / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    with MirrorServer([ET_MIRROR, overlay]) as server:
+        result = crawl("epochtimes", server.base_url, tmp_path / "out", *ONLY_SITEMAPS,
+                       "-s", "NEWSCRAWL_CLOCK=2023-04-01T00:00:00Z")
+        hits = Counter(server.hits)
+    assert result.returncode == 1  # the failed sources fail the run (none was optional)
+    failed = {source["reason"] for source in result.report["failed_sources"]}
+    assert failed == {f"lists {base}/gb/bomb.xml.gz, which unpacks beyond DOWNLOAD_MAXSIZE",
+                      f"lists {base}/gb/page.xml, which is no sitemap"}
+    assert "TOP-SECRET-VALUE" not in result.log
+    assert not list((tmp_path / "out").rglob("*secret*"))
+    assert not any("example" in url or "/b5/" in url or url.startswith("file:") for url in hits)
+    # the news sitemap (and the one article of the XXE sitemap) are read as usual
+    archived = {unquote(line["url"]) for line in result.jsonl("epochtimes")}
+    news_sitemap = read_sitemap((SITEMAPS / "et-news-gb.xml").read_bytes(), EPOCHTIMES, "gb")
+    news = {link.url for link in news_sitemap.links}
+    assert archived == news and f"{base}/gb/23/3/15/n13960412.htm" in news
+    assert "TOP-SECRET" not in json.dumps(result.jsonl("epochtimes"), ensure_ascii=False)
