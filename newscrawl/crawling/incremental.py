@@ -150,8 +150,9 @@ class IncrementalPolicy:
 
     def refetch(self, known: Known, link: Link) -> Verdict:
         """Whether an archived article is worth fetching again: its full text in the feed
-        changed, its re-check is due (unless the feed shows its text unchanged: then it is
-        ``vouched`` for), or a listing shows it under a new title."""
+        changed, a sitemap's ``<lastmod>`` for it is later than its last check, its re-check
+        is due (unless the feed shows its text unchanged: then it is ``vouched`` for), or a
+        listing shows it under a new title."""
         if link.digest and known.feed_digest and link.digest != known.feed_digest:
             return Verdict(True, FEED_CHANGED)
         if self.sitemap_says_changed(known, link):
