@@ -160,6 +160,18 @@ def test_a_later_lastmod_is_a_signal_an_earlier_one_is_not():
     assert not IncrementalPolicy.sitemap_says_changed(known, Link("u"))
 
 
+def test_sitemaps_is_a_source_of_its_own_and_may_be_optional():
+    from newscrawl.spiders.dw import DwSpider
+    from newscrawl.spiders.epochtimes import EpochTimesSpider
+
+    alone = DwSpider(sitemaps="1")
+    assert alone.sitemaps == ["https://www.dw.com/robots.txt"] and alone.feeds == []  # not the feed too
+    assert DwSpider(sitemaps="1", feed="1").feeds == ["https://rss.dw.com/xml/rss-chi-all"]
+    assert DwSpider().sitemaps == [] and DwSpider(sitemaps="0").sitemaps == []
+    optional = EpochTimesSpider(sitemaps="1", edition="b5", optional="sitemaps")
+    assert optional.optional_sources == {"https://www.epochtimes.com/robots.txt"}
+
+
 # ---- crawls of the mirror --------------------------------------------------------------------
 
 def edited_overlay(tmp_path: Path) -> Path:
