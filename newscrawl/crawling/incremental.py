@@ -8,7 +8,8 @@ settings, it decides — and only decides: the spider makes the requests, counts
   schedule of :mod:`newscrawl.schedule`), when a listing or feed shows it under a new title
   (compared after :meth:`~newscrawl.sites.Site.fold_title`), or when a full-text feed's text
   of it changed; a full-text feed that shows it unchanged vouches for it instead of a due
-  re-check;
+  re-check; a sitemap whose ``<lastmod>`` for it is later than its last check is a signal
+  that it changed (``sitemap_lastmod``);
 * a page that gave no item is tried again only after ``NEWSCRAWL_RETRY_FAILED_HOURS``;
 * requests for pages the state has validators for are conditional (``If-None-Match`` /
   ``If-Modified-Since``); a 304, or a body with the remembered hash, is "unchanged";
@@ -37,6 +38,7 @@ from newscrawl.text import clean_text, parse_datetime
 FEED_CHANGED = "feed_changed_refetched"
 RECHECK_DUE = "recheck_due"
 RETITLED = "retitled_refetched"
+SITEMAP_LASTMOD = "sitemap_lastmod"
 KNOWN_SKIPPED = "known_skipped"
 FAILED_SKIPPED = "failed_skipped"
 FAILED_RETRIED = "failed_retried"
@@ -148,10 +150,14 @@ class IncrementalPolicy:
 
     def refetch(self, known: Known, link: Link) -> Verdict:
         """Whether an archived article is worth fetching again: its full text in the feed
-        changed, its re-check is due (unless the feed shows its text unchanged: then it is
-        ``vouched`` for), or a listing shows it under a new title."""
+        changed, a sitemap's ``<lastmod>`` for it is later than its last check, its re-check
+        is due (unless the feed shows its text unchanged: then it is ``vouched`` for), or a
+        listing shows it under a new title."""
         if link.digest and known.feed_digest and link.digest != known.feed_digest:
             return Verdict(True, FEED_CHANGED)
+        if self.sitemap_says_changed(known, link):
+            return Verdict(True, SITEMAP_LASTMOD, f"Changed since it was last fetched, says a sitemap"
+                                                  f" ({link.lastmod}): {known.url}")
         if self.archive.schedule.due(parse_datetime(known.next_check), parse_datetime(known.last_checked)):
             if link.digest and link.digest == known.feed_digest:
                 return Verdict(False, vouched=True)
@@ -164,6 +170,13 @@ class IncrementalPolicy:
                 note = f"Listed under a new title, fetching again: {known.url} {title!r}"
                 return Verdict(True, RETITLED, note)
         return Verdict(False)
+
+    @staticmethod
+    def sitemap_says_changed(known: Known, link: Link) -> bool:
+        """A sitemap's ``<lastmod>`` for the article is later than the last time a fetch of it
+        was archived or found unchanged (``last_checked``): the site says it changed since."""
+        lastmod, checked = parse_datetime(link.lastmod), parse_datetime(known.last_checked)
+        return bool(lastmod and checked and lastmod > checked)
 
     def stop_walking(self, article_ids: Iterable[str], resume: bool = False) -> bool:
         """Whether a listing stops paginating at a page linking these articles: every one of
