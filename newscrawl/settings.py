@@ -36,6 +36,8 @@ NEWSCRAWL_CLOCK        a fixed "now" (ISO 8601) for simulations and tests, WARC 
 NEWSCRAWL_RETRY_FAILED_HOURS  a page that gave no item is tried again after this many hours (24)
 NEWSCRAWL_RETRY_FAILED_TIMES  ... up to this many tries in all (3), linked from a source or not
 NEWSCRAWL_MAX_LISTING_PAGES  the most pages of one listing a crawl follows (default 50)
+NEWSCRAWL_MAX_SITEMAPS  the most sitemaps one run reads with ``-a sitemaps=1``, those an index says
+                       changed last first (default 50; crawling/sitemaps.py)
 NEWSCRAWL_LISTING_BACKLOG  the next listing of a run is asked for once no more than this many
                        requests wait in the scheduler (default 32; 0 asks for them all at once,
                        as Scrapy would; crawling/throttle.py)
@@ -99,6 +101,7 @@ NEWSCRAWL_CLOCK = None
 NEWSCRAWL_RETRY_FAILED_HOURS = 24.0
 NEWSCRAWL_RETRY_FAILED_TIMES = 3
 NEWSCRAWL_MAX_LISTING_PAGES = 50
+NEWSCRAWL_MAX_SITEMAPS = 50
 NEWSCRAWL_LISTING_BACKLOG = 32
 NEWSCRAWL_LISTINGS_AT_ONCE = 4
 NEWSCRAWL_FSYNC = False

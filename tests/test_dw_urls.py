@@ -82,7 +82,7 @@ def test_feed_links_rss_and_rdf():
            b'xmlns="http://purl.org/rss/1.0/"><item><title>t</title>'
            b'<link>https://www.dw.com/zh/x/a-1?maca=chi-rss</link></item></rdf:RDF>')
     assert SITE.feed_entries(XmlResponse("https://rss.dw.com/rdf/rss-chi-all", body=rdf)) == [
-        ("https://www.dw.com/zh/x/a-1?maca=chi-rss", "t", None)]  # no full text: no digest
+        ("https://www.dw.com/zh/x/a-1?maca=chi-rss", "t", None, None)]  # no full text: no digest
 
 
 def test_listing_links_keep_only_content_after_the_spider_filters(dw_expected):

@@ -151,10 +151,10 @@ def test_the_audit_of_the_whole_archive_pages_through_it_and_is_remembered(tmp_p
     assert reopened.audit_started("s", "2023-06-05T00:00:00Z") == "2023-06-05T00:00:00Z"
 
 
-def test_a_source_dating_a_change_after_the_last_check_is_a_signal(archive):
+def test_a_sitemap_lastmod_after_the_last_check_fetches_a_settled_article(archive):
     """A settled article (archived years after its publication) is not fetched when a source
-    links it — unless the link's ``lastmod`` (a sitemap's) is later than its last check."""
-    from newscrawl.crawling.incremental import KNOWN_SKIPPED, LASTMOD, IncrementalPolicy
+    links it — unless a sitemap's ``lastmod`` for it is later than its last check."""
+    from newscrawl.crawling.incremental import KNOWN_SKIPPED, SITEMAP_LASTMOD, IncrementalPolicy
     from newscrawl.items import Article
     from newscrawl.pipelines import normalize_article
     from newscrawl.sites.base import Link
@@ -173,7 +173,7 @@ def test_a_source_dating_a_change_after_the_last_check_is_a_signal(archive):
         == policy.decide("a-9", Link(url, lastmod="not a date")) != policy.decide("a-9", Link(url, "新标题"))
     assert policy.decide("a-9", Link(url)).why == KNOWN_SKIPPED
     later = policy.decide("a-9", Link(url, "标题", lastmod=iso(checked + timedelta(minutes=5))))
-    assert later.fetch and later.why == LASTMOD
+    assert later.fetch and later.why == SITEMAP_LASTMOD
 
 
 # ---- crawls --------------------------------------------------------------------------

@@ -7,9 +7,9 @@ settings, it decides — and only decides: the spider makes the requests, counts
 * an article the state has archived is fetched again when its re-check is due (the decaying
   schedule of :mod:`newscrawl.schedule`, up to its last step), or on a *signal*: a listing or
   feed shows it under a new title (compared after :meth:`~newscrawl.sites.Site.fold_title`),
-  a full-text feed's text of it changed, or a source dates its last change (a
-  :class:`~newscrawl.sites.base.Link`'s ``lastmod``: a sitemap) after its last check; a
-  full-text feed that shows it unchanged vouches for it instead of a due re-check;
+  a full-text feed's text of it changed, or a sitemap's ``<lastmod>`` for it is later than
+  its last check (``sitemap_lastmod``); a full-text feed that shows it unchanged vouches for
+  it instead of a due re-check;
 * past the last step an article is settled: besides signals, only the *audit* fetches it —
   ``NEWSCRAWL_AUDIT_BUDGET`` settled articles a run, oldest-checked first, each at most once
   a last step; ``-a recheck=all`` audits the whole archive (in batches, as the spider idles;
@@ -43,7 +43,7 @@ from newscrawl.text import clean_text, parse_datetime
 FEED_CHANGED = "feed_changed_refetched"
 RECHECK_DUE = "recheck_due"
 RETITLED = "retitled_refetched"
-LASTMOD = "lastmod_refetched"
+SITEMAP_LASTMOD = "sitemap_lastmod"
 AUDITED = "audited"
 KNOWN_SKIPPED = "known_skipped"
 FAILED_SKIPPED = "failed_skipped"
@@ -51,7 +51,7 @@ FAILED_RETRIED = "failed_retried"
 #: The re-checks of archived articles, by why (stats key → the name the run summary and the
 #: run report's ``rechecks`` give it): the schedule, a signal of a source, the audit.
 RECHECKS = {RECHECK_DUE: "schedule", FEED_CHANGED: "feed_text", RETITLED: "new_title",
-            LASTMOD: "lastmod", AUDITED: "audit"}
+            SITEMAP_LASTMOD: "sitemap_lastmod", AUDITED: "audit"}
 #: How many articles of an audit of the whole archive are asked for at once.
 AUDIT_BATCH = 50
 
@@ -178,13 +178,14 @@ class IncrementalPolicy:
 
     def refetch(self, known: Known, link: Link) -> Verdict:
         """Whether an archived article is worth fetching again: its full text in the feed
-        changed, the source dates its last change after its last check (``lastmod``), its
-        re-check is due (unless the feed shows its text unchanged: then it is ``vouched``
-        for), or a listing shows it under a new title."""
+        changed, a sitemap's ``<lastmod>`` for it is later than its last check, its re-check
+        is due (unless the feed shows its text unchanged: then it is ``vouched`` for), or a
+        listing shows it under a new title."""
         if link.digest and known.feed_digest and link.digest != known.feed_digest:
             return Verdict(True, FEED_CHANGED)
-        if self.changed_since_checked(known, link.lastmod):
-            return Verdict(True, LASTMOD)
+        if self.sitemap_says_changed(known, link):
+            return Verdict(True, SITEMAP_LASTMOD, f"Changed since it was last fetched, says a sitemap"
+                                                  f" ({link.lastmod}): {known.url}")
         if self.archive.schedule.due(parse_datetime(known.next_check)):
             if link.digest and link.digest == known.feed_digest:
                 return Verdict(False, vouched=True)
@@ -199,16 +200,11 @@ class IncrementalPolicy:
         return Verdict(False)
 
     @staticmethod
-    def changed_since_checked(known: Known, lastmod: str | None) -> bool:
-        """Whether a source's date of an article's last change (``lastmod``) is later than
-        the last time the article was checked (else than its latest version's crawl)."""
-        changed = parse_datetime(lastmod)
-        if changed is None:
-            return False
-        revisions = known.revisions
-        seen = parse_datetime(known.last_checked) or parse_datetime(
-            revisions[-1].get("crawled") if revisions else None)
-        return seen is not None and changed > seen
+    def sitemap_says_changed(known: Known, link: Link) -> bool:
+        """A sitemap's ``<lastmod>`` for the article is later than the last time a fetch of it
+        was archived or found unchanged (``last_checked``): the site says it changed since."""
+        lastmod, checked = parse_datetime(link.lastmod), parse_datetime(known.last_checked)
+        return bool(lastmod and checked and lastmod > checked)
 
     def stop_walking(self, article_ids: Iterable[str], resume: bool = False) -> bool:
         """Whether a listing stops paginating at a page linking these articles: every one of

@@ -41,7 +41,7 @@ class Source:
     @property
     def label(self) -> str:
         """``topic t-123``, ``tag 王毅``, ``feed https://…``."""
-        return f"{self.kind} {self.url if self.given in ('feed', self.url) else self.given}"
+        return f"{self.kind} {self.url if self.given in ('feed', 'sitemaps', self.url) else self.given}"
 
 
 @dataclass(frozen=True)
@@ -107,10 +107,17 @@ class SourceLedger:
             self.sources.setdefault(url, Source("feed", "feed", url))
         return list(dict.fromkeys(feeds))
 
+    def add_sitemaps(self, urls: list[str]) -> list[str]:
+        """Where the run reads sitemaps (``-a sitemaps=1``): sources given as ``sitemaps``."""
+        for url in urls:
+            self.sources.setdefault(url, Source("sitemaps", "sitemaps", url))
+        return list(dict.fromkeys(urls))
+
     def choose_optional(self, entries: list[str], resolve: Callable[[str], list[str]]) -> None:
         """``-a optional=…``: each entry names sources of this run — as given, by URL,
-        ``feed`` for the feeds, ``*`` for all, or what ``resolve(entry)`` makes of it (the
-        URLs it would be as each kind of listing) — or it is an ArgumentError."""
+        ``feed`` for the feeds, ``sitemaps`` for the sitemaps, ``*`` for all, or what
+        ``resolve(entry)`` makes of it (the URLs it would be as each kind of listing) — or it
+        is an ArgumentError."""
         for entry in entries:
             if entry == "*":
                 self.optional |= set(self.sources)

@@ -1,9 +1,10 @@
 """The page-object base every site builds on, and the helpers their parsers share.
 
 A site is a :class:`Site` — data: its hosts, article URL forms (:class:`ArticleUrl`),
-editions, feeds (:class:`Feed`) and listings (:class:`Listing`), from which the base derives
-canonical URLs, article ids, listing and feed URLs and the spiders' argument checks — with
-one :class:`ArticlePage` subclass per template generation of its article pages. A page
+editions, feeds (:class:`Feed`), listings (:class:`Listing`) and sitemaps (:class:`Sitemap`),
+from which the base derives canonical URLs, article ids, listing, feed and sitemap URLs and
+the spiders' argument checks — with one :class:`ArticlePage` subclass per template
+generation of its article pages. A page
 object knows nothing of crawling: it is built from one response (fetched, saved or
 rendered) and the run's :class:`ParseContext`, and has one method per item field (values
 computed from the page, shared ones cached, never side effects of each other);
@@ -57,9 +58,9 @@ _SPACES = re.compile(r"\s+")
 
 
 class Link(NamedTuple):
-    """A link found on a feed or listing page, with the title shown there (if any), in a
-    full-text feed a digest of the article's text there (it changes when the text does), and
-    where the source dates its last change (a sitemap's ``<lastmod>``, ISO 8601) the date."""
+    """A link found on a feed, listing or sitemap, with the title shown there (if any); in a
+    full-text feed, a digest of the article's text there (it changes when the text does); in
+    a sitemap, the entry's ``<lastmod>`` (when the site says the page last changed)."""
 
     url: str
     title: str | None = None
@@ -410,6 +411,16 @@ class Feed:
     url: str
 
 
+@dataclass(frozen=True)
+class Sitemap:
+    """Where the site announces its sitemaps: ``url`` is its robots.txt (the sitemaps are its
+    ``Sitemap:`` lines, read at run time) or a sitemap or sitemap index itself; it may name
+    ``{base}`` and ``{edition}``. Read with ``-a sitemaps=1`` (:mod:`newscrawl.crawling.sitemaps`):
+    sitemaps and entries of other editions and hosts are left out."""
+
+    url: str
+
+
 def _as_given(value: str) -> str:
     return value
 
@@ -455,6 +466,15 @@ class ParseContext:
     known_names: set[str] = field(default_factory=set)
 
 
+def _host_and_path(url: str) -> tuple[str, str] | None:
+    """A URL's host (lower case) and unquoted path, or ``None`` when it cannot be split."""
+    try:
+        parts = urlsplit(url)
+        return (parts.hostname or "").lower(), unquote(parts.path)
+    except ValueError:
+        return None
+
+
 # ---- the site -------------------------------------------------------------------------------
 
 class Site:
@@ -493,6 +513,8 @@ class Site:
     feeds: ClassVar[tuple[Feed, ...]] = ()
     #: The kinds of listing page a spider can be pointed at.
     listings: ClassVar[tuple[Listing, ...]] = ()
+    #: Where the site announces its sitemaps (none: no ``sitemaps`` argument).
+    sitemaps: ClassVar[tuple[Sitemap, ...]] = ()
     #: Hosts whose iframes in a body are kept as links (video players of the site and others).
     embed_hosts: ClassVar[frozenset[str]] = frozenset()
     #: The page classes, newest first; :meth:`layout_for` picks one.
@@ -521,12 +543,10 @@ class Site:
         url = url.strip()
         if url.startswith("/") and not url.startswith("//"):
             url = self.base + url
-        try:
-            parts = urlsplit(url)
-            path = unquote(parts.path)
-        except ValueError:
+        split = _host_and_path(url)
+        if split is None:
             return url
-        host = (parts.hostname or "").lower()
+        host, path = split
         for form in self.article_urls:
             if not form.moved_to or not (host == form.host if form.host else self.is_own(url)):
                 continue
@@ -543,12 +563,10 @@ class Site:
         """The stable site id an article URL carries, or ``None`` for other pages."""
         if not self.is_own(url):
             return None
-        try:
-            parts = urlsplit(url)
-            path = unquote(parts.path)
-        except ValueError:
+        split = _host_and_path(url)
+        if split is None:
             return None
-        host = (parts.hostname or "").lower()
+        host, path = split
         for form in self.article_urls:
             if form.id is None or (form.host is not None and host != form.host):
                 continue
@@ -580,6 +598,11 @@ class Site:
     def feed_url(self, edition: str | None = None) -> str:
         """The site's main feed (in ``edition``, where feeds are per edition)."""
         return self.feeds[0].url.format(base=self.base, edition=edition or self.default_edition)
+
+    def sitemap_urls(self, edition: str | None = None) -> list[str]:
+        """Where the site's sitemaps for ``edition`` are announced (robots.txt) or found."""
+        edition = edition or self.default_edition
+        return [sitemap.url.format(base=self.base, edition=edition) for sitemap in self.sitemaps]
 
     def listing_url(self, listing: Listing, value: str, edition: str | None = None) -> str:
         """The listing page a bare value or a URL names (in ``edition`` when pages are

@@ -39,6 +39,7 @@ from newscrawl.sites.base import (
     Listing,
     Published,
     Site,
+    Sitemap,
     as_dict,
     as_list,
     first,
@@ -727,6 +728,8 @@ class DW(Site):
     editions: ClassVar[dict[str, str]] = {edition: LANGS.get(edition, edition) for edition in EDITIONS}
     default_edition = "zh"
     feeds = (Feed(FEED_URL),)
+    #: announced in robots.txt (read at run time: which editions have sitemaps can change)
+    sitemaps = (Sitemap("{base}/robots.txt"),)
     listings = (
         Listing("topic", "topics", "topic/section pages: URLs, t-…/s-… ids, or bare numbers (topics)",
                 item="topics (t-…/s-… ids, numbers or URLs)", path=TOPIC_PATH, value=TOPIC_ID,

@@ -17,6 +17,8 @@ and asks the small objects of :mod:`newscrawl.crawling` what to do:
   on a page of their own (one request per gallery page per run, shared with its own item);
 * :func:`~newscrawl.crawling.failures.fetch_failure` — what a failed fetch means;
 * :class:`~newscrawl.crawling.throttle.ListingThrottle` — listings read as their articles drain;
+* :mod:`~newscrawl.crawling.sitemaps` — robots.txt's sitemaps and their entries, kept to the
+  site and the edition (``-a sitemaps=1``; a sitemap is asked for conditionally, like a feed);
 * :class:`~newscrawl.crawling.reparse.ReparseRounds` — ``scrapy reparse``;
 * :class:`~newscrawl.crawling.browser.BrowserPolicy` — which pages chromium renders.
 
@@ -48,6 +50,16 @@ from newscrawl.crawling.failures import failed_request, fetch_failure, worth_a_s
 from newscrawl.crawling.galleries import GalleryCompletion
 from newscrawl.crawling.incremental import Due, IncrementalPolicy, response_validators
 from newscrawl.crawling.reparse import ReparseRounds
+from newscrawl.crawling.sitemaps import (
+    INDEX,
+    URLSET,
+    is_robots,
+    newest_first,
+    read_sitemap,
+    robots_sitemaps,
+    sitemap_body,
+    sitemap_wanted,
+)
 from newscrawl.crawling.sources import Source, SourceLedger, emptiness
 from newscrawl.crawling.throttle import LISTING_PRIORITY, ListingThrottle
 from newscrawl.drops import count_drop
@@ -97,8 +109,15 @@ RECHECK = Argument(
     choices=("all",))
 OPTIONAL = Argument(
     "optional", "list", "sources that may fail or list nothing without failing the run: as given "
-    "in the other arguments (a tag name, a topic id, a URL), 'feed' for the feed(s), or * for all",
+    "in the other arguments (a tag name, a topic id, a URL), 'feed' for the feed(s), "
+    "'sitemaps' for the sitemaps, or * for all",
     item="sources")
+
+
+def sitemaps_argument(where: list[str]) -> Argument:
+    return Argument("sitemaps", "flag", f"1: read the sitemaps announced in {', '.join(where)} as well (news"
+                    " and article sitemaps of the edition; an archived article whose <lastmod> is later than"
+                    " its last check is fetched again); off by default")
 
 
 def feed_argument(default: str, domains: list[str]) -> Argument:
@@ -141,8 +160,12 @@ class NewsSpider(scrapy.Spider):
         #: at most RESOLVED_CACHE links: a run that finds thousands does not keep them all)
         self._resolved: dict[str, tuple[str, str | None]] = {}
         self.throttle = ListingThrottle()  # made from the crawler in from_crawler
+        #: where this run reads sitemaps (robots.txt or a sitemap; ``-a sitemaps=1``)
+        self.sitemaps: list[str] = []
+        #: sitemaps (not robots.txt) asked for in this run (at most NEWSCRAWL_MAX_SITEMAPS)
+        self.sitemaps_asked = 0
         self.choose_sources(values)
-        if not (self.listings or self.feeds or self.urls):
+        if not (self.listings or self.feeds or self.urls or self.sitemaps):
             others = [a.name for a in self.arguments if a.kind == "list" and a.name != "optional"]
             raise ArgumentError(f"nothing to crawl: feed=0 and no other source (give {', '.join(others)})")
         self.ledger.choose_optional(values.get("optional") or [], self.resolve_source)
@@ -174,11 +197,22 @@ class NewsSpider(scrapy.Spider):
     def choose_feeds(self, feed: bool | list[str] | None, default: str) -> list[str]:
         """``-a feed``: 1 for the site's feed, 0 for none, or feed URLs; unset, the site's
         feed is read only when no other source was given."""
-        return self.ledger.choose_feeds(feed, default, others=bool(self.listings or self.urls))
+        others = bool(self.listings or self.urls or self.sitemaps)
+        return self.ledger.choose_feeds(feed, default, others=others)
 
     def resolve_source(self, entry: str) -> list[str]:
         """The URLs ``entry`` would be as each kind of listing (for ``optional``)."""
         return []
+
+    def choose_sitemaps(self, wanted: bool | None, urls: list[str]) -> None:
+        """``-a sitemaps=1``: read the sitemaps at ``urls`` (the site's robots.txt) as well."""
+        if wanted:
+            self.sitemaps = self.ledger.add_sitemaps(urls)
+
+    @property
+    def edition(self) -> str:
+        """The edition the run reads (a site's spider may let it be chosen)."""
+        return self.site.default_edition
 
     def link_url(self, url: str) -> str:
         """The URL to follow for a found link (a spider may map it, e.g. to its edition)."""
@@ -261,6 +295,9 @@ class NewsSpider(scrapy.Spider):
         for url in self.feeds:
             yield self.incremental().conditional(scrapy.Request(
                 url, callback=self.parse_feed, errback=self.feed_failed, cb_kwargs={"source": url}))
+        for url in self.sitemaps:
+            if sitemap := self.sitemap_request(url, url):
+                yield sitemap
         for url in self.listings:
             await self.throttle.room()
             resume = self.archive().state.listing_started(url)
@@ -364,7 +401,7 @@ class NewsSpider(scrapy.Spider):
             return self._request(url, None, link.title, meta) if explicit else None
         if link.title:  # every title the run's sources show an article under
             self.shown_titles.setdefault(article_id, []).append(link.title)
-        if article_id in self.decided_ids:
+        if article_id in self.decided_ids and not self.changed_after_skip(article_id, link):
             self.stat("newscrawl/requests/duplicate_id")
             return None
         self.decided_ids.add(article_id)
@@ -381,6 +418,14 @@ class NewsSpider(scrapy.Spider):
         if link.digest:
             meta["feed_digest"] = link.digest
         return self._request(url, article_id, link.title, meta)
+
+    def changed_after_skip(self, article_id: str, link: Link) -> bool:
+        """A sitemap says an article changed that an earlier link of this run skipped (a feed
+        read first): it is decided again, so the order sources answer in loses no edit."""
+        if not link.lastmod or article_id in self.requested_ids:
+            return False
+        known = self.incremental().known(article_id)
+        return bool(known and known.complete and self.incremental().sitemap_says_changed(known, link))
 
     def _request(self, url: str, article_id: str | None, title: str | None, meta: dict) -> scrapy.Request:
         self.stat("newscrawl/requests/article")
@@ -427,6 +472,76 @@ class NewsSpider(scrapy.Spider):
         failed = self.ledger.fail(url, reason)
         self.stat(failed.stat)
         self.logger.warning("Source failed: %s", failed.warning)
+
+    # ---- sitemaps ------------------------------------------------------------------
+    def sitemap_request(self, url: str, source: str, depth: int = 0) -> scrapy.Request | None:
+        """A request for robots.txt (whole: its ``Sitemap:`` lines are needed) or a sitemap
+        (conditional, like a feed); ``None`` past ``NEWSCRAWL_MAX_SITEMAPS`` sitemaps a run."""
+        cb_kwargs = {"source": source, "depth": depth}
+        if is_robots(url):
+            return scrapy.Request(url, callback=self.parse_robots, errback=self.sitemap_failed,
+                                  cb_kwargs=cb_kwargs, dont_filter=True)
+        limit = self.settings.getint("NEWSCRAWL_MAX_SITEMAPS")
+        if self.sitemaps_asked >= limit:
+            self.stat("newscrawl/sitemaps/over_limit")
+            if self.sitemaps_asked == limit:
+                self.logger.warning("Read %d sitemaps (NEWSCRAWL_MAX_SITEMAPS): not %s nor later ones",
+                                    limit, url)
+                self.sitemaps_asked += 1
+            return None
+        self.sitemaps_asked += 1
+        return self.incremental().conditional(scrapy.Request(
+            url, callback=self.parse_sitemap, errback=self.sitemap_failed, cb_kwargs=cb_kwargs))
+
+    def parse_robots(self, response: Response, source: str, depth: int = 0) -> Iterator[scrapy.Request]:
+        """robots.txt: the sitemaps its ``Sitemap:`` lines announce for this run's edition."""
+        announced = robots_sitemaps(response)
+        wanted = [url for url in announced if sitemap_wanted(self.site, url, self.edition)]
+        self.stat("newscrawl/sitemaps/left_out", len(announced) - len(wanted))
+        if not wanted:
+            self.source_failed(source, f"announces no sitemap of the {self.edition} edition"
+                                       f" ({len(announced)} of others or elsewhere)")
+        for url in wanted:
+            request = self.sitemap_request(url, source, depth)
+            if request is not None:
+                yield request
+
+    def parse_sitemap(self, response: Response, source: str, depth: int = 0) -> Iterator[scrapy.Request]:
+        """A sitemap index (its sitemaps of this edition, those changed last first; one level
+        deep) or a sitemap (its article pages of this edition, each with its ``<lastmod>``)."""
+        self.stat("newscrawl/sitemaps/read")
+        if self.unchanged(response):
+            return
+        body = sitemap_body(response, response.meta.get("download_maxsize",
+                                                        self.settings.getint("DOWNLOAD_MAXSIZE")))
+        if body is None:
+            self.source_failed(source, f"lists {response.url}, which unpacks beyond DOWNLOAD_MAXSIZE")
+            return
+        read = read_sitemap(body, self.site, self.edition)
+        self.stat("newscrawl/sitemaps/left_out", read.left_out)
+        if read.cut:
+            self.stat("newscrawl/sitemaps/cut")
+            self.logger.warning("Sitemap %s lists more than it may: the rest is not read", response.url)
+        if read.kind == INDEX and depth == 0:
+            for link in newest_first(read.links):
+                request = self.sitemap_request(link.url, source, depth + 1)
+                if request is not None:
+                    yield request
+        elif read.kind == INDEX:
+            self.stat("newscrawl/sitemaps/nested_index")
+            self.logger.warning("Sitemap index %s is listed in another index: not followed", response.url)
+        elif read.kind == URLSET:
+            self.stat("newscrawl/sitemaps/entries", len(read.links))
+            yield from self.article_requests(read.links, source="sitemap")
+            self.archive().state.set_validators(response_validators(response))
+        else:
+            self.source_failed(source, f"lists {response.url}, which is no sitemap")
+
+    def sitemap_failed(self, failure: Failure) -> None:
+        request = failed_request(failure)
+        source = request.cb_kwargs.get("source") or request.url
+        where = "" if request.url == source else f"lists {request.url}, which "
+        self.source_failed(source, where + fetch_failure(failure).text)
 
     def parse_listing(self, response: Response, page: int = 1, listing: str | None = None,
                       resume: bool = False) -> Iterator[scrapy.Request]:

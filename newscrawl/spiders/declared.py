@@ -4,7 +4,8 @@ declarations (:class:`~newscrawl.sites.base.Site`: listings, feeds, editions).
 A site's spider names the spider, its site and the ``-a`` argument that picks an edition;
 everything else is derived here: one list argument per :class:`~newscrawl.sites.base.Listing`
 (checked by :meth:`Site.listing_problem`), ``urls`` (checked by :meth:`Site.article_problem`),
-``feed`` (the site's main feed), the edition, ``full`` and ``optional``, in that order.
+``feed`` (the site's main feed), ``sitemaps`` (where it declares :attr:`Site.sitemaps`), the
+edition, ``full`` and ``optional``, in that order.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any, ClassVar
 
 from newscrawl.arguments import Argument
 from newscrawl.sites.base import Listing, Site
-from newscrawl.spiders.base import FULL, OPTIONAL, RECHECK, NewsSpider, feed_argument
+from newscrawl.spiders.base import FULL, OPTIONAL, RECHECK, NewsSpider, feed_argument, sitemaps_argument
 
 
 def site_arguments(site: Site, edition: Argument | None) -> tuple[Argument, ...]:
@@ -25,7 +26,8 @@ def site_arguments(site: Site, edition: Argument | None) -> tuple[Argument, ...]
     listings = tuple(Argument(listing.argument, "list", listing.help, check=listing_check(listing),
                               item=listing.item) for listing in site.listings)
     urls = Argument("urls", "list", site.article_help, check=site.article_problem, item="article URLs")
-    return (*listings, urls, feed_argument(site.feed_url(), site.allowed_domains),
+    sitemaps = (sitemaps_argument(site.sitemap_urls()),) if site.sitemaps else ()
+    return (*listings, urls, feed_argument(site.feed_url(), site.allowed_domains), *sitemaps,
             *((edition,) if edition else ()), FULL, RECHECK, OPTIONAL)
 
 
@@ -52,6 +54,8 @@ class SiteSpider(NewsSpider):
         for listing in self.site.listings:
             for value in args[listing.argument] or []:
                 self.add_listing(listing.kind, value, self.site.listing_url(listing, value, self.edition))
+        if self.site.sitemaps:
+            self.choose_sitemaps(args["sitemaps"], self.site.sitemap_urls(self.edition))
         self.feeds = self.choose_feeds(args["feed"], self.site.feed_url(self.edition))
 
     def resolve_source(self, entry: str) -> list[str]:

@@ -32,6 +32,7 @@ from newscrawl.sites.base import (
     Listing,
     Published,
     Site,
+    Sitemap,
     first,
     ld_date,
 )
@@ -286,6 +287,8 @@ class EpochTimes(Site):
     #: every page is in both scripts, under the same path
     edition_twins = True
     feeds = (Feed("{base}/{edition}/nsc413.xml"),)
+    #: announced in robots.txt (read at run time: which editions have sitemaps can change)
+    sitemaps = (Sitemap("{base}/robots.txt"),)
     listings = (
         Listing("tag", "tags", "tag pages, by name (王毅) or URL; followed over their numbered pages",
                 item="tag names or URLs", path=TAG_PATH,
