@@ -462,3 +462,66 @@ def test_a_post_of_this_spider_unknown_to_the_state_stops_the_archive(archive: A
     with pytest.raises(ArchiveError, match="rebuild-state dw") as caught:
         Archive(archive.output_dir, state, "dw")
     assert caught.value.reason == "state_mismatch"
+
+
+def test_a_clean_start_checks_only_what_changed_since_the_last_clean_close(tmp_path, monkeypatch):
+    """After a clean close the next opening neither lists ``_posts/`` nor reads the JSON lines
+    nor runs SQLite's quick_check: a state-only inconsistency planted behind its back (an
+    archived article whose post never existed) goes unnoticed, while a deleted post, a cut
+    ``articles.jsonl`` and a killed run (no clean close) each bring the full check back."""
+    out, state = tmp_path / "out", tmp_path / "state" / "newscrawl.sqlite3"
+    first = Archive(out, state, "dw")
+    first.write(make_item())
+    first.write(make_item(id="a-2", title="第二篇"))
+    first.close()
+    db = sqlite3.connect(state)
+    with db:
+        db.execute("INSERT INTO articles (site, id, post_path, content_hash, line_offset, first_seen,"
+                   " last_changed) VALUES ('dw', 'a-ghost', '2020-01-01-ghost.md', 'h', 0, 'x', 'x')")
+    db.close()
+    full_checks = Counter()
+
+    def counting(name: str):
+        real = getattr(ArticleStore, name)
+
+        def counted(self, *args):
+            full_checks[name] += 1
+            return real(self, *args)
+        return counted
+
+    for name in ("post_paths", "last_line", "_quick_check"):
+        monkeypatch.setattr(ArticleStore, name, counting(name))
+
+    cheap = Archive(out, state, "dw")  # the ghost's post is missing: not looked for
+    assert cheap.unchanged and full_checks == Counter()
+    cheap.write(make_item(id="a-3", title="第三篇"))
+    cheap.close()
+    cheap = Archive(out, state, "dw")  # its own writes were recorded at its clean close
+    assert cheap.unchanged and full_checks == Counter()
+    cheap.lock.release()  # killed: no clean close
+    cheap.store.close()
+    with pytest.raises(ArchiveError, match="ghost") as caught:
+        Archive(out, state, "dw")
+    assert caught.value.reason == "archive_damaged"
+    assert full_checks == Counter(post_paths=1, _quick_check=1)
+
+    with sqlite3.connect(state) as db:  # the ghost gone, a clean close again
+        db.execute("DELETE FROM articles WHERE id = 'a-ghost'")
+    Archive(out, state, "dw").close()
+    full_checks.clear()
+    posts = out / "dw" / "_posts"
+    [post, *_] = sorted(posts.glob("*.md"))
+    saved = post.read_bytes()
+    post.unlink()
+    with pytest.raises(ArchiveError, match="posts the state knows are missing") as caught:
+        Archive(out, state, "dw")
+    assert caught.value.reason == "archive_damaged" and full_checks["post_paths"] == 1
+    post.write_bytes(saved)
+    Archive(out, state, "dw").close()
+
+    jsonl = out / "dw" / "articles.jsonl"
+    data = jsonl.read_bytes()
+    jsonl.write_bytes(data[:data.rindex(b"\n", 0, len(data) - 1) + 1])  # the last line cut off
+    with pytest.raises(ArchiveError, match="truncated or replaced") as caught:
+        Archive(out, state, "dw")
+    assert caught.value.reason == "archive_damaged"
