@@ -136,11 +136,11 @@ def main() -> int:
                     "rebuild_peak_mib": [max(r["peak_tree_rss_mib"], r["hwm_tree_mib"]) for r in rebuilds],
                 }
                 r = results[str(size)]
+                rebuilt = (f"; rebuild-state: {spread(r['rebuild_cpu_s'])} s CPU, "
+                           f"{spread(r['rebuild_peak_mib'])} MiB") if rebuilds else ""
                 print(f"{size} articles: re-crawl, nothing new: {spread(r['recrawl_cpu_s'])} s CPU, "
                       f"{spread(r['recrawl_peak_mib'])} MiB (first after the clone, full check: "
-                      f"{r['first_recrawl_cpu_s']:.2f} s); "
-                      f"rebuild-state: {spread(r['rebuild_cpu_s'])} s CPU, "
-                      f"{spread(r['rebuild_peak_mib'])} MiB", flush=True)
+                      f"{r['first_recrawl_cpu_s']:.2f} s){rebuilt}", flush=True)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
