@@ -525,3 +525,42 @@ def test_a_clean_start_checks_only_what_changed_since_the_last_clean_close(tmp_p
     with pytest.raises(ArchiveError, match="truncated or replaced") as caught:
         Archive(out, state, "dw")
     assert caught.value.reason == "archive_damaged"
+
+
+def test_rebuild_state_from_the_files_keeps_versions_the_newer_duplicate_and_writes_missing_posts(tmp_path):
+    """``rebuild`` (streamed through scratch tables): an article's two lines make version 2
+    at its last line's offset; of two posts for one id the newer is kept; a post gone is
+    written again from its last line."""
+    from newscrawl.archive import ArchiveFiles
+    from newscrawl.rebuild import rebuild
+
+    out, state = tmp_path / "out", tmp_path / "state" / "newscrawl.sqlite3"
+    archive = Archive(out, state, "dw")
+    archive.write(make_item())
+    archive.write(make_item(title="新标题", body_markdown="改过的正文。"))
+    archive.write(make_item(id="a-2", title="第二篇"))
+    archive.write(make_item(id="a-3", title="第三篇"))
+    archive.close()
+    posts = out / "dw" / "_posts"
+    known = ArticleStore(state)
+    first, second, third = (posts / known.get("dw", i).post_path for i in ("a-1", "a-2", "a-3"))
+    known.close()
+    copy = posts / "2023-10-31-copy.md"
+    copy.write_bytes(second.read_bytes())
+    os.utime(second, (1, 1))  # the older of a-2's two posts
+    third.unlink()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{state}{suffix}").unlink(missing_ok=True)
+    store = ArticleStore(state)
+    said: list[str] = []
+    counts = rebuild(ArchiveFiles(out, state, "dw"), store, out=type("Out", (), {"write": said.append})())
+    assert counts["articles"] == 3 and counts["lines"] == 4 and counts["duplicate_posts"] == 1
+    assert counts["posts_rewritten"] == 1 and "keeping 2023-10-31-copy.md" in "".join(said)
+    lines = (out / "dw" / "articles.jsonl").read_bytes()
+    one = store.get("dw", "a-1")
+    assert one.version == 2 and len(one.revisions) == 2 and one.post_path == first.name
+    assert json.loads(lines[one.line_offset:].split(b"\n", 1)[0])["title"] == "新标题"
+    assert store.get("dw", "a-2").post_path == copy.name
+    rewritten = store.get("dw", "a-3").post_path
+    assert "第三篇" in (posts / rewritten).read_text(encoding="utf-8")
+    store.close()
