@@ -10,7 +10,10 @@ that many. On each archive it measures, as min/median/max of ``--repeat`` runs:
   arguments against the same mirror (every article known: nothing fetched but the feed,
   the topic page and robots.txt), and its peak RSS;
 * **rebuild-state** — ``scrapy rebuild-state dw`` over the archive (``--rebuild-repeat``
-  times, after the re-crawls): CPU and peak RSS.
+  times, after the re-crawls): CPU and peak RSS;
+* **wacz** (with ``--wacz``) — ``scrapy wacz dw`` once: CPU and peak RSS of the command and
+  of the ``wacz create`` it runs (its page list holds every article; the WARC files it
+  packs are the original crawl's).
 
 The 100,000-article archive takes ~1 GB of disk and a few minutes to make (in a temporary
 folder, removed at the end; ``--keep DIR`` keeps the archives there), so it is not part of
@@ -64,7 +67,7 @@ def clone(base: Path, out: Path, articles: int) -> int:
             for row, line, post in originals:
                 if len(rows) + len(new_rows) >= articles:
                     break
-                old_id, new_id = row[at["id"]], f"{row[at['id']]}-c{n}"
+                old_id, new_id = row[at["id"]], f"{row[at['id']]}{n:05d}"
                 name = f"{row[at['post_path']][:-3]}-c{n}.md"
                 (site / "_posts" / name).write_text(post.replace(old_id, new_id), encoding="utf-8")
                 data = (line.replace(old_id, new_id) + "\n").encode("utf-8")
@@ -80,6 +83,26 @@ def clone(base: Path, out: Path, articles: int) -> int:
         if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'clean_close'").fetchone():
             db.execute("DELETE FROM clean_close")  # the files changed: the first run checks them all
     db.close()
+    index = sqlite3.connect(site / "warc" / "captures.sqlite3")
+    columns = [row[1] for row in index.execute("PRAGMA table_info(captures)")]
+    pages = index.execute("SELECT * FROM captures WHERE callback = 'parse_article'").fetchall()
+    place = {name: columns.index(name) for name in ("offset", "url", "request_url")}
+    ids = {row[at["id"]] for row in rows}
+    marks = ", ".join("?" * len(columns))
+    with index:
+        for n in range(1, -(-(articles - len(rows)) // max(len(rows), 1)) + 1):  # as the posts
+            copies = []
+            for capture in pages:
+                old_id = next((i for i in ids if capture[place["request_url"]].endswith(i)), None)
+                if old_id is None:
+                    continue
+                copy = list(capture)
+                copy[place["offset"]] += n << 32  # a row of its own; the wacz page list reads no record
+                for field in ("url", "request_url"):
+                    copy[place[field]] = copy[place[field]].replace(old_id, f"{old_id}{n:05d}")
+                copies.append(copy)
+            index.executemany(f"INSERT INTO captures VALUES ({marks})", copies)
+    index.close()
     return len(rows) + len(new_rows)
 
 
@@ -92,6 +115,7 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 100_000])
     parser.add_argument("--repeat", type=int, default=3, help="re-crawls per archive")
     parser.add_argument("--rebuild-repeat", type=int, default=1, help="rebuild-states per archive")
+    parser.add_argument("--wacz", action="store_true", help="also measure scrapy wacz (once)")
     parser.add_argument("--keep", type=Path, help="make the archives in this folder and keep them")
     parser.add_argument("--code", type=Path, default=REPO,
                         help="run the commands of the newscrawl in this folder (another worktree: "
@@ -128,12 +152,21 @@ def main() -> int:
                     rebuilds.append(run_tree(scrapy_command("rebuild-state", server.base_url, out, SPIDER)))
                     assert rebuilds[-1]["returncode"] == 0, rebuilds[-1]["log"][-3000:]
                     crawl(out)  # rebuild-state forgets the clean close: the next crawl checks all
+                packed = None
+                if args.wacz:
+                    packed = run_tree(scrapy_command("wacz", server.base_url, out, SPIDER,
+                                                     "-o", str(work / f"{SPIDER}-{size}.wacz")))
+                    assert packed["returncode"] == 0, packed["log"][-3000:]
+                    (work / f"{SPIDER}-{size}.wacz").unlink()
                 results[str(size)] = {
                     "first_recrawl_cpu_s": first["cpu_s"],
                     "recrawl_cpu_s": [r["cpu_s"] for r in recrawls],
                     "recrawl_peak_mib": [max(r["peak_tree_rss_mib"], r["hwm_tree_mib"]) for r in recrawls],
                     "rebuild_cpu_s": [r["cpu_s"] for r in rebuilds],
                     "rebuild_peak_mib": [max(r["peak_tree_rss_mib"], r["hwm_tree_mib"]) for r in rebuilds],
+                    "wacz_cpu_s": packed and packed["cpu_s"],
+                    "wacz_peak_mib": packed and max(packed["peak_tree_rss_mib"], packed["hwm_tree_mib"]),
+                    "wacz_said": packed and packed["log"].strip()[-300:],
                 }
                 r = results[str(size)]
                 rebuilt = (f"; rebuild-state: {spread(r['rebuild_cpu_s'])} s CPU, "
@@ -141,6 +174,9 @@ def main() -> int:
                 print(f"{size} articles: re-crawl, nothing new: {spread(r['recrawl_cpu_s'])} s CPU, "
                       f"{spread(r['recrawl_peak_mib'])} MiB (first after the clone, full check: "
                       f"{r['first_recrawl_cpu_s']:.2f} s){rebuilt}", flush=True)
+                if packed:
+                    print(f"{size} articles: wacz: {packed['cpu_s']:.2f} s CPU, {r['wacz_peak_mib']:.1f} MiB",
+                          flush=True)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
