@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install demo clean-demo website test test-slow test-all lint bench clean-output
+.PHONY: install demo clean-demo website test test-slow test-all lint bench bench-scale clean-output
 OUTPUT ?= output
 
 # $(call venv,FOLDER,EXTRAS): a virtual environment with the project installed (editable)
@@ -64,6 +64,11 @@ $(BENCH_VENV)/.installed: pyproject.toml
 bench: $(BENCH_VENV)/.installed
 	PYTHONPATH=. $(BENCH_PY) benchmarks/run.py
 	PYTHONPATH=. $(BENCH_PY) benchmarks/warc.py
+
+## What a nothing-new re-crawl and rebuild-state cost at 1,000 and 100,000 articles (clones of
+## a crawl of the demo mirror; ~1 GB of disk and ~15 minutes, so not part of `make bench`).
+bench-scale: $(BENCH_VENV)/.installed
+	PYTHONPATH=. $(BENCH_PY) benchmarks/scale.py
 
 clean-output:
 	find output -mindepth 1 ! -name .gitkeep -delete

@@ -56,6 +56,16 @@ Files the state knows that are gone stop it too (finish reason ``archive_damaged
 status 1): a post deleted, ``articles.jsonl`` deleted, cut short or replaced by an older copy
 (its last line the state recorded is checked: one read, whatever the archive's size);
 ``scrapy verify <spider> --repair`` restores them from the WARC files.
+
+These checks cost what changed, not what exists. A run that closes cleanly (everything it
+began written, no state write failed) records in the state what its files looked like: the
+stat of ``_posts/`` and ``articles.jsonl`` (:meth:`Archive.file_facts`). The next opening takes
+that marker away (a run killed from then on leaves none) and, when the files are as it says,
+skips the listing of ``_posts/``, the read of the JSON lines, the search for temporary files
+and SQLite's ``quick_check`` of the whole database: a deleted, added or renamed post changes
+the folder's times, a cut, deleted or replaced ``articles.jsonl`` its size, inode or change
+time. With no marker (the first run, after a kill, a state restored or rebuilt) or one that
+disagrees, every check runs. ``scrapy verify`` checks everything, whenever asked.
 """
 
 from __future__ import annotations
@@ -63,6 +73,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import time
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -84,6 +95,9 @@ from newscrawl.text import parse_datetime
 from newscrawl.versions import compare, diff_markdown, exact_hash, history_entry
 
 logger = logging.getLogger(__name__)
+
+#: more than the file system's clock tick (a jiffy: 1–10 ms) — see Archive._record_clean_close
+CLOCK_TICK_NS = 20_000_000
 
 
 class ArchiveError(Exception):
@@ -194,21 +208,31 @@ class Archive(ArchiveFiles):
         #: per article id, what its fetch told (validators, feed digest) until it is recorded
         self._notes: dict[str, dict[str, Any]] = {}
         self._stopping = False
+        #: whether the archive opened (its clean close is then recorded as it closes)
+        self._opened = False
         self.lock = SpiderLock.of(self.state_path.parent, site)
         try:
             self.lock.acquire()
         except OSError as exc:
             raise ArchiveError("state_error", f"cannot take the lock {self.lock.path}: {exc}") from exc
         try:
-            self.store = ArticleStore(self.state_path, durable=self.durable)
+            # SQLite's quick_check reads the whole database: only when the files may have changed
+            self.store = ArticleStore(self.state_path, durable=self.durable, check=site)
+            #: whether the files are as the last clean close left them (the checks are skipped)
+            self.unchanged = self.store.take_clean_close(site) == self.file_facts()
+            if not self.unchanged and not self.store.quick_checked:
+                self.store.quick_check()
         except StateError as exc:
+            if hasattr(self, "store"):
+                self.store.close()
             self.lock.release()
             raise ArchiveError("state_error", f"{exc}. Nothing was fetched.") from exc
         #: the state of this site: what the spider and the pipelines read and write
         self.state = SiteState(self.store, site, self.schedule.now, self._state_write_failed)
         try:
-            self._check_state_knows_posts()
-            self._check_lines_intact()
+            if not self.unchanged:
+                self._check_state_knows_posts()
+                self._check_lines_intact()
             self.posts_dir().mkdir(parents=True, exist_ok=True)
             self.lines = AppendOnlyLines(self.jsonl_path(), durable=self.durable)
         except BaseException as exc:
@@ -221,9 +245,10 @@ class Archive(ArchiveFiles):
             if self.lines.repaired_bytes:
                 logger.warning("%s ended in half a line (%d bytes, left by a killed run): cut off",
                                self.jsonl_path(), self.lines.repaired_bytes)
-            for left in [*remove_temporary_files(self.posts_dir()),
-                         *remove_temporary_files(self.site_dir() / PICTURES_DIR)]:
-                logger.warning("Removed %s, left by a crashed run", left)
+            if not self.unchanged:  # a clean close leaves no temporary file
+                for left in [*remove_temporary_files(self.posts_dir()),
+                             *remove_temporary_files(self.site_dir() / PICTURES_DIR)]:
+                    logger.warning("Removed %s, left by a crashed run", left)
             self._recover()
             self._check_writable()
         except BaseException as exc:
@@ -231,12 +256,28 @@ class Archive(ArchiveFiles):
             if isinstance(exc, OSError):
                 raise self._unwritable(exc) from exc
             raise
+        self._opened = True
 
     def _unwritable(self, exc: OSError) -> ArchiveError:
         return ArchiveError("write_failed", f"cannot write the archive in {self.site_dir()}: {exc}. "
                                             "Nothing was fetched.")
 
     # ---- opening checks ------------------------------------------------------------------
+    def file_facts(self) -> dict[str, list[int] | None]:
+        """What says whether the archive's files changed since a moment: the stat (inode,
+        size, modification and change times in ns) of ``_posts/`` and of ``articles.jsonl``
+        (``None`` for one that is missing). A post added, deleted or renamed changes the
+        folder's times; a line appended, the file cut short, replaced or restored from a
+        backup changes the file's size, inode or change time (which no tool can set back)."""
+        def stat(path: Path) -> list[int] | None:
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                return None
+            return [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+        return {"posts": stat(self.posts_dir()), "lines": stat(self.jsonl_path())}
+
     def _check_state_knows_posts(self) -> None:
         """A state that does not know the posts on disk would write them all again.
 
@@ -321,14 +362,39 @@ class Archive(ArchiveFiles):
 
     def close(self) -> None:
         """Close the JSON lines and the state, release the lock. A state that cannot be
-        closed cleanly (a full disk) is logged: its last transactions are in it already."""
+        closed cleanly (a full disk) is logged: its last transactions are in it already.
+
+        An archive that opened, wrote everything it began (no journal entry left) and whose
+        state never failed a write records its clean close: the facts of :meth:`file_facts`,
+        which the next opening compares with the files to skip its checks."""
+        clean = self._opened and not self._stopping
+        self._opened = False
         for thing in (self.lines, self.store):
             try:
+                if thing is self.store and clean:
+                    self._record_clean_close()
                 thing.close()
             except (OSError, sqlite3.Error) as exc:
                 self._count("newscrawl/failed/state_write")
                 logger.error("Cannot close %s cleanly: %s", getattr(thing, "path", thing), exc)
         self.lock.release()
+
+    def _record_clean_close(self) -> None:
+        """The clean-close marker, unless a write is left in the journal (the JSON lines are
+        closed already); one that cannot be written is logged, the next opening checks all."""
+        try:
+            if not self.store.has_pending(self.site):
+                facts = self.file_facts()
+                # the file system stamps times from a clock that ticks every few ms: wait till
+                # a change made after this moment cannot carry the times recorded now
+                newest = max((stat[3] for stat in facts.values() if stat), default=0)
+                wait = newest + CLOCK_TICK_NS - time.time_ns()
+                if wait > 0:
+                    time.sleep(wait / 1e9)
+                self.store.set_clean_close(self.site, facts)
+        except (OSError, sqlite3.Error) as exc:
+            logger.warning("Cannot record the clean close of %s in %s (%s): the next run checks the "
+                           "whole archive", self.site, self.state_path, exc)
 
     # ---- writing a version ---------------------------------------------------------------
     def write(self, item: Any) -> bool:

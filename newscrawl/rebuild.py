@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator
 from dataclasses import fields
@@ -86,69 +87,139 @@ def read_lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | None]]:
 
 
 def rebuild(archive: ArchiveFiles, store: ArticleStore, out: Any = sys.stderr) -> dict[str, int]:
-    """Rebuild the state rows of the archive's site in ``store`` (the spider's lock held)."""
+    """Rebuild the state rows of the archive's site in ``store`` (the spider's lock held).
+
+    Streams: one pass over the JSON lines, one over the posts, what it gathers per article
+    kept in scratch tables of the state's connection (SQLite's temporary store, on disk), so
+    its memory does not grow with the archive; a line is read again only when the next
+    version of its article needs it (what changed) or its post must be written again."""
     site = archive.site
     counts = dict.fromkeys(("lines", "bad_lines", "articles", "posts", "posts_rewritten",
                             "without_lines", "duplicate_posts", "pictures"), 0)
-    pictures: dict[str, tuple[str, str, str, int, str]] = {}
-    last: dict[str, dict[str, Any]] = {}
-    offsets: dict[str, int] = {}
-    history: dict[str, list[dict[str, Any]]] = {}
-    for offset, line in read_lines(archive.jsonl_path(site)):
-        counts["lines"] += 1
-        if not line or line.get("site") != site or not line.get("id"):
-            counts["bad_lines"] += 1
-            continue
-        before = last.get(line["id"])  # the version before it: what changed
-        last[line["id"]], offsets[line["id"]] = line, offset
-        pictures.update(kept_pictures(line, archive.site_dir(site)))
-        versions = history.setdefault(line["id"], [])
-        versions.append(history_entry(line, len(versions) + 1, versions,
-                                      compare(before, line) if before else None))
-    posts: dict[str, Path] = {}
-    directory = archive.posts_dir(site)
-    remove_temporary_files(directory)
-    for path in sorted(directory.glob("*.md")) if directory.is_dir() else []:
-        matter = read_front_matter(path)
-        if not matter or matter.get("site") != site or not matter.get("id"):
-            continue
-        counts["posts"] += 1
-        article_id = str(matter["id"])
-        if article_id in posts:
-            # two posts for one id (left by older versions): keep the newer file, report both
-            counts["duplicate_posts"] += 1
-            older, newer = sorted((posts[article_id], path), key=lambda p: p.stat().st_mtime)
-            print(f"rebuild-state: {site} {article_id} has two posts, {older.name} and {newer.name}: "
-                  f"keeping {newer.name}; remove the other by hand", file=out)
-            posts[article_id] = newer
-        else:
-            posts[article_id] = path
-    rows = []
-    for article_id in sorted(set(last) | set(posts)):
-        line = last.get(article_id)
-        row: dict[str, Any] = {"id": article_id}
-        if line:
-            # the last line: its hash, its offset (the next version's diff reads it back) and
-            # one history entry per line (which fields each changed is not re-derived)
-            row.update(url=line.get("url"), title=line.get("title"), published=line.get("published"),
-                       content_hash=line.get("content_hash"), version=len(history[article_id]),
-                       line_offset=offsets[article_id], history=history[article_id],
-                       exact_hash=exact_hash(line))
-        else:
-            counts["without_lines"] += 1
-        if article_id in posts:
-            row["post_path"] = posts[article_id].name
-        elif line:
-            item = Article(**{k: v for k, v in line.items() if k in _ARTICLE_FIELDS})
-            name = archive.free_post_name(item, store)
-            write_atomic(directory / name, render_post(item, archive.image_proxy))
-            row["post_path"] = name
-            counts["posts_rewritten"] += 1
-        rows.append(row)
-    store.replace_site(site, rows)
-    store.replace_pictures(site, list(pictures.values()))
-    counts["articles"], counts["pictures"] = len(rows), len(pictures)
+    db = store.db
+    for statement in (
+            # per article: its last line (offset) and the history entries of all its lines
+            "CREATE TEMP TABLE rebuild_lines (id TEXT PRIMARY KEY, offset INTEGER NOT NULL,"
+            " history TEXT NOT NULL)",
+            "CREATE TEMP TABLE rebuild_posts (id TEXT PRIMARY KEY, name TEXT NOT NULL, mtime REAL NOT NULL)",
+            "CREATE TEMP TABLE rebuild_pictures (url TEXT PRIMARY KEY, sha256 TEXT, path TEXT, bytes INTEGER,"
+            " media_type TEXT)"):
+        db.execute(statement)
+    try:
+        jsonl = archive.jsonl_path(site)
+        with _LineReader(jsonl) as reader:
+            for offset, line in read_lines(jsonl):
+                counts["lines"] += 1
+                if not line or line.get("site") != site or not line.get("id"):
+                    counts["bad_lines"] += 1
+                    continue
+                article_id = str(line["id"])
+                row = db.execute("SELECT offset, history FROM rebuild_lines WHERE id = ?",
+                                 (article_id,)).fetchone()
+                before = reader.line_at(row[0]) if row else None  # the version before it: what changed
+                versions = json.loads(row[1]) if row else []
+                versions.append(history_entry(line, len(versions) + 1, versions,
+                                              compare(before, line) if before else None))
+                db.execute("INSERT OR REPLACE INTO rebuild_lines (id, offset, history) VALUES (?, ?, ?)",
+                           (article_id, offset, json.dumps(versions, ensure_ascii=False)))
+                db.executemany("INSERT OR REPLACE INTO rebuild_pictures VALUES (?, ?, ?, ?, ?)",
+                               kept_pictures(line, archive.site_dir(site)).values())
+            directory = archive.posts_dir(site)
+            remove_temporary_files(directory)
+            for path in _posts(directory):
+                matter = read_front_matter(path)
+                if not matter or matter.get("site") != site or not matter.get("id"):
+                    continue
+                counts["posts"] += 1
+                article_id, mtime = str(matter["id"]), path.stat().st_mtime
+                seen = db.execute("SELECT name, mtime FROM rebuild_posts WHERE id = ?",
+                                  (article_id,)).fetchone()
+                if seen:
+                    # two posts for one id (left by older versions): keep the newer file, report both
+                    counts["duplicate_posts"] += 1
+                    (older, _), (newer, newer_mtime) = sorted([seen, (path.name, mtime)], key=lambda p: p[1])
+                    print(f"rebuild-state: {site} {article_id} has two posts, {older} and {newer}: "
+                          f"keeping {newer}; remove the other by hand", file=out)
+                    path, mtime = directory / newer, newer_mtime
+                db.execute("INSERT OR REPLACE INTO rebuild_posts (id, name, mtime) VALUES (?, ?, ?)",
+                           (article_id, path.name, mtime))
+
+            def rows() -> Iterator[dict[str, Any]]:
+                found = db.execute(
+                    "SELECT a.id, l.offset, l.history, p.name FROM (SELECT id FROM rebuild_lines UNION"
+                    " SELECT id FROM rebuild_posts) a LEFT JOIN rebuild_lines l ON l.id = a.id"
+                    " LEFT JOIN rebuild_posts p ON p.id = a.id ORDER BY a.id").fetchmany
+                while batch := found(1000):
+                    for article_id, offset, history, post in batch:
+                        yield _row(archive, store, article_id, reader.line_at(offset) if offset is not None
+                                   else None, offset, json.loads(history or "[]"), post, counts)
+
+            counts["articles"] = store.replace_site(site, rows())
+        counts["pictures"] = store.replace_pictures(site, db.execute(
+            "SELECT url, sha256, path, bytes, media_type FROM rebuild_pictures"))
+    finally:
+        for table in ("rebuild_lines", "rebuild_posts", "rebuild_pictures"):
+            db.execute(f"DROP TABLE IF EXISTS temp.{table}")
     return counts
+
+
+def _row(archive: ArchiveFiles, store: ArticleStore, article_id: str, line: dict[str, Any] | None,
+         offset: int | None, history: list[dict[str, Any]], post: str | None,
+         counts: dict[str, int]) -> dict[str, Any]:
+    """The state row of one article, from its last JSON line and its post; its post written
+    again from the line when it has none."""
+    row: dict[str, Any] = {"id": article_id}
+    if line:
+        # the last line: its hash, its offset (the next version's diff reads it back) and
+        # one history entry per line (which fields each changed is not re-derived)
+        row.update(url=line.get("url"), title=line.get("title"), published=line.get("published"),
+                   content_hash=line.get("content_hash"), version=len(history), line_offset=offset,
+                   history=history, exact_hash=exact_hash(line))
+    else:
+        counts["without_lines"] += 1
+    if post:
+        row["post_path"] = post
+    elif line:
+        item = Article(**{k: v for k, v in line.items() if k in _ARTICLE_FIELDS})
+        name = archive.free_post_name(item, store)
+        write_atomic(archive.posts_dir() / name, render_post(item, archive.image_proxy))
+        row["post_path"] = name
+        counts["posts_rewritten"] += 1
+    return row
+
+
+def _posts(directory: Path) -> Iterator[Path]:
+    """The ``*.md`` files of a posts folder, as the folder lists them (not all held at once)."""
+    if not directory.is_dir():
+        return
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if entry.name.endswith(".md") and not entry.name.startswith(".") and entry.is_file():
+                yield Path(entry.path)
+
+
+class _LineReader:
+    """Reads back the JSON line at an offset of ``articles.jsonl`` (a dict, or ``None``)."""
+
+    def __init__(self, path: Path):
+        self.fh = open(path, "rb") if path.exists() else None  # noqa: SIM115 (closed by __exit__)
+
+    def __enter__(self) -> _LineReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fh is not None:
+            self.fh.close()
+
+    def line_at(self, offset: int) -> dict[str, Any] | None:
+        if self.fh is None:
+            return None
+        self.fh.seek(offset)
+        try:
+            value = json.loads(self.fh.readline().decode("utf-8", errors="replace"))
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
 
 
 def kept_pictures(line: dict[str, Any], site_dir: Path) -> dict[str, tuple[str, str, str, int, str]]:

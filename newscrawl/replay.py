@@ -21,10 +21,11 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -292,8 +293,8 @@ class _FolderReader(CaptureReader):
 
 
 # ---- scrapy reparse -----------------------------------------------------------------------------
-def reparse_plan(index: CaptureIndex, site: Site, selected: list[str],
-                 held: Callable[[str], str | None]) -> tuple[list[list[Capture]], list[str]]:
+def reparse_plan(index: CaptureIndex, site: Site, selected: list[str], held: Callable[[str], str | None],
+                 scratch: sqlite3.Connection) -> tuple[Iterator[list[Capture]], list[str]]:
     """Which captures a reparse replays, per article, in the order they were written.
 
     ``held(article_id)`` tells what the archive holds of an article: ``None`` when nothing
@@ -303,36 +304,54 @@ def reparse_plan(index: CaptureIndex, site: Site, selected: list[str],
     ``""`` when that is not known (a version archived before captures were named: only the
     latest capture). A capture with the same payload as the one replayed before it is left
     out (the page did not change: a live re-check would not have parsed it either).
-    ``selected`` URLs restrict it to their articles; returns the plan and the selected URLs
-    that have no capture."""
-    by_article: dict[str, list[Capture]] = {}
-    for capture in index.article_captures():
-        article_id = site.article_id(site.canonical_url(capture.request_url))
-        if article_id:
-            by_article.setdefault(article_id, []).append(capture)
-    missing = []
-    if selected:
-        wanted: dict[str, list[Capture]] = {}
-        for url in selected:
-            article_id = site.article_id(site.canonical_url(url))
-            if article_id in by_article:
-                wanted[article_id] = by_article[article_id]
-            else:
-                missing.append(url)
-        by_article = wanted
-    plan = []
-    for article_id, captures in by_article.items():
-        record = held(article_id)
-        if record is not None:
-            start = next((i for i, c in enumerate(captures) if c.record_id == record), None)
-            captures = captures[start:] if start is not None else captures[-1:]
-        kept: list[Capture] = []
-        for capture in captures:
-            if kept and (kept[-1].digest, kept[-1].rendered) == (capture.digest, capture.rendered):
-                continue
-            kept.append(capture)
-        plan.append(kept)
-    return plan, missing
+    ``selected`` URLs restrict it to their articles (in their order; else the articles come
+    in the order of their first capture); returns the plan, an iterator of each article's
+    captures, and the selected URLs that have no capture.
+
+    Streams: the article captures of the index are gathered in ``scratch`` (a SQLite
+    connection, a temporary one on disk: memory does not grow with the archive), then read
+    back an article at a time as the plan is iterated."""
+    wanted = {site.article_id(site.canonical_url(url)): url for url in selected}
+    scratch.execute("CREATE TABLE plan_captures (pos INTEGER PRIMARY KEY, article_id TEXT NOT NULL,"
+                    " capture TEXT NOT NULL)")
+    with scratch:
+        for capture in index.article_captures():
+            article_id = site.article_id(site.canonical_url(capture.request_url))
+            if article_id and (not selected or article_id in wanted):
+                scratch.execute("INSERT INTO plan_captures (article_id, capture) VALUES (?, ?)",
+                                (article_id, json.dumps(asdict(capture))))
+        scratch.execute("CREATE INDEX plan_captures_article ON plan_captures (article_id, pos)")
+
+    def has_captures(article_id: str | None) -> bool:
+        return scratch.execute("SELECT 1 FROM plan_captures WHERE article_id = ? LIMIT 1",
+                               (article_id,)).fetchone() is not None
+
+    missing = [url for url in selected if not has_captures(site.article_id(site.canonical_url(url)))]
+
+    def articles() -> Iterator[str]:
+        if selected:
+            yield from (a for a in wanted if a is not None and has_captures(a))
+            return
+        found = scratch.execute("SELECT article_id FROM plan_captures GROUP BY article_id ORDER BY MIN(pos)")
+        while batch := found.fetchmany(1000):
+            yield from (row[0] for row in batch)
+
+    def plan() -> Iterator[list[Capture]]:
+        for article_id in articles():
+            captures = [Capture(**json.loads(row[0])) for row in scratch.execute(
+                "SELECT capture FROM plan_captures WHERE article_id = ? ORDER BY pos", (article_id,))]
+            record = held(article_id)
+            if record is not None:
+                start = next((i for i, c in enumerate(captures) if c.record_id == record), None)
+                captures = captures[start:] if start is not None else captures[-1:]
+            kept: list[Capture] = []
+            for capture in captures:
+                if kept and (kept[-1].digest, kept[-1].rendered) == (capture.digest, capture.rendered):
+                    continue
+                kept.append(capture)
+            yield kept
+
+    return plan(), missing
 
 
 class ReplayMiddleware:

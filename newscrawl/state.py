@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,8 +33,9 @@ from newscrawl.text import utc_now_iso
 #: no ``listed_title`` at first); 2 adds ``version``, the write journal, the frontier and
 #: unfinished listings; 3 adds the re-check schedule, exact hashes, revision history and
 #: the validators of conditional requests; 4 adds the pictures kept (or not) per fetched URL;
-#: 5 adds the audits of the whole archive (``-a recheck=all``) under way.
-SCHEMA_VERSION = 5
+#: 5 adds the clean-close marker of each site's archive.
+#: 6 adds the audits of the whole archive (``-a recheck=all``) under way.
+SCHEMA_VERSION = 6
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -129,10 +131,16 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE articles ADD COLUMN pictures_missing INTEGER",
     ],
     5: [
+        # what a site's archive files looked like when its last run closed cleanly (JSON:
+        # the stat of _posts/ and articles.jsonl); taken away as a run opens the archive, so
+        # a killed run leaves none (see newscrawl.archive: the opening checks)
+        "CREATE TABLE clean_close (site TEXT NOT NULL PRIMARY KEY, facts TEXT NOT NULL)",
+    ],
+    6: [
         # an audit of the whole archive (-a recheck=all) under way: it re-checks every article
         # last checked before it started; a run stopped part-way leaves it, the next continues
         "CREATE TABLE audits (site TEXT NOT NULL PRIMARY KEY, started TEXT NOT NULL)",
-        "CREATE INDEX articles_last_checked ON articles (site, last_checked)",
+        "CREATE INDEX articles_last_checked ON articles (site, last_checked, id)",
     ],
 }
 
@@ -209,6 +217,13 @@ _PENDING_COLUMNS = ("site, id, version, post_path, post_text, line, jsonl_offset
                     " content_hash, extra")
 
 
+def _batches(rows: Iterable[Any], size: int = 1000) -> Iterator[list[Any]]:
+    """``rows`` in lists of ``size`` (the last shorter)."""
+    it = iter(rows)
+    while batch := list(itertools.islice(it, size)):
+        yield batch
+
+
 @contextlib.contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
     with open(path, "a") as fh:
@@ -220,11 +235,18 @@ def _file_lock(path: Path) -> Iterator[None]:
 
 
 class ArticleStore:
-    """The SQLite state. Raises :class:`StateError` when the database cannot be used."""
+    """The SQLite state. Raises :class:`StateError` when the database cannot be used.
 
-    def __init__(self, path: Path | str, *, check: bool = True, durable: bool = False,
+    ``check``: run SQLite's ``PRAGMA quick_check`` (which reads the whole database) as it
+    opens: ``True`` always, ``False`` never; a site name: unless the state holds that site's
+    clean-close marker (:meth:`take_clean_close`; the archive then compares it with its files
+    and calls :meth:`quick_check` when they differ). :attr:`quick_checked` says whether it ran.
+    """
+
+    def __init__(self, path: Path | str, *, check: bool | str = True, durable: bool = False,
                  readonly: bool = False):
         self.path = Path(path)
+        self.quick_checked = False
         if readonly:  # ``scrapy verify``: nothing created, migrated or written
             try:
                 self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
@@ -252,14 +274,13 @@ class ArticleStore:
         except OSError as exc:
             raise StateError(f"cannot open the state database {self.path}: {exc}") from exc
 
-    def _prepare(self, check: bool, durable: bool) -> None:
+    def _prepare(self, check: bool | str, durable: bool) -> None:
         db = self.db
         db.execute("PRAGMA busy_timeout = 30000")
-        if check:
-            result = db.execute("PRAGMA quick_check").fetchone()[0]
-            if result != "ok":
-                raise StateError(f"the state database {self.path} is damaged ({result})")
         version = db.execute("PRAGMA user_version").fetchone()[0]
+        if check is True or (isinstance(check, str) and check
+                             and not (version == SCHEMA_VERSION and self.clean_close(check) is not None)):
+            self._quick_check()
         if version > SCHEMA_VERSION:
             raise StateError(
                 f"the state database {self.path} has schema version {version}, written by a newer "
@@ -281,6 +302,42 @@ class ArticleStore:
                 for statement in MIGRATIONS[target]:
                     db.execute(statement)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _quick_check(self) -> None:
+        result = self.db.execute("PRAGMA quick_check").fetchone()[0]
+        self.quick_checked = True
+        if result != "ok":
+            raise StateError(f"the state database {self.path} is damaged ({result})")
+
+    def quick_check(self) -> None:
+        """SQLite's ``PRAGMA quick_check`` over the whole database; :class:`StateError` when
+        it finds damage (or cannot read it)."""
+        try:
+            self._quick_check()
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"the state database {self.path} is damaged ({exc})") from exc
+
+    # ---- the clean-close marker (newscrawl.archive: the opening checks) ---------------
+    def clean_close(self, site: str) -> dict[str, Any] | None:
+        """The facts a site's last clean close recorded, if the state holds them."""
+        row = self.db.execute("SELECT facts FROM clean_close WHERE site = ?", (site,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def take_clean_close(self, site: str) -> dict[str, Any] | None:
+        """The site's clean-close facts, removed in the same transaction (a run that is
+        killed from now on leaves none). :class:`StateError` when the state is damaged."""
+        try:
+            with self.transaction():
+                facts = self.clean_close(site)
+                self.db.execute("DELETE FROM clean_close WHERE site = ?", (site,))
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"the state database {self.path} is damaged ({exc})") from exc
+        return facts
+
+    def set_clean_close(self, site: str, facts: dict[str, Any]) -> None:
+        """Record what the site's archive files look like as its run closes cleanly."""
+        self.db.execute("INSERT OR REPLACE INTO clean_close (site, facts) VALUES (?, ?)",
+                        (site, json.dumps(facts, sort_keys=True)))
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -474,15 +531,19 @@ class ArticleStore:
             " ON CONFLICT (site, url) DO UPDATE SET reason = excluded.reason, attempts = attempts + 1,"
             " last_tried = excluded.last_tried WHERE sha256 IS NULL", (site, url, reason, when))
 
-    def replace_pictures(self, site: str, rows: list[tuple[str, str, str, int, str]]) -> None:
+    def replace_pictures(self, site: str, rows: Iterable[tuple[str, str, str, int, str]]) -> int:
         """Forget the site's pictures and store ``(url, sha256, path, bytes, media_type)`` of
-        the kept ones instead (``scrapy rebuild-state``, from the JSON lines)."""
+        the kept ones instead (``scrapy rebuild-state``, from the JSON lines); how many."""
         now = utc_now_iso()
+        stored = 0
         with self.transaction() as db:
             db.execute("DELETE FROM pictures WHERE site = ?", (site,))
-            db.executemany(
-                "INSERT OR REPLACE INTO pictures (site, url, sha256, path, bytes, media_type, attempts,"
-                " last_tried) VALUES (?, ?, ?, ?, ?, ?, 1, ?)", [(site, *row, now) for row in rows])
+            for batch in _batches(rows):
+                db.executemany(
+                    "INSERT OR REPLACE INTO pictures (site, url, sha256, path, bytes, media_type, attempts,"
+                    " last_tried) VALUES (?, ?, ?, ?, ?, ?, 1, ?)", [(site, *row, now) for row in batch])
+                stored += len(batch)
+        return stored
 
     # ---- the frontier and unfinished listings ----------------------------------------
     def frontier_add(self, site: str, article_id: str, url: str, listed_title: str | None) -> None:
@@ -508,10 +569,16 @@ class ArticleStore:
     def settled_unchecked(self, site: str, before: str, limit: int) -> list[tuple[str, str, str | None]]:
         """``(id, url, listed_title)`` of settled articles (archived, no scheduled re-check)
         last checked at ``before`` or earlier, the oldest-checked first: the per-run audit."""
-        return [tuple(row) for row in self.db.execute(
-            "SELECT id, url, listed_title FROM articles WHERE site = ? AND content_hash IS NOT NULL"
-            " AND url IS NOT NULL AND next_check IS NULL AND coalesce(last_checked, '') <= ?"
-            " ORDER BY last_checked, id LIMIT ?", (site, before, limit))]
+        # never checked first, then a range of the (site, last_checked, id) index: the query reads
+        # what it returns, not the archive
+        rows: list[tuple[str, str, str | None]] = []
+        for where, args in (("last_checked IS NULL", ()), ("last_checked <= ?", (before,))):
+            rows += self.db.execute(
+                "SELECT id, url, listed_title FROM articles INDEXED BY articles_last_checked WHERE site = ?"
+                f" AND content_hash IS NOT NULL AND url IS NOT NULL AND next_check IS NULL AND {where}"
+                " ORDER BY last_checked, id LIMIT ?",
+                (site, *args, limit - len(rows))).fetchall()
+        return rows
 
     def audit_started(self, site: str, now: str) -> str:
         """When the audit of the whole archive under way began (now, if none was)."""
@@ -574,21 +641,26 @@ class ArticleStore:
                 " listed_title = excluded.listed_title, listed_titles = excluded.listed_titles",
                 (site, article_id, title, json.dumps(titles[-8:], ensure_ascii=False), now, now))
 
-    def replace_site(self, site: str, rows: list[dict]) -> None:
-        """Forget everything of a site and store ``rows`` instead (``scrapy rebuild-state``)."""
+    def replace_site(self, site: str, rows: Iterable[dict]) -> int:
+        """Forget everything of a site and store ``rows`` instead (``scrapy rebuild-state``),
+        taken a thousand at a time (they may come from a stream); how many."""
         now = utc_now_iso()
+        stored = 0
         with self.transaction() as db:
             for table in ("articles", "failures", "journal", "frontier", "unfinished_listings", "validators",
-                          "audits"):
+                          "clean_close", "audits"):
                 db.execute(f"DELETE FROM {table} WHERE site = ?", (site,))
-            db.executemany(
-                "INSERT INTO articles (site, id, url, title, published, content_hash, post_path, version,"
-                " exact_hash, line_offset, history, first_seen, last_changed, next_check)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                " strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+30 days'))",
-                [(site, r["id"], r.get("url"), r.get("title"), r.get("published"), r.get("content_hash"),
-                  r.get("post_path"), r.get("version", 0), r.get("exact_hash"), r.get("line_offset"),
-                  json.dumps(r.get("history") or [], ensure_ascii=False), now, now) for r in rows])
+            for batch in _batches(rows):
+                db.executemany(
+                    "INSERT INTO articles (site, id, url, title, published, content_hash, post_path, version,"
+                    " exact_hash, line_offset, history, first_seen, last_changed, next_check)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                    " strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+30 days'))",
+                    [(site, r["id"], r.get("url"), r.get("title"), r.get("published"), r.get("content_hash"),
+                      r.get("post_path"), r.get("version", 0), r.get("exact_hash"), r.get("line_offset"),
+                      json.dumps(r.get("history") or [], ensure_ascii=False), now, now) for r in batch])
+                stored += len(batch)
+        return stored
 
     def close(self) -> None:
         self.db.close()

@@ -462,3 +462,105 @@ def test_a_post_of_this_spider_unknown_to_the_state_stops_the_archive(archive: A
     with pytest.raises(ArchiveError, match="rebuild-state dw") as caught:
         Archive(archive.output_dir, state, "dw")
     assert caught.value.reason == "state_mismatch"
+
+
+def test_a_clean_start_checks_only_what_changed_since_the_last_clean_close(tmp_path, monkeypatch):
+    """After a clean close the next opening neither lists ``_posts/`` nor reads the JSON lines
+    nor runs SQLite's quick_check: a state-only inconsistency planted behind its back (an
+    archived article whose post never existed) goes unnoticed, while a deleted post, a cut
+    ``articles.jsonl`` and a killed run (no clean close) each bring the full check back."""
+    out, state = tmp_path / "out", tmp_path / "state" / "newscrawl.sqlite3"
+    first = Archive(out, state, "dw")
+    first.write(make_item())
+    first.write(make_item(id="a-2", title="第二篇"))
+    first.close()
+    db = sqlite3.connect(state)
+    with db:
+        db.execute("INSERT INTO articles (site, id, post_path, content_hash, line_offset, first_seen,"
+                   " last_changed) VALUES ('dw', 'a-ghost', '2020-01-01-ghost.md', 'h', 0, 'x', 'x')")
+    db.close()
+    full_checks = Counter()
+
+    def counting(name: str):
+        real = getattr(ArticleStore, name)
+
+        def counted(self, *args):
+            full_checks[name] += 1
+            return real(self, *args)
+        return counted
+
+    for name in ("post_paths", "last_line", "_quick_check"):
+        monkeypatch.setattr(ArticleStore, name, counting(name))
+
+    cheap = Archive(out, state, "dw")  # the ghost's post is missing: not looked for
+    assert cheap.unchanged and full_checks == Counter()
+    cheap.write(make_item(id="a-3", title="第三篇"))
+    cheap.close()
+    cheap = Archive(out, state, "dw")  # its own writes were recorded at its clean close
+    assert cheap.unchanged and full_checks == Counter()
+    cheap.lock.release()  # killed: no clean close
+    cheap.store.close()
+    with pytest.raises(ArchiveError, match="ghost") as caught:
+        Archive(out, state, "dw")
+    assert caught.value.reason == "archive_damaged"
+    assert full_checks == Counter(post_paths=1, _quick_check=1)
+
+    with sqlite3.connect(state) as db:  # the ghost gone, a clean close again
+        db.execute("DELETE FROM articles WHERE id = 'a-ghost'")
+    Archive(out, state, "dw").close()
+    full_checks.clear()
+    posts = out / "dw" / "_posts"
+    [post, *_] = sorted(posts.glob("*.md"))
+    saved = post.read_bytes()
+    post.unlink()
+    with pytest.raises(ArchiveError, match="posts the state knows are missing") as caught:
+        Archive(out, state, "dw")
+    assert caught.value.reason == "archive_damaged" and full_checks["post_paths"] == 1
+    post.write_bytes(saved)
+    Archive(out, state, "dw").close()
+
+    jsonl = out / "dw" / "articles.jsonl"
+    data = jsonl.read_bytes()
+    jsonl.write_bytes(data[:data.rindex(b"\n", 0, len(data) - 1) + 1])  # the last line cut off
+    with pytest.raises(ArchiveError, match="truncated or replaced") as caught:
+        Archive(out, state, "dw")
+    assert caught.value.reason == "archive_damaged"
+
+
+def test_rebuild_state_from_the_files_keeps_versions_the_newer_duplicate_and_writes_missing_posts(tmp_path):
+    """``rebuild`` (streamed through scratch tables): an article's two lines make version 2
+    at its last line's offset; of two posts for one id the newer is kept; a post gone is
+    written again from its last line."""
+    from newscrawl.archive import ArchiveFiles
+    from newscrawl.rebuild import rebuild
+
+    out, state = tmp_path / "out", tmp_path / "state" / "newscrawl.sqlite3"
+    archive = Archive(out, state, "dw")
+    archive.write(make_item())
+    archive.write(make_item(title="新标题", body_markdown="改过的正文。"))
+    archive.write(make_item(id="a-2", title="第二篇"))
+    archive.write(make_item(id="a-3", title="第三篇"))
+    archive.close()
+    posts = out / "dw" / "_posts"
+    known = ArticleStore(state)
+    first, second, third = (posts / known.get("dw", i).post_path for i in ("a-1", "a-2", "a-3"))
+    known.close()
+    copy = posts / "2023-10-31-copy.md"
+    copy.write_bytes(second.read_bytes())
+    os.utime(second, (1, 1))  # the older of a-2's two posts
+    third.unlink()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{state}{suffix}").unlink(missing_ok=True)
+    store = ArticleStore(state)
+    said: list[str] = []
+    counts = rebuild(ArchiveFiles(out, state, "dw"), store, out=type("Out", (), {"write": said.append})())
+    assert counts["articles"] == 3 and counts["lines"] == 4 and counts["duplicate_posts"] == 1
+    assert counts["posts_rewritten"] == 1 and "keeping 2023-10-31-copy.md" in "".join(said)
+    lines = (out / "dw" / "articles.jsonl").read_bytes()
+    one = store.get("dw", "a-1")
+    assert one.version == 2 and len(one.revisions) == 2 and one.post_path == first.name
+    assert json.loads(lines[one.line_offset:].split(b"\n", 1)[0])["title"] == "新标题"
+    assert store.get("dw", "a-2").post_path == copy.name
+    rewritten = store.get("dw", "a-3").post_path
+    assert "第三篇" in (posts / rewritten).read_text(encoding="utf-8")
+    store.close()

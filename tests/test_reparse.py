@@ -248,3 +248,29 @@ def test_wacz_bundles_the_spiders_warcs_with_a_page_per_article(archive, tmp_pat
     assert again.returncode == 0, again.stderr
     with zipfile.ZipFile(tmp_path / "again.wacz") as z:
         assert gzip.decompress(z.read("indexes/index.cdx.gz")).decode() == index
+
+
+def test_a_reparse_hands_each_round_to_the_engine_a_chunk_at_a_time(archive, monkeypatch):
+    """The plan lives in a temporary SQLite database; whatever the chunk, the requests come in
+    the same order, round after round (the retitled article's second capture last)."""
+    import logging
+
+    from newscrawl.crawling import reparse as rounds_module
+    from newscrawl.replay import REPLAY_PIN
+    from newscrawl.sites.epochtimes import SITE
+
+    def handed(chunk: int) -> list[list[tuple[str, tuple]]]:
+        monkeypatch.setattr(rounds_module, "CHUNK", chunk)
+        rounds = rounds_module.ReparseRounds(SITE, callback=print, errback=print, render={}, stats=None,
+                                             logger=logging.getLogger("test"))
+        rounds.plan(archive["out"] / "epochtimes" / "warc", [], lambda article_id: None)
+        calls = []
+        while batch := [(r.url, r.meta[REPLAY_PIN]) for r in rounds.next_round()]:
+            calls.append(batch)
+        return calls
+
+    whole, chunked = handed(1000), handed(2)
+    assert len(whole) >= 2 and len(whole[0]) > 2  # every article, then the edited one's next capture
+    assert any("n13958996" in url for url, _ in whole[-1])  # retitled on day two
+    assert all(len(batch) <= 2 for batch in chunked) and len(chunked) > len(whole)
+    assert [r for batch in chunked for r in batch] == [r for batch in whole for r in batch]

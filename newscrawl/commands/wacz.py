@@ -44,7 +44,7 @@ from newscrawl.commands.crawl import spider_class
 from newscrawl.files import TMP_PREFIX
 from newscrawl.locks import Locked, SpiderLock
 from newscrawl.sites import Site
-from newscrawl.warc import INDEX_NAME, INDEX_VERSION, Capture, CaptureIndex, open_index, replayable
+from newscrawl.warc import INDEX_NAME, INDEX_VERSION, CaptureIndex, open_index, replayable
 
 
 def stale_temporaries(folder: Path) -> list[Path]:
@@ -102,14 +102,6 @@ class Command(ScrapyCommand):
             index = self._index(folder, name, settings)
         except (FileNotFoundError, Locked) as exc:
             return self._fail(str(exc))
-        try:
-            files = index.closed_files()
-            captures = self._pages(index, site)
-        finally:
-            index.close()
-        if not files:
-            return self._fail(f"no finished WARC file in {folder}")
-        titles = self._titles(Path(settings.get("NEWSCRAWL_OUTPUT_DIR")) / name / "articles.jsonl")
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         default = Path(settings.get("NEWSCRAWL_OUTPUT_DIR")) / name / f"{name}-{stamp}.wacz"
         output = Path(opts.output) if opts.output else default
@@ -119,18 +111,17 @@ class Command(ScrapyCommand):
         # written under a temporary name in the same folder and renamed into place when whole:
         # a killed or failed packaging never leaves a file at the final name
         temporary = output.parent / f"{TMP_PREFIX}{os.getpid()}-{output.name}"
-        # the articles of the archive (a page that gave no article stays in the WARC and index)
-        captures = [c for c in captures if c.file in files
-                    and (not titles or site.article_id(site.canonical_url(c.request_url)) in titles)]
         with tempfile.TemporaryDirectory() as tmp:
             pages = Path(tmp) / "pages.jsonl"
-            with open(pages, "w", encoding="utf-8") as fh:
-                fh.write(json.dumps({"format": "json-pages-1.0", "id": "pages", "title": "Articles"}) + "\n")
-                for capture in captures:
-                    article_id = site.article_id(site.canonical_url(capture.request_url))
-                    page = {"url": capture.url, "ts": capture.date,  # the record's, as indexed
-                            "title": titles.get(article_id, capture.url)}
-                    fh.write(json.dumps(page, ensure_ascii=False) + "\n")
+            try:
+                files = index.closed_files()
+                count = self._page_list(index, site, set(files),
+                                        Path(settings.get("NEWSCRAWL_OUTPUT_DIR")) / name / "articles.jsonl",
+                                        pages, Path(tmp) / "pages.sqlite3")
+            finally:
+                index.close()
+            if not files:
+                return self._fail(f"no finished WARC file in {folder}")
             cmd = [sys.executable, "-m", "newscrawl.commands.wacz", "create", "-o", str(temporary),
                    "-p", str(pages), "--title", f"newscrawl: {name}",
                    "--desc", f"Every response the newscrawl spider {name!r} received, as WARC",
@@ -143,7 +134,7 @@ class Command(ScrapyCommand):
                 temporary.unlink(missing_ok=True)
         if done.returncode != 0:
             return self._fail(f"wacz create failed (status {done.returncode}): {done.stdout}{done.stderr}")
-        print(f"{output}: {len(files)} WARC files, {len(captures)} article pages, "
+        print(f"{output}: {len(files)} WARC files, {count} article pages, "
               f"{output.stat().st_size} bytes")
 
     def _index(self, folder: Path, spider: str, settings: Settings) -> CaptureIndex:
@@ -167,30 +158,55 @@ class Command(ScrapyCommand):
             lock.release()
 
     @staticmethod
-    def _pages(index: CaptureIndex, site: Site) -> list[Capture]:
-        """The capture each article's page in the WACZ opens on: its latest that a replay
-        shows (not a 304), its server's response if it has one, else the DOM the browser
-        rendered."""
-        plain: dict[str, Capture] = {}
-        rendered: dict[str, Capture] = {}
-        for capture in index.article_captures():  # oldest first: the latest wins
-            article_id = site.article_id(site.canonical_url(capture.request_url))
-            if article_id and replayable(capture.status):
-                (rendered if capture.rendered else plain)[article_id] = capture
-        return [plain.get(i) or rendered[i] for i in dict.fromkeys([*plain, *rendered])]
-
-    @staticmethod
-    def _titles(jsonl: Path) -> dict[str, str]:
-        titles: dict[str, str] = {}
-        if jsonl.exists():
-            with open(jsonl, encoding="utf-8") as fh:
-                for line in fh:
-                    try:
-                        item = json.loads(line)
-                    except ValueError:
-                        continue
-                    titles[item.get("id")] = item.get("title")
-        return titles
+    def _page_list(index: CaptureIndex, site: Site, files: set[str], jsonl: Path, pages: Path,
+                   scratch: Path) -> int:
+        """Write the WACZ's page list to ``pages``: per article of the archive (a page that gave
+        no article stays in the WARC and index), the capture its page opens on — its latest
+        that a replay shows (not a 304) in a finished WARC file, its server's response if it
+        has one, else the DOM the browser rendered — titled from its latest JSON line.
+        Streams: what it gathers per article is kept in a SQLite file at ``scratch``, not in
+        memory. Returns the number of pages."""
+        db = sqlite3.connect(scratch)
+        try:
+            db.execute("PRAGMA journal_mode=OFF")
+            db.execute("PRAGMA synchronous=OFF")
+            db.execute("CREATE TABLE titles (id TEXT PRIMARY KEY, title TEXT)")
+            db.execute("CREATE TABLE pages (id TEXT NOT NULL, rendered INTEGER NOT NULL, url TEXT, ts TEXT,"
+                       " PRIMARY KEY (id, rendered))")
+            with db:
+                if jsonl.exists():
+                    with open(jsonl, encoding="utf-8") as fh:
+                        for line in fh:
+                            try:
+                                item = json.loads(line)
+                            except ValueError:
+                                continue
+                            if isinstance(item, dict):
+                                db.execute("INSERT OR REPLACE INTO titles VALUES (?, ?)",
+                                           (item.get("id"), item.get("title")))
+                for capture in index.article_captures():  # oldest first: the latest wins
+                    article_id = site.article_id(site.canonical_url(capture.request_url))
+                    if article_id and replayable(capture.status) and capture.file in files:
+                        # the date is the record's, as indexed; an update keeps the row's place
+                        db.execute("INSERT INTO pages VALUES (?, ?, ?, ?) ON CONFLICT (id, rendered)"
+                                   " DO UPDATE SET url = excluded.url, ts = excluded.ts",
+                                   (article_id, int(capture.rendered), capture.url, capture.date))
+            any_titles = db.execute("SELECT 1 FROM titles LIMIT 1").fetchone() is not None
+            rows = db.execute(
+                "SELECT p.url, p.ts, t.title FROM pages p LEFT JOIN titles t ON t.id = p.id"
+                " WHERE (p.rendered = 0 OR NOT EXISTS (SELECT 1 FROM pages q WHERE q.id = p.id"
+                " AND q.rendered = 0)) AND (t.id IS NOT NULL OR NOT ?) ORDER BY p.rendered, p.rowid",
+                (any_titles,))
+            count = 0
+            with open(pages, "w", encoding="utf-8") as fh:
+                fh.write(json.dumps({"format": "json-pages-1.0", "id": "pages", "title": "Articles"}) + "\n")
+                for url, ts, title in rows:
+                    page = {"url": url, "ts": ts, "title": title or url}
+                    fh.write(json.dumps(page, ensure_ascii=False) + "\n")
+                    count += 1
+            return count
+        finally:
+            db.close()
 
     def _fail(self, message: str) -> None:
         print(f"scrapy wacz: {message}", file=sys.stderr)
