@@ -75,6 +75,7 @@ import logging
 import sqlite3
 import time
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -88,7 +89,7 @@ from newscrawl.items import adapt, item_dict
 from newscrawl.locks import Locked, SpiderLock
 from newscrawl.pictures import PICTURES_DIR, KeptPicture, store_picture
 from newscrawl.posts import post_name, render_post
-from newscrawl.schedule import DEFAULT_STEPS, Schedule, iso, parse_steps
+from newscrawl.schedule import DEFAULT_STEPS, Schedule, iso, iso_or_none, parse_steps
 from newscrawl.state import ArticleStore, Known, PendingWrite, SiteState, StateError, StateWriteError
 from newscrawl.text import parse_datetime
 from newscrawl.versions import compare, diff_markdown, exact_hash, history_entry
@@ -426,8 +427,8 @@ class Archive(ArchiveFiles):
         history = [*earlier, entry]
         extra: dict[str, Any] = {
             "exact_hash": exact_hash(item), "history": history, "last_checked": iso(now),
-            "next_check": iso(self.schedule.next_check(parse_datetime(a["published"]), now,
-                                                       changed=archived)),
+            "next_check": iso_or_none(self.schedule.next_check(
+                parse_datetime(a["published"]) or self._first_archived(known, now), now, changed=archived)),
             **self._notes.pop(a["id"], {}),
         }
         if known is not None and archived and existed:
@@ -518,8 +519,7 @@ class Archive(ArchiveFiles):
             except OSError as exc:
                 self._state_write_failed(StateWriteError(f"cannot refresh the post of {a['id']}: {exc}"))
         self.state.checked(
-            a["id"], last_checked=now,
-            next_check=self.schedule.next_check(parse_datetime(known.published), now, changed=False),
+            a["id"], last_checked=now, next_check=self._next_check(known, now),
             exact_hash=exact_hash(item) if trivial else None, **self._notes.pop(a["id"], {}))
 
     def note_fetch(self, article_id: str, *, validators: dict[str, Any] | None = None,
@@ -543,9 +543,20 @@ class Archive(ArchiveFiles):
             return
         now = self.schedule.now()
         self.state.checked(
-            article_id, last_checked=now,
-            next_check=self.schedule.next_check(parse_datetime(known.published), now, changed=False),
+            article_id, last_checked=now, next_check=self._next_check(known, now),
             **self._notes.pop(article_id, {}))
+
+    def _next_check(self, known: Known, now: datetime) -> datetime | None:
+        """The next scheduled re-check of an article found unchanged now (``None``: settled)."""
+        published = parse_datetime(known.published) or self._first_archived(known, now)
+        return self.schedule.next_check(published, now, changed=False)
+
+    @staticmethod
+    def _first_archived(known: Known | None, now: datetime) -> datetime:
+        """When an article without a publication date was first archived (its age counts
+        from there, so that it settles like the others)."""
+        first = known.revisions[0].get("crawled") if known is not None and known.revisions else None
+        return parse_datetime(first) or now
 
     # ---- pictures (newscrawl.pictures; fetched by the PicturesPipeline) ----------------
     def picture(self, url: str) -> tuple[KeptPicture | None, tuple[str, int, str] | None]:

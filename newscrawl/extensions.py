@@ -1,9 +1,10 @@
 """Run reports, layout-drift alarms, the progress line, the heap trim and the GC tuning.
 
 Every crawl leaves ``<NEWSCRAWL_OUTPUT_DIR>/<spider>/runs/<UTC time>.json``: duration,
-requests, responses by status, items new/updated/unchanged, drops by reason, rendered
-pages, the WARC written (bytes, records, files), and the field coverage of the articles it
-parsed — new, updated and unchanged alike, as coverage measures the parser, not the news
+requests, responses by status, items new/updated/unchanged, drops by reason, re-checks of
+archived articles by why (``rechecks``: schedule, feed_text, new_title, sitemap_lastmod,
+audit), rendered pages, the WARC written (bytes, records, files), and the field coverage
+of the articles it parsed — new, updated and unchanged alike, as coverage measures the parser, not the news
 (share with authors, lead, images, gallery, tags; median body length in characters) — plus
 the crawl stats.
 
@@ -30,6 +31,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from newscrawl.crawling.incremental import rechecks
 from newscrawl.files import write_atomic
 from newscrawl.pipelines.dedupe import UnchangedItem
 
@@ -140,6 +142,8 @@ class RunReport:
             "items": _prefixed(stats, "newscrawl/items/"),
             "parsed_articles": len(self.body_lengths),
             "dropped": _prefixed(stats, "newscrawl/dropped/"),
+            # re-checks of archived articles by why: the schedule, a source's signal, the audit
+            "rechecks": rechecks(stats),
             "rendered_pages": stats.get("newscrawl/rendered/pages", 0),
             # the WARC capture of every response (warc.py): bytes written (gzip), records, files
             "warc": {"bytes": stats.get("newscrawl/warc/bytes", 0),

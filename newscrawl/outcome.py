@@ -25,6 +25,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from newscrawl.crawling.incremental import rechecks
 from newscrawl.runlog import readable
 
 EX_OK = 0
@@ -96,7 +97,8 @@ class Outcome:
         return EX_TEMPFAIL if self.reason == "locked" else EX_OK
 
     def summary(self) -> str:
-        """One line: verdict, articles, drops by reason, failed sources, duration, report."""
+        """One line: verdict, articles, drops by reason, re-checks of archived articles by
+        why, failed sources, duration, report."""
         if self.problems:
             verdict = f"FAILED ({'; '.join(self.problems)})"
         elif self.reason == "locked":
@@ -115,6 +117,8 @@ class Outcome:
         if drops:
             dropped += f" ({', '.join(f'{k} {v}' for k, v in drops.items())})"
         parts = [f"{items}, {dropped}"]
+        if why := rechecks(s):  # re-checks of archived articles, by why
+            parts.append(f"{sum(why.values())} re-checked ({', '.join(f'{k} {v}' for k, v in why.items())})")
         if self.failed_sources:
             listed = "; ".join(
                 f"{readable(f['label'])} {f['reason']}{' (optional)' if f['optional'] else ''}"

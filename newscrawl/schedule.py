@@ -3,11 +3,14 @@
 News is edited most in its first hours and rarely after weeks. An archived article is
 fetched again when it reaches the next age in ``NEWSCRAWL_RECHECK_STEPS`` (default
 ``1h,6h,1d,3d,7d,30d``): a re-check that finds it unchanged moves the next one to the next
-age beyond the article's current age (further out each time); past the last age, the last
-step repeats from the re-check. A re-check that finds a new version pulls the next one
-close again (the first step from now), as one edit often brings more. Listings and feeds
-that show an article under a new title, or a full-text feed whose text changed, trigger a
-re-check at once, whatever the schedule says.
+age beyond the article's current age (further out each time). A re-check that finds a new
+version pulls the next one close again (the first step from now), as one edit often brings
+more. Past the last age the article is *settled*: no scheduled re-check (``next_check`` is
+``None``), so what the schedule costs a run does not grow with the archive. A settled
+article is fetched again only on a signal (a listing or feed showing it under a new title, a
+full-text feed whose text changed, a sitemap ``<lastmod>`` later than its last check) or by
+the audit (``NEWSCRAWL_AUDIT_BUDGET`` a run, oldest-checked first, or the whole archive with
+``-a recheck=all``): see :mod:`newscrawl.crawling.incremental`.
 
 ``NEWSCRAWL_CLOCK`` fixes "now" (an ISO 8601 time) for simulations and tests; unset, it is
 the real time.
@@ -56,23 +59,31 @@ class Schedule:
     def now(self) -> datetime:
         return self.clock or datetime.now(UTC)
 
-    def next_check(self, published: datetime | None, checked: datetime, changed: bool) -> datetime:
-        """When to fetch again an article fetched at ``checked`` (``changed``: it had a new version)."""
+    def next_check(self, published: datetime | None, checked: datetime, changed: bool) -> datetime | None:
+        """When to fetch again an article fetched at ``checked`` (``changed``: it had a new
+        version); ``None``: never by the schedule (past the last step: settled).
+        ``published`` is when its age counts from (the publication, else its first archiving)."""
         if changed or published is None:
             return checked + self.steps[0]
         age = checked - published
         for step in self.steps:
             if step > age:
                 return published + step
-        return checked + self.steps[-1]
+        return None
 
-    def due(self, next_check: datetime | None, last_changed: datetime | None = None) -> bool:
-        """Whether a re-check is due now. An article archived before schedules existed (no
-        ``next_check``) is due one last step after its last change."""
-        if next_check is None:
-            next_check = (last_changed or self.now()) + self.steps[-1]
-        return next_check <= self.now()
+    def due(self, next_check: datetime | None) -> bool:
+        """Whether a scheduled re-check is due now (a settled article, ``None``, never is)."""
+        return next_check is not None and next_check <= self.now()
+
+    def audit_before(self) -> datetime:
+        """The per-run audit takes settled articles last checked this long ago or earlier: one
+        last step (an article is audited at most once a last step)."""
+        return self.now() - self.steps[-1]
 
 
 def iso(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_or_none(value: datetime | None) -> str | None:
+    return iso(value) if value is not None else None

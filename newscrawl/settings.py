@@ -27,8 +27,11 @@ NEWSCRAWL_DRIFT_MIN_ITEMS  runs with fewer archived articles are not judged (def
 NEWSCRAWL_DRIFT_DROP   a field alarms below (1 - this) x its recent median (default 0.5)
 NEWSCRAWL_DRIFT_MIN_SHARE  coverage shares usually under this are not judged (default 0.2)
 NEWSCRAWL_RECHECK_STEPS  the ages at which an archived article is fetched again to catch edits
-                       (default ``1h,6h,1d,3d,7d,30d``; the last step repeats; see schedule.py)
+                       (default ``1h,6h,1d,3d,7d,30d``; past the last, only signals and the
+                       audit fetch it again; see schedule.py)
 NEWSCRAWL_RECHECK_LIMIT  the most due re-checks one run makes, most overdue first (default 1000)
+NEWSCRAWL_AUDIT_BUDGET  the most settled articles (past the last step) one run audits,
+                       oldest-checked first, each at most once a last step (default 20; 0: none)
 NEWSCRAWL_CLOCK        a fixed "now" (ISO 8601) for simulations and tests, WARC dates too (default: now)
 NEWSCRAWL_RETRY_FAILED_HOURS  a page that gave no item is tried again after this many hours (24)
 NEWSCRAWL_RETRY_FAILED_TIMES  ... up to this many tries in all (3), linked from a source or not
@@ -93,6 +96,7 @@ NEWSCRAWL_DRIFT_DROP = 0.5
 NEWSCRAWL_DRIFT_MIN_SHARE = 0.2
 NEWSCRAWL_RECHECK_STEPS = "1h,6h,1d,3d,7d,30d"
 NEWSCRAWL_RECHECK_LIMIT = 1000
+NEWSCRAWL_AUDIT_BUDGET = 20
 NEWSCRAWL_CLOCK = None
 NEWSCRAWL_RETRY_FAILED_HOURS = 24.0
 NEWSCRAWL_RETRY_FAILED_TIMES = 3

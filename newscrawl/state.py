@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
-from newscrawl.schedule import iso
+from newscrawl.schedule import iso, iso_or_none
 from newscrawl.text import utc_now_iso
 
 #: The schema this code writes. Version 1 was the first release (no user_version set,
@@ -34,7 +34,8 @@ from newscrawl.text import utc_now_iso
 #: unfinished listings; 3 adds the re-check schedule, exact hashes, revision history and
 #: the validators of conditional requests; 4 adds the pictures kept (or not) per fetched URL;
 #: 5 adds the clean-close marker of each site's archive.
-SCHEMA_VERSION = 5
+#: 6 adds the audits of the whole archive (``-a recheck=all``) under way.
+SCHEMA_VERSION = 6
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -134,6 +135,12 @@ MIGRATIONS: dict[int, list[str]] = {
         # the stat of _posts/ and articles.jsonl); taken away as a run opens the archive, so
         # a killed run leaves none (see newscrawl.archive: the opening checks)
         "CREATE TABLE clean_close (site TEXT NOT NULL PRIMARY KEY, facts TEXT NOT NULL)",
+    ],
+    6: [
+        # an audit of the whole archive (-a recheck=all) under way: it re-checks every article
+        # last checked before it started; a run stopped part-way leaves it, the next continues
+        "CREATE TABLE audits (site TEXT NOT NULL PRIMARY KEY, started TEXT NOT NULL)",
+        "CREATE INDEX articles_last_checked ON articles (site, last_checked, id)",
     ],
 }
 
@@ -452,7 +459,7 @@ class ArticleStore:
             for table in ("journal", "failures", "frontier"):
                 db.execute(f"DELETE FROM {table} WHERE site = ? AND id = ?", (p.site, p.id))
 
-    def checked(self, site: str, article_id: str, *, last_checked: str, next_check: str,
+    def checked(self, site: str, article_id: str, *, last_checked: str, next_check: str | None,
                 exact_hash: str | None = None, validators: dict | None = None,
                 feed_digest: str | None = None, pictures_missing: int | None = None) -> None:
         """A re-check found no new version: the schedule moves on (and a trivial change
@@ -552,13 +559,52 @@ class ArticleStore:
             "SELECT id, url, listed_title FROM frontier WHERE site = ? ORDER BY added", (site,))]
 
     def due(self, site: str, now: str, limit: int) -> list[tuple[str, str, str | None]]:
-        """``(id, url, listed_title)`` of archived articles whose re-check is due, most
-        overdue first (articles archived before schedules existed are not listed here:
-        their links make them due)."""
+        """``(id, url, listed_title)`` of archived articles whose scheduled re-check is due,
+        most overdue first (settled articles, ``next_check`` NULL, never are)."""
         return [tuple(row) for row in self.db.execute(
             "SELECT id, url, listed_title FROM articles WHERE site = ? AND content_hash IS NOT NULL"
             " AND url IS NOT NULL AND next_check IS NOT NULL AND next_check <= ? ORDER BY next_check LIMIT ?",
             (site, now, limit))]
+
+    def settled_unchecked(self, site: str, before: str, limit: int) -> list[tuple[str, str, str | None]]:
+        """``(id, url, listed_title)`` of settled articles (archived, no scheduled re-check)
+        last checked at ``before`` or earlier, the oldest-checked first: the per-run audit."""
+        # never checked first, then a range of the (site, last_checked, id) index: the query reads
+        # what it returns, not the archive
+        rows: list[tuple[str, str, str | None]] = []
+        for where, args in (("last_checked IS NULL", ()), ("last_checked <= ?", (before,))):
+            rows += self.db.execute(
+                "SELECT id, url, listed_title FROM articles INDEXED BY articles_last_checked WHERE site = ?"
+                f" AND content_hash IS NOT NULL AND url IS NOT NULL AND next_check IS NULL AND {where}"
+                " ORDER BY last_checked, id LIMIT ?",
+                (site, *args, limit - len(rows))).fetchall()
+        return rows
+
+    def audit_started(self, site: str, now: str) -> str:
+        """When the audit of the whole archive under way began (now, if none was)."""
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO audits (site, started) VALUES (?, ?)", (site, now))
+            return db.execute("SELECT started FROM audits WHERE site = ?", (site,)).fetchone()[0]
+
+    def audit_finished(self, site: str) -> None:
+        self.db.execute("DELETE FROM audits WHERE site = ?", (site,))
+
+    def audit_left(self, site: str, started: str, after: tuple[str, str] = ("", ""),
+                   limit: int = 100) -> list[tuple[str, str, str | None, str]]:
+        """``(id, url, listed_title, last_checked)`` of archived articles the audit that began
+        at ``started`` has still to re-check (last checked before it), oldest-checked first,
+        from after the key ``(last_checked, id)`` on (``""``: from the start)."""
+        return [tuple(row) for row in self.db.execute(
+            "SELECT id, url, listed_title, coalesce(last_checked, '') FROM articles WHERE site = ?"
+            " AND content_hash IS NOT NULL AND url IS NOT NULL AND coalesce(last_checked, '') < ?"
+            " AND (coalesce(last_checked, ''), id) > (?, ?) ORDER BY coalesce(last_checked, ''), id LIMIT ?",
+            (site, started, *after, limit))]
+
+    def audit_count(self, site: str, started: str) -> int:
+        """How many archived articles the audit that began at ``started`` has still to re-check."""
+        return self.db.execute(
+            "SELECT COUNT(*) FROM articles WHERE site = ? AND content_hash IS NOT NULL AND url IS NOT NULL"
+            " AND coalesce(last_checked, '') < ?", (site, started)).fetchone()[0]
 
     def failed_due(self, site: str, before: str, max_attempts: int, limit: int) -> list[tuple[str, str]]:
         """``(id, url)`` of pages that failed, last tried before ``before``, fewer than
@@ -602,7 +648,7 @@ class ArticleStore:
         stored = 0
         with self.transaction() as db:
             for table in ("articles", "failures", "journal", "frontier", "unfinished_listings", "validators",
-                          "clean_close"):
+                          "clean_close", "audits"):
                 db.execute(f"DELETE FROM {table} WHERE site = ?", (site,))
             for batch in _batches(rows):
                 db.executemany(
@@ -672,6 +718,27 @@ class SiteState:
         """Archived articles whose scheduled re-check is due (``newscrawl.schedule``)."""
         return self.store.due(self.site, self._when(), limit)
 
+    def settled_unchecked(self, before: datetime, limit: int) -> list[tuple[str, str, str | None]]:
+        """Settled articles last checked at ``before`` or earlier, oldest-checked first (the audit)."""
+        return self.store.settled_unchecked(self.site, iso(before), limit)
+
+    def audit_started(self) -> str:
+        """When the audit of the whole archive under way began (``-a recheck=all``; now, if none)."""
+        with self._writing("the start of an audit"):
+            return self.store.audit_started(self.site, self._when())
+
+    def audit_finished(self) -> None:
+        with self._writing("the end of an audit"):
+            self.store.audit_finished(self.site)
+
+    def audit_left(self, started: str, after: tuple[str, str],
+                   limit: int) -> list[tuple[str, str, str | None, str]]:
+        """What the audit of the whole archive has still to re-check (:meth:`ArticleStore.audit_left`)."""
+        return self.store.audit_left(self.site, started, after, limit)
+
+    def audit_count(self, started: str) -> int:
+        return self.store.audit_count(self.site, started)
+
     def failed_due(self, retry_after: timedelta, max_attempts: int, limit: int) -> list[tuple[str, str]]:
         """Pages that failed and are due for another try (``NEWSCRAWL_RETRY_FAILED_*``)."""
         return self.store.failed_due(self.site, iso(self.now() - retry_after), max_attempts, limit)
@@ -707,12 +774,13 @@ class SiteState:
         with self._writing("the validators of a page"):
             self.store.set_validators(self.site, validators)
 
-    def checked(self, article_id: str, *, last_checked: datetime, next_check: datetime,
+    def checked(self, article_id: str, *, last_checked: datetime, next_check: datetime | None,
                 exact_hash: str | None = None, **notes: Any) -> None:
-        """A re-check found no new version (:meth:`ArticleStore.checked`)."""
+        """A re-check found no new version (:meth:`ArticleStore.checked`; ``next_check``
+        ``None``: settled)."""
         with self._writing(f"the re-check of {article_id}"):
             self.store.checked(self.site, article_id, last_checked=iso(last_checked),
-                               next_check=iso(next_check), exact_hash=exact_hash, **notes)
+                               next_check=iso_or_none(next_check), exact_hash=exact_hash, **notes)
 
     def picture_kept(self, url: str, sha256: str, path: str, size: int, media_type: str) -> None:
         with self._writing(f"the picture {url}"):

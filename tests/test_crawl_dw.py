@@ -195,12 +195,15 @@ def test_every_post_loads_back_to_its_item(two_runs):
 
 
 def test_due_re_checks_are_conditional_and_cost_no_parsing(two_runs, server):
-    """A clock far in the future makes every archived article due for its re-check: each is
+    """A clock far in the future, with an audit budget for all of them, makes every archived
+    article (settled: published years before it was archived) due for its audit: each is
     asked once more with its ETag, and the 304 costs no parsing and no writing."""
     first = two_runs[0]
-    later = crawl("dw", server.base_url, first.out, *SOURCES, "-s", "NEWSCRAWL_CLOCK=2100-01-01T00:00:00Z")
+    later = crawl("dw", server.base_url, first.out, *SOURCES, "-s", "NEWSCRAWL_CLOCK=2100-01-01T00:00:00Z",
+                  "-s", "NEWSCRAWL_AUDIT_BUDGET=1000")
     archived = first.stat("newscrawl/items/new")
-    assert later.stat("newscrawl/incremental/recheck_due") == archived
+    assert later.stat("newscrawl/incremental/audited") == archived
+    assert later.report["rechecks"] == {"audit": archived}
     # each archived article once (asked with the ETag it was archived with), and the pages
     # that failed (a day before, by this clock) once more
     failed = first.stat("newscrawl/dropped/http_404") + first.stat("newscrawl/dropped/http_500")

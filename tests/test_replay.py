@@ -42,12 +42,13 @@ def key(url: str) -> str:
 @pytest.fixture(scope="module")
 def history(tmp_path_factory):
     """Three crawls into one output folder: the first; ``full=1`` (every article fetched again,
-    the same bytes: identical-payload revisits); a clock far ahead (every article due for its
-    re-check, asked with its ETag: 304s)."""
+    the same bytes: identical-payload revisits); a clock far ahead with an audit budget for all
+    (every article, settled, audited: asked with its ETag, 304s)."""
     out = tmp_path_factory.mktemp("replay") / "out"
     runs, hits = [], []
     with MirrorServer([DW_MIRROR]) as server:
-        for args in [(), ("-a", "full=1"), ("-s", "NEWSCRAWL_CLOCK=2100-01-01T00:00:00Z")]:
+        for args in [(), ("-a", "full=1"),
+                     ("-s", "NEWSCRAWL_CLOCK=2100-01-01T00:00:00Z", "-s", "NEWSCRAWL_AUDIT_BUDGET=1000")]:
             server.hits.clear()
             result = crawl("dw", server.base_url, out, *SOURCES, *args)
             assert result.returncode == 0, result.log[-3000:]

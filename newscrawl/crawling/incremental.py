@@ -5,11 +5,16 @@ settings, it decides — and only decides: the spider makes the requests, counts
 (``newscrawl/incremental/<why>``, ``newscrawl/conditional/<why>``) and tells the archive.
 
 * an article the state has archived is fetched again when its re-check is due (the decaying
-  schedule of :mod:`newscrawl.schedule`), when a listing or feed shows it under a new title
-  (compared after :meth:`~newscrawl.sites.Site.fold_title`), or when a full-text feed's text
-  of it changed; a full-text feed that shows it unchanged vouches for it instead of a due
-  re-check; a sitemap whose ``<lastmod>`` for it is later than its last check is a signal
-  that it changed (``sitemap_lastmod``);
+  schedule of :mod:`newscrawl.schedule`, up to its last step), or on a *signal*: a listing or
+  feed shows it under a new title (compared after :meth:`~newscrawl.sites.Site.fold_title`),
+  a full-text feed's text of it changed, or a sitemap's ``<lastmod>`` for it is later than
+  its last check (``sitemap_lastmod``); a full-text feed that shows it unchanged vouches for
+  it instead of a due re-check;
+* past the last step an article is settled: besides signals, only the *audit* fetches it —
+  ``NEWSCRAWL_AUDIT_BUDGET`` settled articles a run, oldest-checked first, each at most once
+  a last step; ``-a recheck=all`` audits the whole archive (in batches, as the spider idles;
+  the state remembers the audit under way, so a run stopped part-way is continued by the
+  next ``recheck=all``). So what re-checks cost a run does not grow with the archive;
 * a page that gave no item is tried again only after ``NEWSCRAWL_RETRY_FAILED_HOURS``;
 * requests for pages the state has validators for are conditional (``If-None-Match`` /
   ``If-Modified-Since``); a 304, or a body with the remembered hash, is "unchanged";
@@ -39,9 +44,25 @@ FEED_CHANGED = "feed_changed_refetched"
 RECHECK_DUE = "recheck_due"
 RETITLED = "retitled_refetched"
 SITEMAP_LASTMOD = "sitemap_lastmod"
+AUDITED = "audited"
 KNOWN_SKIPPED = "known_skipped"
 FAILED_SKIPPED = "failed_skipped"
 FAILED_RETRIED = "failed_retried"
+#: The re-checks of archived articles, by why (stats key → the name the run summary and the
+#: run report's ``rechecks`` give it): the schedule, a signal of a source, the audit.
+RECHECKS = {RECHECK_DUE: "schedule", FEED_CHANGED: "feed_text", RETITLED: "new_title",
+            SITEMAP_LASTMOD: "sitemap_lastmod", AUDITED: "audit"}
+#: How many articles of an audit of the whole archive are asked for at once.
+AUDIT_BATCH = 50
+
+
+def rechecks(stats: dict[str, Any]) -> dict[str, int]:
+    """How many re-checks of archived articles a run made, by why (:data:`RECHECKS`; only
+    the reasons it had), from its stats."""
+    counts = {name: stats.get(f"newscrawl/incremental/{key}", 0) for key, name in RECHECKS.items()}
+    return {name: count for name, count in counts.items() if count}
+
+
 #: Why a response counts as unchanged (the stats key under ``newscrawl/conditional/``).
 NOT_MODIFIED = "not_modified"
 SAME_BODY = "same_body"
@@ -86,12 +107,13 @@ class Due:
     article_id: str
     url: str
     title: str | None
-    #: ``schedule`` (a due re-check) or ``failed`` (a failed page's next try)
+    #: ``schedule`` (a due re-check), ``audit`` (a settled article's audit) or ``failed``
+    #: (a failed page's next try)
     source: str
 
     @property
     def why(self) -> str:
-        return RECHECK_DUE if self.source == "schedule" else FAILED_RETRIED
+        return {"schedule": RECHECK_DUE, "audit": AUDITED}.get(self.source, FAILED_RETRIED)
 
 
 class IncrementalPolicy:
@@ -99,24 +121,30 @@ class IncrementalPolicy:
 
     def __init__(self, archive: Archive, site: Site, *, full: bool = False,
                  retry_failed_after: timedelta = timedelta(hours=24), retry_failed_times: int = 3,
-                 recheck_limit: int = 1000) -> None:
+                 recheck_limit: int = 1000, audit_budget: int = 20, audit_all: bool = False) -> None:
         self.archive = archive
         self.site = site
         self.full = full
         self.retry_failed_after = retry_failed_after
         self.retry_failed_times = retry_failed_times
         self.recheck_limit = recheck_limit
+        self.audit_budget = audit_budget
+        self.audit_all = audit_all
         self._known: dict[str, Known | None] = {}
+        #: the audit of the whole archive: when it began, and the key it has got to in this run
+        self._audit_started: str | None = None
+        self._audit_key = ("", "")
 
     @classmethod
     def from_settings(cls, archive: Archive, site: Site, settings: BaseSettings,
-                      full: bool = False) -> IncrementalPolicy:
-        """``NEWSCRAWL_RETRY_FAILED_HOURS``, ``NEWSCRAWL_RETRY_FAILED_TIMES`` and
-        ``NEWSCRAWL_RECHECK_LIMIT``."""
+                      full: bool = False, audit_all: bool = False) -> IncrementalPolicy:
+        """``NEWSCRAWL_RETRY_FAILED_HOURS``, ``NEWSCRAWL_RETRY_FAILED_TIMES``,
+        ``NEWSCRAWL_RECHECK_LIMIT`` and ``NEWSCRAWL_AUDIT_BUDGET``."""
         return cls(archive, site, full=full,
                    retry_failed_after=timedelta(hours=settings.getfloat("NEWSCRAWL_RETRY_FAILED_HOURS")),
                    retry_failed_times=settings.getint("NEWSCRAWL_RETRY_FAILED_TIMES"),
-                   recheck_limit=settings.getint("NEWSCRAWL_RECHECK_LIMIT"))
+                   recheck_limit=settings.getint("NEWSCRAWL_RECHECK_LIMIT"),
+                   audit_budget=max(0, settings.getint("NEWSCRAWL_AUDIT_BUDGET")), audit_all=audit_all)
 
     # ---- what the state knows ------------------------------------------------------
     def known(self, article_id: str) -> Known | None:
@@ -158,7 +186,7 @@ class IncrementalPolicy:
         if self.sitemap_says_changed(known, link):
             return Verdict(True, SITEMAP_LASTMOD, f"Changed since it was last fetched, says a sitemap"
                                                   f" ({link.lastmod}): {known.url}")
-        if self.archive.schedule.due(parse_datetime(known.next_check), parse_datetime(known.last_checked)):
+        if self.archive.schedule.due(parse_datetime(known.next_check)):
             if link.digest and link.digest == known.feed_digest:
                 return Verdict(False, vouched=True)
             return Verdict(True, RECHECK_DUE)
@@ -187,16 +215,44 @@ class IncrementalPolicy:
 
     def due(self) -> Iterator[Due]:
         """Re-checks the schedule says are due (at most ``NEWSCRAWL_RECHECK_LIMIT``, most
-        overdue first); then pages that failed, once ``NEWSCRAWL_RETRY_FAILED_HOURS`` have
-        passed, up to ``NEWSCRAWL_RETRY_FAILED_TIMES`` tries in all. Nothing under ``full``."""
+        overdue first); the run's audit (``NEWSCRAWL_AUDIT_BUDGET`` settled articles not
+        checked for a last step, oldest-checked first; none when the whole archive is audited);
+        then pages that failed, once ``NEWSCRAWL_RETRY_FAILED_HOURS`` have passed, up to
+        ``NEWSCRAWL_RETRY_FAILED_TIMES`` tries in all. Nothing under ``full``."""
         if self.full:
             return
-        for article_id, url, title in self.archive.state.due(self.recheck_limit):
+        state = self.archive.state
+        for article_id, url, title in state.due(self.recheck_limit):
             yield Due(article_id, url, title, "schedule")
+        if self.audit_budget and not self.audit_all:
+            for article_id, url, title in state.settled_unchecked(self.archive.schedule.audit_before(),
+                                                                  self.audit_budget):
+                yield Due(article_id, url, title, "audit")
         failed = self.archive.state.failed_due(self.retry_failed_after, self.retry_failed_times,
                                                self.recheck_limit)
         for article_id, url in failed:
             yield Due(article_id, url, None, "failed")
+
+    def audit_batch(self) -> list[Due] | None:
+        """The next :data:`AUDIT_BATCH` articles of the audit of the whole archive
+        (``-a recheck=all``): every archived article last checked before the audit began,
+        oldest-checked first. ``None`` once this run has asked for all of them: the audit is
+        over (the state forgets it; a run stopped before leaves it, and the next continues)."""
+        if not self.audit_all or self.full:
+            return None
+        state = self.archive.state
+        if self._audit_started is None:
+            self._audit_started = state.audit_started()
+        rows = state.audit_left(self._audit_started, self._audit_key, AUDIT_BATCH)
+        if not rows:
+            state.audit_finished()
+            return None
+        self._audit_key = (rows[-1][3], rows[-1][0])
+        return [Due(article_id, url, title, "audit") for article_id, url, title, _ in rows]
+
+    def audit_left(self) -> int:
+        """How many articles the audit of the whole archive has still to re-check."""
+        return self.archive.state.audit_count(self._audit_started) if self._audit_started else 0
 
     # ---- how to fetch --------------------------------------------------------------
     def fetch_whole(self, article_id: str | None) -> bool:

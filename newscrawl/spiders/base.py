@@ -48,7 +48,7 @@ from newscrawl.arguments import PASSED_BY_RUNNERS, Argument, ArgumentError, http
 from newscrawl.crawling.browser import BrowserPolicy
 from newscrawl.crawling.failures import failed_request, fetch_failure, worth_a_second_fetch
 from newscrawl.crawling.galleries import GalleryCompletion
-from newscrawl.crawling.incremental import IncrementalPolicy, response_validators
+from newscrawl.crawling.incremental import Due, IncrementalPolicy, response_validators
 from newscrawl.crawling.reparse import ReparseRounds
 from newscrawl.crawling.sitemaps import (
     INDEX,
@@ -103,6 +103,10 @@ def fetch_again(response: Response, headers: dict[str, Any] | None = None, **met
 
 #: Arguments every spider takes (``urls`` and ``feed`` are declared per site: their URLs differ).
 FULL = Argument("full", "flag", "1: ignore the state, fetch every article again (still no duplicates)")
+RECHECK = Argument(
+    "recheck", "choice", "all: audit the whole archive, fetching every archived article again (as politely "
+    "as any crawl, a batch at a time); a run stopped part-way is continued by the next recheck=all",
+    choices=("all",))
 OPTIONAL = Argument(
     "optional", "list", "sources that may fail or list nothing without failing the run: as given "
     "in the other arguments (a tag name, a topic id, a URL), 'feed' for the feed(s), "
@@ -252,8 +256,9 @@ class NewsSpider(scrapy.Spider):
         """What this run fetches (made once, when first asked; a method for the same reason
         as :meth:`archive`)."""
         if self._incremental is None:
-            self._incremental = IncrementalPolicy.from_settings(self.archive(), self.site, self.settings,
-                                                                full=self.full)
+            self._incremental = IncrementalPolicy.from_settings(
+                self.archive(), self.site, self.settings, full=self.full,
+                audit_all=self.args.get("recheck") == "all")
         return self._incremental
 
     @cached_property
@@ -324,17 +329,34 @@ class NewsSpider(scrapy.Spider):
         failed pages) no source brought up; in a reparse, the next round of captures."""
         if self.reparsing:
             self._crawl_while_idle(self.reparse.next_round())
-        elif not self._due_issued:
+        else:
+            requests = [] if self._due_issued else list(self.due_requests(self.incremental().due()))
             self._due_issued = True
-            self._crawl_while_idle(self.due_requests())
+            self._crawl_while_idle(requests or self.audit_requests())
 
-    def due_requests(self) -> Iterator[scrapy.Request]:
-        """Re-checks and retries of failed pages the incremental policy says are due."""
-        for due in self.incremental().due():
-            if due.article_id not in self.decided_ids:
-                self.decided_ids.add(due.article_id)
-                self.stat(f"newscrawl/incremental/{due.why}")
-                yield self._request(due.url, due.article_id, due.title, {"source": due.source})
+    def due_requests(self, due: Iterable[Due]) -> Iterator[scrapy.Request]:
+        """Requests for the re-checks, audits and retries of failed pages the incremental
+        policy says are due (each id once a run: not those requested already; one a source
+        linked and the policy did not fetch then — settled, say — is fetched now)."""
+        for one in due:
+            if one.article_id not in self.requested_ids:
+                self.decided_ids.add(one.article_id)
+                self.stat(f"newscrawl/incremental/{one.why}")
+                yield self._request(one.url, one.article_id, one.title, {"source": one.source})
+
+    def audit_requests(self) -> list[scrapy.Request]:
+        """The next batch of an audit of the whole archive (``-a recheck=all``), as the
+        spider idles: one batch at a time, so that an audit of any size waits in the state,
+        not in the scheduler."""
+        while (batch := self.incremental().audit_batch()) is not None:
+            requests = list(self.due_requests(batch))
+            if requests:
+                self.logger.info("Audit of the whole archive: %d articles asked for, %d left to check",
+                                 len(requests), self.incremental().audit_left())
+                return requests
+        if self.args.get("recheck") == "all" and not self.full:
+            self.logger.info("Audit of the whole archive: every article asked for")
+        return []
 
     def _crawl_while_idle(self, requests: Iterable[scrapy.Request]) -> None:
         """``spider_idle``: crawl these requests, and keep the spider open if there are any."""

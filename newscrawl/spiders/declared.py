@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from newscrawl.arguments import Argument
 from newscrawl.sites.base import Listing, Site
-from newscrawl.spiders.base import FULL, OPTIONAL, NewsSpider, feed_argument, sitemaps_argument
+from newscrawl.spiders.base import FULL, OPTIONAL, RECHECK, NewsSpider, feed_argument, sitemaps_argument
 
 
 def site_arguments(site: Site, edition: Argument | None) -> tuple[Argument, ...]:
@@ -28,7 +28,7 @@ def site_arguments(site: Site, edition: Argument | None) -> tuple[Argument, ...]
     urls = Argument("urls", "list", site.article_help, check=site.article_problem, item="article URLs")
     sitemaps = (sitemaps_argument(site.sitemap_urls()),) if site.sitemaps else ()
     return (*listings, urls, feed_argument(site.feed_url(), site.allowed_domains), *sitemaps,
-            *((edition,) if edition else ()), FULL, OPTIONAL)
+            *((edition,) if edition else ()), FULL, RECHECK, OPTIONAL)
 
 
 class SiteSpider(NewsSpider):

@@ -15,6 +15,12 @@ each URL from a few base pictures) and ``pad_to`` (bytes appended up to that siz
 16 MB picture without a 16 MB file in the repository; pseudo-random bytes, which compress no
 better than a real picture's); see ``build_pictures.py``.
 
+Article pages as unkind as real ones: with ``server.day`` set (a simulated day, e.g. the
+crawl's ``NEWSCRAWL_CLOCK`` date), every article page (:data:`ARTICLE_PAGE`) is served with a
+sidebar of that day — "热门新闻" and related links that change daily (:func:`with_sidebar`) —
+so its bytes and ETag change every day although the article does not, as on the real sites;
+unset (``None``, the default), pages are served as they are.
+
 The server listens on 127.0.0.1 and is reached in two ways:
 
 * as an **HTTP proxy** for the real URLs — how crawls reach it (``NEWSCRAWL_MIRROR`` makes
@@ -36,6 +42,7 @@ import datetime
 import gzip
 import hashlib
 import json
+import re
 import socketserver
 import ssl
 import sys
@@ -96,6 +103,46 @@ def tls_context() -> ssl.SSLContext:
                 context.load_cert_chain(pem)
             _tls = context
         return _tls
+
+
+#: The URLs of article pages (DW's ``/a-``, ``/g-`` pages, The Epoch Times' ``/nNNN.htm``):
+#: the pages that get a sidebar of the day.
+ARTICLE_PAGE = re.compile(r"/[ag]-\d+$|/n\d+\.htm$")
+#: Headlines of the sidebars (invented): each day shows another six, in another order.
+SIDEBAR_HEADLINES = (
+    "多地气温创新高 电网负荷持续攀升", "港口吞吐量回升 航运业谨慎乐观", "新学期教材改版引发家长讨论",
+    "城市更新计划公布 老旧小区改造提速", "跨境电商新规上路 中小卖家调整策略", "高铁票价浮动试点扩大",
+    "山区小学迎来首批支教老师", "研究称久坐办公增加心血管风险", "新能源车下乡活动启动",
+    "夜间经济升温 商圈延长营业时间", "博物馆预约一票难求 专家吁增加名额", "暴雨预警发布 多趟列车停运",
+)
+
+
+def with_sidebar(body: bytes, url: str, day: int) -> bytes:
+    """An article page with the sidebar of ``day``: six "热门新闻" that change daily, and the
+    day's update stamp; in The Epoch Times' own sidebar list where the page has one, else
+    in an ``<aside>`` before the footer (DW's "最多阅读" place) or the end of the body. Links
+    point to other (invented) article URLs of the same site, as real sidebars do."""
+    n = len(SIDEBAR_HEADLINES)
+    picks = [(day * 5 + k * 7) % n for k in range(6)]
+    host = urlsplit(url).netloc
+    if "epochtimes" in host:
+        links = [f"https://{host}/gb/23/2/{1 + i}/n1390{day % 100:02d}{i:02d}.htm" for i in picks]
+    else:
+        links = [f"https://{host}/zh/{SIDEBAR_HEADLINES[i]}/a-6{day % 1000:03d}{i:04d}" for i in picks]
+    items = "".join(f'<li><a href="{link}">{SIDEBAR_HEADLINES[i]}</a></li>'
+                    for i, link in zip(picks, links, strict=True))
+    stamp = f"<p class=\"widget_stamp\">更新于第{day}天</p>"
+    text = body.decode("utf-8", "surrogateescape")  # (a page in another charset keeps its bytes)
+    hot = re.search(r'(<ol class="hot_list">).*?(</ol>)', text, re.S)
+    if hot:
+        text = f"{text[:hot.start()]}{hot.group(1)}{items}{hot.group(2)}{stamp}{text[hot.end():]}"
+    else:
+        aside = (f'<aside class="most-read" data-tracking-name="sidebar-most-read"><h2>热门新闻</h2>'
+                 f"<ol>{items}</ol>{stamp}</aside>")
+        where = text.find('<footer')
+        where = where if where >= 0 else text.rfind("</body>")
+        text = text[:where] + aside + text[where:] if where >= 0 else text + aside
+    return text.encode("utf-8", "surrogateescape")
 
 
 def default_dirs(names: tuple[str, ...] = DEFAULT_SITES) -> list[Path]:
@@ -187,6 +234,9 @@ class _Handler(BaseHTTPRequestHandler):
                 body += b"\nnewscrawl-mirror " + route["tag"].encode()
             if route.get("pad_to"):  # incompressible, as a real picture's bytes are
                 body += hashlib.shake_256(body).digest(max(0, int(route["pad_to"]) - len(body)))
+            day = self.server.day
+            if day is not None and status == 200 and ARTICLE_PAGE.search(urlsplit(url).path):
+                body = with_sidebar(body, url, day)  # the day's sidebar: new bytes, the same article
             headers = {"Content-Type": route.get("content_type", "text/html")}
             if route.get("set_cookie"):
                 headers["Set-Cookie"] = route["set_cookie"]
@@ -265,6 +315,8 @@ class MirrorServer(ThreadingHTTPServer):
         self.mirror = self._mirror(dirs or default_dirs())
         #: seconds every response is held before it is sent (a real site's latency)
         self.delay = min(float(delay), MAX_DELAY)
+        #: the simulated day whose sidebar article pages show (None: pages as they are)
+        self.day: int | None = None
         self.hits: Counter[str] = Counter()
         #: requests answered 304 Not Modified, by URL
         self.not_modified: Counter[str] = Counter()
