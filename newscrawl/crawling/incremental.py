@@ -228,9 +228,8 @@ class IncrementalPolicy:
             for article_id, url, title in state.settled_unchecked(self.archive.schedule.audit_before(),
                                                                   self.audit_budget):
                 yield Due(article_id, url, title, "audit")
-        failed = self.archive.state.failed_due(self.retry_failed_after, self.retry_failed_times,
-                                               self.recheck_limit)
-        for article_id, url in failed:
+        for article_id, url in state.failed_due(self.retry_failed_after, self.retry_failed_times,
+                                                self.recheck_limit):
             yield Due(article_id, url, None, "failed")
 
     def audit_batch(self) -> list[Due] | None:

@@ -19,6 +19,8 @@ import json
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from tests.mirror.build_dw import ROBOTS_WWW
+
 MIRROR = Path(__file__).resolve().parent
 OUT = MIRROR / "sitemaps"
 URLSET = ('<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
@@ -27,13 +29,11 @@ INDEX = '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
 #: articles published since this day are in the news sitemaps, per site
 NEWS_SINCE = {"dw": "2024-01-01", "epochtimes": "2023-03-12"}
 
-DW_ROBOTS = """# robots.txt for https://www.dw.com (offline mirror, with sitemaps)
-User-agent: *
-Disallow: /zh/search
-Disallow: /zh-hant/search
-Disallow: /search/
-Allow: /
-
+#: DW's rules as the demo mirror serves them (build_dw.ROBOTS_WWW), then sitemaps of every
+#: edition and some a crawler must leave alone
+DW_RULES = ROBOTS_WWW.split("\nSitemap:")[0].replace("(offline demo mirror)",
+                                                   "(offline mirror, with sitemaps)")
+DW_ROBOTS = DW_RULES + """
 Sitemap: https://www.dw.com/de/news-sitemap.xml
 Sitemap: https://www.dw.com/en/article-sitemap.xml
 Sitemap: https://www.dw.com/zh/news-sitemap.xml
@@ -52,6 +52,16 @@ Sitemap: https://www.epochtimes.com/gb/news-sitemap.xml
 Sitemap: https://www.epochtimes.com/b5/news-sitemap.xml
 Sitemap: http://evil.example.org/sitemap_index.xml
 """
+
+
+def served(files: dict[str, str]) -> dict[str, dict[str, str]]:
+    """The mirror's routes: each URL to its built file, typed by the file's name."""
+    def kind(name: str) -> str:
+        if name.endswith(".gz"):
+            return "application/x-gzip"
+        return "text/plain; charset=utf-8" if name.endswith(".txt") else "application/xml"
+
+    return {url: {"file": name, "content_type": kind(name)} for url, name in files.items()}
 
 
 def lastmod(item: dict) -> str:
@@ -127,21 +137,17 @@ def build_dw(files: dict[str, bytes], routes: dict[str, dict]) -> None:
     files["dw-news-de.xml"] = urlset(other_editions[1:])
     files["dw-articles-en.xml"] = urlset(other_editions[:1])
     files["dw-robots.txt"] = DW_ROBOTS.encode()
-    routes.update({
-        f"{base}/robots.txt": {"file": "dw-robots.txt", "content_type": "text/plain; charset=utf-8"},
-        f"{base}/zh/news-sitemap.xml": {"file": "dw-news-zh.xml", "content_type": "application/xml"},
-        f"{base}/zh/article-sitemap.xml": {"file": "dw-articles-zh.xml", "content_type": "application/xml"},
-        f"{base}/zh/article-sitemap-2023.xml.gz": {"file": "dw-articles-zh-2023.xml.gz",
-                                                   "content_type": "application/x-gzip"},
-        f"{base}/zh/article-sitemap-older.xml": {"file": "dw-articles-zh-older.xml",
-                                                 "content_type": "application/xml"},
-        f"{base}/zh/article-sitemap-archive.xml": {"file": "dw-articles-zh-archive.xml",
-                                                   "content_type": "application/xml"},
-        f"{base}/de/news-sitemap.xml": {"file": "dw-news-de.xml", "content_type": "application/xml"},
-        f"{base}/en/article-sitemap.xml": {"file": "dw-articles-en.xml", "content_type": "application/xml"},
-        f"{base}/en/article-sitemap-2023.xml": {"file": "dw-articles-en.xml",
-                                                "content_type": "application/xml"},
-    })
+    routes.update(served({
+        f"{base}/robots.txt": "dw-robots.txt",
+        f"{base}/zh/news-sitemap.xml": "dw-news-zh.xml",
+        f"{base}/zh/article-sitemap.xml": "dw-articles-zh.xml",
+        f"{base}/zh/article-sitemap-2023.xml.gz": "dw-articles-zh-2023.xml.gz",
+        f"{base}/zh/article-sitemap-older.xml": "dw-articles-zh-older.xml",
+        f"{base}/zh/article-sitemap-archive.xml": "dw-articles-zh-archive.xml",
+        f"{base}/de/news-sitemap.xml": "dw-news-de.xml",
+        f"{base}/en/article-sitemap.xml": "dw-articles-en.xml",
+        f"{base}/en/article-sitemap-2023.xml": "dw-articles-en.xml",
+    }))
 
 
 def build_epochtimes(files: dict[str, bytes], routes: dict[str, dict]) -> None:
@@ -163,18 +169,15 @@ def build_epochtimes(files: dict[str, bytes], routes: dict[str, dict]) -> None:
         (f"{base}/gb/article-sitemap-older.xml", "2023-02-15T14:12:00Z"),
         ("file:///etc/passwd", None)])
     files["et-robots.txt"] = EPOCHTIMES_ROBOTS.encode()
-    routes.update({
-        f"{base}/robots.txt": {"file": "et-robots.txt", "content_type": "text/plain; charset=utf-8"},
-        f"{base}/sitemap_index.xml": {"file": "et-index.xml", "content_type": "application/xml"},
-        f"{base}/gb/news-sitemap.xml": {"file": "et-news-gb.xml", "content_type": "application/xml"},
-        f"{base}/b5/news-sitemap.xml": {"file": "et-news-b5.xml", "content_type": "application/xml"},
-        f"{base}/gb/article-sitemap-2023-03.xml.gz": {"file": "et-articles-gb-2023-03.xml.gz",
-                                                      "content_type": "application/x-gzip"},
-        f"{base}/gb/article-sitemap-older.xml": {"file": "et-articles-gb-older.xml",
-                                                 "content_type": "application/xml"},
-        f"{base}/b5/article-sitemap-2023-03.xml": {"file": "et-articles-b5-2023-03.xml",
-                                                   "content_type": "application/xml"},
-    })
+    routes.update(served({
+        f"{base}/robots.txt": "et-robots.txt",
+        f"{base}/sitemap_index.xml": "et-index.xml",
+        f"{base}/gb/news-sitemap.xml": "et-news-gb.xml",
+        f"{base}/b5/news-sitemap.xml": "et-news-b5.xml",
+        f"{base}/gb/article-sitemap-2023-03.xml.gz": "et-articles-gb-2023-03.xml.gz",
+        f"{base}/gb/article-sitemap-older.xml": "et-articles-gb-older.xml",
+        f"{base}/b5/article-sitemap-2023-03.xml": "et-articles-b5-2023-03.xml",
+    }))
 
 
 def main() -> None:
