@@ -258,3 +258,36 @@ def test_a_backfill_of_120_pages_stopped_and_killed_half_way_archives_every_arti
     assert set(ids) == wanted, sorted(wanted - set(ids))[:10]
     assert max(ids.values()) == 1
     assert backfill_row(out)["finished"]
+
+
+# ---- sitemaps ----------------------------------------------------------------------------
+
+def test_a_backfill_of_the_sitemaps_leaves_out_what_is_older_than_since(tmp_path):
+    import gzip
+    from urllib.parse import unquote
+
+    from tests.test_sitemaps import DW_MIRROR, ONLY_SITEMAPS, SITEMAPS, article_hits, expected_urls
+
+    def entries(name: str) -> list[tuple[str, str]]:
+        raw = (SITEMAPS / name).read_bytes()
+        text = (gzip.decompress(raw) if name.endswith(".gz") else raw).decode("utf-8")
+        return re.findall(r"<loc>([^<]+)</loc><lastmod>([^<]+)</lastmod>", text)
+
+    since = "2023-10-01"
+    with MirrorServer([DW_MIRROR, SITEMAPS]) as server:
+        result = crawl("dw", server.base_url, tmp_path / "out", *ONLY_SITEMAPS, "-a", f"since={since}",
+                       "-s", "NEWSCRAWL_CLOCK=2024-03-01T00:00:00Z")
+        hits = Counter(server.hits)
+    assert result.returncode == 0, result.log[-3000:]
+    # the index's sitemap last changed before since is not read; the entries older are not asked for
+    assert "https://www.dw.com/zh/article-sitemap-older.xml" not in hits
+    assert "https://www.dw.com/zh/article-sitemap-2023.xml.gz" in hits
+    listed = [(unquote(loc), lastmod) for name in ("dw-news-zh.xml", "dw-articles-zh-2023.xml.gz")
+              for loc, lastmod in entries(name)]
+    served = expected_urls(DW_MIRROR, "zh")
+    wanted = {url for url, lastmod in listed if url in served and lastmod[:10] >= "2023-09-30"}
+    older = {url for url, lastmod in listed if url in served and lastmod[:10] < "2023-09-30"}
+    assert wanted and older
+    assert {unquote(line["url"]) for line in result.jsonl()} == wanted
+    assert not {unquote(url) for url in article_hits(hits)} & older
+    assert result.stat("newscrawl/backfill/older_left_out") >= len(older) + 1  # and the older sitemap
