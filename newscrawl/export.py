@@ -29,6 +29,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -261,7 +262,7 @@ def export(jsonls: dict[str, Path], target: Path | None, fmt: str, *, versions: 
             with contextlib.ExitStack() as stack:
                 sink: JsonlSink | ParquetSink
                 if target is None:
-                    sink = JsonlSink(stdout or os.fdopen(1, "wb", closefd=False))
+                    sink = JsonlSink(stdout if stdout is not None else sys.stdout.buffer)
                 else:
                     assert temporary is not None
                     target.parent.mkdir(parents=True, exist_ok=True)

@@ -218,6 +218,16 @@ def test_a_folder_without_the_archive_is_said(tmp_path):
         assert not (tmp_path / "empty").exists()
 
 
+def test_a_file_that_cannot_be_written_is_one_line_and_exit_1(demo_output, tmp_path):
+    (tmp_path / "file").write_text("")
+    for name in ("x.parquet", "x.jsonl"):
+        result = scrapy_export(demo_output, "dw", "-o", str(tmp_path / "file" / name))
+        assert (result.returncode, result.stdout) == (1, b""), result.stderr
+        assert result.stderr.decode().splitlines() == [
+            f"scrapy export: cannot export to {tmp_path / 'file' / name}: Not a directory"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
 def test_without_pyarrow_parquet_says_so_and_jsonl_works(demo_output, tmp_path):
     shadow = tmp_path / "shadow" / "pyarrow"
     shadow.mkdir(parents=True)

@@ -28,6 +28,7 @@ from scrapy.spiderloader import get_spider_loader
 from newscrawl.arguments import ArgumentError, check_cli_settings, did_you_mean, usage_exit
 from newscrawl.commands import command_parser, require_archive, settings_of
 from newscrawl.export import FORMATS, export
+from newscrawl.files import TMP_PREFIX
 from newscrawl.text import parse_datetime
 
 EXTENSIONS = {".parquet": "parquet", ".jsonl": "jsonl"}
@@ -101,8 +102,9 @@ class Command(ScrapyCommand):
             counts = export({name: output / name / "articles.jsonl" for name in spiders}, target, fmt,
                             versions=opts.versions, since=since, stdout=sys.stdout.buffer)
         except OSError as exc:
-            where = f" {exc.filename}" if exc.filename else ""
-            return self._fail(f"cannot export to {opts.output or target}:{where} {exc.strerror or exc}")
+            # the file that failed, unless it is the one being written (under its temporary name)
+            where = f" {exc.filename}:" if exc.filename and TMP_PREFIX not in str(exc.filename) else ""
+            return self._fail(f"cannot export to {target or 'stdout'}:{where} {exc.strerror or exc}")
         what = "every version" if opts.versions else "the latest version of each article"
         since_ = f" published since {opts.since}" if opts.since else ""
         per = ", ".join(f"{name} {counts.rows[name]} rows of {counts.articles[name]} articles"
