@@ -194,12 +194,13 @@ def test_rows_are_written_in_batches(demo_output, tmp_path, monkeypatch):
     (["dw", "--format", "parquet", "-o", "x.jsonl"], "--format parquet but -o names a .jsonl file"),
     (["dw", "--versoins"], "unknown option '--versoins' (did you mean '--versions'?)"),
     (["dw", "-s", "NEWSCRAWL_OUTPUT_DI=x"], "NEWSCRAWL_OUTPUT_DI"),
+    (["dw", "-o", "{out}/dw/../dw/articles.jsonl"], "is the archive's own JSON lines: give another file"),
 ])
 def test_bad_arguments_are_one_line_and_exit_2(demo_output, tmp_path, args, expected):
     output = tmp_path / "out"
     shutil.copytree(demo_output / "dw", output / "dw", ignore=shutil.ignore_patterns("warc", "assets"))
     before = sorted(tmp_path.rglob("*"))
-    result = scrapy_export(output, *args)
+    result = scrapy_export(output, *(arg.format(out=output) for arg in args))
     stderr = result.stderr.decode()
     assert result.returncode == 2, stderr
     assert len(stderr.splitlines()) == 1 and stderr.startswith("scrapy export: error: "), stderr

@@ -98,9 +98,12 @@ class Command(ScrapyCommand):
                                   "(or --format jsonl)")
         target = None if opts.output == "-" else Path(
             opts.output or output / "exports" / f"{args[0]}{'-versions' if opts.versions else ''}.{fmt}")
+        jsonls = {name: output / name / "articles.jsonl" for name in spiders}
+        if target is not None and any(target.resolve() == jsonl.resolve() for jsonl in jsonls.values()):
+            raise UsageError(f"-o {target} is the archive's own JSON lines: give another file")
         try:
-            counts = export({name: output / name / "articles.jsonl" for name in spiders}, target, fmt,
-                            versions=opts.versions, since=since, stdout=sys.stdout.buffer)
+            counts = export(jsonls, target, fmt, versions=opts.versions, since=since,
+                            stdout=sys.stdout.buffer)
         except OSError as exc:
             # the file that failed, unless it is the one being written (under its temporary name)
             where = f" {exc.filename}:" if exc.filename and TMP_PREFIX not in str(exc.filename) else ""
