@@ -247,7 +247,8 @@ def test_without_pyarrow_parquet_says_so_and_jsonl_works(demo_output, tmp_path):
 def test_the_schema_has_every_field_and_the_manual_documents_it():
     names = export_module.arrow_schema().names
     assert set(ARTICLE_FIELDS) <= set(names)
-    assert set(names) - set(ARTICLE_FIELDS) == {"latest", "cluster", "related"}
+    # latest, and the near-duplicate finder's two fields until the item has them (issue 21 part 4)
+    assert "latest" in set(names) - set(ARTICLE_FIELDS) <= {"latest", "cluster", "related"}
     doc = (REPO / "docs" / "formats.md").read_text(encoding="utf-8")
     section = doc.split("### The export's schema", 1)[1].split("\n#", 1)[0]
     assert re.findall(r"^\| `(\w+)` \|", section, flags=re.MULTILINE) == names
