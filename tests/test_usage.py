@@ -194,7 +194,7 @@ def test_did_you_mean():
 
 
 @pytest.mark.parametrize(("command", "columns"), [
-    *((command, "80") for command in ("crawl", "crawlall", "reparse", "verify", "wacz", "extract",
+    *((command, "80") for command in ("crawl", "crawlall", "reparse", "verify", "wacz", "extract", "export",
                                          "rebuild-state")),
     ("wacz", "60"), ("wacz", "100"),  # its help wraps at other places
 ])
