@@ -89,14 +89,16 @@ def lead_in_body(lead: str | None, body: str | None) -> bool:
     return bool(said) and any(said in _said(part) for part in re.split(r"\n\s*\n", body or "") if part)
 
 
-def gallery_markdown(gallery: dict, title: str, site: str, lang: str | None, image_proxy: str | None) -> str:
+def gallery_markdown(gallery: dict, title: str, site: str, lang: str | None,
+                     image_proxy: str | None) -> str:
     """The gallery section: a heading (``相关图集：<title>`` for a gallery the article shows;
     none for the page's own gallery, one titled as the article, as a DW ``g-`` page is: its
     slides are the page, not something related to it), then each picture with its caption
     as alt text (shown if the picture cannot load) and its title, caption and credit under it."""
     gallery_title = _GALLERY_PREFIX.sub("", gallery.get("title") or "")
     own = not gallery_title or _said(gallery_title) == _said(_GALLERY_PREFIX.sub("", title))
-    lines = [] if own else [f"## {GALLERY_HEADING.get(lang or '', '相关图集')}：{escape_text(gallery_title)}", ""]
+    heading = GALLERY_HEADING.get(lang or "", "相关图集")
+    lines = [] if own else [f"## {heading}：{escape_text(gallery_title)}", ""]
     for image in gallery["images"]:
         shown = picture_target(image, site, image_proxy)
         if shown:
@@ -179,7 +181,7 @@ def front_matter(item: Any, image_proxy: str | None = None,
         # a page that gives only the day (or minute): ``date`` is that day, not an invented time
         "date_precision": a.get("published_precision") if a.get("published_precision") != "second" else None,
         "lead": a.get("lead"),
-        "lead_in_body": True if a.get("lead") and lead_in_body(a.get("lead"), a.get("body_markdown")) else None,
+        "lead_in_body": True if lead_in_body(a.get("lead"), a.get("body_markdown")) else None,
         "image": picture_target(images[0], a["site"], image_proxy) if images else None,
         "lang": a.get("lang"),
         # provenance: the WARC record this text was parsed from, and a version a changed

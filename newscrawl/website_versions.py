@@ -301,7 +301,8 @@ def read_posts(folder: Path) -> list[Post]:
         article_id, date = matter.get("id"), str(matter.get("date") or "")
         url = post_url(folder.name, path.name, date)
         if isinstance(article_id, str) and url:
-            posts.append(Post(folder.name, article_id, str(matter.get("title") or article_id), date, url, matter))
+            title = str(matter.get("title") or article_id)
+            posts.append(Post(folder.name, article_id, title, date, url, matter))
     posts.sort(key=lambda p: (parse_datetime(p.date) or datetime.min.replace(tzinfo=UTC)))
     return posts
 
@@ -330,7 +331,8 @@ def _versions(post: Post, diffs: dict[int, Diff]) -> list[Version]:
         if isinstance(entry, dict) and isinstance(entry.get("version"), int):
             equals = entry.get("equals")
             known[entry["version"]] = Version(entry["version"], str(entry.get("crawled") or ""),
-                                              change_summary(entry), equals if isinstance(equals, int) else None)
+                                              change_summary(entry),
+                                              equals if isinstance(equals, int) else None)
     for n, diff in diffs.items():
         known.setdefault(n, Version(n, diff.crawled.get(n, ""), diff.summary, diff.equals))
         if diff.old_version not in known and diff.old_version in diff.crawled:
@@ -391,8 +393,8 @@ def stage_versions(folder: Path, staging: Path) -> dict[str, Any]:
             }
             target = staging / site / "revisions" / post.id / f"v{v.number}" / "index.md"
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(f"---\n{_yaml({k: x for k, x in matter.items() if x is not None})}---\n{content}",
-                              encoding="utf-8")
+            front = _yaml({k: x for k, x in matter.items() if x is not None})
+            target.write_text(f"---\n{front}---\n{content}", encoding="utf-8")
             pages += 1
     return {"neighbours": neighbours(posts), "pages": pages}
 
