@@ -287,8 +287,8 @@ def test_a_reader_follows_an_edited_article_through_its_versions(browser, served
     page.wait_for_load_state()
     assert page.url == f"{served}/epochtimes/revisions/{EDITED}/v2/"
     assert page.inner_text("h1") == new["title"]
-    assert page.locator(".diff del").all_inner_texts() == ["预告", "将于", "之后将陆续推出"]
-    assert page.locator(".diff ins").all_inner_texts() == ["首播", "已于", "观众可随时在线点播，",
+    assert page.locator(".diff-field del").all_inner_texts() == ["预告", "将于", "之后将陆续推出"]
+    assert page.locator(".diff-field ins").all_inner_texts() == ["首播", "已于", "观众可随时在线点播，",
                                                            "将陆续推出"]
     assert page.locator("ol.timeline li.current").inner_text().startswith("第 2 版")
     assert_reads_clean(page.inner_text("main"))
