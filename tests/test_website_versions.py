@@ -12,6 +12,7 @@ from newscrawl.markdown import escape_text
 from newscrawl.posts import lead_in_body, render_post, revisions_markdown
 from newscrawl.versions import diff_markdown
 from newscrawl.website_versions import (
+    _post_keys,
     diff_html,
     jekyll_slug,
     neighbours,
@@ -21,7 +22,7 @@ from newscrawl.website_versions import (
     reader_time,
     revision_url,
 )
-from tests.test_posts import make_item
+from tests.test_posts import HOSTILE_TITLES, make_item, split_post
 
 HOSTILE = ['<script>alert(1)</script>', "{{ site.title }}", "{% include x.html %}",
            "<img src=x onerror=alert(1)>", "[点我](javascript:alert(1))", "&lt;b&gt;", "%}", "[-假删除-]"]
@@ -147,3 +148,11 @@ def test_post_urls_are_jekylls_and_neighbours_are_by_source_and_date(tmp_path):
     assert middle == {"previous": {"title": "第一篇", "url": posts[0].url},
                       "next": {"title": "第三篇", "url": posts[2].url}}
     assert "previous" not in around[posts[0].url] and "next" not in around[posts[2].url]
+
+
+@pytest.mark.parametrize("title", HOSTILE_TITLES)
+def test_the_quick_read_of_a_post_head_is_the_front_matter(title):
+    """read_posts reads only the id, date and title lines: what YAML reads of the whole."""
+    text = render_post(make_item(title=title))
+    matter, _ = split_post(text)
+    assert _post_keys(text) == {k: matter[k] for k in ("id", "date", "title")}
