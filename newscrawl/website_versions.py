@@ -368,7 +368,8 @@ def neighbours(posts: list[Post]) -> dict[str, dict[str, dict[str, str]]]:
 
 def _versions(post: Post, diffs: dict[int, Diff]) -> list[Version]:
     """The article's versions: the earlier ones from the post's front matter (``revisions``),
-    the newest from its diff; a version known only from a diff file is taken from there."""
+    the newest from its diff; a version known only from a diff file is taken from there, the
+    post's own ``version`` (its page then without a diff) when its diff file is missing."""
     from newscrawl.posts import change_summary
 
     known: dict[int, Version] = {}
@@ -382,6 +383,9 @@ def _versions(post: Post, diffs: dict[int, Diff]) -> list[Version]:
         known.setdefault(n, Version(n, diff.crawled.get(n, ""), diff.summary, diff.equals))
         if diff.old_version not in known and diff.old_version in diff.crawled:
             known[diff.old_version] = Version(diff.old_version, diff.crawled[diff.old_version])
+    current = post.matter.get("version")
+    if isinstance(current, int) and current > 1 and current not in known:  # its diff is missing
+        known[current] = Version(current, "")
     return [known[n] for n in sorted(known)]
 
 

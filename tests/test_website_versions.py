@@ -156,3 +156,52 @@ def test_the_quick_read_of_a_post_head_is_the_front_matter(title):
     text = render_post(make_item(title=title))
     matter, _ = split_post(text)
     assert _post_keys(text) == {k: matter[k] for k in ("id", "date", "title")}
+
+
+def test_each_version_is_staged_as_a_page_linked_to_the_post(tmp_path):
+    """An article in three versions: a page per version with the timeline, the diff that made
+    it (none for version 1), its text as it was, and the post's URL; a missing diff file
+    leaves the page without a diff, not without a page."""
+    from newscrawl.website_versions import stage_versions
+
+    folder = tmp_path / "epochtimes"
+    (folder / "_posts").mkdir(parents=True)
+    revisions = folder / "_revisions" / "n1"
+    revisions.mkdir(parents=True)
+    bodies = ["第一段。\n\n第二段原文。", escape_text("第一段。\n\n第二段<script>改过</script>。"),
+              "第一段。\n\n第二段又改了。"]
+    lines = [_line(title=f"标题{n}", body_markdown=b, published="2023-03-13T14:00:00Z",
+                   crawled_at=f"2026-12-0{n}T00:56:16Z", version=n) for n, b in enumerate(bodies, 1)]
+    history = [{"version": n, "crawled": line["crawled_at"], "changed": [] if n == 1 else ["body"],
+                "summary": "" if n == 1 else "第2段"} for n, line in enumerate(lines, 1)]
+    items = [make_item(site="epochtimes", id="n1", title=line["title"], body_markdown=line["body_markdown"],
+                       published=line["published"], url=line["url"], version=line["version"])
+             for line in lines]
+    for n in (1, 2):
+        (revisions / f"v{n}.md").write_text(render_post(items[n - 1], history=history[:n]), encoding="utf-8")
+        (revisions / f"v{n + 1}.diff.md").write_text(diff_markdown(lines[n - 1], lines[n], n, n + 1),
+                                                      encoding="utf-8")
+    (folder / "_posts" / "2023-03-13-标题3.md").write_text(render_post(items[2], history=history),
+                                                          encoding="utf-8")
+    (revisions / "v3.diff.md").unlink()
+    staging = tmp_path / "staging"
+    assert stage_versions(folder, staging)["pages"] == 3
+    root = staging / "epochtimes/revisions/n1"
+    pages = {n: split_post((root / f"v{n}/index.md").read_text(encoding="utf-8")) for n in (1, 2, 3)}
+    for n, (matter, _) in pages.items():
+        assert matter["permalink"] == f"/epochtimes/revisions/n1/v{n}/"
+        assert matter["post_url"] == "/epochtimes/2023/03/13/%E6%A0%87%E9%A2%983/"
+        assert matter["render_with_liquid"] is False and matter["latest"] == 3
+        timeline = lxml.html.fragment_fromstring(matter["timeline_html"])
+        assert [li.text_content().split("，")[0] for li in timeline] == ["第 1 版", "第 2 版", "第 3 版"]
+        assert [a.get("href") for a in timeline.iter("a")] == [f"/epochtimes/revisions/n1/v{k}/"
+                                                              for k in (1, 2, 3) if k != n]
+    assert "diff_html" not in pages[1][0] and "diff_html" not in pages[3][0]  # v3's diff file is gone
+    diff = lxml.html.fragment_fromstring(pages[2][0]["diff_html"], create_parent="div")
+    assert next(e.text_content() for e in diff.iter("ins")) == "2"  # the title: 标题1 → 标题2
+    assert any("<script>改过</script>" in e.text_content() for e in diff.iter("ins"))
+    assert not diff.xpath("//script")
+    assert pages[1][0]["article_title"] == "标题1" and "第二段原文。" in pages[1][1]
+    assert "第二段&lt;script&gt;改过&lt;/script&gt;。" in pages[2][1]  # the old text, inert Markdown
+    assert "修订记录" not in pages[2][1] and "------" not in pages[2][1]
+    assert pages[3][1] == ""  # the newest: the post itself
