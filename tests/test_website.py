@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+import lxml.html
 import pytest
 
 from newscrawl.pictures import item_pictures, local_url
@@ -360,3 +361,33 @@ def test_a_picture_that_cannot_load_leaves_a_box_with_its_caption(browser, serve
             assert img.get_attribute("alt") == (image.get("caption") or image.get("title") or "")
             seen += 1
     assert seen >= 1
+
+
+@needs_jekyll
+def test_revision_pages_of_a_hostile_edit_stay_inert(tmp_path):
+    """An article whose edits put script, Liquid, kramdown syntax and javascript: links into
+    its title and body, built by make website: every page (the post, each version's page)
+    without script, Liquid output or non-http(s) URL, and the edit readable as text in <ins>."""
+    from newscrawl.markdown import escape_text
+    from tests.test_safety_corpus import inert_page
+    from tests.test_website_versions import edited_archive
+
+    hostile = ("<script>alert(1)</script>{{ site.time }}{% raw %}{::nomarkdown}<b>x</b>{:/}"
+               "<a href='javascript:alert(2)'>点我</a>{: onclick=\"alert(3)\"}")
+    bodies = ["第一段。\n\n第二段原文。", "第一段。\n\n第二段" + escape_text(hostile) + "原文。",
+              "第一段。\n\n第二段[链接](https://example.org/)。"]
+    edited_archive(tmp_path / "out", bodies, titles=["标题", f"标题{hostile}", "标题{{ site.time }}"])
+    dest = tmp_path / "_site"
+    result = subprocess.run([sys.executable, "-m", "newscrawl.website", "--output", str(tmp_path / "out"),
+                             "--dest", str(dest)], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    pages = sorted(dest.glob("epochtimes/revisions/n1/*/index.html"))
+    assert [p.parent.name for p in pages] == ["v1", "v2", "v3"]
+    for page in [*pages, *dest.glob("epochtimes/2023/*/*/*/index.html")]:
+        inert_page(page, banned=("script", "iframe", "object", "embed", "form"))
+    v2 = lxml.html.fromstring(pages[1].read_text(encoding="utf-8"))
+    assert any(hostile in e.text_content() for e in v2.iter("ins"))
+    assert v2.xpath("string(//h1)") == f"标题{hostile}"  # the title as it was, as text
+    v3 = lxml.html.fromstring(pages[2].read_text(encoding="utf-8"))
+    assert any(hostile in e.text_content() for e in v3.iter("del"))
+    assert v3.xpath("string(//h1)") == "标题{{ site.time }}"

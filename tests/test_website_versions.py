@@ -5,6 +5,8 @@ and read in chromium, are tested in tests/test_website.py."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import lxml.html
 import pytest
 
@@ -158,31 +160,42 @@ def test_the_quick_read_of_a_post_head_is_the_front_matter(title):
     assert _post_keys(text) == {k: matter[k] for k in ("id", "date", "title")}
 
 
+def edited_archive(output: Path, bodies: list[str], titles: list[str] | None = None) -> Path:
+    """``<output>/epochtimes/`` holding one article, n1, in as many versions as ``bodies``
+    (Markdown, as the converter writes it): its post, and ``_revisions/n1/`` as the archive
+    keeps them (each earlier version's post, each version's diff). Returns the spider folder."""
+    folder = output / "epochtimes"
+    (folder / "_posts").mkdir(parents=True)
+    revisions = folder / "_revisions" / "n1"
+    revisions.mkdir(parents=True)
+    titles = titles or [f"标题{n}" for n in range(1, len(bodies) + 1)]
+    versions = enumerate(zip(titles, bodies, strict=True), 1)
+    lines = [_line(title=t, body_markdown=b, published="2023-03-13T14:00:00Z",
+                   crawled_at=f"2026-12-0{n}T00:56:16Z", version=n) for n, (t, b) in versions]
+    history = [{"version": n, "crawled": line["crawled_at"], "changed": [] if n == 1 else ["body"],
+                "summary": "" if n == 1 else "第2段"} for n, line in enumerate(lines, 1)]
+    items = [make_item(site="epochtimes", id="n1", title=line["title"], body_markdown=line["body_markdown"],
+                       published=line["published"], url=line["url"], version=line["version"])
+             for line in lines]
+    for n in range(1, len(lines)):
+        (revisions / f"v{n}.md").write_text(render_post(items[n - 1], history=history[:n]), encoding="utf-8")
+        (revisions / f"v{n + 1}.diff.md").write_text(diff_markdown(lines[n - 1], lines[n], n, n + 1),
+                                                      encoding="utf-8")
+    (folder / "_posts" / f"2023-03-13-{titles[-1]}.md").write_text(render_post(items[-1], history=history),
+                                                                  encoding="utf-8")
+    return folder
+
+
 def test_each_version_is_staged_as_a_page_linked_to_the_post(tmp_path):
     """An article in three versions: a page per version with the timeline, the diff that made
     it (none for version 1), its text as it was, and the post's URL; a missing diff file
     leaves the page without a diff, not without a page."""
     from newscrawl.website_versions import stage_versions
 
-    folder = tmp_path / "epochtimes"
-    (folder / "_posts").mkdir(parents=True)
-    revisions = folder / "_revisions" / "n1"
-    revisions.mkdir(parents=True)
     bodies = ["第一段。\n\n第二段原文。", escape_text("第一段。\n\n第二段<script>改过</script>。"),
               "第一段。\n\n第二段又改了。"]
-    lines = [_line(title=f"标题{n}", body_markdown=b, published="2023-03-13T14:00:00Z",
-                   crawled_at=f"2026-12-0{n}T00:56:16Z", version=n) for n, b in enumerate(bodies, 1)]
-    history = [{"version": n, "crawled": line["crawled_at"], "changed": [] if n == 1 else ["body"],
-                "summary": "" if n == 1 else "第2段"} for n, line in enumerate(lines, 1)]
-    items = [make_item(site="epochtimes", id="n1", title=line["title"], body_markdown=line["body_markdown"],
-                       published=line["published"], url=line["url"], version=line["version"])
-             for line in lines]
-    for n in (1, 2):
-        (revisions / f"v{n}.md").write_text(render_post(items[n - 1], history=history[:n]), encoding="utf-8")
-        (revisions / f"v{n + 1}.diff.md").write_text(diff_markdown(lines[n - 1], lines[n], n, n + 1),
-                                                      encoding="utf-8")
-    (folder / "_posts" / "2023-03-13-标题3.md").write_text(render_post(items[2], history=history),
-                                                          encoding="utf-8")
+    folder = edited_archive(tmp_path, bodies)
+    revisions = folder / "_revisions" / "n1"
     (revisions / "v3.diff.md").unlink()
     staging = tmp_path / "staging"
     assert stage_versions(folder, staging)["pages"] == 3
