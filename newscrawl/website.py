@@ -5,9 +5,11 @@
 ``<output>/<spider>/_posts/`` into a staging folder, adds one permalink rule per spider folder
 (``/<spider>/<year>/<month>/<day>/<file name>/``) and runs ``jekyll build --safe`` (no
 plugins, no symbolic links) on it. Only the posts and the pictures they show
-(``<spider>/assets/img/``, served at ``/<spider>/assets/img/``) are published: not the
-state, the JSON lines, the run reports, WARC files or logs. Without jekyll on the PATH it
-says so and exits 0 (skipped); a failed build exits with Jekyll's status.
+(``<spider>/assets/img/``, served at ``/<spider>/assets/img/``) are published, and every
+version of an edited article as a page of its own (``/<spider>/revisions/<id>/v<N>/``, made
+from ``_revisions/`` by :mod:`newscrawl.website_versions`): not the state, the JSON lines,
+the run reports, WARC files or logs. Without jekyll on the PATH it says so and exits 0
+(skipped); a failed build exits with Jekyll's status.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 from newscrawl.pictures import PICTURE_PATH, PICTURES_DIR
+from newscrawl.website_versions import stage_versions, write_neighbours
 
 SKELETON = Path("deploy/jekyll-site")
 
@@ -54,6 +57,9 @@ def stage(output: Path, skeleton: Path, staging: Path) -> list[str]:
                 (staging / folder.name / path).parent.mkdir(parents=True, exist_ok=True)
                 _link(picture, staging / folder.name / path)
         spiders.append(folder.name)
+    # every version readable (revision pages) and previous/next links: newscrawl.website_versions
+    write_neighbours(staging, {folder.name: stage_versions(folder, staging)["neighbours"]
+                               for folder in spider_folders(output)})
     rules = "".join(f'  - scope: {{ path: "{name}", type: posts }}\n'
                     f'    values: {{ layout: post, permalink: "/{name}/:year/:month/:day/:title/" }}\n'
                     for name in spiders)
