@@ -193,6 +193,8 @@ def index_site(site: Path, *, folding: bool = True) -> IndexReport | None:
     shutil.rmtree(bundle, ignore_errors=True)  # Pagefind leaves the files of an older index
     with tempfile.TemporaryDirectory(prefix="newscrawl-search-") as tmp:
         pages, folded = _stage(site, Path(tmp), folding)
+        if not pages:  # Pagefind fails on a folder without pages: no posts, no index
+            return IndexReport(0, 0, 0, time.monotonic() - started)
         # one index for every page, in Chinese (the extended binary's segmenter): posts say
         # zh-Hans or zh-Hant, which Pagefind would otherwise split into two indexes
         subprocess.run([str(executable), "--site", tmp, "--output-path", str(bundle.resolve()),
@@ -203,6 +205,9 @@ def index_site(site: Path, *, folding: bool = True) -> IndexReport | None:
 
 
 def report_line(report: IndexReport, site: Path) -> str:
+    """What ``make website`` says of the index."""
+    if not report.pages:
+        return "make website: no posts to index: site built without search"
     return (f"make website: search index of {report.pages} posts ({report.folded} with folded text), "
             f"{report.bytes / 1e6:.2f} MB of index in {site / BUNDLE}/, {report.seconds:.1f} s")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import gzip
 import json
+import os
 import re
 import subprocess
 import sys
@@ -54,7 +55,7 @@ def served(site):
 
 @pytest.fixture(scope="module")
 def reader(served):
-    """A page in headless chromium; every request off the site on 127.0.0.1 aborted."""
+    """A page in headless chromium; every request off 127.0.0.1 (the sites served here) aborted."""
     if not CHROMIUM.exists():
         pytest.skip(f"needs a browser at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
@@ -65,7 +66,7 @@ def reader(served):
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         page = chromium.new_page()
         off_site: list[str] = []
-        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(served)
+        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("http://127.0.0.1:")
                    else (off_site.append(route.request.url), route.abort()))
         yield page
         chromium.close()
@@ -178,6 +179,34 @@ def test_without_pagefind_the_site_is_built_without_search(tmp_path):
     assert [*site.iterdir()] == []
 
 
+@needs_site
+def test_no_posts_no_index_and_a_failed_index_fails_the_build(demo_output, tmp_path):
+    """An archive without posts builds without search (exit 0, as without pagefind); a Pagefind
+    that fails fails the build with its status."""
+    def website(output: Path, **env: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "newscrawl.website", "--output", str(output)], cwd=REPO,
+                              env={**os.environ, **env}, capture_output=True, text=True, timeout=600)
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = website(empty)
+    assert result.returncode == 0, result.stderr
+    assert "no posts to index: site built without search" in result.stderr
+    assert (empty / "_site" / "search" / "index.html").is_file() and not (empty / "_site" / BUNDLE).exists()
+
+    one = tmp_path / "one"
+    post = sorted((demo_output / "dw" / "_posts").glob("*.md"))[0]
+    (one / "dw" / "_posts").mkdir(parents=True)
+    (one / "dw" / "_posts" / post.name).write_bytes(post.read_bytes())
+    failed = website(one, PAGEFIND_BINARY_PATH="/bin/false")
+    assert failed.returncode == 1
+    assert failed.stderr.strip().endswith("make website: pagefind failed (exit status 1): no search index")
+    built = website(one)
+    assert built.returncode == 0 and "search index of 1 posts" in built.stderr
+    assert json.loads((one / "_site" / BUNDLE / "pagefind-entry.json").read_text())["languages"]["zh"][
+        "page_count"] == 1
+
+
 def search(page, served: str, query: str) -> list[str]:
     """The titles the search page lists for ``query`` (typed into the box, as a reader does)."""
     page.goto(f"{served}/search/")
@@ -258,36 +287,32 @@ def hostile_site(tmp_path_factory) -> tuple[Path, list[dict]]:
 
 @needs_site
 @needs_chromium
-def test_hostile_titles_and_text_show_as_text_in_the_results(hostile_site):
+def test_hostile_titles_and_text_show_as_text_in_the_results(reader, hostile_site):
     """Titles and text made of markup, Liquid and script (tests/fixtures/hostile) are found, and
     the results show them as text: nothing of them becomes an element or runs."""
-    from playwright.sync_api import sync_playwright
-
-    from newscrawl.rendering import CHROMIUM_ARGS
-
     site, items = hostile_site
     marked = [i for i in items if "onerror" in i["title"]]
     assert len(marked) >= 2
     server = _QuietServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+    page, dialogs = reader, []
+
+    def dialog(shown) -> None:
+        dialogs.append(shown.message)
+        shown.dismiss()
+
+    page.on("dialog", dialog)
     try:
-        with sync_playwright() as p:
-            chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-            page = chromium.new_page()
-            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base)
-                       else route.abort())
-            dialogs: list[str] = []
-            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-            titles = search(page, base, "onerror alert")
-            page.wait_for_timeout(500)  # a picture that failed to load would have fired onerror
-            shown = page.inner_text("#search")
-            injected = page.evaluate("() => document.querySelectorAll('#search img, #search script, #search "
-                                     "iframe, #search [onerror], #search a[href^=javascript]').length")
-            chromium.close()
+        titles = search(page, f"http://127.0.0.1:{server.server_address[1]}", "onerror alert")
+        page.wait_for_timeout(500)  # a picture that failed to load would have fired onerror
+        shown = page.inner_text("#search")
+        injected = page.evaluate("() => document.querySelectorAll('#search img, #search script, #search "
+                                 "iframe, #search [onerror], #search a[href^=javascript]').length")
     finally:
+        page.remove_listener("dialog", dialog)
         server.shutdown()
     assert dialogs == [] and injected == 0
+
     def spaced(text: str) -> str:
         return re.sub(r"\s+", " ", text).strip()
 
