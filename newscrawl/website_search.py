@@ -40,6 +40,8 @@ from pathlib import Path
 
 #: the mark of an indexed page (the post layout's <article>): every other page stays out
 BODY_MARK = "data-pagefind-body"
+#: the marked tag itself (page text is escaped by the layouts: no "<" of it starts a tag)
+_MARKED = re.compile(rf"<article\b[^<>]*\s{BODY_MARK}[\s>]")
 #: the index's folder under the site; Pagefind's UI is written there too
 BUNDLE = "pagefind"
 #: the fold table for the browser, beside the search page
@@ -82,27 +84,23 @@ def folded_sentences(text: str) -> str:
 
 
 def with_folded_text(page: str) -> str:
-    """The HTML of a built post as Pagefind is to read it: its indexed element (the first
-    ``<article``: page text before it, the title in ``<head>``, is escaped by the layout and
-    cannot hold a tag) opens with a hidden block of :func:`folded_sentences` of that element's
-    text (less what the layout keeps out of the index), escaped. The page is returned
-    unchanged when folding changes nothing."""
+    """The HTML of a built post as Pagefind is to read it: its indexed element (the
+    ``<article … data-pagefind-body>`` of the layout) opens with a hidden block of
+    :func:`folded_sentences` of that element's text (less what the layout keeps out of the
+    index), escaped. The page is returned unchanged when folding changes nothing."""
     import lxml.html
 
-    start = page.find("<article")
-    if start < 0 or page.translate(fold_table()) == page:  # (a simplified page: no parse)
+    marked = _MARKED.search(page)
+    if marked is None or page.translate(fold_table()) == page:  # (a simplified page: no parse)
         return page
-    tag_end = page.find(">", start)
     body = lxml.html.fromstring(page).xpath(f"//*[@{BODY_MARK}]")
-    if not body:
-        return page
     for ignored in body[0].xpath(".//*[@data-pagefind-ignore]"):  # not indexed: not folded either
         ignored.drop_tree()
     folded = folded_sentences(body[0].text_content())
-    if not folded or tag_end < 0:
+    if not folded:
         return page
-    block = f'<div hidden class="folded">{html.escape(folded)}</div>'
-    return page[:tag_end + 1] + block + page[tag_end + 1:]
+    at = page.index(">", marked.end() - 1) + 1
+    return page[:at] + f'<div hidden class="folded">{html.escape(folded)}</div>' + page[at:]
 
 
 def indexed_pages(site: Path) -> Iterator[tuple[Path, str]]:
@@ -111,17 +109,8 @@ def indexed_pages(site: Path) -> Iterator[tuple[Path, str]]:
         if path.is_relative_to(site / BUNDLE):
             continue
         text = path.read_text(encoding="utf-8")
-        if BODY_MARK in text:
+        if _MARKED.search(text):
             yield path, text
-
-
-def page_url(site: Path, path: Path) -> str:
-    """The URL Jekyll serves ``path`` at: ``/dw/2023/10/18/name/`` for its ``index.html`` (a
-    site under a sub-path: the search page gives Pagefind's UI the ``baseUrl`` to put before)."""
-    relative = path.relative_to(site).as_posix()
-    if relative == "index.html" or relative.endswith("/index.html"):
-        relative = relative[: -len("index.html")]
-    return "/" + relative
 
 
 @dataclass

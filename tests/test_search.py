@@ -102,7 +102,8 @@ def test_the_fold_is_one_character_to_one_and_keeps_simplified_text():
 def test_the_folded_block_is_escaped_page_text():
     """The block Pagefind is given holds the page's text (as text: what the page escaped stays
     escaped), folded; the published page is not changed."""
-    page = ('<!DOCTYPE html><html><head><title>&lt;article&gt; 標題</title></head><body>'
+    page = ('<!DOCTYPE html><html><head><title>&lt;article class="post" data-pagefind-body&gt; 標題</title>'
+            '</head><body><p>&lt;article data-pagefind-body&gt;</p>'
             '<article class="post" data-pagefind-body><h1>&lt;script&gt;alert(1)&lt;/script&gt; 經濟</h1>'
             '<p>{{ site.time }} &amp;lt; 總理</p></article></body></html>')
     indexed = with_folded_text(page)
