@@ -216,7 +216,7 @@ def search(page, served: str, query: str) -> list[str]:
     page.wait_for_selector(".pagefind-ui__message")
     page.wait_for_function("() => !document.querySelector('.pagefind-ui__message')"
                            ".innerText.includes('…') && document.querySelectorAll("
-                           "'.pagefind-ui__result-link').length > 0", timeout=20000)
+                           "'.pagefind-ui__result-link').length > 0", timeout=60000)
     return page.locator(".pagefind-ui__result-link").all_inner_texts()
 
 
@@ -247,7 +247,6 @@ def test_a_title_typed_in_the_other_script_finds_the_article(reader, served, dem
 @needs_chromium
 def test_a_filter_narrows_the_results(reader, served):
     page = reader
-    links = page.locator(".pagefind-ui__result-link")
 
     def found() -> int:
         return int(re.search(r"\d+", page.inner_text(".pagefind-ui__message"))[0])
@@ -256,10 +255,14 @@ def test_a_filter_narrows_the_results(reader, served):
     everything = found()
     page.locator("summary", has_text="来源").click()
     page.locator(".pagefind-ui__filter-label", has_text="大纪元").click()
+    # the count is said before the list is drawn again: wait for both, then read the list at once
     page.wait_for_function("n => { const m = document.querySelector('.pagefind-ui__message'); "
-                           "return m && parseInt(m.innerText.match(/\\d+/)) < n; }", arg=everything,
-                           timeout=20000)
-    narrowed = [links.nth(n).get_attribute("href") for n in range(links.count())]
+                           "const links = [...document.querySelectorAll('.pagefind-ui__result-link')]; "
+                           "return m && parseInt(m.innerText.match(/\\d+/)) < n && links.length > 0 && "
+                           "links.every(a => a.getAttribute('href').startsWith('/epochtimes/')); }",
+                           arg=everything, timeout=60000)
+    narrowed = page.evaluate("() => [...document.querySelectorAll('.pagefind-ui__result-link')]"
+                             ".map(a => a.getAttribute('href'))")
     assert 0 < found() < everything
     assert narrowed and all(h.startswith("/epochtimes/") for h in narrowed)
 
