@@ -28,7 +28,8 @@ demo: install
 clean-demo:
 	rm -rf output/demo
 
-## The archive as a website with Debian's jekyll: $(OUTPUT)/_site/ (skipped without jekyll).
+## The archive as a website with Debian's jekyll: $(OUTPUT)/_site/ (skipped without jekyll),
+## searchable by Pagefind (the site extra; without it the site is built without search).
 ## `make website OUTPUT=output/demo` builds the demo's.
 website: install
 	$(PY) -m newscrawl.website --output $(OUTPUT)

@@ -8,8 +8,9 @@ plugins, no symbolic links) on it. Only the posts and the pictures they show
 (``<spider>/assets/img/``, served at ``/<spider>/assets/img/``) are published, and every
 version of an edited article as a page of its own (``/<spider>/revisions/<id>/v<N>/``, made
 from ``_revisions/`` by :mod:`newscrawl.website_versions`): not the state, the JSON lines,
-the run reports, WARC files or logs. Without jekyll on the PATH it says so and exits 0
-(skipped); a failed build exits with Jekyll's status.
+the run reports, WARC files or logs. Then the posts are indexed for the search page
+(newscrawl/website_search.py; skipped, saying so, without pagefind). Without jekyll on the
+PATH it says so and exits 0 (skipped); a failed build exits with Jekyll's status, or Pagefind's.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from newscrawl import website_search
 from newscrawl.pictures import PICTURE_PATH, PICTURES_DIR
 from newscrawl.website_versions import stage_versions, write_neighbours
 
@@ -88,6 +90,15 @@ def build(output: Path, dest: Path, skeleton: Path = SKELETON, jekyll: str | Non
         config = f"{staging / '_config.yml'},{staging / '_config.spiders.yml'}"
         proc = subprocess.run([jekyll, "build", "--safe", "--quiet", "-s", str(staging), "-d", str(dest),
                                "--config", config], env=env)
+    if proc.returncode == 0:
+        try:
+            report = website_search.index_site(dest)
+        except subprocess.CalledProcessError as failed:
+            print(f"make website: pagefind failed (exit status {failed.returncode}): no search index",
+                  file=sys.stderr)
+            return failed.returncode
+        if report is not None:
+            print(website_search.report_line(report, dest), file=sys.stderr)
     if proc.returncode == 0:
         print(f"make website: {', '.join(spiders) or 'no spider'} → {dest}/ (open {dest}/index.html "
               f"through a web server, e.g. python3 -m http.server -d {dest})", file=sys.stderr)

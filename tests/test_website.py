@@ -60,11 +60,13 @@ def test_make_site_builds_every_post_and_publishes_nothing_else(site, demo_outpu
         "epochtimes/revisions/n13958996/v1/index.html", "epochtimes/revisions/n13958996/v2/index.html"]
     assert {p.relative_to(site).parts[0] for p in built} == {"dw", "epochtimes"}
     for page in ("index.html", "archive/index.html", "tags/index.html", "galleries/index.html",
-                 "assets/site.css"):
+                 "search/index.html", "assets/site.css", "assets/search.js"):
         assert (site / page).is_file(), page
-    # only the posts and their pictures: no state, JSON lines, run reports, WARC or logs
-    published = {p.suffix for p in site.rglob("*") if p.is_file() and "assets/img" not in p.as_posix()}
-    assert published == {".html", ".css"}, published
+    # only the posts and their pictures: no state, JSON lines, run reports, WARC or logs (the
+    # search index, pagefind/ and search/fold.js, is tests/test_search.py's)
+    published = {p.suffix for p in site.rglob("*") if p.is_file() and "assets/img" not in p.as_posix()
+                 and p.relative_to(site).parts[0] != "pagefind" and p.name != "fold.js"}
+    assert published == {".html", ".css", ".js"}, published
     def pictures(root: Path) -> list[str]:
         return sorted(p.relative_to(root).as_posix() for p in root.glob("*/assets/img/*/*"))
 
@@ -248,6 +250,8 @@ def test_the_site_keeps_the_hostile_corpus_inert(tmp_path):
     assert "Liquid" not in result.stderr
     titles = set()
     for page in dest.rglob("*.html"):
+        if page.relative_to(dest).parts[0] in ("search", "pagefind"):
+            continue  # the search page's own scripts (tests/test_search.py), no page text
         doc = inert_page(page, banned=("script", "iframe", "object", "embed", "form"))
         if doc.xpath("//article[contains(@class, 'post')]"):
             titles.add(doc.xpath("//article//h1")[0].text_content())
