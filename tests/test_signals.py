@@ -19,6 +19,8 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from newscrawl.crawling.incremental import (
+    FEED_CHANGED,
+    FEED_VOUCHED,
     KNOWN_SKIPPED,
     LISTED_DATE,
     LISTING_VOUCHED,
@@ -77,6 +79,7 @@ def test_a_listed_date_vouches_for_a_due_re_check_or_says_the_article_changed(ar
 
     url = "https://www.dw.com/zh/x/a-9"
     published = iso(archive.schedule.now() - timedelta(hours=2))
+    archive.note_fetch("a-9", feed_digest="d1")  # fetched from a full-text feed
     archive.write(normalize_article(Article(
         site="dw", id="a-9", url=url, title="标题", published=published, body_markdown="第一段，内容。",
         source_name="德国之声", lang="zh-Hans")))
@@ -104,6 +107,12 @@ def test_a_listed_date_vouches_for_a_due_re_check_or_says_the_article_changed(ar
         "a-9", Link(url, "标题", modified=bogus))
     changed = policy.decide("a-9", Link(url, "标题", modified=iso(checked + timedelta(hours=3))))
     assert changed.fetch and changed.why == LISTED_DATE
+    # a full-text feed read after a listing skipped the article: its changed text is decided
+    # again (fetched), its unchanged text vouches for the due re-check
+    assert policy.reconsider("a-9", Link(url, "标题", digest="d2"))
+    assert policy.decide("a-9", Link(url, "标题", digest="d2")).why == FEED_CHANGED
+    assert policy.reconsider("a-9", Link(url, "标题", digest="d1"))
+    assert policy.decide("a-9", Link(url, "标题", digest="d1")).vouched == FEED_VOUCHED
 
 
 def topic_overlay(tmp: Path, name: str, old: str, new: str) -> Path:

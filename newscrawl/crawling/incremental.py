@@ -203,7 +203,7 @@ class IncrementalPolicy:
         a feed showing its text unchanged or a listing's date not later than its last check;
         else it waits for the end of the sources (:meth:`due`), where another source of the
         run may vouch for it first."""
-        if link.digest and known.feed_digest and link.digest != known.feed_digest:
+        if self.feed_says_changed(known, link):
             return Verdict(True, FEED_CHANGED)
         if self.sitemap_says_changed(known, link):
             return Verdict(True, SITEMAP_LASTMOD, f"Changed since it was last fetched, says a sitemap"
@@ -222,6 +222,11 @@ class IncrementalPolicy:
                 note = f"Listed under a new title, fetching again: {known.url} {title!r}"
                 return Verdict(True, RECHECK_DUE if due else RETITLED, note)
         return Verdict(False)
+
+    @staticmethod
+    def feed_says_changed(known: Known, link: Link) -> bool:
+        """A full-text feed's text of the article differs from the one its last fetch saw."""
+        return bool(link.digest and known.feed_digest and link.digest != known.feed_digest)
 
     @staticmethod
     def sitemap_says_changed(known: Known, link: Link) -> bool:
@@ -250,13 +255,14 @@ class IncrementalPolicy:
 
     def reconsider(self, article_id: str, link: Link) -> bool:
         """Whether a link to an article this run has already decided on (and not fetched)
-        is decided again: it says the article changed (a sitemap's or a listing's date later
-        than its last check) or can vouch for its due re-check — so the order in which a
-        run's sources answer loses no edit and wastes no vouch."""
+        is decided again: it says the article changed (a full-text feed's text, a sitemap's
+        or a listing's date later than its last check) or can vouch for its due re-check —
+        so the order in which a run's sources answer loses no edit and wastes no vouch."""
         known = self.known(article_id)
         if known is None or not known.complete or not (link.lastmod or link.modified or link.digest):
             return False
-        if self.sitemap_says_changed(known, link) or self.listing_says_changed(known, link):
+        if (self.feed_says_changed(known, link) or self.sitemap_says_changed(known, link)
+                or self.listing_says_changed(known, link)):
             return True
         return self.archive.schedule.due(parse_datetime(known.next_check)) and bool(self.vouches(known, link))
 
