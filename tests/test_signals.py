@@ -113,6 +113,13 @@ def test_a_listed_date_vouches_for_a_due_re_check_or_says_the_article_changed(ar
     assert policy.decide("a-9", Link(url, "标题", digest="d2")).why == FEED_CHANGED
     assert policy.reconsider("a-9", Link(url, "标题", digest="d1"))
     assert policy.decide("a-9", Link(url, "标题", digest="d1")).vouched == FEED_VOUCHED
+    # the last re-check before the article settles (at 30 days of age) is a whole page: a
+    # listing's date vouches for it no more (a correction the date does not show is found)
+    archive.schedule.clock = parse_datetime(published) + timedelta(days=30)
+    assert policy.vouches(known, Link(url, modified=before)) is None
+    assert policy.vouches(known, Link(url, digest="d1")) == FEED_VOUCHED  # the text itself
+    archive.schedule.clock = parse_datetime(published) + timedelta(days=7)
+    assert policy.vouches(known, Link(url, modified=before)) == LISTING_VOUCHED
 
 
 def topic_overlay(tmp: Path, name: str, old: str, new: str) -> Path:

@@ -244,14 +244,18 @@ class IncrementalPolicy:
         """Whether the link stands in for the article's due re-check, and how: a full-text
         feed's text unchanged (:data:`FEED_VOUCHED`), or a listing's date of it not later than
         its last check nor earlier than its publication (a date before it is no date of this
-        article: it vouches for nothing) (:data:`LISTING_VOUCHED`)."""
+        article) (:data:`LISTING_VOUCHED`) — but for the last re-check before the article
+        settles: that one is a whole page, so that an edit a listing's date does not show
+        (a correction saved without republishing) is found by then."""
         if link.digest and link.digest == known.feed_digest:
             return FEED_VOUCHED
         listed, checked = parse_datetime(link.modified), parse_datetime(known.last_checked)
         published = parse_datetime(known.published)
-        if listed and checked and listed <= checked and (published is None or listed >= published):
-            return LISTING_VOUCHED
-        return None
+        if not (listed and checked and published and published <= listed <= checked):
+            return None
+        schedule = self.archive.schedule
+        settles = schedule.next_check(published, schedule.now(), changed=False) is None
+        return None if settles else LISTING_VOUCHED
 
     def reconsider(self, article_id: str, link: Link) -> bool:
         """Whether a link to an article this run has already decided on (and not fetched)
