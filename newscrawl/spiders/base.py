@@ -7,8 +7,8 @@ and asks the small objects of :mod:`newscrawl.crawling` what to do:
 * :class:`~newscrawl.crawling.incremental.IncrementalPolicy` — whether an article is worth
   fetching (archived articles when due, retitled or changed in a full-text feed; failed
   pages after ``NEWSCRAWL_RETRY_FAILED_HOURS``), conditionally or not, and which re-checks
-  are due although no source linked them (asked once the sources are read, so that a
-  full-text feed can vouch for an article instead of its page being fetched);
+  are due (asked once the sources are read, so that a full-text feed or a dated listing
+  can vouch for an article instead of its page being fetched);
 * :class:`~newscrawl.crawling.sources.SourceLedger` — the run's feeds and listings, the
   optional ones, the failed ones (a failed source is a warning naming it, counted in
   ``newscrawl/sources/failed`` — which fails the run — or ``optional_failed``; a 304 links
