@@ -438,10 +438,6 @@ class NewsSpider(scrapy.Spider):
         if link.title:  # every title the run's sources show an article under
             self.shown_titles.setdefault(article_id, []).append(link.title)
         if article_id in self.decided_ids and not self.decide_again(article_id, link):
-            if link.digest and article_id in self.requested_ids:
-                # asked for from another source first: the full-text feed's digest is still
-                # kept with the fetch, so that the feed can vouch for its next re-check
-                self.archive().note_fetch(article_id, feed_digest=link.digest)
             self.stat("newscrawl/requests/duplicate_id")
             return None
         self.decided_ids.add(article_id)
