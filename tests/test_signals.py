@@ -186,3 +186,4 @@ def test_ten_days_of_both_sites_cost_at_most_one_and_a_half_times_an_ideal_crawl
     # the topic page's dates did the work on DW: its due re-checks of listed articles vouched for
     dw_runs = [r for r in result["runs"] if r["site"] == "dw" and r["day"] >= 2]
     assert all(r["vouched"] > 0 for r in dw_runs)
+
