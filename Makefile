@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install demo clean-demo website test test-slow test-all lint bench bench-scale clean-output
+.PHONY: install demo clean-demo website test test-slow test-all lint bench bench-scale bench-sim clean-output
 OUTPUT ?= output
 
 # $(call venv,FOLDER,EXTRAS): a virtual environment with the project installed (editable)
@@ -70,6 +70,13 @@ bench: $(BENCH_VENV)/.installed
 ## a crawl of the demo mirror; ~1 GB of disk and ~15 minutes, so not part of `make bench`).
 bench-scale: $(BENCH_VENV)/.installed
 	PYTHONPATH=. $(BENCH_PY) benchmarks/scale.py
+
+## Ten simulated days of both sites (new articles daily, edits, sidebars that change daily)
+## against a crawler that fetches only what is new or changed: the ratio, the counts per day,
+## duplicates/missed/stale and when each edit was caught (~2 minutes; benchmarks/simulation.py).
+## `make bench-sim STEPS=1h,6h,1d,2d,7d,30d` tries another NEWSCRAWL_RECHECK_STEPS.
+bench-sim: install
+	PYTHONPATH=. $(PY) benchmarks/simulation.py $(if $(STEPS),--steps $(STEPS))
 
 clean-output:
 	find output -mindepth 1 ! -name .gitkeep -delete

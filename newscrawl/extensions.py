@@ -3,7 +3,7 @@
 Every crawl leaves ``<NEWSCRAWL_OUTPUT_DIR>/<spider>/runs/<UTC time>.json``: duration,
 requests, responses by status, items new/updated/unchanged, drops by reason, re-checks of
 archived articles by why (``rechecks``: schedule, feed_text, new_title, sitemap_lastmod,
-audit), rendered pages, the WARC written (bytes, records, files), and the field coverage
+listed_date, audit), rendered pages, the WARC written (bytes, records, files), and the field coverage
 of the articles it parsed — new, updated and unchanged alike, as coverage measures the parser, not the news
 (share with authors, lead, images, gallery, tags; median body length in characters) — plus
 the crawl stats.

@@ -8,9 +8,9 @@ version pulls the next one close again (the first step from now), as one edit of
 more. Past the last age the article is *settled*: no scheduled re-check (``next_check`` is
 ``None``), so what the schedule costs a run does not grow with the archive. A settled
 article is fetched again only on a signal (a listing or feed showing it under a new title, a
-full-text feed whose text changed, a sitemap ``<lastmod>`` later than its last check) or by
-the audit (``NEWSCRAWL_AUDIT_BUDGET`` a run, oldest-checked first, or the whole archive with
-``-a recheck=all``): see :mod:`newscrawl.crawling.incremental`.
+full-text feed whose text changed, a sitemap ``<lastmod>`` or a listing's date later than its
+last check) or by the audit (``NEWSCRAWL_AUDIT_BUDGET`` a run, oldest-checked first, or the
+whole archive with ``-a recheck=all``): see :mod:`newscrawl.crawling.incremental`.
 
 ``NEWSCRAWL_CLOCK`` fixes "now" (an ISO 8601 time) for simulations and tests; unset, it is
 the real time.

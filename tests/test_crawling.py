@@ -35,6 +35,7 @@ from newscrawl.crawling.incremental import (
     RETITLED,
     SAME_BODY,
     IncrementalPolicy,
+    Verdict,
     body_hash,
     response_validators,
 )
@@ -83,8 +84,11 @@ def test_an_archived_article_is_skipped_until_its_recheck_is_due(clocked):
     assert policy(clocked).decide(ID, Link(URL, "德国总理朔尔茨访问北京")).why == KNOWN_SKIPPED
     known = clocked.state.known(ID)
     clocked.schedule.clock = datetime.fromisoformat(known.next_check.replace("Z", "+00:00"))
-    verdict = policy(clocked).decide(ID, Link(URL, "德国总理朔尔茨访问北京"))
-    assert verdict.fetch and verdict.why == RECHECK_DUE
+    # due: a link that cannot vouch for it (no date, no full text) leaves it to the due
+    # re-checks asked for once the sources are read (another source may vouch first)
+    due = policy(clocked)
+    assert due.decide(ID, Link(URL, "德国总理朔尔茨访问北京")).why == KNOWN_SKIPPED
+    assert [(d.article_id, d.why) for d in due.due()] == [(ID, RECHECK_DUE)]
 
 
 def test_the_user_and_full_fetch_an_archived_article_anyway(clocked):
@@ -118,7 +122,9 @@ def test_a_full_text_feed_refetches_a_changed_text_and_vouches_for_an_unchanged_
     clocked.schedule.clock += timedelta(days=30)
     vouched = policy(clocked).decide(ID, Link(URL, digest="d1"))
     assert not vouched.fetch and vouched.vouched and vouched.why == KNOWN_SKIPPED
-    assert policy(clocked).decide(ID, Link(URL)).why == RECHECK_DUE  # a listing cannot vouch
+    # a listing without dates cannot vouch: the due re-check waits for the end of the sources
+    assert policy(clocked).decide(ID, Link(URL)) == Verdict(False, KNOWN_SKIPPED)
+    assert [d.why for d in policy(clocked).due()] == [RECHECK_DUE]
 
 
 def test_a_failed_page_waits_then_is_due_again(clocked):

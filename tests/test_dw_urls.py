@@ -10,6 +10,7 @@ from scrapy.http import TextResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
 from newscrawl.archive import ArchiveExtension
+from newscrawl.sites.base import Link
 from newscrawl.sites.dw import SITE
 from newscrawl.spiders.dw import DwSpider
 from tests.conftest import DW_MIRROR, project_settings, response_for
@@ -82,7 +83,7 @@ def test_feed_links_rss_and_rdf():
            b'xmlns="http://purl.org/rss/1.0/"><item><title>t</title>'
            b'<link>https://www.dw.com/zh/x/a-1?maca=chi-rss</link></item></rdf:RDF>')
     assert SITE.feed_entries(XmlResponse("https://rss.dw.com/rdf/rss-chi-all", body=rdf)) == [
-        ("https://www.dw.com/zh/x/a-1?maca=chi-rss", "t", None, None)]  # no full text: no digest
+        Link("https://www.dw.com/zh/x/a-1?maca=chi-rss", "t")]  # no full text: no digest, no date
 
 
 def test_listing_links_keep_only_content_after_the_spider_filters(dw_expected):

@@ -7,9 +7,17 @@ settings, it decides — and only decides: the spider makes the requests, counts
 * an article the state has archived is fetched again when its re-check is due (the decaying
   schedule of :mod:`newscrawl.schedule`, up to its last step), or on a *signal*: a listing or
   feed shows it under a new title (compared after :meth:`~newscrawl.sites.Site.fold_title`),
-  a full-text feed's text of it changed, or a sitemap's ``<lastmod>`` for it is later than
-  its last check (``sitemap_lastmod``); a full-text feed that shows it unchanged vouches for
-  it instead of a due re-check;
+  a full-text feed's text of it changed, a sitemap's ``<lastmod>`` for it is later than
+  its last check (``sitemap_lastmod``), or a listing's date of it (:attr:`Link.modified
+  <newscrawl.sites.base.Link.modified>`: DW's teasers carry the article's last publication
+  date) is later than its last check (``listed_date``);
+* a due re-check is *vouched* for — the article marked checked, its page not fetched — by a
+  full-text feed that shows its text unchanged (``feed_vouched``) or a listing whose date of
+  it is not later than its last check (``listing_vouched``). A link that can do neither
+  leaves the due re-check to the end of the sources (another source of the run may vouch);
+  then the page is fetched (``recheck_due``). Where a site's sources carry no such signal
+  (The Epoch Times' listings; an article no source shows any more), every due re-check is a
+  whole page;
 * past the last step an article is settled: besides signals, only the *audit* fetches it —
   ``NEWSCRAWL_AUDIT_BUDGET`` settled articles a run, oldest-checked first, each at most once
   a last step; ``-a recheck=all`` audits the whole archive (in batches, as the spider idles;
@@ -44,6 +52,7 @@ FEED_CHANGED = "feed_changed_refetched"
 RECHECK_DUE = "recheck_due"
 RETITLED = "retitled_refetched"
 SITEMAP_LASTMOD = "sitemap_lastmod"
+LISTED_DATE = "listed_date"
 AUDITED = "audited"
 KNOWN_SKIPPED = "known_skipped"
 FAILED_SKIPPED = "failed_skipped"
@@ -51,9 +60,20 @@ FAILED_RETRIED = "failed_retried"
 #: The re-checks of archived articles, by why (stats key → the name the run summary and the
 #: run report's ``rechecks`` give it): the schedule, a signal of a source, the audit.
 RECHECKS = {RECHECK_DUE: "schedule", FEED_CHANGED: "feed_text", RETITLED: "new_title",
-            SITEMAP_LASTMOD: "sitemap_lastmod", AUDITED: "audit"}
+            SITEMAP_LASTMOD: "sitemap_lastmod", LISTED_DATE: "listed_date", AUDITED: "audit"}
+#: What stood in for a due re-check (the stats key under ``newscrawl/incremental/``).
+FEED_VOUCHED = "feed_vouched"
+LISTING_VOUCHED = "listing_vouched"
 #: How many articles of an audit of the whole archive are asked for at once.
 AUDIT_BATCH = 50
+
+
+def later_than_checked(date: str | None, known: Known) -> bool:
+    """A date a source gives for an article (a sitemap's ``<lastmod>``, a listing's date) is
+    later than the last time a fetch of it was archived or found unchanged (``last_checked``):
+    the site says it changed since."""
+    when, checked = parse_datetime(date), parse_datetime(known.last_checked)
+    return bool(when and checked and when > checked)
 
 
 def rechecks(stats: dict[str, Any]) -> dict[str, int]:
@@ -95,9 +115,9 @@ class Verdict:
     why: str | None = None
     #: a line for the log (a retitled article: its URL and new title)
     note: str | None = None
-    #: a due re-check the full-text feed stands in for (its text there is unchanged): the
-    #: spider marks the article checked (``newscrawl/incremental/feed_vouched``)
-    vouched: bool = False
+    #: a due re-check a source stands in for (:data:`FEED_VOUCHED`, :data:`LISTING_VOUCHED`,
+    #: the stats key): the spider marks the article checked
+    vouched: str | None = None
 
 
 @dataclass(frozen=True)
@@ -178,33 +198,77 @@ class IncrementalPolicy:
 
     def refetch(self, known: Known, link: Link) -> Verdict:
         """Whether an archived article is worth fetching again: its full text in the feed
-        changed, a sitemap's ``<lastmod>`` for it is later than its last check, its re-check
-        is due (unless the feed shows its text unchanged: then it is ``vouched`` for), or a
-        listing shows it under a new title."""
-        if link.digest and known.feed_digest and link.digest != known.feed_digest:
+        changed, a sitemap's ``<lastmod>`` or a listing's date of it is later than its last
+        check, or a listing shows it under a new title. A due re-check is ``vouched`` for by
+        a feed showing its text unchanged or a listing's date not later than its last check;
+        else it waits for the end of the sources (:meth:`due`), where another source of the
+        run may vouch for it first."""
+        if self.feed_says_changed(known, link):
             return Verdict(True, FEED_CHANGED)
         if self.sitemap_says_changed(known, link):
             return Verdict(True, SITEMAP_LASTMOD, f"Changed since it was last fetched, says a sitemap"
                                                   f" ({link.lastmod}): {known.url}")
-        if self.archive.schedule.due(parse_datetime(known.next_check)):
-            if link.digest and link.digest == known.feed_digest:
-                return Verdict(False, vouched=True)
-            return Verdict(True, RECHECK_DUE)
+        if self.listing_says_changed(known, link):
+            return Verdict(True, LISTED_DATE, f"Changed since it was last fetched, says a listing"
+                                              f" ({link.modified}): {known.url}")
+        due = self.archive.schedule.due(parse_datetime(known.next_check))
+        if due and (vouched := self.vouches(known, link)):
+            return Verdict(False, vouched=vouched)
         title = clean_text(link.title)
         if title:
             folded = self.site.fold_title(title)
             seen = {self.site.fold_title(t) for t in (known.title, known.listed_title) if t}
             if folded not in seen | set(known.shown_titles):
                 note = f"Listed under a new title, fetching again: {known.url} {title!r}"
-                return Verdict(True, RETITLED, note)
+                return Verdict(True, RECHECK_DUE if due else RETITLED, note)
         return Verdict(False)
+
+    @staticmethod
+    def feed_says_changed(known: Known, link: Link) -> bool:
+        """A full-text feed's text of the article differs from the one its last fetch saw."""
+        return bool(link.digest and known.feed_digest and link.digest != known.feed_digest)
 
     @staticmethod
     def sitemap_says_changed(known: Known, link: Link) -> bool:
         """A sitemap's ``<lastmod>`` for the article is later than the last time a fetch of it
         was archived or found unchanged (``last_checked``): the site says it changed since."""
-        lastmod, checked = parse_datetime(link.lastmod), parse_datetime(known.last_checked)
-        return bool(lastmod and checked and lastmod > checked)
+        return later_than_checked(link.lastmod, known)
+
+    @staticmethod
+    def listing_says_changed(known: Known, link: Link) -> bool:
+        """A listing's date of the article (its last publication or modification) is later
+        than its last check: the site says it changed since."""
+        return later_than_checked(link.modified, known)
+
+    def vouches(self, known: Known, link: Link) -> str | None:
+        """Whether the link stands in for the article's due re-check, and how: a full-text
+        feed's text unchanged (:data:`FEED_VOUCHED`), or a listing's date of it not later than
+        its last check nor earlier than its publication (a date before it is no date of this
+        article) (:data:`LISTING_VOUCHED`) — but for the last re-check before the article
+        settles: that one is a whole page, so that an edit a listing's date does not show
+        (a correction saved without republishing) is found by then."""
+        if link.digest and link.digest == known.feed_digest:
+            return FEED_VOUCHED
+        listed, checked = parse_datetime(link.modified), parse_datetime(known.last_checked)
+        published = parse_datetime(known.published)
+        if not (listed and checked and published and published <= listed <= checked):
+            return None
+        schedule = self.archive.schedule
+        settles = schedule.next_check(published, schedule.now(), changed=False) is None
+        return None if settles else LISTING_VOUCHED
+
+    def reconsider(self, article_id: str, link: Link) -> bool:
+        """Whether a link to an article this run has already decided on (and not fetched)
+        is decided again: it says the article changed (a full-text feed's text, a sitemap's
+        or a listing's date later than its last check) or can vouch for its due re-check —
+        so the order in which a run's sources answer loses no edit and wastes no vouch."""
+        known = self.known(article_id)
+        if known is None or not known.complete or not (link.lastmod or link.modified or link.digest):
+            return False
+        if (self.feed_says_changed(known, link) or self.sitemap_says_changed(known, link)
+                or self.listing_says_changed(known, link)):
+            return True
+        return self.archive.schedule.due(parse_datetime(known.next_check)) and bool(self.vouches(known, link))
 
     def stop_walking(self, article_ids: Iterable[str], resume: bool = False) -> bool:
         """Whether a listing stops paginating at a page linking these articles: every one of

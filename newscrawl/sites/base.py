@@ -68,12 +68,15 @@ _SPACES = re.compile(r"\s+")
 class Link(NamedTuple):
     """A link found on a feed, listing or sitemap, with the title shown there (if any); in a
     full-text feed, a digest of the article's text there (it changes when the text does); in
-    a sitemap, the entry's ``<lastmod>`` (when the site says the page last changed)."""
+    a sitemap, the entry's ``<lastmod>`` (when the site says the page last changed); on a
+    listing that dates its entries to the second (DW's page state), ``modified``: the
+    article's last publication or modification there (ISO 8601)."""
 
     url: str
     title: str | None = None
     digest: str | None = None
     lastmod: str | None = None
+    modified: str | None = None
 
 
 class ParseError(Exception):

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
-from scrapy.http import TextResponse
+from scrapy.http import Response, TextResponse
 
 from newscrawl.items import Gallery, GalleryImage, Image
 from newscrawl.markdown import escape_text
@@ -36,6 +36,7 @@ from newscrawl.sites.base import (
     Body,
     CreditRules,
     Feed,
+    Link,
     Listing,
     Published,
     Site,
@@ -46,7 +47,7 @@ from newscrawl.sites.base import (
     ld_date,
     ld_names,
 )
-from newscrawl.text import clean_text, repair_surrogates, unique
+from newscrawl.text import clean_text, parse_datetime, repair_surrogates, unique
 
 BASE = "https://www.dw.com"
 FEED_URL = "https://rss.dw.com/xml/rss-chi-all"
@@ -271,6 +272,28 @@ def apollo_state(text: str) -> dict[str, Any] | None:
                 isinstance(k, str) and k.startswith(("Article:", "ImageGallery:")) for k in state)):
             return state
     return None
+
+
+#: The dates a teaser in a listing's page state may carry, of the article's latest version
+#: (``contentDate``: its last publication date, as DW's listings show it).
+TEASER_DATES = ("contentDate", "lastModifiedDate", "lastPublicationDate")
+
+
+def teaser_dates(state: dict[str, Any]) -> dict[str, str]:
+    """``namedUrl`` → the latest date (ISO 8601, as given) of each teaser in a listing's
+    page state that has one: when DW last published or modified that article. Entries that
+    are no teasers, paths that are no string and values that are no date are left out."""
+    dates: dict[str, str] = {}
+    for key, entry in state.items():
+        teaser = isinstance(key, str) and key.startswith(("Article:", "ImageGallery:"))
+        if not (teaser and isinstance(entry, dict)):
+            continue
+        path = entry.get("namedUrl")
+        given = [(when, value) for value in (entry.get(name) for name in TEASER_DATES)
+                 if (when := parse_datetime(value)) is not None]
+        if isinstance(path, str) and given:
+            dates[path] = str(max(given)[1])
+    return dates
 
 
 def visible_date(text: str | None) -> Published | None:
@@ -750,6 +773,23 @@ class DW(Site):
 
     def picture_identity(self, url: str) -> str:
         return picture_identity(url)
+
+    def listing_entries(self, response: Response) -> list[Link]:
+        """A topic page's links, each with the date its teaser carries in the page state
+        (:func:`teaser_dates`) as :attr:`Link.modified <newscrawl.sites.base.Link.modified>`:
+        an archived article listed with a date not later than its last check needs no due
+        re-check; a later one has changed."""
+        entries = super().listing_entries(response)
+        state = apollo_state(response.text) if isinstance(response, TextResponse) else None
+        if not state:
+            return entries
+        by_id = {}
+        for path, when in teaser_dates(state).items():
+            article_id = self.article_id(self.canonical_url(urljoin(BASE, path)))
+            if article_id:
+                by_id[article_id] = when
+        return [link._replace(modified=by_id.get(self.article_id(self.canonical_url(link.url)) or ""))
+                for link in entries]
 
 
 SITE = DW()

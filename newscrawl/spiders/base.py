@@ -7,8 +7,8 @@ and asks the small objects of :mod:`newscrawl.crawling` what to do:
 * :class:`~newscrawl.crawling.incremental.IncrementalPolicy` — whether an article is worth
   fetching (archived articles when due, retitled or changed in a full-text feed; failed
   pages after ``NEWSCRAWL_RETRY_FAILED_HOURS``), conditionally or not, and which re-checks
-  are due although no source linked them (asked once the sources are read, so that a
-  full-text feed can vouch for an article instead of its page being fetched);
+  are due (asked once the sources are read, so that a full-text feed or a dated listing
+  can vouch for an article instead of its page being fetched);
 * :class:`~newscrawl.crawling.sources.SourceLedger` — the run's feeds and listings, the
   optional ones, the failed ones (a failed source is a warning naming it, counted in
   ``newscrawl/sources/failed`` — which fails the run — or ``optional_failed``; a 304 links
@@ -159,6 +159,8 @@ class NewsSpider(scrapy.Spider):
         self.decided_ids: set[str] = set()
         #: ids actually requested in this run
         self.requested_ids: set[str] = set()
+        #: ids whose due re-check a source of this run stood in for
+        self.vouched_ids: set[str] = set()
         self._due_issued = False
         #: the titles this run's feeds and listings showed each article under
         self.shown_titles: dict[str, list[str]] = {}
@@ -435,14 +437,15 @@ class NewsSpider(scrapy.Spider):
             return self._request(url, None, link.title, meta) if explicit else None
         if link.title:  # every title the run's sources show an article under
             self.shown_titles.setdefault(article_id, []).append(link.title)
-        if article_id in self.decided_ids and not self.changed_after_skip(article_id, link):
+        if article_id in self.decided_ids and not self.decide_again(article_id, link):
             self.stat("newscrawl/requests/duplicate_id")
             return None
         self.decided_ids.add(article_id)
         verdict = self.incremental().decide(article_id, link, explicit)
-        if verdict.vouched:  # the feed's full text stands in for the page
+        if verdict.vouched:  # the feed's full text or the listing's date stands in for the page
+            self.vouched_ids.add(article_id)
             self.archive().not_modified(article_id)
-            self.stat("newscrawl/incremental/feed_vouched")
+            self.stat(f"newscrawl/incremental/{verdict.vouched}")
         if verdict.why:
             self.stat(f"newscrawl/incremental/{verdict.why}")
         if verdict.note:
@@ -453,13 +456,14 @@ class NewsSpider(scrapy.Spider):
             meta["feed_digest"] = link.digest
         return self._request(url, article_id, link.title, meta)
 
-    def changed_after_skip(self, article_id: str, link: Link) -> bool:
-        """A sitemap says an article changed that an earlier link of this run skipped (a feed
-        read first): it is decided again, so the order sources answer in loses no edit."""
-        if not link.lastmod or article_id in self.requested_ids:
+    def decide_again(self, article_id: str, link: Link) -> bool:
+        """A sitemap or a listing says an article changed that an earlier link of this run
+        skipped (a feed read first), or vouches for its due re-check that an earlier link
+        left for later: it is decided again, so the order sources answer in loses no edit
+        and costs no re-check (:meth:`IncrementalPolicy.reconsider`)."""
+        if article_id in self.requested_ids or article_id in self.vouched_ids:
             return False
-        known = self.incremental().known(article_id)
-        return bool(known and known.complete and self.incremental().sitemap_says_changed(known, link))
+        return self.incremental().reconsider(article_id, link)
 
     def _request(self, url: str, article_id: str | None, title: str | None, meta: dict) -> scrapy.Request:
         self.stat("newscrawl/requests/article")
