@@ -187,3 +187,32 @@ def test_ten_days_of_both_sites_cost_at_most_one_and_a_half_times_an_ideal_crawl
     dw_runs = [r for r in result["runs"] if r["site"] == "dw" and r["day"] >= 2]
     assert all(r["vouched"] > 0 for r in dw_runs)
 
+
+
+def test_the_listings_wait_for_the_feeds_whatever_order_they_answer_in(tmp_path):
+    """A slow feed: the listings' first pages are asked for only once it is read, so that
+    what a full-text feed says of an article (the digest that vouches for a due re-check) is
+    known when a listing links it."""
+    from tests.mirror.server import DEFAULT_SITES, default_dirs
+
+    base = default_dirs(("epochtimes",))[0]
+    manifest = json.loads((base / "manifest.json").read_text(encoding="utf-8"))
+    feed = "https://www.epochtimes.com/gb/nsc413.xml"
+    overlay = tmp_path / "slow-feed"
+    overlay.mkdir()
+    route = {**manifest[feed], "file": str(base / manifest[feed]["file"]), "delay": 1.0}
+    (overlay / "manifest.json").write_text(json.dumps({feed: route}), encoding="utf-8")
+    with MirrorServer([*default_dirs(DEFAULT_SITES), overlay]) as server:
+        result = crawl("epochtimes", server.base_url, tmp_path / "out", "-a", "feed=1",
+                       "-a", "tags=中美关系", "-s", "NEWSCRAWL_IMAGES=0")
+    assert result.returncode == 0, result.log[-3000:]
+    # the WARC files hold the responses in the order they came
+    from warcio.archiveiterator import ArchiveIterator
+
+    answered = []
+    for warc in sorted((tmp_path / "out" / "epochtimes" / "warc").glob("*.warc.gz")):
+        with open(warc, "rb") as fh:
+            answered += [r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(fh)
+                         if r.rec_type == "response"]
+    first_listing = next(i for i, url in enumerate(answered) if "/gb/tag/" in url)
+    assert answered.index(feed) < first_listing, answered[:5]

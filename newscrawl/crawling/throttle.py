@@ -6,8 +6,11 @@ download slot with one, so a crawl of 100 topic pages would parse 16 of them tog
 queue their 800 article requests, again and again. Here a listing waits while
 ``NEWSCRAWL_LISTINGS_AT_ONCE`` listings are being read, or while more than
 ``NEWSCRAWL_LISTING_BACKLOG`` requests wait in the scheduler; it is then fetched next
-(:data:`LISTING_PRIORITY`), so the downloader does not run dry while it is read. This is
-the one place that looks into Scrapy's engine (its scheduler, scraper and downloader).
+(:data:`LISTING_PRIORITY`), so the downloader does not run dry while it is read. Listings
+also wait until the run's feeds are read: what a full-text feed says of an article (its text's
+digest, which stands in for a due re-check) is then known when a listing links it, whatever
+order the answers come in. This is the one place that looks into Scrapy's engine (its
+scheduler, scraper and downloader).
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ class ListingThrottle:
         self.at_once = max(1, at_once)
         #: listings (first pages) asked for and not yet read
         self.reading: set[str] = set()
+        #: feeds asked for and not yet read: listings wait for them, so that what a feed says
+        #: of an article (a full-text digest) is known when a listing links it
+        self.feeds: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ListingThrottle:
@@ -53,9 +59,17 @@ class ListingThrottle:
         if listing is not None:
             self.reading.discard(listing)
 
+    def feed_asked(self, feed: str) -> None:
+        self.feeds.add(feed)
+
+    def feed_read(self, feed: str | None) -> None:
+        """A feed is parsed, failed or dropped: the listings need not wait for it."""
+        self.feeds.discard(feed or "")
+
     def request_dropped(self, request: Request) -> None:
-        """``request_dropped``: a listing's first page dropped by the scheduler is read."""
+        """``request_dropped``: a listing's first page (or a feed) dropped by the scheduler is read."""
         self.read(request.cb_kwargs.get("listing"))
+        self.feed_read(request.cb_kwargs.get("source"))
 
     async def room(self) -> None:
         """Wait until there is room for the next listing. Never a deadlock: once nothing is
@@ -66,11 +80,12 @@ class ListingThrottle:
         while engine.running and (scheduler := engine.scheduler) is not None:
             # Scrapy's Scheduler has a length; a scheduler without one says only "some"
             queued = len(scheduler) if isinstance(scheduler, Sized) else int(scheduler.has_pending_requests())
-            if queued <= self.backlog and len(self.reading) < self.at_once:
+            if queued <= self.backlog and len(self.reading) < self.at_once and not self.feeds:
                 return
             slot = engine.scraper.slot
             scraping = slot is not None and not slot.is_idle()
             if not queued and not engine.downloader.active and not scraping:
-                self.reading.clear()  # a listing lost without a callback or errback
+                self.reading.clear()  # a listing (or feed) lost without a callback or errback
+                self.feeds.clear()
                 return
             await asyncio_sleep(LISTING_POLL)

@@ -320,7 +320,8 @@ class NewsSpider(scrapy.Spider):
             return
         for request in self.frontier_requests():
             yield request
-        for url in self.feeds:
+        for url in self.feeds:  # read before the listings, which wait for them (throttle.room)
+            self.throttle.feed_asked(url)
             yield self.incremental().conditional(scrapy.Request(
                 url, callback=self.parse_feed, errback=self.feed_failed, cb_kwargs={"source": url}))
         for url in self.sitemaps:
@@ -490,6 +491,14 @@ class NewsSpider(scrapy.Spider):
 
     # ---- feeds and listings --------------------------------------------------------
     def parse_feed(self, response: Response, source: str | None = None) -> Iterator[scrapy.Request]:
+        """A feed: its articles decided on (a full-text feed's digests known before any
+        listing of the run links them: the listings wait for the feeds)."""
+        try:
+            yield from self._feed(response, source)
+        finally:
+            self.throttle.feed_read(source or response.url)
+
+    def _feed(self, response: Response, source: str | None) -> Iterator[scrapy.Request]:
         if self.unchanged(response):
             return
         entries = self.site.feed_entries(response) if isinstance(response, TextResponse) else []
@@ -502,6 +511,7 @@ class NewsSpider(scrapy.Spider):
 
     def feed_failed(self, failure: Failure) -> None:
         request = failed_request(failure)
+        self.throttle.feed_read(request.cb_kwargs.get("source") or request.url)
         self.source_failed(request.cb_kwargs.get("source") or request.url, fetch_failure(failure).text)
 
     def source_failed(self, url: str, reason: str) -> None:
