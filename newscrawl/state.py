@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
+from newscrawl import related
 from newscrawl.schedule import iso, iso_or_none
 from newscrawl.text import utc_now_iso
 
@@ -35,7 +36,8 @@ from newscrawl.text import utc_now_iso
 #: the validators of conditional requests; 4 adds the pictures kept (or not) per fetched URL;
 #: 5 adds the clean-close marker of each site's archive.
 #: 6 adds the audits of the whole archive (``-a recheck=all``) under way.
-SCHEMA_VERSION = 6
+#: 7 adds the near-duplicate index (newscrawl.related).
+SCHEMA_VERSION = 7
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -142,6 +144,8 @@ MIGRATIONS: dict[int, list[str]] = {
         "CREATE TABLE audits (site TEXT NOT NULL PRIMARY KEY, started TEXT NOT NULL)",
         "CREATE INDEX articles_last_checked ON articles (site, last_checked, id)",
     ],
+    # the near-duplicate index: each article's MinHash signature and its bands
+    7: related.SCHEMA,
 }
 
 
@@ -456,6 +460,8 @@ class ArticleStore:
                  x.get("pictures_missing"), p.site, p.id))
             if x.get("validators"):
                 self._set_validators(p.site, x["validators"])
+            if x.get("near"):
+                related.record(db, p.site, p.id, x["near"])
             for table in ("journal", "failures", "frontier"):
                 db.execute(f"DELETE FROM {table} WHERE site = ? AND id = ?", (p.site, p.id))
 
@@ -650,6 +656,7 @@ class ArticleStore:
             for table in ("articles", "failures", "journal", "frontier", "unfinished_listings", "validators",
                           "clean_close", "audits"):
                 db.execute(f"DELETE FROM {table} WHERE site = ?", (site,))
+            related.forget_site(db, site)
             for batch in _batches(rows):
                 db.executemany(
                     "INSERT INTO articles (site, id, url, title, published, content_hash, post_path, version,"
