@@ -220,6 +220,19 @@ def record(db: sqlite3.Connection, site: str, article_id: str, near: Mapping[str
                    [(b, h, site, article_id) for b, h in band_hashes(_unpacked(packed))])
 
 
+def journal_of_line(site: str, line: Mapping[str, Any]) -> dict[str, Any]:
+    """What :func:`record` takes, from an archived JSON line (``scrapy rebuild-state``): its
+    signature computed again, its cluster and related articles as the line says (a line from
+    before the index: its own key, none)."""
+    article_id = str(line.get("id"))
+    grams = shingles(folded(line))
+    related, cluster, source = line.get("related"), line.get("cluster"), line.get("source_name")
+    return Near(cluster=cluster if isinstance(cluster, str) else key(site, article_id),
+                related=[str(x) for x in related] if isinstance(related, list) else [],
+                source=source if isinstance(source, str) else None,
+                signature=_packed(signature(grams)) if grams else None).journal()
+
+
 def forget_site(db: sqlite3.Connection, site: str) -> None:
     """Take a site out of the index (``scrapy rebuild-state``, in its transaction)."""
     db.execute("DELETE FROM related_bands WHERE site = ?", (site,))
@@ -249,31 +262,36 @@ class RelatedIndex:
     def find(self, item: Any) -> Near:
         """The verified related articles of a version about to be archived (itself excluded)."""
         a = adapt(item)
-        own = key(self.site, a["id"])
         grams = shingles(folded(item))
         if not grams:
-            return Near(cluster=own, source=a.get("source_name"))
+            return Near(cluster=key(self.site, a["id"]), source=a.get("source_name"))
         sig = signature(grams)
+        cluster, found = self.lookup(a["id"], grams, sig)
+        return Near(cluster=cluster, related=found, signature=_packed(sig), source=a.get("source_name"))
+
+    def lookup(self, article_id: str, grams: set[str], sig: LeanMinHash) -> tuple[str, list[str]]:
+        """``(cluster, related)`` of an article of this site with these 5-grams and signature:
+        the candidates its bands meet, each verified by exact Jaccard; the cluster of the
+        first-indexed related article (its own key when none is)."""
         shared: dict[tuple[str, str], int] = {}
         db = self.store.db
         for band, value in band_hashes(sig):
-            for site, article_id in db.execute(
+            for site, other_id in db.execute(
                     "SELECT site, id FROM related_bands WHERE band = ? AND hash = ? LIMIT ?",
                     (band, value, BUCKET_LIMIT)):
-                if (site, article_id) != (self.site, a["id"]):
-                    shared[(site, article_id)] = shared.get((site, article_id), 0) + 1
+                if (site, other_id) != (self.site, article_id):
+                    shared[(site, other_id)] = shared.get((site, other_id), 0) + 1
         found: list[tuple[float, int, str, str]] = []
-        for site, article_id in sorted(shared, key=lambda k: -shared[k])[:MAX_CANDIDATES]:
-            other = self._archived_text(site, article_id)
+        for site, other_id in sorted(shared, key=lambda k: -shared[k])[:MAX_CANDIDATES]:
+            other = self._archived_text(site, other_id)
             similarity = jaccard(grams, shingles(folded(other))) if other else 0.0
             if similarity >= SAME_TEXT:
                 row = db.execute("SELECT rowid, cluster FROM related_articles WHERE site = ? AND id = ?",
-                                 (site, article_id)).fetchone()
+                                 (site, other_id)).fetchone()
                 if row:
-                    found.append((similarity, row[0], row[1], key(site, article_id)))
-        cluster = min(found, key=lambda f: f[1])[2] if found else own
-        related = [f[3] for f in sorted(found, key=lambda f: (-f[0], f[3]))]
-        return Near(cluster=cluster, related=related, signature=_packed(sig), source=a.get("source_name"))
+                    found.append((similarity, row[0], row[1], key(site, other_id)))
+        cluster = min(found, key=lambda f: f[1])[2] if found else key(self.site, article_id)
+        return cluster, [f[3] for f in sorted(found, key=lambda f: (-f[0], f[3]))]
 
     def _archived_text(self, site: str, article_id: str) -> dict[str, Any] | None:
         """The latest archived JSON line of an article of any site (one seek)."""

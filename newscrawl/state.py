@@ -666,6 +666,9 @@ class ArticleStore:
                     [(site, r["id"], r.get("url"), r.get("title"), r.get("published"), r.get("content_hash"),
                       r.get("post_path"), r.get("version", 0), r.get("exact_hash"), r.get("line_offset"),
                       json.dumps(r.get("history") or [], ensure_ascii=False), now, now) for r in batch])
+                for r in batch:  # the near-duplicate index, from the last lines
+                    if r.get("near"):
+                        related.record(db, site, r["id"], r["near"])
                 stored += len(batch)
         return stored
 

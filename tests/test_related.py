@@ -24,10 +24,12 @@ import pytest
 import yaml
 
 from newscrawl import related
-from newscrawl.archive import Archive
+from newscrawl.archive import Archive, ArchiveFiles
 from newscrawl.items import Article
 from newscrawl.pipelines import normalize_article
+from newscrawl.rebuild import rebuild
 from newscrawl.related import SAME_TEXT, folded, jaccard, shingles
+from newscrawl.state import ArticleStore
 from tests.crawl import REPO, CrawlResult, crawl
 from tests.mirror.server import MirrorServer, default_dirs
 from tests.related_texts import (
@@ -204,6 +206,30 @@ def test_the_index_persists_across_runs_and_an_edit_replaces_the_signature(tmp_p
     et.write(item("epochtimes", "n1", REWRITE))
     et.checked(item("epochtimes", "n1", REWRITE, title=REWRITE["title"] + " "), trivial=True)
     assert front_matter(et, "n1")["related"] == ["dw/a-1"]
+    et.close()
+
+
+def test_rebuild_state_indexes_the_last_lines_again(tmp_path):
+    """A lost state rebuilt from the posts and JSON lines (``scrapy rebuild-state``) has the
+    index again: the relations the lines recorded, and signatures a new article meets."""
+    out, state = tmp_path / "out", tmp_path / "out" / "state" / "newscrawl.sqlite3"
+    dw, et = Archive(out, state, "dw"), Archive(out, state, "epochtimes")
+    dw.write(item("dw", "a-1", WIRE))
+    et.write(item("epochtimes", "n1", REWRITE))
+    et.write(item("epochtimes", "n3", AFTERMATH))
+    links = related.site_links(state)
+    dw.close()
+    et.close()
+    for path in state.parent.glob("newscrawl.sqlite3*"):
+        path.unlink()
+    store = ArticleStore(state)
+    for site in ("dw", "epochtimes"):
+        rebuild(ArchiveFiles(out, state, site), store, out=sys.stdout)
+    store.close()
+    assert related.site_links(state) == links
+    et = Archive(out, state, "epochtimes")
+    et.write(item("epochtimes", "n2", TWIN))
+    assert line_of(et, "n2")["related"] == ["dw/a-1", "epochtimes/n1"]
     et.close()
 
 
