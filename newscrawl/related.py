@@ -69,10 +69,14 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
+import functools
 import hashlib
+import importlib
+import importlib.util
 import json
 import re
 import sqlite3
+import sys
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -152,13 +156,35 @@ def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b)
 
 
+@functools.cache
+def _datasketch() -> tuple[Any, Any]:
+    """datasketch's ``MinHash`` and ``LeanMinHash``, imported at the first article signed.
+
+    Its modules alone (numpy: 0.16 s of CPU), not its package's ``__init__``, which imports
+    every sketch datasketch has and scipy with them: 0.8–1.0 s of CPU measured, paid by
+    every run that archives an article. The package is put aside while they load and taken
+    out again, so that a later ``import datasketch`` runs it whole (and finds these modules)."""
+    if "datasketch" in sys.modules:
+        from datasketch import LeanMinHash, MinHash
+        return MinHash, LeanMinHash
+    spec = importlib.util.find_spec("datasketch")
+    if spec is None:
+        raise ImportError("datasketch is not installed (pip install datasketch==2.0.0)")
+    sys.modules["datasketch"] = importlib.util.module_from_spec(spec)
+    try:
+        minhash = importlib.import_module("datasketch.minhash")
+        lean = importlib.import_module("datasketch.lean_minhash")
+    finally:
+        del sys.modules["datasketch"]
+    return minhash.MinHash, lean.LeanMinHash
+
+
 def signature(grams: Iterable[str]) -> LeanMinHash:
     """The MinHash signature of a shingle set (datasketch, :data:`NUM_PERM` permutations)."""
-    from datasketch import LeanMinHash, MinHash  # numpy and scipy: imported at the first article
-
-    minhash = MinHash(num_perm=NUM_PERM, seed=SEED)
+    minhash_class, lean_class = _datasketch()
+    minhash = minhash_class(num_perm=NUM_PERM, seed=SEED)
     minhash.update_batch([g.encode("utf-8") for g in grams])
-    return LeanMinHash(minhash)
+    return lean_class(minhash)
 
 
 def band_hashes(sig: LeanMinHash) -> list[tuple[int, int]]:
@@ -176,9 +202,7 @@ def _packed(sig: LeanMinHash) -> bytes:
 
 
 def _unpacked(data: bytes) -> LeanMinHash:
-    from datasketch import LeanMinHash
-
-    return LeanMinHash.deserialize(data)
+    return _datasketch()[1].deserialize(data)
 
 
 @dataclass

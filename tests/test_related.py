@@ -103,6 +103,25 @@ def test_the_bands_make_a_pair_at_the_threshold_a_candidate_almost_surely():
     assert not bands & set(related.band_hashes(related.signature(shingles(folded(AFTERMATH)))))
 
 
+def test_signing_loads_datasketchs_minhash_without_scipy_and_signs_as_datasketch_does():
+    """The first article signed imports datasketch's MinHash modules, not its whole package
+    (scipy with it: 0.8 s of CPU a run); a later ``import datasketch`` still works whole."""
+    code = (
+        "import sys\n"
+        "from newscrawl.related import NUM_PERM, SEED, signature\n"
+        "sig = signature({'台风海燕七', '风海燕七号'})\n"
+        "assert 'scipy' not in sys.modules and 'datasketch' not in sys.modules\n"
+        "import datasketch\n"
+        "m = datasketch.MinHash(num_perm=NUM_PERM, seed=SEED)\n"
+        "m.update_batch([g.encode() for g in ('台风海燕七', '风海燕七号')])\n"
+        "assert (datasketch.LeanMinHash(m).hashvalues == sig.hashvalues).all()\n"
+        "assert isinstance(sig, datasketch.LeanMinHash) and datasketch.MinHashLSH\n"
+        "print('ok')\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                            timeout=120)
+    assert result.stdout.strip() == "ok", result.stderr[-2000:]
+
+
 # ---- through the archive ----------------------------------------------------------------
 
 def item(site: str, article_id: str, text: dict, **more) -> Article:
