@@ -19,7 +19,7 @@ How two articles are compared
   story — each site's headline, lead, sub-headings and byline around the same body — 0.73.
   Other stories score at most 0.21: on the same topic with the same names and places 0.01,
   a follow-up that quotes two of the wire story's five paragraphs as background 0.21, and no
-  two of the demo's 58 other articles more than 0.05. 0.5 sits in the middle of that gap.
+  other pair of the demo's 58 articles more than 0.05. 0.5 sits in the middle of that gap.
   The issue's first guess, 0.8, would miss the mirror's pair and the retold story: on a
   500-character article each site's own headline, lead and sub-headings alone cost 0.2.
   Texts shorter than :data:`MIN_CHARS` folded characters (a one-line notice, a gallery with
