@@ -526,7 +526,7 @@ class Archive(ArchiveFiles):
         now = self.schedule.now()
         if trivial and known.post_path:
             a["version"], a["previous_hash"] = known.version, None
-            a["cluster"], a["related"] = self.related.stored(a["id"]) or (None, None)
+            a["cluster"], a["related"] = self.related.stored(a["id"])
             try:
                 write_atomic(self.posts_dir() / known.post_path,
                              render_post(item, self.image_proxy, history=known.revisions),

@@ -108,7 +108,7 @@ SEED = 1
 BUCKET_LIMIT = 50
 #: candidates verified per article, those sharing the most bands first
 MAX_CANDIDATES = 20
-#: the tables (created by the state's schema migration 7, see newscrawl.state)
+#: the tables (created by the state's schema migration 8, see newscrawl.state)
 SCHEMA = [
     """CREATE TABLE related_articles (
         site TEXT NOT NULL, id TEXT NOT NULL, signature BLOB NOT NULL,
@@ -257,6 +257,15 @@ def journal_of_line(site: str, line: Mapping[str, Any]) -> dict[str, Any]:
                 signature=_packed(signature(grams)) if grams else None).journal()
 
 
+def recorded(db: sqlite3.Connection, site: str, article_id: str) -> tuple[str, list[str]]:
+    """``(cluster, related)`` the index recorded with an article's latest version (its own key
+    and none when it is not indexed: a short text): ``scrapy verify --repair`` gives them to
+    a line it restores from the WARC files, whose rebuild saw this site's articles only."""
+    row = db.execute("SELECT cluster, related FROM related_articles WHERE site = ? AND id = ?",
+                     (site, article_id)).fetchone()
+    return (row[0], json.loads(row[1])) if row else (key(site, article_id), [])
+
+
 def forget_site(db: sqlite3.Connection, site: str) -> None:
     """Take a site out of the index (``scrapy rebuild-state``, in its transaction)."""
     db.execute("DELETE FROM related_bands WHERE site = ?", (site,))
@@ -330,11 +339,9 @@ class RelatedIndex:
             return None
         return value if isinstance(value, dict) and value.get("id") == article_id else None
 
-    def stored(self, article_id: str) -> tuple[str, list[str]] | None:
-        """``(cluster, related)`` the index holds for an article of this site (``None``: none)."""
-        row = self.store.db.execute("SELECT cluster, related FROM related_articles WHERE site = ? AND id = ?",
-                                    (self.site, article_id)).fetchone()
-        return (row[0], json.loads(row[1])) if row else None
+    def stored(self, article_id: str) -> tuple[str, list[str]]:
+        """``(cluster, related)`` the index holds for an article of this site (:func:`recorded`)."""
+        return recorded(self.store.db, self.site, article_id)
 
 
 # ---- the site build --------------------------------------------------------------------
