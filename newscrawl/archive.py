@@ -89,6 +89,7 @@ from newscrawl.items import adapt, item_dict
 from newscrawl.locks import Locked, SpiderLock
 from newscrawl.pictures import PICTURES_DIR, KeptPicture, store_picture
 from newscrawl.posts import post_name, render_post
+from newscrawl.related import Near, RelatedIndex
 from newscrawl.schedule import DEFAULT_STEPS, Schedule, iso, iso_or_none, parse_steps
 from newscrawl.state import ArticleStore, Known, PendingWrite, SiteState, StateError, StateWriteError
 from newscrawl.text import parse_datetime
@@ -229,6 +230,8 @@ class Archive(ArchiveFiles):
             raise ArchiveError("state_error", f"{exc}. Nothing was fetched.") from exc
         #: the state of this site: what the spider and the pipelines read and write
         self.state = SiteState(self.store, site, self.schedule.now, self._state_write_failed)
+        #: the near-duplicate index, shared by the spiders (newscrawl.related)
+        self.related = RelatedIndex(self.store, self.output_dir, site)
         try:
             if not self.unchanged:
                 self._check_state_knows_posts()
@@ -411,6 +414,16 @@ class Archive(ArchiveFiles):
         a = adapt(item)
         if a["site"] != self.site:
             raise ValueError(f"an item of {a['site']!r} given to the archive of {self.site!r}")
+        # the same story elsewhere (newscrawl.related): looked up and recorded under the
+        # index's lock, which the spiders share, so that two of its articles see each other
+        with self.related.held():
+            near = self.related.find(item)
+            a["cluster"], a["related"] = near.cluster, near.related
+            return self._write(item, near)
+
+    def _write(self, item: Any, near: Near) -> bool:
+        """:meth:`write`, the index's lookup done (``near``: recorded with the version)."""
+        a = adapt(item)
         known = self.store.get(self.site, a["id"])
         archived = known is not None and known.complete
         version = (known.version if known is not None and archived else 0) + 1
@@ -430,6 +443,7 @@ class Archive(ArchiveFiles):
             "next_check": iso_or_none(self.schedule.next_check(
                 parse_datetime(a["published"]) or self._first_archived(known, now), now, changed=archived)),
             **self._notes.pop(a["id"], {}),
+            "near": near.journal(),
         }
         if known is not None and archived and existed:
             revisions = self.revisions_dir() / a["id"]
@@ -512,6 +526,7 @@ class Archive(ArchiveFiles):
         now = self.schedule.now()
         if trivial and known.post_path:
             a["version"], a["previous_hash"] = known.version, None
+            a["cluster"], a["related"] = self.related.stored(a["id"])
             try:
                 write_atomic(self.posts_dir() / known.post_path,
                              render_post(item, self.image_proxy, history=known.revisions),

@@ -80,6 +80,11 @@ class Article:
     origin: str | None = None
     #: the parser that made it: ``<site>/<layout> (newscrawl <version>)``
     parser: str | None = None
+    #: the story this version tells, across sites (set by the archive, see newscrawl.related):
+    #: ``<site>/<id>`` of the story's first-indexed article (its own for a story told once)
+    cluster: str | None = None
+    #: ``<site>/<id>`` of the archived articles of either site with the same text (verified)
+    related: list[str] | None = None
 
 
 ARTICLE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Article))

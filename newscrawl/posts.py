@@ -191,6 +191,9 @@ def front_matter(item: Any, image_proxy: str | None = None,
         # an edited article: its version, and when each earlier version was archived
         "version": a.get("version") if history and len(history) > 1 else None,
         "revisions": [_revision_matter(h) for h in history[:-1]] if history and len(history) > 1 else None,
+        # the same story elsewhere (newscrawl.related): shown by the layout, both directions
+        "cluster": a.get("cluster") if a.get("related") else None,
+        "related": a.get("related") or None,
         # Jekyll ≥ 4.0 does not run Liquid on the post at all; older Jekyll (GitHub Pages: 3.9)
         # ignores the key, and the text itself is Liquid-inert (see newscrawl.markdown).
         "render_with_liquid": False,

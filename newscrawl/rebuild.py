@@ -14,7 +14,9 @@ then refuses to start (it would write every article again) and says to run this.
 * reads the front matter of the posts in ``_posts/``: ``id`` → the post's file;
 * writes a post that is missing on disk again from the article's last JSON line;
 * records the articles; those with a post but no JSON line are recorded without a hash, so
-  the next crawl fetches them again and rewrites their post in place.
+  the next crawl fetches them again and rewrites their post in place;
+* indexes each article's last line again for the near-duplicates (:mod:`newscrawl.related`:
+  its signature computed again, its cluster and related articles as the line says).
 
 Pending writes and failure records of the spider are forgotten. Exit status 0 when done,
 1 when something could not be read or written (it says what).
@@ -37,6 +39,7 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
 from scrapy.spiderloader import get_spider_loader
 
+from newscrawl import related
 from newscrawl.archive import ArchiveFiles, state_dir
 from newscrawl.commands import command_parser
 from newscrawl.files import remove_temporary_files, write_atomic
@@ -174,7 +177,8 @@ def _row(archive: ArchiveFiles, store: ArticleStore, article_id: str, line: dict
         # one history entry per line (which fields each changed is not re-derived)
         row.update(url=line.get("url"), title=line.get("title"), published=line.get("published"),
                    content_hash=line.get("content_hash"), version=len(history), line_offset=offset,
-                   history=history, exact_hash=exact_hash(line))
+                   history=history, exact_hash=exact_hash(line),
+                   near=related.journal_of_line(archive.site, line))
     else:
         counts["without_lines"] += 1
     if post:

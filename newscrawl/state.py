@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
+from newscrawl import related
 from newscrawl.schedule import iso, iso_or_none
 from newscrawl.text import utc_now_iso
 
@@ -35,7 +36,9 @@ from newscrawl.text import utc_now_iso
 #: the validators of conditional requests; 4 adds the pictures kept (or not) per fetched URL;
 #: 5 adds the clean-close marker of each site's archive.
 #: 6 adds the audits of the whole archive (``-a recheck=all``) under way.
-SCHEMA_VERSION = 7
+#: 7 adds the backfills (``-a since=``) under way.
+#: 8 adds the near-duplicate index (newscrawl.related).
+SCHEMA_VERSION = 8
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -154,6 +157,8 @@ MIGRATIONS: dict[int, list[str]] = {
             PRIMARY KEY (site, source)
         )""",
     ],
+    # the near-duplicate index: each article's MinHash signature and its bands
+    8: related.SCHEMA,
 }
 
 
@@ -468,6 +473,8 @@ class ArticleStore:
                  x.get("pictures_missing"), p.site, p.id))
             if x.get("validators"):
                 self._set_validators(p.site, x["validators"])
+            if x.get("near"):
+                related.record(db, p.site, p.id, x["near"])
             for table in ("journal", "failures", "frontier"):
                 db.execute(f"DELETE FROM {table} WHERE site = ? AND id = ?", (p.site, p.id))
 
@@ -699,6 +706,7 @@ class ArticleStore:
             for table in ("articles", "failures", "journal", "frontier", "unfinished_listings", "validators",
                           "clean_close", "audits"):
                 db.execute(f"DELETE FROM {table} WHERE site = ?", (site,))
+            related.forget_site(db, site)
             for batch in _batches(rows):
                 db.executemany(
                     "INSERT INTO articles (site, id, url, title, published, content_hash, post_path, version,"
@@ -708,6 +716,9 @@ class ArticleStore:
                     [(site, r["id"], r.get("url"), r.get("title"), r.get("published"), r.get("content_hash"),
                       r.get("post_path"), r.get("version", 0), r.get("exact_hash"), r.get("line_offset"),
                       json.dumps(r.get("history") or [], ensure_ascii=False), now, now) for r in batch])
+                for r in batch:  # the near-duplicate index, from the last lines
+                    if r.get("near"):
+                        related.record(db, site, r["id"], r["near"])
                 stored += len(batch)
         return stored
 

@@ -46,7 +46,7 @@ from newscrawl.pictures import item_pictures
 
 #: The item fields that are bookkeeping, not content: left out of the exact hash.
 BOOKKEEPING = frozenset({"crawled_at", "updated", "content_hash", "rendered", "version", "previous_hash",
-                         "capture", "origin", "parser"})
+                         "capture", "origin", "parser", "cluster", "related"})
 _TARGET = r"\(((?:[^()\s]|\([^()\s]*\))*)\)"
 _LINK_TARGET = re.compile(r"\]\((?:[^()\s]|\([^()\s]*\))*\)")
 #: A Markdown image (``![alt](url)``) or link (``[text](url)``) of the body, with its target.

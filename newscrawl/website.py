@@ -23,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from newscrawl import website_search
+from newscrawl import related, website_search
 from newscrawl.pictures import PICTURE_PATH, PICTURES_DIR
 from newscrawl.website_versions import stage_versions, write_neighbours
 
@@ -42,10 +42,13 @@ def _link(source: Path, target: Path) -> None:
         shutil.copy2(source, target)
 
 
-def stage(output: Path, skeleton: Path, staging: Path) -> list[str]:
+def stage(output: Path, skeleton: Path, staging: Path, state: Path | None = None) -> list[str]:
     """Fill ``staging`` with the skeleton, the posts and the kept pictures (hard links where
-    possible); returns the spider folders."""
+    possible), and ``_data/related.json`` from the state (``state``: the state database,
+    ``<output>/state/newscrawl.sqlite3`` by default); returns the spider folders."""
     shutil.copytree(skeleton, staging, dirs_exist_ok=True)
+    # the same story elsewhere, both directions (newscrawl.related; shown by _includes/related.html)
+    related.write_site_data(state or output / "state" / "newscrawl.sqlite3", staging / "_data")
     spiders = []
     for folder in spider_folders(output):
         target = staging / folder.name / "_posts"
@@ -71,7 +74,8 @@ def stage(output: Path, skeleton: Path, staging: Path) -> list[str]:
     return spiders
 
 
-def build(output: Path, dest: Path, skeleton: Path = SKELETON, jekyll: str | None = None) -> int:
+def build(output: Path, dest: Path, skeleton: Path = SKELETON, jekyll: str | None = None,
+          state: Path | None = None) -> int:
     """Build the site of ``output`` into ``dest``; the exit status (0 also when skipped)."""
     jekyll = jekyll or shutil.which("jekyll")
     if jekyll is None:
@@ -83,7 +87,7 @@ def build(output: Path, dest: Path, skeleton: Path = SKELETON, jekyll: str | Non
         return 2
     with tempfile.TemporaryDirectory(prefix="newscrawl-site-") as tmp:
         staging = Path(tmp) / "src"
-        spiders = stage(output, skeleton, staging)
+        spiders = stage(output, skeleton, staging, state)
         if not spiders:
             print(f"make website: no posts in {output}/<spider>/_posts/ (crawl first)", file=sys.stderr)
         env = dict(os.environ, LC_ALL="C.UTF-8", LANG="C.UTF-8")  # Chinese file names and text
@@ -111,8 +115,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="the archive (NEWSCRAWL_OUTPUT_DIR)")
     parser.add_argument("--dest", type=Path, help="where the site goes (default <output>/_site)")
     parser.add_argument("--skeleton", type=Path, default=SKELETON)
+    parser.add_argument("--state", type=Path, help="the state database (default "
+                        "<output>/state/newscrawl.sqlite3): the related articles")
     args = parser.parse_args(argv)
-    return build(args.output, args.dest or args.output / "_site", args.skeleton)
+    return build(args.output, args.dest or args.output / "_site", args.skeleton, state=args.state)
 
 
 if __name__ == "__main__":

@@ -80,7 +80,7 @@ def test_jsonl_lines_are_complete_and_readable(two_runs, dw_expected):
                              "authors", "editor",
                              "lead", "body_markdown", "images", "gallery", "tags", "category", "lang",
                              "source_name", "crawled_at", "content_hash", "rendered", "version",
-                             "previous_hash", "capture", "origin", "parser"}
+                             "previous_hash", "capture", "origin", "parser", "cluster", "related"}
         assert line["origin"] == "site" and line["parser"].startswith("dw/")
         assert line["capture"]["file"].endswith(".warc.gz")
         assert line["capture"]["record"].startswith("<urn:uuid:")

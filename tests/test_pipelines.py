@@ -42,7 +42,8 @@ def test_the_item_has_exactly_the_json_lines_fields():
     assert ARTICLE_FIELDS == (
         "site", "id", "url", "title", "published", "updated", "published_precision", "authors", "editor",
         "lead", "body_markdown", "images", "gallery", "tags", "category", "lang", "source_name",
-        "crawled_at", "content_hash", "rendered", "version", "previous_hash", "capture", "origin", "parser")
+        "crawled_at", "content_hash", "rendered", "version", "previous_hash", "capture", "origin", "parser",
+        "cluster", "related")
 
 
 def test_items_are_read_and_written_alike_whatever_their_kind():

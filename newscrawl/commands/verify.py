@@ -20,10 +20,12 @@ whose write is pending in the journal are left out (the next crawl finishes them
 
 ``--repair`` rebuilds the archive from the WARC files alone into a temporary folder (``scrapy
 reparse`` run with no state, posts or JSON lines, the WARC folder linked in), copies from it
-only what is missing or damaged — posts (the latest version rebuilt, with the version and
-history the state recorded), JSON lines (``articles.jsonl`` rewritten whole: its
-intact lines kept as they are, the missing versions added from the rebuilt copy, in the
-rebuilt copy's order, with the ``crawled_at`` the state's history recorded for each version),
+only what is missing or damaged — posts (the latest version rebuilt, with the version,
+history and related articles the state recorded), JSON lines (``articles.jsonl`` rewritten
+whole: its intact lines kept as they are, the missing versions added from the rebuilt copy,
+in the rebuilt copy's order, with the ``crawled_at`` the state's history recorded for each
+version and, on the latest, the ``cluster`` and ``related`` of the state's index: the rebuild
+sees one site only, see :mod:`newscrawl.related`),
 revision files, pictures —, records where each article's latest line
 now starts, rebuilds the state from the posts and JSON lines when it does not know lines of
 the file (``scrapy rebuild-state``), and verifies again. As ``scrapy reparse`` does, it
@@ -50,6 +52,7 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from newscrawl import related
 from newscrawl.archive import ArchiveFiles, state_dir
 from newscrawl.arguments import ArgumentError, usage_exit
 from newscrawl.commands import command_parser, require_archive, settings_of
@@ -270,17 +273,19 @@ class Rebuilt:
             and len(self.lines.get(article_id, [])) == k.version
 
 
-    def post(self, article_id: str, k: Known, image_proxy: str | None) -> str | None:
+    def post(self, article_id: str, k: Known, image_proxy: str | None,
+             relations: tuple[str, list[str]]) -> str | None:
         """The article's post as the archive wrote it: its latest version as rebuilt from the
-        WARC files (the content hash the state has), with the version and history the state
-        recorded; ``None`` when the rebuilt copy has not that version."""
+        WARC files (the content hash the state has), with the version, history and
+        ``(cluster, related)`` the state recorded; ``None`` when the rebuilt copy has not that
+        version."""
         lines = self.lines.get(article_id)
         line = json.loads(lines[-1]) if lines else None
         if not line or line.get("content_hash") != k.content_hash:
             return None
         history = k.revisions
         line.update(version=k.version, crawled_at=(history[-1].get("crawled") if history else None)
-                    or line.get("crawled_at"))
+                    or line.get("crawled_at"), cluster=relations[0], related=relations[1])
         return render_post(article_of(line), image_proxy, history=history)
 
 
@@ -337,7 +342,8 @@ def repair(archive: ArchiveFiles, site: str, found: Findings, rebuilt: Rebuilt, 
             k = known.get(problem.key)
             if k is None or not k.post_path:  # a post the state does not know: left alone
                 continue
-            text = rebuilt.post(problem.key, k, archive.image_proxy)
+            text = rebuilt.post(problem.key, k, archive.image_proxy,
+                                related.recorded(store.db, site, problem.key))
             if text is not None:
                 write_atomic(archive.posts_dir(site) / k.post_path, text)
                 say(f"restored _posts/{k.post_path} from the WARC files")
@@ -421,7 +427,8 @@ def _repair_lines(archive: ArchiveFiles, site: str, store: ArticleStore, known: 
             say(f"cannot restore the JSON lines of {article_id}: {why}")
     for article_id, n in rebuilt.order:
         if article_id in lacking and article_id not in short and n >= have[article_id]:
-            kept.append(_as_recorded(rebuilt.lines[article_id][n], known[article_id], n))
+            kept.append(_as_recorded(rebuilt.lines[article_id][n], known[article_id], n,
+                                     related.recorded(store.db, site, article_id)))
             added += 1
     write_atomic_chunks(path, kept)
     offsets, position = {}, 0
@@ -439,16 +446,23 @@ def _repair_lines(archive: ArchiveFiles, site: str, store: ArticleStore, known: 
     return len(short)
 
 
-def _as_recorded(raw: bytes, k: Known, n: int) -> bytes:
+def _as_recorded(raw: bytes, k: Known, n: int, relations: tuple[str, list[str]]) -> bytes:
     """A rebuilt JSON line (version ``n + 1``) with the ``crawled_at`` the state's history
     recorded for that version: a live crawl stamps an article when its item is made, a
-    rebuild with the date of its capture (the same fetch, up to seconds earlier)."""
+    rebuild with the date of its capture (the same fetch, up to seconds earlier). The latest
+    version also gets the ``(cluster, related)`` the state's index recorded with it (the
+    rebuild saw this site's articles only; earlier versions keep what it found)."""
     history = k.revisions
     crawled = history[n].get("crawled") if n < len(history) else None
     line = json.loads(raw)
-    if not crawled or line.get("crawled_at") == crawled:
+    changes: dict[str, Any] = {}
+    if crawled and line.get("crawled_at") != crawled:
+        changes["crawled_at"] = crawled
+    if n == k.version - 1 and (line.get("cluster"), line.get("related")) != relations:
+        changes.update(cluster=relations[0], related=relations[1])
+    if not changes:
         return raw
-    line["crawled_at"] = crawled
+    line.update(changes)
     return (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")
 
 
