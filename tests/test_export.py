@@ -154,8 +154,8 @@ def test_default_file_and_a_half_written_line(demo_output, tmp_path):
 
 
 def test_cluster_and_related_are_filled_when_the_lines_have_them(demo_output, tmp_path):
-    """The near-duplicate finder's fields (issue 21 part 4): null in every row until a JSON
-    line has them, then its values."""
+    """The near-duplicate finder's fields (issue 21 part 4): a line's values, null for a
+    line written before they existed."""
     output = tmp_path / "out"
     lines = lines_of(demo_output, "dw")
     (output / "dw").mkdir(parents=True)
@@ -167,7 +167,15 @@ def test_cluster_and_related_are_filled_when_the_lines_have_them(demo_output, tm
     export_module.export({"dw": output / "dw" / "articles.jsonl"}, target, "parquet")
     rows = read_rows(target)
     assert (rows[0]["cluster"], rows[0]["related"]) == ("c-1", ["epochtimes/n1", "dw/a-2"])
-    assert all(r["cluster"] is None and r["related"] is None for r in rows[1:])
+    # the others as their lines say (every line the archive writes now has them)
+    assert [(r["cluster"], r["related"]) for r in rows[1:]] == [
+        (x.get("cluster"), x.get("related")) for _, x in lines[1:]]
+    bare = {k: v for k, v in lines[1][1].items() if k not in ("cluster", "related")}
+    (output / "dw" / "articles.jsonl").write_text(json.dumps(bare, ensure_ascii=False) + "\n",
+                                                  encoding="utf-8")
+    export_module.export({"dw": output / "dw" / "articles.jsonl"}, target, "parquet")
+    [row] = read_rows(target)
+    assert (row["cluster"], row["related"]) == (None, None)  # a line from before: null
 
 
 def test_rows_are_written_in_batches(demo_output, tmp_path, monkeypatch):
