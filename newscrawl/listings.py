@@ -148,16 +148,24 @@ def _href(url: str) -> str:
     return _e(quote(url, safe="/%!$&'()*+,;=:@~-._"))
 
 
-def _item(entry: Entry, with_time: bool = False) -> str:
+def _picture(image: str | None) -> str:
+    """A gallery's first picture: its kept copy on the site, or a remote http(s) one."""
+    if not image or not re.match(r"^(/[^/\\]|https?://)", image):
+        return ""
+    return f'<img src="{_href(image) if image.startswith("/") else _e(image)}" alt="" loading="lazy"> '
+
+
+def _item(entry: Entry, with_time: bool = False, with_picture: bool = False) -> str:
     p, d = entry.post, entry.date
     shown = d.strftime("%Y-%m-%d %H:%M" if with_time and (d.hour or d.minute) else "%Y-%m-%d")
-    return (f'<li><time datetime="{d.strftime("%Y-%m-%dT%H:%M:%SZ")}">{shown}</time> '
+    picture = _picture(p.image) if with_picture else ""
+    return (f'<li>{picture}<time datetime="{d.strftime("%Y-%m-%dT%H:%M:%SZ")}">{shown}</time> '
             f'<a href="{_href(entry.url)}">{_e(p.title or p.id)}</a> '
             f'<span class="source">{_e(p.source)}</span></li>')
 
 
-def _list(entries: Iterable[Entry], with_time: bool = False) -> str:
-    return '<ol class="posts">\n' + "\n".join(_item(e, with_time) for e in entries) + "\n</ol>"
+def _list(entries: Iterable[Entry], with_time: bool = False, with_picture: bool = False) -> str:
+    return '<ol class="posts">\n' + "\n".join(_item(e, with_time, with_picture) for e in entries) + "\n</ol>"
 
 
 @dataclass
@@ -176,7 +184,7 @@ class Page:
 
 
 def _paginated(folder: str, title: str, heading: str, entries: list[Entry],
-               intro: str = "") -> list[Page]:
+               intro: str = "", with_picture: bool = False) -> list[Page]:
     """``folder``'s pages of :data:`PAGE_SIZE` entries (``folder/page/<n>/`` from the second),
     with links to every page of the set."""
     chunks = [entries[i:i + PAGE_SIZE] for i in range(0, len(entries), PAGE_SIZE)] or [[]]
@@ -191,7 +199,7 @@ def _paginated(folder: str, title: str, heading: str, entries: list[Entry],
                              f'<a href="{_href(url(k))}">{k}</a>' for k in range(1, len(chunks) + 1))
             nav = f'\n<nav class="pages" aria-label="页">{links}</nav>'
         suffix = f"（第 {n} 页）" if n > 1 else ""
-        main = f"<h1>{_e(heading)}{suffix}</h1>\n{intro}{_list(chunk)}{nav}"
+        main = f"<h1>{_e(heading)}{suffix}</h1>\n{intro}{_list(chunk, with_picture=with_picture)}{nav}"
         pages.append(Page(folder if n == 1 else f"{folder}/page/{n}", title + suffix, main))
     return pages
 
@@ -239,7 +247,8 @@ def listing_pages(entries: list[Entry], source_names: dict[str, str]) -> list[Pa
         pages += _paginated(f"tags/{slug}", name, f"标签：{name}", items,
                             f'<p class="up">{len(items)} 篇 · <a href="/tags/">所有标签</a></p>\n')
     # galleries
-    pages += _paginated("galleries", "图集", "图集", [e for e in entries if e.post.gallery])
+    galleries = [e for e in entries if e.post.gallery]
+    pages += _paginated("galleries", "图集", "图集", galleries, with_picture=True)
     # one source's articles
     by_spider: dict[str, list[Entry]] = defaultdict(list)
     for e in entries:

@@ -331,8 +331,9 @@ def build(output: Path, dest: Path, skeleton: Path = SKELETON, jekyll: str | Non
                    for path, r in records.items()}
     changes = scan_changes(output, manifest.get("changes", {}))
     tags = {tag: tag_url(tag) for r in records.values() if r["post"] for tag in r["post"]["topics"]}
-    render = sorted(path for path, r in records.items()
-                    if full or known_posts.get(path, {}).get("sha") != r["sha"] or "url" not in r)
+    # new and changed posts, and those Jekyll did not build last time (a date then in the future)
+    render = sorted(path for path, r in records.items() if full or (r["post"] and not r.get("url"))
+                    or known_posts.get(path, {}).get("sha") != r["sha"])
     render_set = set(render)
     rendered = 0
     shell: str = manifest.get("shell") or ""
