@@ -159,13 +159,13 @@ def stage(output: Path, skeleton: Path, staging: Path, posts: list[str] | None =
     source name, their titles), the shell and post-list pages; returns the spider folders."""
     shutil.copytree(skeleton, staging, dirs_exist_ok=True)
     spiders = [folder.name for folder in spider_folders(output)]
-    wanted = None if posts is None else set(posts)
     for name in spiders:
-        target = staging / name / "_posts"
-        target.mkdir(parents=True, exist_ok=True)
-        for post in (output / name / "_posts").glob("*.md"):
-            if wanted is None or f"{name}/_posts/{post.name}" in wanted:
-                _link(post, target / post.name)
+        (staging / name / "_posts").mkdir(parents=True, exist_ok=True)
+    if posts is None:
+        posts = [f"{name}/_posts/{post.name}" for name in spiders
+                 for post in (output / name / "_posts").glob("*.md")]
+    for path in posts:
+        _link(output / path, staging / path)
     rules = "".join(f'  - scope: {{ path: "{name}", type: posts }}\n'
                     f'    values: {{ layout: post, permalink: "/{name}/:year/:month/:day/:title/" }}\n'
                     for name in spiders)
