@@ -314,3 +314,34 @@ def test_an_update_after_a_crawl_rewrites_only_what_changed(demo_output, tmp_pat
     assert tree(dest).keys() == before.keys()
     for path in before:
         assert filecmp.cmp(snapshot / path, dest / path, shallow=False), path
+
+
+def test_a_feed_carries_the_sites_address_and_strips_what_xml_forbids():
+    from newscrawl.atom import Change, articles_feed, changes_feed
+
+    entries = [_entry(1, tags=("经济",)), _entry(2)]
+    hostile = Entry(Post(path="dw/_posts/h.md", spider="dw", id="h", title="控制\x01字符 <b>&",
+                         source="德国之声", author="\x0b", topics=("\x00",), gallery=False,
+                         lead="]]> <!--"), "/dw/h/",
+                    datetime(2024, 3, 2, tzinfo=UTC))
+    feed = articles_feed("dw", "德国之声", [*entries, hostile], site_title="新闻存档",
+                         base_url="https://archive.example/")
+    root = lxml.etree.fromstring(feed.encode("utf-8"))
+    assert root.get("{http://www.w3.org/XML/1998/namespace}base") == "https://archive.example/"
+    assert_valid_atom(root)
+    first = root.find(f"{ATOM}entry")
+    assert first.findtext(f"{ATOM}title") == "控制字符 <b>&"
+    assert first.findtext(f"{ATOM}summary") == "]]> <!--"
+    # no change yet: a valid feed without entries, as new as the newest article
+    empty = lxml.etree.fromstring(changes_feed("dw", "德国之声", [], {e.post.id: e for e in entries},
+                                               site_title="新闻存档").encode("utf-8"))
+    assert_valid_atom(empty)
+    assert empty.findtext(f"{ATOM}updated") == "2024-02-29T17:00:00Z" and not empty.findall(f"{ATOM}entry")
+    # a change of an article without a post is left out; the others link their diff pages
+    changes = [Change("dw", "a-1", 3, "2024-03-05T00:00:00Z", "第2段"),
+               Change("dw", "gone", 2, "2024-03-06T00:00:00Z", "")]
+    root = lxml.etree.fromstring(changes_feed("dw", "德国之声", changes, {e.post.id: e for e in entries},
+                                              site_title="新闻存档").encode("utf-8"))
+    [entry] = root.findall(f"{ATOM}entry")
+    assert entry.find(f"{ATOM}link[@rel='alternate']").get("href") == "/dw/revisions/a-1/v3/"
+    assert entry.findtext(f"{ATOM}title") == "标题1（第 3 版：第2段有改动）"
