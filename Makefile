@@ -29,6 +29,7 @@ clean-demo:
 	rm -rf output/demo
 
 ## The archive as a website with Debian's jekyll: $(OUTPUT)/_site/ (skipped without jekyll):
+## searchable by Pagefind (the site extra; without it the site is built without search).
 ## Jekyll renders the posts, the project the listing pages and Atom feeds; a second run after
 ## a crawl updates only what changed (SITE_FLAGS=--full rebuilds all). `make site OUTPUT=output/demo`
 ## builds the demo's; `make website` is the same.

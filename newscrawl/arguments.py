@@ -64,8 +64,9 @@ class Argument:
     """One ``-a name=value`` a spider takes.
 
     ``kind``: ``list`` (comma-separated, at least one item; ``check`` judges each item),
-    ``flag`` (1/0, true/false, yes/no, on/off), ``choice`` (one of ``choices``) or ``feed``
-    (a flag, or feed URLs judged by ``check``). ``check`` returns why an item is wrong.
+    ``flag`` (1/0, true/false, yes/no, on/off), ``choice`` (one of ``choices``), ``value``
+    (one value, judged by ``check``; ``item`` shows its form) or ``feed`` (a flag, or feed
+    URLs judged by ``check``). ``check`` returns why an item is wrong.
     """
 
     name: str
@@ -91,6 +92,12 @@ class Argument:
                     return choice
             raise ArgumentError(f"{self.name} must be one of {', '.join(self.choices)}, not {text!r}"
                                 + did_you_mean(text, self.choices))
+        if self.kind == "value":
+            if not text:
+                raise ArgumentError(f"{self.name} is empty: give {self.item}")
+            if why := self._judge(text):
+                raise ArgumentError(f"{self.name}: {why}")
+            return text
         if self.kind == "feed":
             flag = parse_flag(text)
             if flag is not None:
@@ -162,6 +169,8 @@ def arguments_table(arguments: Iterable[Argument]) -> str:
             usage, meaning = f"`-a {arg.name}=1`", arg.help
         elif arg.kind == "choice":
             usage, meaning = f"`-a {arg.name}={'|'.join(arg.choices)}`", arg.help
+        elif arg.kind == "value":
+            usage, meaning = f"`-a {arg.name}={arg.item}`", arg.help
         else:  # feed
             usage, meaning = f"`-a {arg.name}=1` / `-a {arg.name}=<url>`", arg.help
         rows.append(f"| {_cell(usage)} | {_cell(meaning)} |")

@@ -7,8 +7,8 @@ Per source (spider folder), two feeds:
 * ``/<spider>/changes.xml`` — the newest :data:`FEED_SIZE` new versions of edited articles:
   each entry is version N (N ≥ 2) of an article, titled with the article's title and the
   one-line summary of what changed (``标题、第2段``), linked to that version's diff page
-  ``/<spider>/revisions/<id>/v<N>/`` (:func:`revision_url`: the revision pages' URL
-  convention) and to the post.
+  ``/<spider>/revisions/<id>/v<N>/`` (:func:`newscrawl.website_versions.revision_url`) and
+  to the post.
 
 Ids are ``urn:newscrawl:<spider>:<id>`` (``…:v<N>`` for a version) and never change; every
 date is RFC 3339 in UTC. Links are site-absolute (``/dw/…``), resolved against ``xml:base``
@@ -25,6 +25,7 @@ from urllib.parse import quote
 from xml.sax.saxutils import escape, quoteattr
 
 from newscrawl.listings import Entry
+from newscrawl.website_versions import revision_url
 
 #: entries per feed
 FEED_SIZE = 50
@@ -33,11 +34,6 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 #: the header lines of a diff file (newscrawl.versions.diff_markdown)
 _DIFF_VERSION = re.compile(r"^- version (\d+): crawled (\S+)$", re.M)
 _DIFF_CHANGED = re.compile(r"^- changed: (.+)$", re.M)
-
-
-def revision_url(spider: str, article_id: str, version: int) -> str:
-    """The page of version ``version`` of an article, its diff with the version before."""
-    return f"/{spider}/revisions/{quote(article_id, safe='')}/v{version}/"
 
 
 @dataclass(frozen=True)
@@ -141,7 +137,9 @@ def changes_feed(spider: str, source: str, changes: list[Change], entries: dict[
     # a feed with no change yet is as new as the newest article
     latest = max((e.date for e in entries.values()), default=datetime(1970, 1, 1, tzinfo=UTC))
     for when, c in dated[:FEED_SIZE]:
-        e = entries[c.id]
+        e, page = entries[c.id], revision_url(spider, c.id, c.version)
+        if page is None:  # an id no page is made for
+            continue
         latest = max(latest, when)
         what = f"{c.summary}有改动" if c.summary else "有改动"
         items.append("".join([
@@ -150,7 +148,7 @@ def changes_feed(spider: str, source: str, changes: list[Change], entries: dict[
             f"<updated>{rfc3339(when)}</updated>\n",
             f"<author><name>{_t(e.post.author or source)}</name></author>\n",
             f'<link rel="alternate" type="text/html" '
-            f'href={_a(_href(revision_url(spider, c.id, c.version)))}/>\n',
+            f'href={_a(_href(page))}/>\n',
             f'<link rel="related" type="text/html" href={_a(_href(e.url))}/>\n',
             f"<summary>{_t(f'第 {c.version} 版：{what}')}</summary>\n</entry>\n"]))
     return _feed(feed_id=_id(spider, "changes"), title=f"{source}：修订 · {site_title}",

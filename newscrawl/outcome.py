@@ -98,7 +98,7 @@ class Outcome:
 
     def summary(self) -> str:
         """One line: verdict, articles, drops by reason, re-checks of archived articles by
-        why, failed sources, duration, report."""
+        why, backfill pages, failed sources, duration, report."""
         if self.problems:
             verdict = f"FAILED ({'; '.join(self.problems)})"
         elif self.reason == "locked":
@@ -119,6 +119,9 @@ class Outcome:
         parts = [f"{items}, {dropped}"]
         if why := rechecks(s):  # re-checks of archived articles, by why
             parts.append(f"{sum(why.values())} re-checked ({', '.join(f'{k} {v}' for k, v in why.items())})")
+        if pages := s.get("newscrawl/backfill/pages"):  # -a since: how far this run walked
+            asked = s.get("newscrawl/backfill/requested", 0)
+            parts.append(f"backfill {pages} pages ({asked} articles asked for)")
         if self.failed_sources:
             listed = "; ".join(
                 f"{readable(f['label'])} {f['reason']}{' (optional)' if f['optional'] else ''}"

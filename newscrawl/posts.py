@@ -9,6 +9,7 @@ different article that would land on a taken path gets ``-<id>`` appended) and w
 from __future__ import annotations
 
 import functools
+import html
 import re
 import unicodedata
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from newscrawl.markdown import escape_text, inert_markdown, link_markdown, markd
 from newscrawl.pictures import local_url
 from newscrawl.text import clean_text, nfc, parse_datetime
 from newscrawl.versions import FIELD_NAMES
+from newscrawl.website_versions import reader_time, revision_url
 
 if TYPE_CHECKING:
     import yaml
@@ -68,17 +70,46 @@ _UNSAFE = re.compile(r'[/\\:*?"<>|#%&\s{}\[\]`]+')
 GALLERY_HEADING = {"zh-Hant": "相關圖集", "zh-Hans": "相关图集"}
 #: a gallery title that already says "图集：" (DW titles gallery pages so): not said twice
 _GALLERY_PREFIX = re.compile(r"^\s*(?:相关|相關)?(?:图集|圖集)\s*[:：]\s*")
-#: a figure as newscrawl.markdown writes it: the image with its caption as alt text, then the
-#: caption (and credit) as text under it
-_FIGURE = re.compile(r"^!\[(?P<alt>(?:\\.|[^\]\\\n])+)\]\((?P<url>[^)\s]+)\)\n"
-                     r"\*(?P=alt)(?P<rest>(?: · [^\n]*)?)\*$", re.M)
+_MD_ESCAPE = re.compile(r"\\(.)")
+_LINK_TARGET = re.compile(r"\]\([^)\s]*\)")
+def _said(text: str) -> str:
+    """Text as a reader reads it, to compare: Markdown escapes, link targets and entities
+    gone, NFKC, no whitespace."""
+    text = html.unescape(_LINK_TARGET.sub("]", _MD_ESCAPE.sub(r"\1", text)))
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
-def _no_caption_in_alt(body: str) -> str:
-    """A figure's caption is written under its image: the image's alt text is left empty
-    rather than repeat it (a screen reader would read it twice). Posts only: the JSON line's
-    ``body_markdown`` (and its content hash) keep what the parser wrote."""
-    return _FIGURE.sub(lambda m: f"![]({m['url']})\n*{m['alt']}{m['rest']}*", body)
+def lead_in_body(lead: str | None, body: str | None) -> bool:
+    """Whether the body already says the lead (a paragraph of it contains the lead, as read):
+    the Epoch Times' lead is the first paragraph's opening sentences, a DW gallery's body is
+    its teaser, the lead. The item keeps both (its content hash counts both); the post's
+    header then leaves the lead out (``lead_in_body`` in the front matter), so a reader
+    reads it once."""
+    said = _said(lead or "")
+    return bool(said) and any(said in _said(part) for part in re.split(r"\n\s*\n", body or "") if part)
+
+
+def gallery_markdown(gallery: dict, title: str, site: str, lang: str | None,
+                     image_proxy: str | None) -> str:
+    """The gallery section: a heading (``相关图集：<title>`` for a gallery the article shows;
+    none for the page's own gallery, one titled as the article, as a DW ``g-`` page is: its
+    slides are the page, not something related to it), then each picture with its caption
+    as alt text (shown if the picture cannot load) and its title, caption and credit under it."""
+    gallery_title = _GALLERY_PREFIX.sub("", gallery.get("title") or "")
+    own = not gallery_title or _said(gallery_title) == _said(_GALLERY_PREFIX.sub("", title))
+    heading = GALLERY_HEADING.get(lang or "", "相关图集")
+    lines = [] if own else [f"## {heading}：{escape_text(gallery_title)}", ""]
+    for image in gallery["images"]:
+        shown = picture_target(image, site, image_proxy)
+        if shown:
+            alt = clean_text(image.get("caption")) or clean_text(image.get("title")) or ""
+            lines.append(f"![{escape_text(alt)}]({shown})")
+        label = f"**{escape_text(image['title'])}**：" if image.get("title") else ""
+        text = " · ".join(escape_text(x) for x in (image.get("caption"), image.get("credit")) if x)
+        if label or text:
+            lines.append(f"{label}{text}")
+        lines.append("")
+    return "\n".join(lines).strip()
 
 
 def _filename_char(char: str) -> str:
@@ -150,6 +181,7 @@ def front_matter(item: Any, image_proxy: str | None = None,
         # a page that gives only the day (or minute): ``date`` is that day, not an invented time
         "date_precision": a.get("published_precision") if a.get("published_precision") != "second" else None,
         "lead": a.get("lead"),
+        "lead_in_body": True if lead_in_body(a.get("lead"), a.get("body_markdown")) else None,
         "image": picture_target(images[0], a["site"], image_proxy) if images else None,
         "lang": a.get("lang"),
         # provenance: the WARC record this text was parsed from, and a version a changed
@@ -180,7 +212,9 @@ def render_post(item: Any, image_proxy: str | None = None, history: list[dict] |
     published = parse_datetime(a["published"])
     millis = int(published.timestamp() * 1000) if published else 0
     title = clean_text(a["title"]) or a["id"]
-    body = _no_caption_in_alt(inert_markdown(a.get("body_markdown") or ""))
+    # a figure keeps its caption as alt text too (newscrawl.markdown writes it so): a picture
+    # that cannot load still says what it showed
+    body = inert_markdown(a.get("body_markdown") or "")
     for image in a.get("images") or []:  # the body's figures show the kept copies
         real, shown = markdown_url(image["url"]), picture_target(image, a["site"], image_proxy)
         if real and shown and shown != real:
@@ -189,22 +223,9 @@ def render_post(item: Any, image_proxy: str | None = None, history: list[dict] |
     parts = [f"---\n{matter}---\n<!--{millis}-->\n{title_line}\n------", body.strip()]
     gallery = a.get("gallery")
     if gallery and gallery.get("images"):
-        heading = GALLERY_HEADING.get(a.get("lang") or "", "相关图集")
-        gallery_title = _GALLERY_PREFIX.sub("", gallery.get("title") or "") or title
-        lines = [f"## {heading}：{escape_text(gallery_title)}", ""]
-        for image in gallery["images"]:
-            # no alt text: the title and caption are written under the image
-            shown = picture_target(image, a["site"], image_proxy)
-            if shown:
-                lines.append(f"![]({shown})")
-            label = f"**{escape_text(image['title'])}**：" if image.get("title") else ""
-            text = " · ".join(escape_text(x) for x in (image.get("caption"), image.get("credit")) if x)
-            if label or text:
-                lines.append(f"{label}{text}")
-            lines.append("")
-        parts.append("\n".join(lines).strip())
+        parts.append(gallery_markdown(gallery, title, a["site"], a.get("lang"), image_proxy))
     if history and len(history) > 1:
-        parts.append(revisions_markdown(history, a.get("lang")))
+        parts.append(revisions_markdown(history, a.get("lang"), site=a["site"], article_id=a["id"]))
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
@@ -217,20 +238,36 @@ def _revision_matter(entry: dict) -> dict[str, Any]:
     return matter
 
 
-def revisions_markdown(history: list[dict], lang: str | None) -> str:
-    """The post's last section: every archived version, when it was crawled, what changed
-    (its one-line ``summary``: ``标题、第3段、图片``; for entries written before summaries,
-    the fields of ``changed``) and, for a return to an earlier text, which version it equals
-    (the earlier texts and the diffs are in ``_revisions/<id>/``)."""
+def change_summary(entry: dict) -> str:
+    """A version's one-line summary of what changed (``标题、第3段、图片``); for history
+    entries written before summaries, the names of the ``changed`` fields; ``""`` for none."""
+    summary = entry.get("summary")
+    if isinstance(summary, str) and summary:
+        return summary
+    return "、".join(FIELD_NAMES.get(f, f) for f in entry.get("changed") or [] if isinstance(f, str))
+
+
+def revisions_markdown(history: list[dict], lang: str | None, *, site: str | None = None,
+                       article_id: str | None = None) -> str:
+    """The post's last section, its timeline: every archived version, when it was crawled
+    (``2026-12-07 07:11 UTC``, as the header gives times), what changed (its one-line
+    ``summary``: ``标题、第3段、图片``; for entries written before summaries, the fields of
+    ``changed``) and, for a return to an earlier text, which version it equals. With ``site``
+    and ``article_id`` each version links to its page on the site
+    (:func:`newscrawl.website_versions.revision_url`: the text as it was and the diff)."""
     lines = [f"## {REVISIONS_HEADING.get(lang or '', '修订记录')}", ""]
     for entry in history:
-        summary = entry.get("summary")
-        changed = summary if isinstance(summary, str) and summary else "、".join(
-            FIELD_NAMES.get(f, f) for f in entry.get("changed") or [] if isinstance(f, str))
+        changed = change_summary(entry)
         first = "：首次存档" if entry["version"] == 1 else ""
         what = f"：{escape_text(changed)}有改动" if changed else first
         equals = entry.get("equals")
         if isinstance(equals, int):
             what += f"（与第 {equals} 版相同）"
-        lines.append(f"- 第 {int(entry['version'])} 版，{escape_text(str(entry.get('crawled') or ''))}{what}")
+        version = int(entry["version"])
+        label = f"第 {version} 版"
+        url = revision_url(site, article_id, version) if site and article_id else None
+        if url:  # ours: ASCII letters, digits, "/", ".", "_" and "-" only
+            label = f"[{label}]({url})"
+        lines.append(f"- {label}，{escape_text(reader_time(entry.get('crawled')))}{what}")
+    lines.append("{: .timeline}")
     return "\n".join(lines)

@@ -35,7 +35,7 @@ from newscrawl.text import utc_now_iso
 #: the validators of conditional requests; 4 adds the pictures kept (or not) per fetched URL;
 #: 5 adds the clean-close marker of each site's archive.
 #: 6 adds the audits of the whole archive (``-a recheck=all``) under way.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -141,6 +141,18 @@ MIGRATIONS: dict[int, list[str]] = {
         # last checked before it started; a run stopped part-way leaves it, the next continues
         "CREATE TABLE audits (site TEXT NOT NULL PRIMARY KEY, started TEXT NOT NULL)",
         "CREATE INDEX articles_last_checked ON articles (site, last_checked, id)",
+    ],
+    7: [
+        # a backfill of a listing or the sitemaps back to a date (-a since=): how far its walk
+        # got (the next page to read), what it has done, and when it finished; a stopped or
+        # killed run leaves it, and the next run with since= goes on from there
+        """CREATE TABLE backfills (
+            site TEXT NOT NULL, source TEXT NOT NULL, since TEXT NOT NULL,
+            next_url TEXT, page INTEGER NOT NULL DEFAULT 0, pages INTEGER NOT NULL DEFAULT 0,
+            requested INTEGER NOT NULL DEFAULT 0, archived INTEGER NOT NULL DEFAULT 0,
+            newest TEXT, oldest TEXT, started TEXT NOT NULL, finished TEXT,
+            PRIMARY KEY (site, source)
+        )""",
     ],
 }
 
@@ -580,6 +592,43 @@ class ArticleStore:
                 (site, *args, limit - len(rows))).fetchall()
         return rows
 
+    def backfill(self, site: str, source: str) -> dict[str, Any] | None:
+        """The backfill of ``source`` (a listing's URL, or ``sitemaps``), as a dict of its
+        columns, or ``None``."""
+        cursor = self.db.execute("SELECT * FROM backfills WHERE site = ? AND source = ?", (site, source))
+        row = cursor.fetchone()
+        return dict(zip([c[0] for c in cursor.description], row, strict=True)) if row else None
+
+    def backfill_begun(self, site: str, source: str, since: str, first_url: str, now: str) -> dict[str, Any]:
+        """The backfill of ``source`` back to ``since``: begun now at ``first_url`` if there
+        was none; one that went less far (a later ``since``) goes on further from where it
+        got to, unfinished again. Returns its row."""
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO backfills (site, source, since, next_url, started)"
+                       " VALUES (?, ?, ?, ?, ?)", (site, source, since, first_url, now))
+            db.execute("UPDATE backfills SET finished = NULL, since = ? WHERE site = ? AND source = ?"
+                       " AND since > ? AND next_url IS NOT NULL", (since, site, source, since))
+            db.execute("UPDATE backfills SET since = ? WHERE site = ? AND source = ?", (since, site, source))
+        row = self.backfill(site, source)
+        assert row is not None
+        return row
+
+    def backfill_walked(self, site: str, source: str, *, page: int, next_url: str | None,
+                        requested: int, newest: str | None, oldest: str | None, finished: str | None) -> None:
+        """One more page of a backfill read: its articles are in the frontier (asked for),
+        ``next_url`` is where the walk goes on (``None``: nowhere), ``finished`` when it ended."""
+        self.db.execute(
+            "UPDATE backfills SET page = ?, next_url = ?, pages = pages + 1, requested = requested + ?,"
+            " newest = max(coalesce(newest, ?), coalesce(?, newest)),"
+            " oldest = min(coalesce(oldest, ?), coalesce(?, oldest)), finished = ?"
+            " WHERE site = ? AND source = ?",
+            (page, next_url, requested, newest, newest, oldest, oldest, finished, site, source))
+
+    def backfill_archived(self, site: str, source: str) -> None:
+        """An article a backfill asked for is archived."""
+        self.db.execute("UPDATE backfills SET archived = archived + 1 WHERE site = ? AND source = ?",
+                        (site, source))
+
     def audit_started(self, site: str, now: str) -> str:
         """When the audit of the whole archive under way began (now, if none was)."""
         with self.transaction() as db:
@@ -721,6 +770,25 @@ class SiteState:
     def settled_unchecked(self, before: datetime, limit: int) -> list[tuple[str, str, str | None]]:
         """Settled articles last checked at ``before`` or earlier, oldest-checked first (the audit)."""
         return self.store.settled_unchecked(self.site, iso(before), limit)
+
+    def backfill(self, source: str) -> dict[str, Any] | None:
+        return self.store.backfill(self.site, source)
+
+    def backfill_begun(self, source: str, since: str, first_url: str) -> dict[str, Any]:
+        """The backfill of ``source`` back to ``since`` (:meth:`ArticleStore.backfill_begun`)."""
+        with self._writing(f"the backfill of {source}"):
+            return self.store.backfill_begun(self.site, source, since, first_url, self._when())
+
+    def backfill_walked(self, source: str, *, page: int, next_url: str | None, requested: int,
+                        newest: str | None, oldest: str | None, finished: bool) -> None:
+        with self._writing(f"the backfill of {source}"):
+            self.store.backfill_walked(self.site, source, page=page, next_url=next_url, requested=requested,
+                                       newest=newest, oldest=oldest,
+                                       finished=self._when() if finished else None)
+
+    def backfill_archived(self, source: str) -> None:
+        with self._writing(f"the backfill of {source}"):
+            self.store.backfill_archived(self.site, source)
 
     def audit_started(self) -> str:
         """When the audit of the whole archive under way began (``-a recheck=all``; now, if none)."""

@@ -19,15 +19,21 @@ layout, the style sheet), a changed ``--base-url``, a new spider folder, a missi
 or manifest, or ``--full`` make a full build. A post's page therefore depends on the post
 and on the site's data files only (``site.data``), never on other posts (``site.posts``).
 
-Only the posts and the pictures they show (``<spider>/assets/img/``, served at
-``/<spider>/assets/img/``) are published: not the state, the JSON lines, the run reports, WARC
-files or logs. Without jekyll on the PATH it says so and exits 0 (skipped); a failed build exits
-with Jekyll's status.
+Every version of an edited article is a page of its own (``/<spider>/revisions/<id>/v<N>/``,
+staged from ``_revisions/`` by :mod:`newscrawl.website_versions`, rendered in the first run of
+every build) and each post links its neighbours through ``_data/neighbours.json`` (a post whose
+neighbours changed is rendered again). Then the posts are indexed for the search page
+(:mod:`newscrawl.website_search`; when a post page changed; skipped, saying so, without
+pagefind). Only the posts, their versions and the pictures they show (``<spider>/assets/img/``,
+served at ``/<spider>/assets/img/``) are published: not the state, the JSON lines, the run
+reports, WARC files or logs. Without jekyll on the PATH it says so and exits 0 (skipped); a
+failed build exits with Jekyll's status, or Pagefind's.
 """
 
 from __future__ import annotations
 
 import argparse
+import filecmp
 import hashlib
 import json
 import os
@@ -41,6 +47,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from newscrawl import website_search
 from newscrawl.atom import Change, articles_feed, changes_feed, read_change
 from newscrawl.listings import (
     SAFE_FOLDER,
@@ -54,6 +61,7 @@ from newscrawl.listings import (
     tag_url,
 )
 from newscrawl.pictures import PICTURE_PATH, PICTURES_DIR
+from newscrawl.website_versions import stage_versions, write_neighbours
 
 SKELETON = Path("deploy/jekyll-site")
 #: the manifest's format; another one makes a full build
@@ -220,9 +228,12 @@ def _page_file(root: Path, url: str) -> Path:
 
 
 def _render_chunks(output: Path, skeleton: Path, jekyll: str, chunks: list[list[str]], tmp: Path,
-                   jobs: int, **staged: Any) -> tuple[int, list[tuple[Path, dict[str, tuple[str, str]]]]]:
-    """Jekyll on each chunk of posts, staged alone (``jobs`` at a time): the exit status (the
-    first failure's) and per chunk the folder it built and what it said of each post."""
+                   jobs: int, versions: Path,
+                   **staged: Any) -> tuple[int, list[tuple[Path, dict[str, tuple[str, str]]]]]:
+    """Jekyll on each chunk of posts, staged alone (``jobs`` at a time), with the neighbours
+    data file of ``versions`` (every chunk) and its revision pages (the first chunk): the exit
+    status (the first failure's) and per chunk the folder it built and what it said of each
+    post."""
     env = dict(os.environ, LC_ALL="C.UTF-8", LANG="C.UTF-8")  # Chinese file names and text
     running: list[subprocess.Popen] = []
     status = 0
@@ -230,6 +241,11 @@ def _render_chunks(output: Path, skeleton: Path, jekyll: str, chunks: list[list[
     for n, chunk in enumerate(chunks):
         staging, site = tmp / f"src-{n}", tmp / f"site-{n}"
         stage(output, skeleton, staging, chunk, **staged)
+        for path in versions.rglob("*"):
+            if path.is_file() and (n == 0 or path.parent.name == "_data"):
+                target = staging / path.relative_to(versions)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                _link(path, target)
         config = f"{staging / '_config.yml'},{staging / '_config.spiders.yml'}"
         if len(running) >= jobs:
             status = status or running.pop(0).wait()
@@ -244,10 +260,12 @@ def _render_chunks(output: Path, skeleton: Path, jekyll: str, chunks: list[list[
 
 
 def _merge_tree(source: Path, dest: Path) -> None:
-    """Move ``source``'s files into ``dest`` (the same relative paths)."""
+    """Move ``source``'s files into ``dest`` (the same relative paths), those whose bytes differ."""
     for path in source.rglob("*"):
         if path.is_file():
             target = dest / path.relative_to(source)
+            if target.is_file() and filecmp.cmp(path, target, shallow=False):
+                continue
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(path, target)
 
@@ -331,23 +349,33 @@ def build(output: Path, dest: Path, skeleton: Path = SKELETON, jekyll: str | Non
                    for path, r in records.items()}
     changes = scan_changes(output, manifest.get("changes", {}))
     tags = {tag: tag_url(tag) for r in records.values() if r["post"] for tag in r["post"]["topics"]}
-    # new and changed posts, and those Jekyll did not build last time (a date then in the future)
-    render = sorted(path for path, r in records.items() if full or (r["post"] and not r.get("url"))
-                    or known_posts.get(path, {}).get("sha") != r["sha"])
-    render_set = set(render)
     rendered = 0
     shell: str = manifest.get("shell") or ""
-    if full or render or not shell:
-        if full and dest.exists():  # as jekyll build would: the destination is the site alone
-            shutil.rmtree(dest)
-        dest.mkdir(parents=True, exist_ok=True)
-        # the pages of posts gone or to be rebuilt go first (a URL may change hands)
-        for path, old in known_posts.items():
-            if old.get("url") and (path not in records or path in render_set):
-                _remove_page(dest, _page_file(Path(""), old["url"]).as_posix())
-        with tempfile.TemporaryDirectory(prefix="newscrawl-site-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="newscrawl-site-") as tmp:
+        # the revision pages and the neighbours of every post (newscrawl.website_versions)
+        versions = Path(tmp) / "versions"
+        versions.mkdir()
+        write_neighbours(versions, {folder.name: stage_versions(folder, versions)["neighbours"]
+                                    for folder in spider_folders(output)})
+        around = json.loads((versions / "_data" / "neighbours.json").read_text(encoding="utf-8"))
+        neighbours = {url: _digest(json.dumps(v, sort_keys=True).encode()) for url, v in around.items()}
+        known_neighbours: dict[str, str] = manifest.get("neighbours", {})
+        # new and changed posts, those whose neighbours changed, and those Jekyll did not build
+        # last time (a date then in the future)
+        render = sorted(path for path, r in records.items() if full or (r["post"] and not r.get("url"))
+                        or known_posts.get(path, {}).get("sha") != r["sha"]
+                        or neighbours.get(r.get("url") or "") != known_neighbours.get(r.get("url") or ""))
+        render_set = set(render)
+        if full or render or not shell:
+            if full and dest.exists():  # as jekyll build would: the destination is the site alone
+                shutil.rmtree(dest)
+            dest.mkdir(parents=True, exist_ok=True)
+            # the pages of posts gone or to be rebuilt go first (a URL may change hands)
+            for path, old in known_posts.items():
+                if old.get("url") and (path not in records or path in render_set):
+                    _remove_page(dest, _page_file(Path(""), old["url"]).as_posix())
             chunks = [render[i:i + CHUNK] for i in range(0, len(render), CHUNK)] or [[]]
-            status, runs = _render_chunks(output, skeleton, jekyll, chunks, Path(tmp), jobs,
+            status, runs = _render_chunks(output, skeleton, jekyll, chunks, Path(tmp), jobs, versions,
                                           tags=tags, base_url=base_url, sources=sources)
             if status != 0:
                 return status
@@ -370,12 +398,16 @@ def build(output: Path, dest: Path, skeleton: Path = SKELETON, jekyll: str | Non
                     os.replace(made, page)
                     record["url"], record["date"] = url, date
                     rendered += 1
-                if full and n == 0:  # the skeleton's own files (the style sheet)
+                if full and n == 0:  # the skeleton's own pages and files, the revision pages
                     _merge_tree(site, dest)
-    else:  # nothing to render: the posts gone lose their pages
-        for path, old in known_posts.items():
-            if path not in records and old.get("url"):
-                _remove_page(dest, _page_file(Path(""), old["url"]).as_posix())
+                elif n == 0:  # the revision pages (those whose text changed)
+                    for spider in spiders:
+                        if (site / spider / "revisions").is_dir():
+                            _merge_tree(site / spider / "revisions", dest / spider / "revisions")
+        else:  # nothing to render: the posts gone lose their pages
+            for path, old in known_posts.items():
+                if path not in records and old.get("url"):
+                    _remove_page(dest, _page_file(Path(""), old["url"]).as_posix())
     pictures = sync_pictures(output, dest)
     # the listing pages and feeds, written where their text changed
     entries = [Entry(Post.from_json(r["post"]), r["url"], datetime.fromisoformat(r["date"]).astimezone(UTC))
@@ -398,7 +430,17 @@ def build(output: Path, dest: Path, skeleton: Path = SKELETON, jekyll: str | Non
             {e.post.id: e for e in mine}, site_title=site_title, base_url=base_url), written, before)
     for relative in before.keys() - written.keys():
         _remove_page(dest, relative)
-    manifest = {"shape": shape, "shell": shell, "posts": records, "changes": changes, "pages": written}
+    if full or rendered:  # the search index of the posts (newscrawl.website_search)
+        try:
+            report = website_search.index_site(dest)
+        except subprocess.CalledProcessError as failed:
+            print(f"make site: pagefind failed (exit status {failed.returncode}): no search index",
+                  file=sys.stderr)
+            return failed.returncode
+        if report is not None:
+            print(website_search.report_line(report, dest), file=sys.stderr)
+    manifest = {"shape": shape, "shell": shell, "posts": records, "changes": changes, "pages": written,
+                "neighbours": neighbours}
     tmp_manifest = mpath.with_name(mpath.name + ".tmp")
     tmp_manifest.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp_manifest, mpath)

@@ -218,12 +218,12 @@ def test_a_full_disk_fails_the_run_and_the_next_run_with_room_writes_it_all(tmp_
         assert snapshot(out) == day_one
 
 
-@pytest.mark.parametrize(("size", "write"), [("200k", "in the frontier)"), ("320k", "(the listed title of ")])
+@pytest.mark.parametrize(("size", "write"), [("200k", "in the frontier)"), ("344k", "(the listed title of ")])
 def test_a_full_disk_under_the_state_fails_the_run_in_one_line_and_loses_nothing(tmp_path, reference, size,
                                                                                  write):
     """The state's own disk full: the first write that fails is one the spider makes in its
     callbacks (an article put in the frontier from a listing, at 200 KB; a listed title as the
-    article is parsed, at 320 KB), outside the writes of a version. One line says so, the run
+    article is parsed, at 344 KB), outside the writes of a version. One line says so, the run
     fails (write_failed) without a traceback, and the next run with room archives it all."""
     day_one, _ = reference
     out = tmp_path / "out"

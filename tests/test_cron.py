@@ -73,7 +73,8 @@ def test_cron_is_silent_when_ok_or_locked_and_mails_failures(tmp_path):
     assert wrong.stdout.splitlines() == [
         f"newscrawl: crawlall failed with status 2 (log: {log})",
         f"scrapy crawlall: error: {tmp_path / 'crawl.toml'}: [dw] args: spider dw has no argument 'feeds' "
-        "(did you mean 'feed'?); it takes: topics, urls, feed, sitemaps, lang, full, recheck, optional"]
+        "(did you mean 'feed'?); it takes: topics, urls, feed, sitemaps, lang, full, recheck, since, "
+        "backfill_pages, optional"]
     assert failed.returncode == 1
     mail = failed.stdout.splitlines()
     assert mail[0] == f"newscrawl: crawlall failed with status 1 (log: {log})"

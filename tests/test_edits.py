@@ -114,7 +114,8 @@ def test_an_edit_four_days_after_publication_is_caught_by_the_schedule(days):
               if f"\nid: {TEXT_EDITED[0]}\n" in p.read_text(encoding="utf-8")]
     text = post.read_text(encoding="utf-8")
     assert NEW_SENTENCE in text and "\nversion: 2\n" in text and "## 修订记录" in text
-    assert "- 第 2 版" in text and "第2段有改动" in text  # the paragraph the sentence went into
+    assert f"- [第 2 版](/epochtimes/revisions/{TEXT_EDITED[0]}/v2/)，" in text  # linked to its page
+    assert "第2段有改动" in text  # the paragraph the sentence went into
 
 
 def test_a_caption_edit_a_week_later_is_a_new_version(days):

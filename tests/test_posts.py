@@ -91,9 +91,9 @@ def test_post_layout_follows_the_seed(writer):
     assert lines[3] == "" and lines[4].startswith("（德国之声中文网）")  # one blank line, as in the seeds
     assert "## 小标题" in body
     gallery = body[body.index("## 相关图集：图集标题"):]
-    # no alt text: what it would say (title, caption) is written under the image
-    assert gallery.index("![](https://static.dw.com/image/2_6.jpg)\n**第一张**：说明一 · 美联社") < \
-        gallery.index("![](https://static.dw.com/image/3_6.jpg)\n说明二")
+    # the caption as alt text (said when the picture cannot load), title, caption and credit under it
+    assert gallery.index("![说明一](https://static.dw.com/image/2_6.jpg)\n**第一张**：说明一 · 美联社") < \
+        gallery.index("![说明二](https://static.dw.com/image/3_6.jpg)\n说明二")
 
 
 @pytest.mark.parametrize("title", ["图集：机器人", "图集:机器人", "相关图集：机器人", " 图集 ： 机器人"])
@@ -106,16 +106,14 @@ def test_the_gallery_heading_says_gallery_once(title):
     assert "## 相關圖集：機器人\n" in traditional
 
 
-def test_a_figure_caption_is_not_repeated_as_alt_text_in_the_post():
-    """The body keeps the parser's Markdown (and its hash) in the JSON line; the post leaves
-    the alt text of a captioned figure empty, the caption stays under the image."""
+def test_a_figure_keeps_its_caption_as_alt_text_in_the_post():
+    """A picture that cannot load still says what it showed: the figure's alt text is its
+    caption, as the parser wrote it (escaped), and the caption stays under the image."""
     body = ("第一段。\n\n![参观者在展台前\\[体验\\]](https://www.dw.com/image/47109877_303.jpg)\n"
             "*参观者在展台前\\[体验\\] · 美联社*\n\n![](https://www.dw.com/image/2.jpg)\n*只有说明*\n\n"
             "![另一个说明](https://www.dw.com/image/3.jpg)\n\n结尾。")
     post = render_post(make_item(body_markdown=body))
-    assert ("![](https://www.dw.com/image/47109877_303.jpg)\n*参观者在展台前\\[体验\\] · 美联社*\n\n"
-            "![](https://www.dw.com/image/2.jpg)\n*只有说明*\n\n"
-            "![另一个说明](https://www.dw.com/image/3.jpg)\n\n结尾。") in post  # no caption under it: kept
+    assert body in post
 
 
 def test_author_falls_back_to_source_name():

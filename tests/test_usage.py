@@ -43,7 +43,7 @@ def assert_usage_error(result: subprocess.CompletedProcess, command: str, expect
 @pytest.mark.parametrize(("args", "expected"), [
     (["dw", "-a", "topic=t-68199001"],
      "spider dw has no argument 'topic' (did you mean 'topics'?); it takes: topics, urls, feed, sitemaps, "
-     "lang, full, recheck, optional"),
+     "lang, full, recheck, since, backfill_pages, optional"),
     (["dw", "-a", "foo=bar"], "spider dw has no argument 'foo'; it takes: topics, urls"),
     (["epochtimes", "-a", "tag=王毅"], "spider epochtimes has no argument 'tag' (did you mean 'tags'?)"),
     (["dw", "-a", "topics="], "topics is empty: give one or more comma-separated topics"),
@@ -194,7 +194,7 @@ def test_did_you_mean():
 
 
 @pytest.mark.parametrize(("command", "columns"), [
-    *((command, "80") for command in ("crawl", "crawlall", "reparse", "verify", "wacz", "extract",
+    *((command, "80") for command in ("crawl", "crawlall", "reparse", "verify", "wacz", "extract", "export",
                                          "rebuild-state")),
     ("wacz", "60"), ("wacz", "100"),  # its help wraps at other places
 ])

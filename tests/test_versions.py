@@ -154,7 +154,7 @@ def test_a_photo_swap_under_the_same_caption_is_a_version_with_a_readable_diff(d
     assert f"[-{caption} · 钱卓/大纪元：{UPLOADS}{OLD_PHOTO}-600x400.jpg · sha256 " in diff
     assert f"{{+{caption} · 钱卓/大纪元：{UPLOADS}{NEW_PHOTO}-600x400.jpg · sha256 " in diff
     _, _, post_3 = results[3]
-    assert "- 第 2 版，" in post_3 and "：图片有改动" in post_3
+    assert f"- [第 2 版](/epochtimes/revisions/{SWAPPED[0]}/v2/)，2023-03-18 08:00 UTC：图片有改动" in post_3
     assert history(out, SWAPPED[0])[1]["summary"] == "图片"
 
 
@@ -217,7 +217,9 @@ def test_a_return_to_the_first_text_says_it_equals_version_1(days):
     diff = diff_file(out, EDITED[0], 3)
     assert "- version 3 shows the same as version 1 (与第 1 版相同)" in diff
     assert "{+四+}" in diff.replace("[-五-]", "")  # and what changed back
-    assert "- 第 3 版，" in post(out, EDITED[0]) and "（与第 1 版相同）" in post(out, EDITED[0])
+    text = post(out, EDITED[0])
+    assert f"- [第 3 版](/epochtimes/revisions/{EDITED[0]}/v3/)，2023-03-18 08:00 UTC：" in text
+    assert "（与第 1 版相同）" in text
     entries = history(out, EDITED[0])
     assert [e.get("equals") for e in entries] == [None, None, 1]
 
@@ -371,6 +373,7 @@ def test_old_history_entries_stay_readable():
                                 "changed": ["title", "body"]},
                                {"version": 3, "crawled": "2023-03-03T00:00:00Z", "changed": ["body"],
                                 "summary": "第3段", "equals": 1, "hash": "x"}], "zh-Hans")
-    assert text.splitlines()[2:] == ["- 第 1 版，2023-03-01T00:00:00Z：首次存档",
-                                     "- 第 2 版，2023-03-02T00:00:00Z：标题、正文有改动",
-                                     "- 第 3 版，2023-03-03T00:00:00Z：第3段有改动（与第 1 版相同）"]
+    assert text.splitlines()[2:] == ["- 第 1 版，2023-03-01 00:00 UTC：首次存档",
+                                     "- 第 2 版，2023-03-02 00:00 UTC：标题、正文有改动",
+                                     "- 第 3 版，2023-03-03 00:00 UTC：第3段有改动（与第 1 版相同）",
+                                     "{: .timeline}"]

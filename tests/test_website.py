@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+import lxml.html
 import pytest
 
 from newscrawl.listings import tag_slug
@@ -53,16 +54,21 @@ def gallery_items(demo_output: Path) -> dict[str, dict]:
 @needs_jekyll
 def test_make_site_builds_every_post_and_publishes_nothing_else(site, demo_output):
     posts = [*demo_output.glob("*/_posts/*.md")]
-    built = [*site.glob("*/*/*/*/*/index.html")]  # /<spider>/<year>/<month>/<day>/<name>/
+    built = [p for p in site.glob("*/*/*/*/*/index.html")  # /<spider>/<year>/<month>/<day>/<name>/
+             if p.relative_to(site).parts[1] != "revisions"]
     assert len(built) == len(posts) == 58
+    # the demo's edited article: a page per version (/<spider>/revisions/<id>/v<N>/)
+    assert sorted(p.relative_to(site).as_posix() for p in site.glob("*/revisions/*/*/index.html")) == [
+        "epochtimes/revisions/n13958996/v1/index.html", "epochtimes/revisions/n13958996/v2/index.html"]
     assert {p.relative_to(site).parts[0] for p in built} == {"dw", "epochtimes"}
     for page in ("index.html", "archive/index.html", "tags/index.html", "galleries/index.html",
-                 "assets/site.css"):
+                 "search/index.html", "assets/site.css", "assets/search.js"):
         assert (site / page).is_file(), page
     # only the posts, the listings, the feeds and the pictures: no state, JSON lines, run reports,
-    # WARC or logs
-    published = {p.suffix for p in site.rglob("*") if p.is_file() and "assets/img" not in p.as_posix()}
-    assert published == {".html", ".css", ".xml"}, published
+    # WARC or logs (the search index, pagefind/ and search/fold.js, is tests/test_search.py's)
+    published = {p.suffix for p in site.rglob("*") if p.is_file() and "assets/img" not in p.as_posix()
+                 and p.relative_to(site).parts[0] != "pagefind" and p.name != "fold.js"}
+    assert published == {".html", ".css", ".js", ".xml"}, published
     assert {p.relative_to(site).as_posix() for p in site.glob("*/*.xml")} == {
         "dw/feed.xml", "dw/changes.xml", "epochtimes/feed.xml", "epochtimes/changes.xml"}
     def pictures(root: Path) -> list[str]:
@@ -147,16 +153,17 @@ def test_a_reader_sees_the_index_and_a_gallery(browser, served, demo_output):
     assert page.inner_text("h1") == gallery["title"] == "图集：北极科考船上的三个月"
     body = page.inner_text("article")
     assert_reads_clean(body)
-    assert gallery["lead"] in body
-    assert body.count("图集：北极科考船上的三个月") == 2  # the title and the gallery heading
-    assert "相关图集：北极科考船上的三个月" in body and "图集：图集" not in body
-    # every picture, in order, with its title and caption under it and no alt text repeating them
+    assert body.count(gallery["lead"]) == 1  # the body is the lead: said once
+    assert page.locator("article header .lead").count() == 0
+    # its pictures are the page, not a gallery related to it
+    assert body.count("图集：北极科考船上的三个月") == 1 and "相关图集" not in body
+    # every picture, in order, with its title and caption under it and its caption as alt text
     pictures = page.locator("article .body img")
     assert pictures.count() == len(gallery["gallery"]["images"]) == 6
     for n, image in enumerate(gallery["gallery"]["images"]):
         picture = pictures.nth(n)
         assert picture.get_attribute("src") == local_url("dw", image["file"])  # the kept copy
-        assert picture.get_attribute("alt") == ""
+        assert picture.get_attribute("alt") == image["caption"]  # said if it cannot load
         assert picture.evaluate("img => img.complete && img.naturalWidth") > 0  # shown
         under = picture.evaluate("img => img.parentElement.innerText")
         assert under.startswith(f"{image['title']}：{image['caption']}")
@@ -185,7 +192,7 @@ def test_a_reader_sees_an_article_with_figures_and_tags(browser, served, demo_ou
     assert "相关图集：博览会上的机器人" in body and "图集：图集" not in body
     figure = page.locator("article .body img").first
     assert figure.get_attribute("src") == local_url("dw", article["images"][0]["file"])
-    assert figure.get_attribute("alt") == ""
+    assert figure.get_attribute("alt") == article["images"][0]["caption"]
     assert article["images"][0]["caption"] in figure.evaluate("img => img.parentElement.nextElementSibling"
                                                               " ? img.parentElement.innerText + "
                                                               "img.parentElement.nextElementSibling.innerText"
@@ -246,6 +253,8 @@ def test_the_site_keeps_the_hostile_corpus_inert(tmp_path):
     assert "Liquid" not in result.stderr
     titles = set()
     for page in dest.rglob("*.html"):
+        if page.relative_to(dest).parts[0] in ("search", "pagefind"):
+            continue  # the search page's own scripts (tests/test_search.py), no page text
         doc = inert_page(page, banned=("script", "iframe", "object", "embed", "form"))
         if doc.xpath("//article[contains(@class, 'post')]"):
             titles.add(doc.xpath("//article//h1")[0].text_content())
@@ -265,3 +274,140 @@ def test_the_site_keeps_the_hostile_corpus_inert(tmp_path):
         shown = [e.findtext("{http://www.w3.org/2005/Atom}title") for e in root.iter("{*}entry")]
         assert shown and all(title in titles or title.strip() for title in shown)
         assert set(shown) <= {re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f]", "", t) or t for t in titles}
+
+
+EDITED = "n13958996"  # the demo's article retitled and edited on day two
+
+
+def _lines(demo_output: Path, spider: str) -> list[dict]:
+    text = (demo_output / spider / "articles.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines()]
+
+
+@needs_jekyll
+@needs_chromium
+def test_a_reader_follows_an_edited_article_through_its_versions(browser, served, demo_output):
+    """The post's timeline (times as the header gives them), its link to version 2's page with
+    the changes marked <del>/<ins>, on to version 1's page with the text as it was, and back."""
+    versions = [line for line in _lines(demo_output, "epochtimes") if line["id"] == EDITED]
+    assert [v["version"] for v in versions] == [1, 2]
+    old, new = versions
+    page = browser
+    page.goto(f"{served}/epochtimes/")  # the source's articles
+    page.get_by_role("link", name=new["title"], exact=True).first.click()
+    page.wait_for_load_state()
+    post = page.url
+    timeline = page.locator("article ul.timeline li").all_inner_texts()
+    stamps = [v["crawled_at"] for v in versions]
+    assert timeline == [f"第 1 版，{stamps[0][:10]} {stamps[0][11:16]} UTC：首次存档",
+                        f"第 2 版，{stamps[1][:10]} {stamps[1][11:16]} UTC：标题、第2段有改动"]
+    assert "T" not in "".join(timeline).replace("UTC", "")  # no raw crawl stamps
+    assert_reads_clean(page.inner_text("article"))
+
+    page.get_by_role("link", name="第 2 版").click()
+    page.wait_for_load_state()
+    assert page.url == f"{served}/epochtimes/revisions/{EDITED}/v2/"
+    assert page.inner_text("h1") == new["title"]
+    assert page.locator(".diff-field del").all_inner_texts() == ["预告", "将于", "之后将陆续推出"]
+    assert page.locator(".diff-field ins").all_inner_texts() == ["首播", "已于", "观众可随时在线点播，",
+                                                           "将陆续推出"]
+    assert page.locator("ol.timeline li.current").inner_text().startswith("第 2 版")
+    assert_reads_clean(page.inner_text("main"))
+
+    page.locator("ol.timeline").get_by_role("link", name="第 1 版").click()
+    page.wait_for_load_state()
+    assert page.url == f"{served}/epochtimes/revisions/{EDITED}/v1/"
+    assert page.inner_text("h1") == old["title"]  # the title as it was
+    text = page.inner_text(".old-text")
+    assert "本片将于美东时间3月14日晚间8点" in text and "已于" not in text
+    assert page.locator(".old-text img").first.evaluate("img => img.naturalWidth") > 0  # the kept picture
+    assert_reads_clean(page.inner_text("main"))
+
+    page.get_by_role("link", name="返回文章（现行版本）").click()
+    page.wait_for_load_state()
+    assert page.url == post
+
+
+@needs_jekyll
+@needs_chromium
+def test_the_lead_is_read_once_and_posts_link_to_their_neighbours(browser, served, demo_output):
+    """The Epoch Times' lead opens the first paragraph: the header does not say it again.
+    Under each post, the previous and next post of the same source by date."""
+    lines = sorted((line for line in _lines(demo_output, "epochtimes") if line["version"] == 1 or
+                    line["id"] != EDITED), key=lambda line: line["published"])
+    latest = {line["id"]: line for line in _lines(demo_output, "epochtimes")}
+    order = list(dict.fromkeys(line["id"] for line in lines))
+    page = browser
+    page.goto(f"{served}/epochtimes/")  # the source's articles
+    n = order.index(EDITED)
+    page.get_by_role("link", name=latest[EDITED]["title"], exact=True).first.click()
+    page.wait_for_load_state()
+    assert page.inner_text("article").count(latest[EDITED]["lead"]) == 1
+    assert page.locator("article header .lead").count() == 0
+    previous, following = latest[order[n - 1]], latest[order[n + 1]]
+    assert page.locator("nav.around a.previous").inner_text() == f"← {previous['title']}"
+    assert page.locator("nav.around a.next").inner_text() == f"{following['title']} →"
+    page.locator("nav.around a.next").click()
+    page.wait_for_load_state()
+    assert page.inner_text("h1") == following["title"]
+    assert page.locator("nav.around a.previous").inner_text() == f"← {latest[EDITED]['title']}"
+    # the first post of a source has no previous one, the last no next
+    page.goto(f"{served}/epochtimes/")  # the source's articles
+    page.get_by_role("link", name=latest[order[0]]["title"], exact=True).first.click()
+    page.wait_for_load_state()
+    assert page.locator("nav.around a.previous").count() == 0
+    assert page.locator("nav.around a.next").count() == 1
+
+
+@needs_jekyll
+@needs_chromium
+def test_a_picture_that_cannot_load_leaves_a_box_with_its_caption(browser, served, site, demo_output):
+    not_kept = {image["url"]: image for spider in ("dw", "epochtimes") for line in _lines(demo_output, spider)
+                for image in item_pictures(line) if image["file"] is None}
+    page, seen = browser, 0
+    for post in sorted(site.glob("*/*/*/*/*/index.html")):
+        html = post.read_text(encoding="utf-8")
+        if not any(url.replace("&", "&amp;") in html for url in not_kept):
+            continue
+        page.goto(f"{served}/{post.parent.relative_to(site).as_posix()}/")
+        page.wait_for_load_state("load")
+        for img in page.locator("article img").all():
+            image = not_kept.get(img.get_attribute("src") or "")
+            if image is None:
+                continue
+            assert img.evaluate("img => img.complete && img.naturalWidth") == 0  # not loaded
+            box = img.bounding_box()
+            assert box and box["width"] >= 100 and box["height"] >= 60  # a visible box
+            assert img.get_attribute("alt") == (image.get("caption") or image.get("title") or "")
+            seen += 1
+    assert seen >= 1
+
+
+@needs_jekyll
+def test_revision_pages_of_a_hostile_edit_stay_inert(tmp_path):
+    """An article whose edits put script, Liquid, kramdown syntax and javascript: links into
+    its title and body, built by make website: every page (the post, each version's page)
+    without script, Liquid output or non-http(s) URL, and the edit readable as text in <ins>."""
+    from newscrawl.markdown import escape_text
+    from tests.test_safety_corpus import inert_page
+    from tests.test_website_versions import edited_archive
+
+    hostile = ("<script>alert(1)</script>{{ site.time }}{% raw %}{::nomarkdown}<b>x</b>{:/}"
+               "<a href='javascript:alert(2)'>点我</a>{: onclick=\"alert(3)\"}")
+    bodies = ["第一段。\n\n第二段原文。", "第一段。\n\n第二段" + escape_text(hostile) + "原文。",
+              "第一段。\n\n第二段[链接](https://example.org/)。"]
+    edited_archive(tmp_path / "out", bodies, titles=["标题", f"标题{hostile}", "标题{{ site.time }}"])
+    dest = tmp_path / "_site"
+    result = subprocess.run([sys.executable, "-m", "newscrawl.website", "--output", str(tmp_path / "out"),
+                             "--dest", str(dest)], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    pages = sorted(dest.glob("epochtimes/revisions/n1/*/index.html"))
+    assert [p.parent.name for p in pages] == ["v1", "v2", "v3"]
+    for page in [*pages, *dest.glob("epochtimes/2023/*/*/*/index.html")]:
+        inert_page(page, banned=("script", "iframe", "object", "embed", "form"))
+    v2 = lxml.html.fromstring(pages[1].read_text(encoding="utf-8"))
+    assert any(hostile in e.text_content() for e in v2.iter("ins"))
+    assert v2.xpath("string(//h1)") == f"标题{hostile}"  # the title as it was, as text
+    v3 = lxml.html.fromstring(pages[2].read_text(encoding="utf-8"))
+    assert any(hostile in e.text_content() for e in v3.iter("del"))
+    assert v3.xpath("string(//h1)") == "标题{{ site.time }}"

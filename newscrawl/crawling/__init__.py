@@ -4,6 +4,8 @@ them together.
 
 * :mod:`~newscrawl.crawling.incremental` — whether an article page is worth fetching,
   conditionally or not, and what is due again (decisions on the state and the settings);
+* :mod:`~newscrawl.crawling.backfill` — listings and sitemaps walked back to a date
+  (``-a since``), with no page cap, remembered in the state;
 * :mod:`~newscrawl.crawling.sources` — the run's feeds and listings, which may fail, which did;
 * :mod:`~newscrawl.crawling.failures` — the one table of fetch failures: the drop reason of
   an article page, the words for a failed source;

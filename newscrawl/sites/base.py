@@ -46,7 +46,15 @@ from newscrawl.charset import Undecodable, decoded
 from newscrawl.html import clean_common, drop, drop_empty_blocks, fragment, make_figure, replace, selector
 from newscrawl.items import Article, Gallery, GalleryImage, Image
 from newscrawl.markdown import to_markdown
-from newscrawl.text import clean_text, to_published, to_simplified, to_utc_iso, unique, xml_safe
+from newscrawl.text import (
+    clean_text,
+    parse_datetime,
+    to_published,
+    to_simplified,
+    to_utc_iso,
+    unique,
+    xml_safe,
+)
 
 #: Query parameters that only track where a reader came from (every site; a site adds its own).
 TRACKING_PARAMS = re.compile(r"^(utm_.*|fbclid|gclid|mc_cid|mc_eid|at_medium|at_campaign)$", re.I)
@@ -735,6 +743,13 @@ class Site:
         if self.teaser_affixes is not None:
             folded = self.teaser_affixes.sub("", folded)
         return _SPACES.sub("", folded)
+
+    def link_date(self, link: Link) -> date | None:
+        """The day a found link's article is from, as far as the link tells without fetching
+        it (a backfill stops at entries older than ``-a since``): a sitemap's ``<lastmod>``;
+        a site may know more (a date in its URLs)."""
+        when = parse_datetime(link.lastmod) if link.lastmod else None
+        return when.date() if when else None
 
     def listing_entries(self, response: Response) -> list[Link]:
         """Article links of a listing (topic, tag, category) page, in page order.

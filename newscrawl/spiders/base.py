@@ -45,6 +45,7 @@ from twisted.python.failure import Failure
 
 from newscrawl.archive import Archive, archive_of, archive_opened
 from newscrawl.arguments import PASSED_BY_RUNNERS, Argument, ArgumentError, http_url, parse_arguments
+from newscrawl.crawling.backfill import BACKFILL_PRIORITY, Backfill, parse_since, positive_count
 from newscrawl.crawling.browser import BrowserPolicy
 from newscrawl.crawling.failures import failed_request, fetch_failure, worth_a_second_fetch
 from newscrawl.crawling.galleries import GalleryCompletion
@@ -107,6 +108,14 @@ RECHECK = Argument(
     "recheck", "choice", "all: audit the whole archive, fetching every archived article again (as politely "
     "as any crawl, a batch at a time); a run stopped part-way is continued by the next recheck=all",
     choices=("all",))
+SINCE = Argument(
+    "since", "value", "backfill: archive everything the listings (and with sitemaps=1 the sitemaps) list"
+    " back to this date, with no page cap; remembered in the state, so a stopped run is continued by the next"
+    " with since", check=parse_since, item="YYYY-MM-DD")
+BACKFILL_PAGES = Argument(
+    "backfill_pages", "value", "read at most N pages of backfill in this run (the rest waits for the next"
+    " run with since), so that a backfill shares the site with the hourly runs", check=positive_count,
+    item="N")
 OPTIONAL = Argument(
     "optional", "list", "sources that may fail or list nothing without failing the run: as given "
     "in the other arguments (a tag name, a topic id, a URL), 'feed' for the feed(s), "
@@ -156,6 +165,7 @@ class NewsSpider(scrapy.Spider):
         #: what this run's parses learn and later ones use (names seen in bylines)
         self.parse_context = ParseContext()
         self._incremental: IncrementalPolicy | None = None
+        self._backfill: Backfill | None = None
         #: found URL → (URL to follow, article id): each link is canonicalised once (a cache of
         #: at most RESOLVED_CACHE links: a run that finds thousands does not keep them all)
         self._resolved: dict[str, tuple[str, str | None]] = {}
@@ -168,6 +178,13 @@ class NewsSpider(scrapy.Spider):
         if not (self.listings or self.feeds or self.urls or self.sitemaps):
             others = [a.name for a in self.arguments if a.kind == "list" and a.name != "optional"]
             raise ArgumentError(f"nothing to crawl: feed=0 and no other source (give {', '.join(others)})")
+        if values.get("backfill_pages") and not values.get("since"):
+            raise ArgumentError("backfill_pages limits a backfill: give since=YYYY-MM-DD as well")
+        if values.get("since") and not (self.listings or self.sitemaps):
+            backfilled = [a.name for a in self.arguments
+                          if a.kind == "list" and a.name not in ("optional", "urls")]
+            raise ArgumentError("since backfills listings and sitemaps: give "
+                                + " or ".join([*backfilled, *(["sitemaps=1"] if self.site.sitemaps else [])]))
         self.ledger.choose_optional(values.get("optional") or [], self.resolve_source)
 
     @classmethod
@@ -175,6 +192,7 @@ class NewsSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.throttle = ListingThrottle.from_crawler(crawler)
         crawler.signals.connect(spider.sources_done, signal=signals.spider_idle)
+        crawler.signals.connect(spider.item_archived, signal=signals.item_scraped)
         return spider
 
     # ---- arguments and sources (the hooks a site's spider fills) ---------------------
@@ -261,6 +279,14 @@ class NewsSpider(scrapy.Spider):
                 audit_all=self.args.get("recheck") == "all")
         return self._incremental
 
+    def backfill(self) -> Backfill | None:
+        """The run's backfills (``-a since``), or ``None`` (made once, when first asked)."""
+        if self._backfill is None and self.args.get("since") and not self.reparsing:
+            budget = self.args.get("backfill_pages")
+            self._backfill = Backfill(self.archive(), self.site, self.args["since"],
+                                      int(budget) if budget else None, self.logger)
+        return self._backfill
+
     @cached_property
     def galleries(self) -> GalleryCompletion:
         return GalleryCompletion(self.crawler.stats, self.logger)
@@ -298,8 +324,14 @@ class NewsSpider(scrapy.Spider):
         for url in self.sitemaps:
             if sitemap := self.sitemap_request(url, url):
                 yield sitemap
+        backfill = self.backfill()
         for url in self.listings:
             await self.throttle.room()
+            where = backfill.begin(url, url) if backfill else None
+            if where and where[1] == 1:  # a backfill begins: its walk is the listing's walk too
+                self.throttle.started(url)
+                yield self.backfill_request(where[0], url, 1, priority=LISTING_PRIORITY)
+                continue
             resume = self.archive().state.listing_started(url)
             if resume:
                 self.stat("newscrawl/incremental/listings_resumed")
@@ -309,6 +341,8 @@ class NewsSpider(scrapy.Spider):
                                      priority=LISTING_PRIORITY)
             self.throttle.started(url)
             yield request if resume else self.incremental().conditional(request)
+            if where:  # and the backfill goes on where it got to, once the rest is done
+                yield self.backfill_request(where[0], url, where[1])
         for request in self.article_requests(self.urls, explicit=True, source="urls"):
             self.stat("newscrawl/urls/requested")  # (a run whose every one fails fails: outcome.py)
             yield request
@@ -482,7 +516,7 @@ class NewsSpider(scrapy.Spider):
             return scrapy.Request(url, callback=self.parse_robots, errback=self.sitemap_failed,
                                   cb_kwargs=cb_kwargs, dont_filter=True)
         limit = self.settings.getint("NEWSCRAWL_MAX_SITEMAPS")
-        if self.sitemaps_asked >= limit:
+        if self.sitemaps_asked >= limit and self.backfill() is None:  # a backfill has no cap
             self.stat("newscrawl/sitemaps/over_limit")
             if self.sitemaps_asked == limit:
                 self.logger.warning("Read %d sitemaps (NEWSCRAWL_MAX_SITEMAPS): not %s nor later ones",
@@ -522,8 +556,13 @@ class NewsSpider(scrapy.Spider):
         if read.cut:
             self.stat("newscrawl/sitemaps/cut")
             self.logger.warning("Sitemap %s lists more than it may: the rest is not read", response.url)
+        links = read.links
+        if (backfill := self.backfill()) is not None:  # only what is not older than since
+            verdict = backfill.judge(links)
+            links = verdict.links
+            self.stat("newscrawl/backfill/older_left_out", verdict.older)
         if read.kind == INDEX and depth == 0:
-            for link in newest_first(read.links):
+            for link in newest_first(links):
                 request = self.sitemap_request(link.url, source, depth + 1)
                 if request is not None:
                     yield request
@@ -532,7 +571,7 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("Sitemap index %s is listed in another index: not followed", response.url)
         elif read.kind == URLSET:
             self.stat("newscrawl/sitemaps/entries", len(read.links))
-            yield from self.article_requests(read.links, source="sitemap")
+            yield from self.article_requests(links, source="sitemap")
             self.archive().state.set_validators(response_validators(response))
         else:
             self.source_failed(source, f"lists {response.url}, which is no sitemap")
@@ -544,14 +583,60 @@ class NewsSpider(scrapy.Spider):
         self.source_failed(source, where + fetch_failure(failure).text)
 
     def parse_listing(self, response: Response, page: int = 1, listing: str | None = None,
-                      resume: bool = False) -> Iterator[scrapy.Request]:
+                      resume: bool = False, backfill: bool = False) -> Iterator[scrapy.Request]:
         """One page of a topic/tag/category listing; the next page only while it brings news
-        (or, when the last walk of the listing did not end, to its end: ``resume``)."""
+        (or, when the last walk of the listing did not end, to its end: ``resume``; or, in a
+        backfill, back to its date: ``backfill``)."""
         listing = listing or response.url
         try:
-            yield from self._listing_page(response, page, listing, resume)
+            if backfill:
+                yield from self._backfill_page(response, page, listing)
+            else:
+                yield from self._listing_page(response, page, listing, resume)
         finally:  # its requests are queued (or it failed): room for the next listing
             self.throttle.read(listing)
+
+    def backfill_request(self, url: str, listing: str, page: int,
+                         priority: int = BACKFILL_PRIORITY) -> scrapy.Request:
+        """A request for a page of a listing's backfill (whole, not conditional)."""
+        return scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed,
+                              priority=priority,
+                              cb_kwargs={"page": page, "listing": listing, "backfill": True})
+
+    def _backfill_page(self, response: Response, page: int, listing: str) -> Iterator[scrapy.Request]:
+        """A page of a listing's backfill: its articles not older than ``since`` asked for,
+        then the walk remembered (and logged), then the next page unless the walk ends here."""
+        backfill = self.backfill()
+        assert backfill is not None, "backfill pages are asked for only with since"
+        if not backfill.may_read():  # another listing's backfill took the run's pages
+            self.logger.info("Backfill of %s: page %d waits for the next run (backfill_pages)", listing, page)
+            return
+        self.stat("newscrawl/incremental/listing_pages")
+        self.stat("newscrawl/backfill/pages")
+        entries = self.site.listing_entries(response) if isinstance(response, TextResponse) else []
+        next_url = self.site.next_page(response)
+        release_selector(response)
+        articles = [link for link in entries if self.resolve(link.url)[1]]
+        if page == 1 and not articles:
+            self.source_failed(listing, emptiness(response, [], "article link"))
+        verdict = backfill.judge(articles)
+        self.stat("newscrawl/backfill/older_left_out", verdict.older)
+        requests = list(self.article_requests(verdict.links, source="listing", backfill=listing))
+        self.stat("newscrawl/backfill/requested", len(requests))
+        if page == 1:
+            self.archive().state.set_validators(response_validators(response))
+            self.archive().state.listing_finished(listing)
+        go_on = backfill.walked(listing, response.url, page, verdict, len(requests), next_url)
+        yield from requests
+        if go_on and next_url:
+            yield self.backfill_request(next_url, listing, page + 1)
+
+    def item_archived(self, item: Any, response: Response | None = None, **kwargs: Any) -> None:
+        """``item_scraped``: an article a backfill asked for counts as archived by it."""
+        source = response.meta.get("backfill") if response is not None else None
+        backfill = self.backfill()
+        if source and backfill is not None:
+            backfill.archived(source)
 
     def _listing_page(self, response: Response, page: int, listing: str,
                       resume: bool) -> Iterator[scrapy.Request]:
@@ -589,6 +674,8 @@ class NewsSpider(scrapy.Spider):
         self.stat("newscrawl/incremental/listing_failed")
         request = failed_request(failure)
         self.throttle.read(request.cb_kwargs.get("listing"))
+        if request.cb_kwargs.get("backfill"):
+            self.stat("newscrawl/backfill/page_failed")
         if request.cb_kwargs.get("page", 1) == 1:
             self.source_failed(request.cb_kwargs.get("listing") or request.url, fetch_failure(failure).text)
         else:

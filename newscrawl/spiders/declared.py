@@ -5,7 +5,8 @@ A site's spider names the spider, its site and the ``-a`` argument that picks an
 everything else is derived here: one list argument per :class:`~newscrawl.sites.base.Listing`
 (checked by :meth:`Site.listing_problem`), ``urls`` (checked by :meth:`Site.article_problem`),
 ``feed`` (the site's main feed), ``sitemaps`` (where it declares :attr:`Site.sitemaps`), the
-edition, ``full`` and ``optional``, in that order.
+edition, ``full``, ``recheck``, ``since`` and ``backfill_pages`` (where it has listings or
+sitemaps) and ``optional``, in that order.
 """
 
 from __future__ import annotations
@@ -14,7 +15,16 @@ from typing import Any, ClassVar
 
 from newscrawl.arguments import Argument
 from newscrawl.sites.base import Listing, Site
-from newscrawl.spiders.base import FULL, OPTIONAL, RECHECK, NewsSpider, feed_argument, sitemaps_argument
+from newscrawl.spiders.base import (
+    BACKFILL_PAGES,
+    FULL,
+    OPTIONAL,
+    RECHECK,
+    SINCE,
+    NewsSpider,
+    feed_argument,
+    sitemaps_argument,
+)
 
 
 def site_arguments(site: Site, edition: Argument | None) -> tuple[Argument, ...]:
@@ -27,8 +37,9 @@ def site_arguments(site: Site, edition: Argument | None) -> tuple[Argument, ...]
                               item=listing.item) for listing in site.listings)
     urls = Argument("urls", "list", site.article_help, check=site.article_problem, item="article URLs")
     sitemaps = (sitemaps_argument(site.sitemap_urls()),) if site.sitemaps else ()
+    backfill = (SINCE, BACKFILL_PAGES) if site.listings or site.sitemaps else ()
     return (*listings, urls, feed_argument(site.feed_url(), site.allowed_domains), *sitemaps,
-            *((edition,) if edition else ()), FULL, RECHECK, OPTIONAL)
+            *((edition,) if edition else ()), FULL, RECHECK, *backfill, OPTIONAL)
 
 
 class SiteSpider(NewsSpider):

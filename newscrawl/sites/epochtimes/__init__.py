@@ -13,6 +13,7 @@ Every layout has its body in ``#artbody``; a page without paragraphs there is no
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import date, datetime
 from functools import cached_property
@@ -29,6 +30,7 @@ from newscrawl.sites.base import (
     ArticleUrl,
     CreditRules,
     Feed,
+    Link,
     Listing,
     Published,
     Site,
@@ -44,6 +46,8 @@ HOSTS = {"epochtimes.com": "www.epochtimes.com", "m.epochtimes.com": "www.epocht
 ARTICLE_PATH = re.compile(r"^/(?P<ed>gb|b5)/\d{1,2}/\d{1,2}/\d{1,2}/(?P<id>n\d+)\.htm$")
 #: Tag pages (``/gb/tag/王毅.html``) and category listings (``/gb/nsc413.htm``, ``_2`` pages).
 TAG_PATH = re.compile(r"^/(?:gb|b5)/tag/.+\.html$")
+#: The creation day in an article URL's path: two-digit year, month and day without zeros.
+URL_DAY = re.compile(r"/(?:gb|b5)/(\d{1,2})/(\d{1,2})/(\d{1,2})/n\d+\.htm")
 CATEGORY_PATH = re.compile(r"^/(?:gb|b5)/[a-z]+\d+(?:_\d+)?\.htm$")
 #: A bare tag name (no path) and category id.
 TAG_NAME = re.compile(r"[^/\\]+")
@@ -312,6 +316,16 @@ class EpochTimes(Site):
     def picture_identity(self, url: str) -> str:
         """The original upload: ``photo-600x400.jpg`` and ``photo.jpg`` are one picture."""
         return picture_url(url)
+
+    def link_date(self, link: Link) -> date | None:
+        """The creation day in the article's URL (``/gb/22/10/31/n….htm``: 2022-10-31), which
+        may be a day before its publication; else what the base reads (a sitemap's lastmod)."""
+        match = URL_DAY.search(link.url)
+        if match:
+            year, month, day = (int(part) for part in match.groups())
+            with contextlib.suppress(ValueError):
+                return date(2000 + year, month, day)
+        return super().link_date(link)
 
     def next_page(self, response: Response) -> str | None:
         href = response.css("a.next.page-numbers::attr(href)").get()
