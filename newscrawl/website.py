@@ -430,7 +430,8 @@ def build(output: Path, dest: Path, skeleton: Path = SKELETON, jekyll: str | Non
             {e.post.id: e for e in mine}, site_title=site_title, base_url=base_url), written, before)
     for relative in before.keys() - written.keys():
         _remove_page(dest, relative)
-    if full or rendered:  # the search index of the posts (newscrawl.website_search)
+    gone = any(path not in records and old.get("url") for path, old in known_posts.items())
+    if full or rendered or gone:  # the search index of the posts (newscrawl.website_search)
         try:
             report = website_search.index_site(dest)
         except subprocess.CalledProcessError as failed:
