@@ -312,7 +312,8 @@ def _site_settings(skeleton: Path) -> dict[str, Any]:
 
 
 def build(output: Path, dest: Path, skeleton: Path = SKELETON, jekyll: str | None = None,
-          full: bool = False, base_url: str | None = None, jobs: int | None = None) -> int:
+          full: bool = False, base_url: str | None = None, jobs: int | None = None,
+          search: bool = True) -> int:
     """Build (or bring up to date) the site of ``output`` in ``dest``; the exit status (0 also
     when skipped)."""
     jekyll = jekyll or shutil.which("jekyll")
@@ -431,7 +432,9 @@ def build(output: Path, dest: Path, skeleton: Path = SKELETON, jekyll: str | Non
     for relative in before.keys() - written.keys():
         _remove_page(dest, relative)
     gone = any(path not in records and old.get("url") for path, old in known_posts.items())
-    if full or rendered or gone:  # the search index of the posts (newscrawl.website_search)
+    # the search index of the posts (newscrawl.website_search), made whole again: at 10,000 posts
+    # most of an update's cost; --no-search leaves the last index (a nightly build can make it)
+    if search and (full or rendered or gone):
         try:
             report = website_search.index_site(dest)
         except subprocess.CalledProcessError as failed:
@@ -460,11 +463,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skeleton", type=Path, default=SKELETON)
     parser.add_argument("--full", action="store_true", help="rebuild everything (ignore the manifest)")
     parser.add_argument("--jobs", type=int, help="Jekyll runs at a time (default: the cores, at most 4)")
+    parser.add_argument("--no-search", dest="search", action="store_false",
+                        help="leave the search index as it is (make it in a later build)")
     parser.add_argument("--base-url", help="the site's address (https://…), for the feeds' links "
                                            "(default: url in the skeleton's _config.yml)")
     args = parser.parse_args(argv)
     return build(args.output, args.dest or args.output / "_site", args.skeleton, full=args.full,
-                 base_url=args.base_url, jobs=args.jobs)
+                 base_url=args.base_url, jobs=args.jobs, search=args.search)
 
 
 if __name__ == "__main__":
