@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install demo clean-demo website test test-slow test-all lint bench bench-scale bench-sim clean-output
+.PHONY: install demo clean-demo site website test test-slow test-all lint bench bench-scale bench-sim bench-site clean-output
 OUTPUT ?= output
 
 # $(call venv,FOLDER,EXTRAS): a virtual environment with the project installed (editable)
@@ -28,11 +28,15 @@ demo: install
 clean-demo:
 	rm -rf output/demo
 
-## The archive as a website with Debian's jekyll: $(OUTPUT)/_site/ (skipped without jekyll),
+## The archive as a website with Debian's jekyll: $(OUTPUT)/_site/ (skipped without jekyll):
 ## searchable by Pagefind (the site extra; without it the site is built without search).
-## `make website OUTPUT=output/demo` builds the demo's.
-website: install
-	$(PY) -m newscrawl.website --output $(OUTPUT)
+## Jekyll renders the posts, the project the listing pages and Atom feeds; a second run after
+## a crawl updates only what changed (SITE_FLAGS=--full rebuilds all). `make site OUTPUT=output/demo`
+## builds the demo's; `make website` is the same.
+site: install
+	$(PY) -m newscrawl.website --output $(OUTPUT) $(SITE_FLAGS)
+
+website: site
 
 ## Lint: ruff, and mypy over the package ([tool.mypy] in pyproject.toml).
 lint: install
@@ -77,6 +81,11 @@ bench-scale: $(BENCH_VENV)/.installed
 ## `make bench-sim STEPS=1h,6h,1d,2d,7d,30d` tries another NEWSCRAWL_RECHECK_STEPS.
 bench-sim: install
 	PYTHONPATH=. $(PY) benchmarks/simulation.py $(if $(STEPS),--steps $(STEPS))
+
+## What make site costs at 1,000 and 10,000 posts (clones of the demo's posts; run make demo
+## first; ~10 minutes): full build, nothing new, one new post. Writes benchmarks/out/site.json.
+bench-site: install
+	PYTHONPATH=. $(PY) benchmarks/site.py --base output/demo
 
 clean-output:
 	find output -mindepth 1 ! -name .gitkeep -delete

@@ -201,7 +201,7 @@ def test_no_posts_no_index_and_a_failed_index_fails_the_build(demo_output, tmp_p
     (one / "dw" / "_posts" / post.name).write_bytes(post.read_bytes())
     failed = website(one, PAGEFIND_BINARY_PATH="/bin/false")
     assert failed.returncode == 1
-    assert failed.stderr.strip().endswith("make website: pagefind failed (exit status 1): no search index")
+    assert failed.stderr.strip().endswith("make site: pagefind failed (exit status 1): no search index")
     built = website(one)
     assert built.returncode == 0 and "search index of 1 posts" in built.stderr
     assert json.loads((one / "_site" / BUNDLE / "pagefind-entry.json").read_text())["languages"]["zh"][

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from urllib.parse import unquote
 import lxml.html
 import pytest
 
+from newscrawl.listings import tag_slug
 from newscrawl.pictures import item_pictures, local_url
 from newscrawl.rendering import CHROMIUM_ARGS
 from tests.crawl import REPO
@@ -62,11 +64,13 @@ def test_make_site_builds_every_post_and_publishes_nothing_else(site, demo_outpu
     for page in ("index.html", "archive/index.html", "tags/index.html", "galleries/index.html",
                  "search/index.html", "assets/site.css", "assets/search.js"):
         assert (site / page).is_file(), page
-    # only the posts and their pictures: no state, JSON lines, run reports, WARC or logs (the
-    # search index, pagefind/ and search/fold.js, is tests/test_search.py's)
+    # only the posts, the listings, the feeds and the pictures: no state, JSON lines, run reports,
+    # WARC or logs (the search index, pagefind/ and search/fold.js, is tests/test_search.py's)
     published = {p.suffix for p in site.rglob("*") if p.is_file() and "assets/img" not in p.as_posix()
                  and p.relative_to(site).parts[0] != "pagefind" and p.name != "fold.js"}
-    assert published == {".html", ".css", ".js"}, published
+    assert published == {".html", ".css", ".js", ".xml"}, published
+    assert {p.relative_to(site).as_posix() for p in site.glob("*/*.xml")} == {
+        "dw/feed.xml", "dw/changes.xml", "epochtimes/feed.xml", "epochtimes/changes.xml"}
     def pictures(root: Path) -> list[str]:
         return sorted(p.relative_to(root).as_posix() for p in root.glob("*/assets/img/*/*"))
 
@@ -78,7 +82,7 @@ def test_make_site_skips_cleanly_without_jekyll(tmp_path):
     result = subprocess.run([sys.executable, "-m", "newscrawl.website", "--output", str(tmp_path)], cwd=REPO,
                             env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0
-    assert result.stderr.strip() == ("make website: jekyll is not installed (Debian: apt-get install "
+    assert result.stderr.strip() == ("make site: jekyll is not installed (Debian: apt-get install "
                                      "jekyll): site not built")
     assert not (tmp_path / "_site").exists()
 
@@ -137,9 +141,10 @@ def test_a_reader_sees_the_index_and_a_gallery(browser, served, demo_output):
     text = page.inner_text("main")
     assert_reads_clean(text)
     assert "最新文章" in text and "2023-10-18" in text and "德国之声" in text and "大纪元" in text
-    # the index by date: days newest first, each with its articles
-    days = page.locator("section.day h2").all_inner_texts()
-    assert days == sorted(days, reverse=True) and len(days) > 10
+    # the index: one list, newest first, each article with its date (no heading per day)
+    assert page.locator("section.day").count() == 0
+    days = page.locator("main ol.posts li time").all_inner_texts()
+    assert days == sorted(days, reverse=True) and len(days) == 58
 
     gallery = gallery_items(demo_output)["g-68200555"]
     page.get_by_role("link", name=gallery["title"], exact=True).first.click()
@@ -199,11 +204,9 @@ def test_a_reader_sees_an_article_with_figures_and_tags(browser, served, demo_ou
     assert tags == article["tags"]
     page.get_by_role("link", name=tags[0]).click()
     page.wait_for_load_state()
-    anchor = unquote(page.url.rsplit("#", 1)[1])
-    assert page.url.startswith(f"{served}/tags/#tag-")
-    section = page.locator(f"section.tag[id='{anchor}']")
-    assert section.locator("h2").inner_text().startswith(tags[0])
-    assert article["title"] in section.inner_text()
+    assert unquote(page.url) == f"{served}/tags/{tag_slug(tags[0])}/"  # the tag's own page
+    assert page.inner_text("h1") == f"标签：{tags[0]}"
+    assert article["title"] in page.locator("main ol.posts").inner_text()
     assert_reads_clean(page.inner_text("main"))
 
 
@@ -258,6 +261,19 @@ def test_the_site_keeps_the_hostile_corpus_inert(tmp_path):
     lines = [json.loads(line) for spider in ("dw", "epochtimes")
              for line in (out / spider / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
     assert titles == {line["title"] for line in lines}  # every hostile title, as text
+    # the feeds: well-formed Atom whatever the titles and tags held, each title as text
+    import feedparser
+    import lxml.etree
+
+    feeds = [*dest.glob("*/feed.xml")]
+    assert len(feeds) == 2
+    for feed in feeds:
+        root = lxml.etree.fromstring(feed.read_bytes())
+        parsed = feedparser.parse(feed.read_bytes())
+        assert not parsed.bozo, (feed, parsed.get("bozo_exception"))
+        shown = [e.findtext("{http://www.w3.org/2005/Atom}title") for e in root.iter("{*}entry")]
+        assert shown and all(title in titles or title.strip() for title in shown)
+        assert set(shown) <= {re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f]", "", t) or t for t in titles}
 
 
 EDITED = "n13958996"  # the demo's article retitled and edited on day two
@@ -277,7 +293,7 @@ def test_a_reader_follows_an_edited_article_through_its_versions(browser, served
     assert [v["version"] for v in versions] == [1, 2]
     old, new = versions
     page = browser
-    page.goto(f"{served}/archive/")
+    page.goto(f"{served}/epochtimes/")  # the source's articles
     page.get_by_role("link", name=new["title"], exact=True).first.click()
     page.wait_for_load_state()
     post = page.url
@@ -322,7 +338,7 @@ def test_the_lead_is_read_once_and_posts_link_to_their_neighbours(browser, serve
     latest = {line["id"]: line for line in _lines(demo_output, "epochtimes")}
     order = list(dict.fromkeys(line["id"] for line in lines))
     page = browser
-    page.goto(f"{served}/archive/")
+    page.goto(f"{served}/epochtimes/")  # the source's articles
     n = order.index(EDITED)
     page.get_by_role("link", name=latest[EDITED]["title"], exact=True).first.click()
     page.wait_for_load_state()
@@ -336,7 +352,7 @@ def test_the_lead_is_read_once_and_posts_link_to_their_neighbours(browser, serve
     assert page.inner_text("h1") == following["title"]
     assert page.locator("nav.around a.previous").inner_text() == f"← {latest[EDITED]['title']}"
     # the first post of a source has no previous one, the last no next
-    page.goto(f"{served}/archive/")
+    page.goto(f"{served}/epochtimes/")  # the source's articles
     page.get_by_role("link", name=latest[order[0]]["title"], exact=True).first.click()
     page.wait_for_load_state()
     assert page.locator("nav.around a.previous").count() == 0
