@@ -359,3 +359,21 @@ def test_a_feed_carries_the_sites_address_and_strips_what_xml_forbids():
     [entry] = root.findall(f"{ATOM}entry")
     assert entry.find(f"{ATOM}link[@rel='alternate']").get("href") == "/dw/revisions/a-1/v3/"
     assert entry.findtext(f"{ATOM}title") == "标题1（第 3 版：第2段有改动）"
+
+
+@needs_jekyll
+def test_a_post_whose_related_articles_changed_is_rendered_again(demo_output, tmp_path):
+    """The same story elsewhere comes from the state (``_data/related.json``), not the post: an
+    update renders again the posts whose related articles changed, and those only."""
+    import sqlite3
+
+    out, dest = tmp_path / "out", tmp_path / "_site"
+    shutil.copytree(demo_output, out, ignore=shutil.ignore_patterns("warc", "runs"))
+    make_site(out, dest, "--no-search")
+    pages = [p for p in dest.glob("*/[0-9]*/*/*/*/index.html")
+             if "其他来源的报道" in p.read_text(encoding="utf-8")]
+    assert len(pages) == 2  # the demo's one story told by both sites, each page naming the other
+    with sqlite3.connect(out / "state" / "newscrawl.sqlite3") as db:
+        db.execute("UPDATE related_articles SET related = '[]'")
+    assert "update: 2 post pages rendered" in make_site(out, dest, "--no-search")
+    assert not any("其他来源的报道" in p.read_text(encoding="utf-8") for p in pages)
