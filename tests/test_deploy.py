@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import CHROMIUM
 from tests.conftest import DW_MIRROR
 from tests.crawl import REPO
 from tests.mirror.server import MirrorServer
 from tests.test_operations import STATIC
-from tests.test_website import CHROMIUM
 
 
 def test_the_demo_writes_its_own_folder_and_state(demo_output):

@@ -5,22 +5,22 @@ jekyll, pagefind or chromium."""
 
 from __future__ import annotations
 
-import functools
 import gzip
 import json
 import os
 import re
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import lxml.html
 import pytest
 
 from newscrawl.website_search import BUNDLE, fold, folded_sentences, pagefind_executable, with_folded_text
+from tests.browser import CHROMIUM, offline_page
+from tests.browser import served as serve
 from tests.crawl import REPO
-from tests.test_website import CHROMIUM, JEKYLL, _Quiet, _QuietServer
+from tests.test_website import JEKYLL
 
 needs_site = pytest.mark.skipif(JEKYLL is None or pagefind_executable() is None,
                                 reason="needs jekyll (apt-get install jekyll) and pagefind (pip: .[site])")
@@ -47,10 +47,8 @@ def site(built) -> Path:
 @pytest.fixture(scope="module")
 def served(site):
     """The built site over HTTP on 127.0.0.1."""
-    server = _QuietServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serve(site) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -58,18 +56,9 @@ def reader(served):
     """A page in headless chromium; every request off 127.0.0.1 (the sites served here) aborted."""
     if not CHROMIUM.exists():
         pytest.skip(f"needs a browser at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    from newscrawl.rendering import CHROMIUM_ARGS
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        page = chromium.new_page()
-        off_site: list[str] = []
-        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("http://127.0.0.1:")
-                   else (off_site.append(route.request.url), route.abort()))
+    off_site: list[str] = []
+    with offline_page("http://127.0.0.1:", off_site) as page:
         yield page
-        chromium.close()
     assert off_site == []  # the search page needs nothing from elsewhere
 
 
@@ -297,8 +286,6 @@ def test_hostile_titles_and_text_show_as_text_in_the_results(reader, hostile_sit
     site, items = hostile_site
     marked = [i for i in items if "onerror" in i["title"]]
     assert len(marked) >= 2
-    server = _QuietServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     page, dialogs = reader, []
 
     def dialog(shown) -> None:
@@ -307,14 +294,14 @@ def test_hostile_titles_and_text_show_as_text_in_the_results(reader, hostile_sit
 
     page.on("dialog", dialog)
     try:
-        titles = search(page, f"http://127.0.0.1:{server.server_address[1]}", "onerror alert")
-        page.wait_for_timeout(500)  # a picture that failed to load would have fired onerror
-        shown = page.inner_text("#search")
-        injected = page.evaluate("() => document.querySelectorAll('#search img, #search script, #search "
-                                 "iframe, #search [onerror], #search a[href^=javascript]').length")
+        with serve(site) as url:
+            titles = search(page, url, "onerror alert")
+            page.wait_for_timeout(500)  # a picture that failed to load would have fired onerror
+            shown = page.inner_text("#search")
+            injected = page.evaluate("() => document.querySelectorAll('#search img, #search script, #search "
+                                     "iframe, #search [onerror], #search a[href^=javascript]').length")
     finally:
         page.remove_listener("dialog", dialog)
-        server.shutdown()
     assert dialogs == [] and injected == 0
 
     def spaced(text: str) -> str:

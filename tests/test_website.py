@@ -3,17 +3,13 @@ real, headless chromium, as a reader sees them. Skipped without jekyll or chromi
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote
 
 import lxml.html
@@ -21,12 +17,12 @@ import pytest
 
 from newscrawl.listings import tag_slug
 from newscrawl.pictures import item_pictures, local_url
-from newscrawl.rendering import CHROMIUM_ARGS
+from tests.browser import CHROMIUM, offline_page
+from tests.browser import served as serve
 from tests.crawl import REPO
 from tests.mirror.server import MirrorServer
 
 JEKYLL = shutil.which("jekyll")
-CHROMIUM = Path(os.environ.get("NEWSCRAWL_CHROMIUM_PATH") or "/usr/bin/chromium")
 needs_jekyll = pytest.mark.skipif(JEKYLL is None, reason="jekyll is not installed (apt-get install jekyll)")
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"needs a browser at {CHROMIUM}")
 #: what must never show as text on a page: Markdown and Liquid syntax, escapes, our comments
@@ -87,44 +83,21 @@ def test_make_site_skips_cleanly_without_jekyll(tmp_path):
     assert not (tmp_path / "_site").exists()
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-class _QuietServer(ThreadingHTTPServer):
-    """A browser that closes a connection it no longer needs is no error of the site: no
-    traceback for it in the test run's output."""
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
 @pytest.fixture(scope="module")
 def served(site):
     """The built site over HTTP on 127.0.0.1 (its links are site-absolute: /dw/…/)."""
-    server = _QuietServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serve(site) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser(served):
     if not CHROMIUM.exists():
         pytest.skip(f"needs a browser at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        page = chromium.new_page()
-        # the network cut off: only the site on 127.0.0.1 answers, pictures included (the kept
-        # copies); a remote picture (one that could not be kept) does not load
-        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(served)
-                   else route.abort())
+    # the network cut off: only the site on 127.0.0.1 answers, pictures included (the kept
+    # copies); a remote picture (one that could not be kept) does not load
+    with offline_page(served) as page:
         yield page
-        chromium.close()
 
 
 def assert_reads_clean(text: str) -> None:
