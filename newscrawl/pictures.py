@@ -14,7 +14,7 @@ kept (JPEG, PNG, GIF, WebP, AVIF). SVG is refused on purpose: it can carry scrip
 archive is published as a website.
 
 A post points at a kept picture by the site-relative URL ``/<site>/assets/img/…`` (where
-``make website`` publishes the folder); a picture that could not be kept keeps its remote URL.
+``make site`` publishes the folder); a picture that could not be kept keeps its remote URL.
 """
 
 from __future__ import annotations

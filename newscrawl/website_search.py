@@ -1,6 +1,6 @@
 """Search for the website: a Pagefind index of the built site, in either script.
 
-``make website`` (newscrawl/website.py) calls :func:`index_site` after Jekyll has built the site.
+``make site`` (newscrawl/website.py) calls :func:`index_site` after Jekyll has built the site.
 It gives Pagefind (PyPI ``pagefind[extended]``: the extended binary segments Chinese into words)
 every page that the post layout marks ``data-pagefind-body`` (the articles; the listings carry no
 such mark and are not indexed) and writes the index and Pagefind's own UI into
@@ -174,7 +174,7 @@ def index_site(site: Path, *, folding: bool = True) -> IndexReport | None:
     read."""
     executable = pagefind_executable()
     if executable is None:
-        print("make website: pagefind is not installed (pip install -e '.[site]'): "
+        print("make site: pagefind is not installed (pip install -e '.[site]'): "
               "site built without search", file=sys.stderr)
         return None
     started = time.monotonic()
@@ -194,10 +194,10 @@ def index_site(site: Path, *, folding: bool = True) -> IndexReport | None:
 
 
 def report_line(report: IndexReport, site: Path) -> str:
-    """What ``make website`` says of the index."""
+    """What ``make site`` says of the index."""
     if not report.pages:
-        return "make website: no posts to index: site built without search"
-    return (f"make website: search index of {report.pages} posts ({report.folded} with folded text), "
+        return "make site: no posts to index: site built without search"
+    return (f"make site: search index of {report.pages} posts ({report.folded} with folded text), "
             f"{report.bytes / 1e6:.2f} MB of index in {site / BUNDLE}/, {report.seconds:.1f} s")
 
 

@@ -1,6 +1,6 @@
 """Every version readable on the site: revision pages, the post's timeline, previous/next links.
 
-``make website`` (:mod:`newscrawl.website`) calls :func:`stage_versions` for each spider
+``make site`` (:mod:`newscrawl.website`) calls :func:`stage_versions` for each spider
 folder. It writes, into Jekyll's staging folder only (the archive is not touched):
 
 * one page per version of each edited article, at ``/<spider>/revisions/<id>/v<N>/``

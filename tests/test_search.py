@@ -1,4 +1,4 @@
-"""Search on the website (newscrawl/website_search.py): ``make website`` on the demo builds a
+"""Search on the website (newscrawl/website_search.py): ``make site`` on the demo builds a
 Pagefind index of the posts, and a reader in a real, headless chromium (every request off
 127.0.0.1 aborted) finds articles in either script and narrows them by filter. Skipped without
 jekyll, pagefind or chromium."""
@@ -29,7 +29,7 @@ needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"needs a brow
 
 @pytest.fixture(scope="module")
 def built(demo_output, tmp_path_factory) -> tuple[Path, str]:
-    """``make website`` on the demo's output; the site and what the build said."""
+    """``make site`` on the demo's output; the site and what the build said."""
     if JEKYLL is None or pagefind_executable() is None:
         pytest.skip("needs jekyll and pagefind")
     dest = tmp_path_factory.mktemp("search-site") / "_site"
@@ -164,7 +164,7 @@ def test_without_pagefind_the_site_is_built_without_search(tmp_path):
                             env={"PYTHONPATH": f"{fake}:{REPO}", "PATH": str(tmp_path)},
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert result.stderr.strip() == ("make website: pagefind is not installed (pip install -e '.[site]'): "
+    assert result.stderr.strip() == ("make site: pagefind is not installed (pip install -e '.[site]'): "
                                      "site built without search")
     assert [*site.iterdir()] == []
 

@@ -1,4 +1,4 @@
-"""A browsable archive: the demo's posts built with a real Jekyll (``make website``) and read in a
+"""A browsable archive: the demo's posts built with a real Jekyll (``make site``) and read in a
 real, headless chromium, as a reader sees them. Skipped without jekyll or chromium."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ RAW = ("{{", "{%", "&#123;", "](", "![", "**", "------", "<!--", "\\[", "## ", "
 
 @pytest.fixture(scope="module")
 def site(demo_output, tmp_path_factory) -> Path:
-    """``make website`` on the demo's output: ``python -m newscrawl.website`` from the repository."""
+    """``make site`` on the demo's output: ``python -m newscrawl.website`` from the repository."""
     if JEKYLL is None:
         pytest.skip("jekyll is not installed (apt-get install jekyll)")
     dest = tmp_path_factory.mktemp("site") / "_site"
@@ -359,7 +359,7 @@ def test_a_picture_that_cannot_load_leaves_a_box_with_its_caption(browser, serve
 @needs_jekyll
 def test_revision_pages_of_a_hostile_edit_stay_inert(tmp_path):
     """An article whose edits put script, Liquid, kramdown syntax and javascript: links into
-    its title and body, built by make website: every page (the post, each version's page)
+    its title and body, built by make site: every page (the post, each version's page)
     without script, Liquid output or non-http(s) URL, and the edit readable as text in <ins>."""
     from newscrawl.markdown import escape_text
     from tests.test_safety_corpus import inert_page
