@@ -121,7 +121,8 @@ class Outcome:
             parts.append(f"{sum(why.values())} re-checked ({', '.join(f'{k} {v}' for k, v in why.items())})")
         if pages := s.get("newscrawl/backfill/pages"):  # -a since: how far this run walked
             asked = s.get("newscrawl/backfill/requested", 0)
-            parts.append(f"backfill {pages} pages ({asked} articles asked for)")
+            parts.append(f"backfill {pages} page{'' if pages == 1 else 's'}"
+                         f" ({asked} article{'' if asked == 1 else 's'} asked for)")
         if self.failed_sources:
             listed = "; ".join(
                 f"{readable(f['label'])} {f['reason']}{' (optional)' if f['optional'] else ''}"

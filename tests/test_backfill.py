@@ -115,7 +115,7 @@ def run(server: MirrorServer, out: Path, *args: str) -> CrawlResult:
 def test_pages_left_follows_the_pace_so_far():
     # 10 pages took the walk 30 days back; 60 more days to go: about 20 pages
     assert pages_left(10, "2023-03-01", "2023-01-30", "2022-12-01") == 20
-    assert pages_left(10, "2023-03-01", "2023-01-30", "2023-02-15") == 0
+    assert pages_left(10, "2023-03-01", "2023-01-30", "2023-02-15") == 1  # the page that ends it
     assert pages_left(0, None, None, "2022-01-01") is None
     assert pages_left(3, "2023-03-01", "2023-03-01", "2022-01-01") is None  # no pace yet
 

@@ -54,15 +54,21 @@ def positive_count(value: str) -> str | None:
     return None if value.isdigit() and int(value) > 0 else f"{value!r} is not a whole number above 0"
 
 
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 def pages_left(pages: int, newest: str | None, oldest: str | None, since: str) -> int | None:
     """An estimate of the pages a walk has still to read to get back to ``since``, at the
-    pace it has gone so far (days per page); ``None`` when it cannot tell yet."""
+    pace it has gone so far (days per page); ``None`` when it cannot tell yet. A walk that
+    is back beyond ``since`` and not finished reads one more page: the one that shows only
+    older entries."""
     if not (pages and newest and oldest):
         return None
     walked = (date.fromisoformat(newest) - date.fromisoformat(oldest)).days
     left = (date.fromisoformat(oldest) - date.fromisoformat(since)).days
     if left <= 0:
-        return 0
+        return 1
     if walked <= 0:
         return None
     return max(1, round(left * pages / walked))
@@ -100,9 +106,10 @@ class Backfill:
         when it has finished (said in the log)."""
         row = self.archive.state.backfill_begun(source, self.since, first_url)
         if row["finished"] or not row["next_url"]:
-            self.logger.info("Backfill of %s back to %s: finished %s (%d pages, %d articles asked for,"
-                             " %d archived, back to %s)", source, row["since"], row["finished"], row["pages"],
-                             row["requested"], row["archived"], row["oldest"] or "no dated entry")
+            self.logger.info("Backfill of %s back to %s: finished %s (%s, %s asked for, %d archived,"
+                             " back to %s)", source, row["since"], row["finished"],
+                             plural(row["pages"], "page"), plural(row["requested"], "article"),
+                             row["archived"], row["oldest"] or "no dated entry")
             return None
         if row["pages"]:
             self.logger.info("Backfill of %s back to %s: going on at page %d (%d read before)",
@@ -161,12 +168,12 @@ def progress_line(source: str, since: str, page: int, row: dict[str, Any], finis
                   next_url: str | None) -> str:
     """``Backfill of <source> back to <since>: page 37 read (37 pages, 512 articles asked
     for, 498 archived), back to 2024-06-02, about 20 pages left``."""
-    counts = (f"{row.get('pages', 0)} pages, {row.get('requested', 0)} articles asked for, "
-              f"{row.get('archived', 0)} archived")
+    pages, asked = plural(row.get("pages", 0), "page"), plural(row.get("requested", 0), "article")
+    counts = f"{pages}, {asked} asked for, {row.get('archived', 0)} archived"
     reached = f"back to {row['oldest']}" if row.get("oldest") else "no dated entry yet"
     if finished:
         why = "the listing ends" if next_url is None else f"its entries are older than {since}"
         return f"Backfill of {source} back to {since}: finished at page {page}, {why} ({counts}), {reached}"
     left = pages_left(row.get("pages", 0), row.get("newest"), row.get("oldest"), since)
-    estimate = f", about {left} pages left" if left is not None else ""
+    estimate = f", about {plural(left, 'page')} left" if left is not None else ""
     return f"Backfill of {source} back to {since}: page {page} read ({counts}), {reached}{estimate}"
