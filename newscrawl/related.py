@@ -82,10 +82,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from newscrawl.items import adapt
 from newscrawl.text import to_simplified
+from newscrawl.website_versions import post_url
 
 if TYPE_CHECKING:
     from datasketch import LeanMinHash
@@ -346,33 +346,6 @@ class RelatedIndex:
 
 # ---- the site build --------------------------------------------------------------------
 
-_PRETTY_KEPT = set("._~!$&'()+,;=@")
-
-
-def _jekyll_slug(stem: str) -> str:
-    """Jekyll's ``:title`` of a post file (``Utils.slugify(mode: "pretty", cased: true)`` of
-    the name without its date and trailing dots)."""
-    out: list[str] = []
-    for ch in stem.rstrip("."):
-        kept = unicodedata.category(ch)[0] in "ML" or unicodedata.category(ch) == "Nd" or ch in _PRETTY_KEPT
-        if kept:
-            out.append(ch)
-        elif not out or out[-1] != "\0":
-            out.append("\0")
-    slug = "".join(out).replace("\0", "-")
-    return re.sub(r"^-|-$", "", slug)
-
-
-def post_url(site: str, post_path: str) -> str | None:
-    """The site path of a post (``/<site>/<year>/<month>/<day>/<title>/``, the permalink rule
-    of :mod:`newscrawl.website`), percent-encoded; ``None`` for a name that is not a post's."""
-    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})-(.+)\.md", post_path)
-    if not match:
-        return None
-    year, month, day, stem = match.groups()
-    return quote(f"/{site}/{year}/{month}/{day}/{_jekyll_slug(stem)}/", safe="/._~!$&'()+,;=@-")
-
-
 def site_links(state_path: Path) -> dict[str, list[dict[str, str]]]:
     """Every relation of the index, both directions, keyed by the article's original URL (the
     post's ``from``; Jekyll's ``page.id`` is its own): ``[{key, site, id, title, source, url,
@@ -395,11 +368,13 @@ def site_links(state_path: Path) -> dict[str, list[dict[str, str]]]:
         for name in pairs:
             site, _, article_id = name.partition("/")
             row = db.execute(
-                "SELECT a.title, a.url, a.post_path, r.source FROM articles a LEFT JOIN related_articles r"
+                "SELECT a.title, a.url, a.post_path, r.source, a.published FROM articles a"
+                " LEFT JOIN related_articles r"
                 " ON r.site = a.site AND r.id = a.id"
                 " WHERE a.site = ? AND a.id = ? AND a.content_hash IS NOT NULL",
                 (site, article_id)).fetchone()
-            path = post_url(site, row[2]) if row and row[2] else None
+            # the URL Jekyll gives the post (its date front matter is the published time)
+            path = post_url(site, row[2], row[4]) if row and row[2] else None
             if row and path and isinstance(row[1], str) and re.match(r"https?://", row[1]):
                 facts[name] = {"key": name, "site": site, "id": article_id, "title": row[0] or article_id,
                                "source": row[3] or site, "url": row[1], "path": path}

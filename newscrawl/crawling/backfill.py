@@ -98,7 +98,8 @@ class Backfill:
         self.logger = logger or logging.getLogger(__name__)
         #: backfill pages read in this run (all sources)
         self.pages_read = 0
-        self._since_day = date.fromisoformat(since)
+        #: the oldest day an entry may have and be asked for
+        self._oldest_kept = date.fromisoformat(since) - GRACE
 
     # ---- where a walk starts -------------------------------------------------------
     def begin(self, source: str, first_url: str) -> tuple[str, int] | None:
@@ -121,27 +122,15 @@ class Backfill:
         return self.page_budget is None or self.pages_read < self.page_budget
 
     # ---- one page ------------------------------------------------------------------
-    def older(self, link: Link) -> bool | None:
-        """Whether the site dates ``link`` before ``since`` (``None``: it gives no date)."""
-        day = self.site.link_date(link)
-        return None if day is None else day < self._since_day - GRACE
-
     def judge(self, links: Iterable[Link]) -> PageVerdict:
         """The page's links without those dated before ``since``; whether every dated one is."""
-        keep: list[Link] = []
-        older = 0
-        dates: list[date] = []
-        for link in links:
-            day = self.site.link_date(link)
-            if day is not None:
-                dates.append(day)
-            if day is not None and day < self._since_day - GRACE:
-                older += 1
-            else:
-                keep.append(link)
-        past = bool(dates) and all(day < self._since_day - GRACE for day in dates)
+        dated = [(link, self.site.link_date(link)) for link in links]
+        keep = [link for link, day in dated if day is None or day >= self._oldest_kept]
+        dates = [day for _, day in dated if day is not None]
+        older = len(dated) - len(keep)
         return PageVerdict(keep, older, max(dates).isoformat() if dates else None,
-                           min(dates).isoformat() if dates else None, past)
+                           min(dates).isoformat() if dates else None,
+                           past_since=bool(dates) and older == len(dates))
 
     def walked(self, source: str, url: str, page: int, verdict: PageVerdict, requested: int,
                next_url: str | None) -> bool:
