@@ -665,7 +665,7 @@ class NewsSpider(scrapy.Spider):
         if page == 1 and not any(ids.values()):
             self.source_failed(listing, emptiness(response, [], "article link"))
         articles = {link: article_id for link, article_id in ids.items() if article_id}
-        stop = self.incremental().stop_walking(articles.values(), resume)
+        stop = self.incremental().stop_walking(articles.values(), resume, self.site.listings_newest_first)
         yield from self.article_requests(articles, source="listing")
         if page == 1:
             self.archive().state.set_validators(response_validators(response))
@@ -673,7 +673,7 @@ class NewsSpider(scrapy.Spider):
             self.archive().state.listing_finished(listing)
         elif stop:
             self.stat("newscrawl/incremental/stopped_early")
-            self.logger.info("Every article on %s is known: not paginating further", response.url)
+            self.logger.info("The articles on %s are known: not paginating further", response.url)
             self.archive().state.listing_finished(listing)
         elif page >= self.settings.getint("NEWSCRAWL_MAX_LISTING_PAGES"):
             self.logger.warning("Stopping %s at the page limit (%d)", response.url, page)
