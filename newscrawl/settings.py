@@ -27,7 +27,7 @@ NEWSCRAWL_DRIFT_MIN_ITEMS  runs with fewer archived articles are not judged (def
 NEWSCRAWL_DRIFT_DROP   a field alarms below (1 - this) x its recent median (default 0.5)
 NEWSCRAWL_DRIFT_MIN_SHARE  coverage shares usually under this are not judged (default 0.2)
 NEWSCRAWL_RECHECK_STEPS  the ages at which an archived article is fetched again to catch edits
-                       (default ``1h,6h,1d,3d,7d,30d``; past the last, only signals and the
+                       (default ``1h,6h,1d,2d,7d,30d``; past the last, only signals and the
                        audit fetch it again; see schedule.py)
 NEWSCRAWL_RECHECK_LIMIT  the most due re-checks one run makes, most overdue first (default 1000)
 NEWSCRAWL_AUDIT_BUDGET  the most settled articles (past the last step) one run audits,
@@ -94,7 +94,7 @@ NEWSCRAWL_DRIFT_RUNS = 5
 NEWSCRAWL_DRIFT_MIN_ITEMS = 5
 NEWSCRAWL_DRIFT_DROP = 0.5
 NEWSCRAWL_DRIFT_MIN_SHARE = 0.2
-NEWSCRAWL_RECHECK_STEPS = "1h,6h,1d,3d,7d,30d"
+NEWSCRAWL_RECHECK_STEPS = "1h,6h,1d,2d,7d,30d"
 NEWSCRAWL_RECHECK_LIMIT = 1000
 NEWSCRAWL_AUDIT_BUDGET = 20
 NEWSCRAWL_CLOCK = None
