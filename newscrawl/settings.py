@@ -128,8 +128,8 @@ EXTENSIONS_BASE = {path: order for path, order in _scrapy_extensions.items() if 
 # ---- politeness ----------------------------------------------------------------------
 USER_AGENT = "newscrawl/0.1 (news-archiving crawler; Scrapy; obeys robots.txt)"
 # No Referer header: an archiver fetches each page as a first visit would, and the sites need
-# none. Scrapy's RefererMiddleware then leaves the spider middlewares and its request_scheduled
-# receiver the signals (its referrer policy cost ~1 % of a crawl's CPU, issue 23).
+# none. Scrapy's RefererMiddleware then leaves the spider middlewares: its referrer policy ran
+# for every request a page yields (1.2 % of a crawl's CPU in issue 23's profile).
 REFERER_ENABLED = False
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
