@@ -194,7 +194,8 @@ class NewsSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.throttle = ListingThrottle.from_crawler(crawler)
         crawler.signals.connect(spider.sources_done, signal=signals.spider_idle)
-        crawler.signals.connect(spider.item_archived, signal=signals.item_scraped)
+        if spider.args.get("since"):  # only a backfill counts archived articles
+            crawler.signals.connect(spider.item_archived, signal=signals.item_scraped)
         return spider
 
     # ---- arguments and sources (the hooks a site's spider fills) ---------------------
