@@ -383,29 +383,93 @@ def _capture(row: sqlite3.Row) -> Capture:
 # ---- writing ----------------------------------------------------------------------------------
 class _Gzip:
     """One gzip member around whatever warcio writes. warcio's own compresses with zlib at
-    level 9, which costs more CPU than parsing the page; ISA-L writes the same format."""
+    level 9, which costs more CPU than parsing the page; ISA-L writes the same format. The
+    compressed pieces are kept as a list and joined once (:meth:`member`)."""
 
-    def __init__(self, out: BytesIO):
-        self.out = out
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
         self.compressor = isal_zlib.compressobj(GZIP_LEVEL, isal_zlib.DEFLATED, isal_zlib.MAX_WBITS + 16)
 
     def write(self, data: bytes) -> None:
-        self.out.write(self.compressor.compress(data))
+        self.parts.append(self.compressor.compress(data))
 
     def flush(self) -> None:
-        self.out.write(self.compressor.flush())
+        self.parts.append(self.compressor.flush())
+
+    def member(self) -> bytes:
+        return b"".join(self.parts)
+
+
+class _Body:
+    """A record's payload as warcio reads it: the body's bytes object itself in one read.
+    (A ``BytesIO`` hands warcio 16 KB copies of it, one at a time.) warcio only reads the
+    payload to write it (:meth:`_RecordWriter.record` gives it both digests)."""
+
+    def __init__(self, body: bytes):
+        self.body = body
+
+    def read(self, size: int = -1) -> bytes:
+        body, self.body = self.body, b""
+        return body
+
+
+def _sha1(*parts: bytes) -> str:
+    """The WARC digest (``sha1:`` and base32, as warcio writes it) of the parts in turn."""
+    digest = hashlib.sha1()
+    for part in parts:
+        digest.update(part)
+    return "sha1:" + base64.b32encode(digest.digest()).decode("ascii")
+
+
+#: the payload digest of an empty payload (a request without a body)
+EMPTY_DIGEST = _sha1()
 
 
 class _RecordWriter(BaseWARCWriter):
-    """warcio's record builder and serialiser, one gzip member per record, in memory."""
+    """warcio's record builder and serialiser, one gzip member per record, in memory.
+
+    Each record is built with both its digests, so that warcio computes none (its
+    ``ensure_digest`` skips a digest whose header is there): the payload digest is the one
+    the capture already has (it finds an earlier capture of the same payload), and the block
+    digest is of the HTTP headers warcio will write and the body, each byte hashed once per
+    digest. (A response's block is its HTTP headers and payload: its two SHA-1 digests both
+    cover the body. A resource's or metadata record's block is its payload: one digest.)"""
 
     def __init__(self) -> None:
         super().__init__(gzip=False, warc_version="1.1")
 
+    def record(self, uri: str, kind: str, body: bytes, warc_headers: dict[str, str], *,
+               http_headers: StatusAndHeaders | None = None, payload_digest: str | None = None,
+               content_type: str = "") -> ArcWarcRecord:
+        """A ``response``, ``request``, ``resource`` or ``metadata`` record of ``body`` with its
+        digests (``payload_digest``: already computed of ``body``)."""
+        payload_digest = payload_digest or (EMPTY_DIGEST if not body else _sha1(body))
+        if http_headers is not None:
+            http_headers.compute_headers_buffer(self.header_filter)  # what warcio writes
+            block_digest = _sha1(http_headers.headers_buff, body)
+        else:
+            block_digest = payload_digest
+        headers = {**warc_headers, "WARC-Payload-Digest": payload_digest, "WARC-Block-Digest": block_digest}
+        return self.create_warc_record(uri, kind, payload=_Body(body), length=len(body),
+                                       warc_content_type=content_type, warc_headers_dict=headers,
+                                       http_headers=http_headers)
+
+    def revisit(self, uri: str, digest: str, earlier: Capture, http_headers: StatusAndHeaders,
+                warc_headers: dict[str, str], profile: str = REVISIT_IDENTICAL) -> ArcWarcRecord:
+        """A ``revisit`` of ``earlier`` (its HTTP headers only: the block digest is theirs)."""
+        http_headers.compute_headers_buffer(self.header_filter)
+        headers = {**warc_headers, "WARC-Refers-To": earlier.record_id,
+                   "WARC-Block-Digest": _sha1(http_headers.headers_buff)}
+        record = self.create_revisit_record(uri, digest, earlier.url, earlier.date, http_headers=http_headers,
+                                            warc_headers_dict=headers)
+        if profile != REVISIT_IDENTICAL:
+            record.rec_headers.replace_header("WARC-Profile", profile)
+        return record
+
     def member(self, record: ArcWarcRecord) -> bytes:
-        buffer = BytesIO()
-        self._write_warc_record(_Gzip(buffer), record)
-        return buffer.getvalue()
+        out = _Gzip()
+        self._write_warc_record(out, record)
+        return out.member()
 
 
 def _http_headers(response: Response) -> list[tuple[str, str]]:
@@ -563,15 +627,11 @@ class WarcRecorder:
             warc_headers[CALLBACK_HEADER] = callback
         earlier = payload_record(self.index, self.index.same_payload(url, digest))
         if earlier is not None:
-            warc_headers["WARC-Refers-To"] = earlier.record_id
-            record = self.writer.create_revisit_record(url, digest, earlier.url, earlier.date,
-                                                       http_headers=http_headers,
-                                                       warc_headers_dict=warc_headers)
+            record = self.writer.revisit(url, digest, earlier, http_headers, warc_headers)
             kind = "revisit"
         else:
-            warc_headers["WARC-Payload-Digest"] = digest
-            record = self.writer.create_warc_record(url, "response", payload=BytesIO(body), length=len(body),
-                                                    http_headers=http_headers, warc_headers_dict=warc_headers)
+            record = self.writer.record(url, "response", body, warc_headers, http_headers=http_headers,
+                                        payload_digest=digest)
             kind = "response"
         self._write_with_request(record, request, url, date, Capture(
             file="", offset=0, length=0, url=url, request_url=request_url, date=date, type=kind,
@@ -595,18 +655,14 @@ class WarcRecorder:
         if callback:
             warc_headers[CALLBACK_HEADER] = callback
         if earlier is None:
-            record = self.writer.create_warc_record(url, "response", payload=BytesIO(response.body),
-                                                    length=len(response.body), http_headers=http_headers,
-                                                    warc_headers_dict=warc_headers)
+            record = self.writer.record(url, "response", response.body, warc_headers,
+                                        http_headers=http_headers)
             digest = record.rec_headers.get_header("WARC-Payload-Digest")
             kind = "response"
             payload: tuple[str, int, int | None] = ("", 0, 304)
         else:
-            warc_headers["WARC-Refers-To"] = earlier.record_id
-            record = self.writer.create_revisit_record(url, earlier.digest, earlier.url, earlier.date,
-                                                       http_headers=http_headers,
-                                                       warc_headers_dict=warc_headers)
-            record.rec_headers.replace_header("WARC-Profile", REVISIT_NOT_MODIFIED)
+            record = self.writer.revisit(url, earlier.digest, earlier, http_headers, warc_headers,
+                                         REVISIT_NOT_MODIFIED)
             digest, kind = earlier.digest, "revisit"
             payload = (earlier.payload_file, earlier.payload_offset, earlier.payload_status)
         self._write_with_request(record, request, url, date, Capture(
@@ -626,9 +682,8 @@ class WarcRecorder:
                         PAGE_HEADER: url, REQUESTED_HEADER: request_url}
         if callback:
             warc_headers[CALLBACK_HEADER] = callback
-        record = self.writer.create_warc_record(rendered_uri(url), "resource", payload=BytesIO(body),
-                                                length=len(body), warc_content_type=content_type,
-                                                warc_headers_dict=warc_headers)
+        record = self.writer.record(rendered_uri(url), "resource", body, warc_headers,
+                                    content_type=content_type)
         static = self.index.latest(request_url, rendered=False)
         if static is not None and static.file in self.files:  # this run's static HTML of the page
             record.rec_headers.add_header("WARC-Concurrent-To", static.record_id)
@@ -637,10 +692,9 @@ class WarcRecorder:
                   f"http-status: {response.status}"]
         fields += [f"http-header: {k}: {v}" for k, v in _http_headers(response)]
         meta = ("\r\n".join(fields) + "\r\n").encode("utf-8")
-        metadata = self.writer.create_warc_record(
-            rendered_uri(url), "metadata", payload=BytesIO(meta), length=len(meta),
-            warc_content_type="application/warc-fields",
-            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": record_id})
+        metadata = self.writer.record(rendered_uri(url), "metadata", meta,
+                                      {"WARC-Date": date, "WARC-Concurrent-To": record_id},
+                                      content_type="application/warc-fields")
         digest = record.rec_headers.get_header("WARC-Payload-Digest")
         members = [self.writer.member(record), self.writer.member(metadata)]
         self._write(members, [Capture(
@@ -657,14 +711,12 @@ class WarcRecorder:
         headers = [(k.decode("latin-1"), v.decode("latin-1"))
                    for k, values in request.headers.items() for v in values]
         if not any(k.lower() == "host" for k, _ in headers):
-            headers.insert(0, ("Host", urlsplit(request.url).netloc))
+            headers.insert(0, ("Host", parts.netloc))
         req_http = StatusAndHeaders(f"{request.method} {target}", headers, protocol="HTTP/1.1",
                                     is_http_request=True)
-        req_record = self.writer.create_warc_record(
-            request.url, "request", payload=BytesIO(request.body), length=len(request.body),
-            http_headers=req_http,
-            warc_headers_dict={"WARC-Date": date,
-                               "WARC-Concurrent-To": record.rec_headers.get_header("WARC-Record-ID")})
+        req_record = self.writer.record(request.url, "request", request.body,
+                                        {"WARC-Date": date, "WARC-Concurrent-To": capture.record_id},
+                                        http_headers=req_http)
         self._write([self.writer.member(record), self.writer.member(req_record)], [capture])
         self._count(f"newscrawl/warc/{capture.type}s")
 

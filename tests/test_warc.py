@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -387,3 +388,73 @@ def test_a_stream_that_fails_mid_write_leaves_the_old_file_and_no_temporary_one(
         write_atomic_chunks(target, chunks())
     assert target.read_text(encoding="utf-8") == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["x.cdxj"]
+
+
+def test_every_digest_the_recorder_hands_warcio_is_right(tmp_path):
+    """The recorder computes every record's digests itself (warcio computes none): each one
+    is checked here against the bytes of the file, the block digests of revisits too (which
+    warcio's reader leaves unchecked), and by ``warcio check``. The exchanges are what a crawl
+    meets: an article page, a picture, the same page again (a revisit), a 304 with and
+    without an earlier capture, a POST with a body, a header with bytes that are not ASCII
+    (warcio percent-encodes it as it writes it) and a page rendered by the browser."""
+    import base64
+    import hashlib
+
+    folder = tmp_path / "warc"
+    recorder = WarcRecorder(folder, "dw", max_size=10**9)
+    page = (DW_MIRROR / load_manifest()[PLAIN]["file"]).read_bytes()
+    picture = (REPO / "tests" / "mirror" / "pictures" / "base" / "harbour.jpg").read_bytes()
+    url = Request(PLAIN).url
+    headers = {"Content-Type": "text/html; charset=utf-8", "ETag": '"v1"', "Server": "nginx"}
+    hostile = {**headers, "X-Title": "Lüge über 新闻".encode()}
+
+    capture = recorder.capture
+    first = Request(url, headers={"User-Agent": "newscrawl", "Accept-Encoding": "gzip, br"})
+    capture(first, HtmlResponse(url, status=200, body=page, request=first, headers=headers))
+    image = Request("https://static.dw.com/image/67102210_605.jpg")
+    capture(image, Response(image.url, body=picture, request=image, headers={"Content-Type": "image/jpeg"}))
+    again = Request(url)
+    capture(again, HtmlResponse(url, status=200, body=page, request=again, headers=hostile))
+    check = Request(url, headers={"If-None-Match": '"v1"'})
+    capture(check, Response(url, status=304, body=b"", request=check, headers={"ETag": '"v1"'}))
+    other = Request("https://www.dw.com/zh/never-seen/a-1", headers={"If-None-Match": '"x"'})
+    capture(other, Response(other.url, status=304, body=b"", request=other, headers={"ETag": '"x"'}))
+    post = Request("https://www.dw.com/graphql", method="POST", body=b'{"query": "{ article }"}',
+                   headers={"Content-Type": "application/json"})
+    capture(post, Response(post.url, status=200, body=b'{"data": {}}', request=post,
+                           headers={"Content-Type": "application/json"}))
+    shown = Request(RENDERED, meta={"playwright": True})
+    capture(shown, HtmlResponse(RENDERED, body="<html><body>渲染后的页面</body></html>".encode(),
+                                request=shown, headers={"Content-Type": "text/html; charset=utf-8"},
+                                flags=["playwright"]))
+    recorder.close()
+    [path] = sorted(folder.glob("*.warc.gz"))
+
+    def sha1(data: bytes) -> str:
+        return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
+
+    kinds = Counter()
+    payloads = {}
+    with open(path, "rb") as fh:  # the block as stored, not parsed: every record's block digest
+        for record in ArchiveIterator(fh, no_record_parse=True):
+            h = record.rec_headers
+            block = record.raw_stream.read()
+            kinds[record.rec_type] += 1
+            assert h.get_header("WARC-Block-Digest") == sha1(block), record.rec_type
+            if record.rec_type in ("response", "request", "resource", "metadata"):
+                payload = block
+                if record.rec_type in ("response", "request"):
+                    _, _, payload = block.partition(b"\r\n\r\n")  # after the HTTP head
+                assert h.get_header("WARC-Payload-Digest") == sha1(payload), h.get_header("WARC-Target-URI")
+                payloads[h.get_header("WARC-Record-ID")] = sha1(payload)
+            elif record.rec_type == "revisit":
+                assert block.endswith(b"\r\n\r\n") and b"\r\n\r\n" not in block[:-4]  # headers only
+                assert h.get_header("WARC-Payload-Digest") == payloads[h.get_header("WARC-Refers-To")]
+    assert kinds == {"warcinfo": 1, "response": 4, "request": 6, "revisit": 2, "resource": 1, "metadata": 1}
+    records = read_warc(path)  # warcio's own check of the digests it verifies
+    assert all(r.digest_ok for r in records if r.type != "revisit")
+    assert "X-Title" in dict(next(r for r in records if r.type == "revisit" and r.status == 200).http)
+    checked = subprocess.run([str(Path(sys.executable).parent / "warcio"), "check", "-v", str(path)],
+                             capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout
+    assert checked.stdout.count("digest pass") == 13 and "failed" not in checked.stdout
