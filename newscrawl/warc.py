@@ -59,6 +59,7 @@ import logging
 import os
 import sqlite3
 import sys
+import time
 import types
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -182,6 +183,13 @@ _FIELDS = ("file", "offset", "length", "url", "request_url", "date", "type", "st
 
 _INSERT = f"INSERT OR REPLACE INTO captures ({', '.join(_FIELDS)}) VALUES ({', '.join('?' * len(_FIELDS))})"
 
+#: The capture index is written in batches: one SQLite transaction for this many captures at
+#: most, or for the captures of this many seconds (a reader beside a running crawl sees a
+#: capture that much later), not one a response. A killed run loses its open batch, and
+#: :func:`recover` indexes those records from the WARC again.
+BATCH_CAPTURES = 100
+BATCH_SECONDS = 2.0
+
 #: ``PRAGMA user_version`` of the capture index: another version is rebuilt from the WARC files.
 INDEX_VERSION = 2
 #: warcinfo field of each file: the number of the run that wrote it (1, 2, …; every file of a
@@ -244,6 +252,9 @@ class CaptureIndex:
                 self.db = self._open(path)
                 self.rebuilt = True
         self.db.row_factory = sqlite3.Row
+        #: the open batch (:data:`BATCH_CAPTURES`): its captures and when it began
+        self._batch = 0
+        self._batch_began = 0.0
 
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
@@ -265,7 +276,15 @@ class CaptureIndex:
         return db
 
     def close(self) -> None:
+        """Commit the open batch and close."""
+        self.commit()
         self.db.close()
+
+    def commit(self) -> None:
+        """Commit the open batch of captures (:meth:`add`), if any."""
+        if self.db.in_transaction:
+            self.db.execute("COMMIT")
+        self._batch = 0
 
     # -- files
     def indexed(self, name: str) -> tuple[int, bool] | None:
@@ -278,6 +297,7 @@ class CaptureIndex:
 
     def set_run(self, name: str, seq: int) -> None:
         """The run that wrote a file (read from its warcinfo), on it and its captures."""
+        self.commit()
         with self.db:
             self.db.execute("BEGIN")
             self.db.execute("UPDATE files SET seq = ? WHERE name = ?", (seq, name))
@@ -299,11 +319,20 @@ class CaptureIndex:
 
     # -- captures
     def add(self, captures: list[Capture], file: str, end: int) -> None:
-        """Index the records of one capture and move the file's indexed end, in one transaction."""
-        with self.db:
+        """Index the records of one capture (written to ``file`` before: the index never holds
+        a record the file does not) and move the file's indexed end, in the transaction of
+        the open batch, which is committed when it is full (:data:`BATCH_CAPTURES`, or older
+        than :data:`BATCH_SECONDS`), or by :meth:`commit`. This connection reads what the
+        batch holds; another sees it once committed."""
+        if not self.db.in_transaction:
             self.db.execute("BEGIN")
+            self._batch, self._batch_began = 0, time.monotonic()
+        if captures:
             self.db.executemany(_INSERT, [tuple(getattr(c, f) for f in _FIELDS) for c in captures])
-            self.db.execute("UPDATE files SET indexed = ? WHERE name = ?", (end, file))
+        self.db.execute("UPDATE files SET indexed = ? WHERE name = ?", (end, file))
+        self._batch += 1
+        if self._batch >= BATCH_CAPTURES or time.monotonic() - self._batch_began >= BATCH_SECONDS:
+            self.commit()
 
     def _one(self, sql: str, args: tuple) -> Capture | None:
         row = self.db.execute(sql, args).fetchone()
@@ -601,6 +630,7 @@ class WarcRecorder:
         self.fh = None
         write_cdxj(self.folder, self.name, self.index.in_file(self.name), durable=self.durable)
         self.index.close_file(self.name)
+        self.index.commit()
 
     # -- capturing
     def capture(self, request: Request, response: Response) -> None:
@@ -931,6 +961,7 @@ def recover(folder: Path, index: CaptureIndex) -> Iterator[tuple[str, int]]:
                 fh.truncate(end)
         write_cdxj(folder, name, index.in_file(name))
         index.close_file(name)
+        index.commit()
         yield name, size - end
 
 

@@ -458,3 +458,53 @@ def test_every_digest_the_recorder_hands_warcio_is_right(tmp_path):
                              capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout
     assert checked.stdout.count("digest pass") == 13 and "failed" not in checked.stdout
+
+
+KILLED_MID_BATCH = """
+import os, signal, sys
+from pathlib import Path
+from scrapy import Request
+from scrapy.http import HtmlResponse
+from newscrawl import warc
+warc.BATCH_SECONDS = 1e9  # batches end by their size only: the kill lands in an open one
+folder, page, n = Path(sys.argv[1]), Path(sys.argv[2]).read_bytes(), int(sys.argv[3])
+recorder = warc.WarcRecorder(folder, "dw", max_size=10**9)
+for i in range(n):
+    request = Request(f"https://www.dw.com/zh/a-{68300000 + i}")
+    body = page.replace(b"</body>", f"<p>{i}</p></body>".encode())
+    recorder.capture(request, HtmlResponse(request.url, body=body, request=request,
+                                           headers={"Content-Type": "text/html; charset=utf-8"}))
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_kill_in_the_middle_of_an_index_batch_loses_no_capture(tmp_path):
+    """The capture index is committed a batch at a time: a process killed with a batch open
+    has written records the index lacks, never the reverse; the next opening of the folder
+    indexes them from the WARC, and the index then holds exactly the file's records."""
+    from newscrawl.warc import BATCH_CAPTURES, open_index
+
+    folder = tmp_path / "warc"
+    page = DW_MIRROR / load_manifest()[PLAIN]["file"]
+    n = BATCH_CAPTURES + BATCH_CAPTURES // 2
+    killed = subprocess.run([sys.executable, "-c", KILLED_MID_BATCH, str(folder), str(page), str(n)],
+                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    [path] = sorted(folder.glob("*.warc.gz"))
+    records = read_warc(path)
+    assert len(records) == 1 + 2 * n and all(r.digest_ok for r in records)  # every capture is in the file
+    written = {(r.offset, r.headers["WARC-Record-ID"]) for r in records if r.type == "response"}
+    index = CaptureIndex(folder, readonly=True)  # as the killed process left it
+    rows = [(c.offset, c.length, c.record_id) for c in index.in_file(path.name)]
+    [indexed] = [row[0] for row in index.db.execute("SELECT indexed FROM files WHERE name = ?", (path.name,))]
+    index.close()
+    assert BATCH_CAPTURES // 2 <= len(rows) < n  # the first batch committed, the open one lost
+    assert {(offset, record_id) for offset, _, record_id in rows} <= written
+    assert all(offset + length <= indexed for offset, length, _ in rows) and indexed <= path.stat().st_size
+    index = open_index(folder)  # what a reader or the next crawl does first
+    try:
+        assert {(c.offset, c.record_id) for c in index.in_file(path.name)} == written
+        assert index.indexed(path.name) == (path.stat().st_size, True)
+    finally:
+        index.close()
+    assert len(cdxj(path.with_name(path.name.removesuffix(".warc.gz") + ".cdxj"))) == n
