@@ -508,3 +508,37 @@ def test_a_kill_in_the_middle_of_an_index_batch_loses_no_capture(tmp_path):
     finally:
         index.close()
     assert len(cdxj(path.with_name(path.name.removesuffix(".warc.gz") + ".cdxj"))) == n
+
+
+def test_a_payload_that_does_not_compress_is_stored_in_its_gzip_member_as_it_is(tmp_path):
+    """A picture's bytes (here pseudo-random, as a photo's are to deflate) go into their
+    record's gzip member in stored blocks, not deflated again; a page is deflated. warcio
+    reads both, digests checked, and the replay reader gives the same bytes back."""
+    import hashlib
+
+    folder = tmp_path / "warc"
+    recorder = WarcRecorder(folder, "dw", max_size=10**9)
+    page = (DW_MIRROR / load_manifest()[PLAIN]["file"]).read_bytes()
+    head = (REPO / "tests" / "mirror" / "pictures" / "base" / "street.jpg").read_bytes()[:2000]
+    photo = head + hashlib.shake_256(b"photo").digest(400_000 - len(head))
+    exchanges = [(Request(PLAIN), page, {"Content-Type": "text/html; charset=utf-8"}),
+                 (Request("https://static.dw.com/image/1_605.jpg"), photo, {"Content-Type": "image/jpeg"}),
+                 (Request("https://static.dw.com/image/2_605.jpg"), b"\xff\xd8" + b"\x00" * 100_000,
+                  {"Content-Type": "image/jpeg"})]  # labelled a picture, compresses all the same
+    for request, body, headers in exchanges:
+        recorder.capture(request, Response(request.url, body=body, request=request, headers=headers))
+    recorder.close()
+    [path] = sorted(folder.glob("*.warc.gz"))
+    records = read_warc(path)
+    responses = [r for r in records if r.type == "response"]
+    assert [r.payload for r in responses] == [body for _, body, _ in exchanges]
+    assert all(r.digest_ok for r in records)
+    data = path.read_bytes()
+    ends = [r.offset for r in records[1:]] + [len(data)]
+    sizes = {r.url: end - r.offset for r, end in zip(records, ends, strict=True) if r.type == "response"}
+    assert sizes[Request(PLAIN).url] < len(page) / 2  # deflated
+    assert len(photo) < sizes["https://static.dw.com/image/1_605.jpg"] < len(photo) + 2000  # as it is
+    assert sizes["https://static.dw.com/image/2_605.jpg"] < 2000  # deflated
+    reader = CaptureReader(folder)
+    assert reader.response(reader.index.latest("https://static.dw.com/image/1_605.jpg")).body == photo
+    reader.close()
