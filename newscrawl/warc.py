@@ -507,45 +507,53 @@ EMPTY_DIGEST = _sha1()
 
 
 class _RecordWriter(BaseWARCWriter):
-    """warcio's record builder and serialiser, one gzip member per record, in memory.
-
-    Each record is built with both its digests, so that warcio computes none (its
-    ``ensure_digest`` skips a digest whose header is there): the payload digest is the one
-    the capture already has (it finds an earlier capture of the same payload), and the block
-    digest is of the HTTP headers warcio will write and the body, each byte hashed once per
-    digest. (A response's block is its HTTP headers and payload: its two SHA-1 digests both
-    cover the body. A resource's or metadata record's block is its payload: one digest.)"""
+    """warcio's record serialiser, one gzip member per record, in memory, of records built
+    here whole: their WARC headers (warcio's ``create_warc_record`` would look each one up
+    again to fill in what is missing) and both their digests, so that warcio computes none
+    (its ``ensure_digest`` skips a digest whose header is there). The payload digest is the
+    one the capture already has (it finds an earlier capture of the same payload); the block
+    digest is of the HTTP headers warcio writes and the body. (A response's block is its HTTP
+    headers and payload: its two SHA-1 digests both cover the body, which is hashed once for
+    each. A resource's or metadata record's block is its payload: one digest.)"""
 
     def __init__(self) -> None:
         super().__init__(gzip=False, warc_version="1.1")
+
+    def _record(self, uri: str, kind: str, body: bytes, fields: list[tuple[str, str]],
+                http_headers: StatusAndHeaders | None, content_type: str) -> ArcWarcRecord:
+        head = [("WARC-Type", kind), ("WARC-Record-ID", self._make_warc_id()), *fields,
+                ("Content-Type", content_type)]
+        head.insert(3, ("WARC-Target-URI", uri))  # after WARC-Date, the first of ``fields``
+        record = ArcWarcRecord("warc", kind, StatusAndHeaders("", head, protocol=self.warc_version),
+                               _Body(body), http_headers, content_type, len(body))
+        record.payload_length = len(body)
+        return record
 
     def record(self, uri: str, kind: str, body: bytes, warc_headers: dict[str, str], *,
                http_headers: StatusAndHeaders | None = None, payload_digest: str | None = None,
                content_type: str = "") -> ArcWarcRecord:
         """A ``response``, ``request``, ``resource`` or ``metadata`` record of ``body`` with its
-        digests (``payload_digest``: already computed of ``body``)."""
+        digests (``payload_digest``: already computed of ``body``); ``warc_headers`` begin
+        with ``WARC-Date``."""
         payload_digest = payload_digest or (EMPTY_DIGEST if not body else _sha1(body))
         if http_headers is not None:
             http_headers.compute_headers_buffer(self.header_filter)  # what warcio writes
             block_digest = _sha1(http_headers.headers_buff, body)
         else:
             block_digest = payload_digest
-        headers = {**warc_headers, "WARC-Payload-Digest": payload_digest, "WARC-Block-Digest": block_digest}
-        return self.create_warc_record(uri, kind, payload=_Body(body), length=len(body),
-                                       warc_content_type=content_type, warc_headers_dict=headers,
-                                       http_headers=http_headers)
+        fields = [*warc_headers.items(), ("WARC-Payload-Digest", payload_digest),
+                  ("WARC-Block-Digest", block_digest)]
+        return self._record(uri, kind, body, fields, http_headers, content_type or self.WARC_RECORDS[kind])
 
     def revisit(self, uri: str, digest: str, earlier: Capture, http_headers: StatusAndHeaders,
                 warc_headers: dict[str, str], profile: str = REVISIT_IDENTICAL) -> ArcWarcRecord:
         """A ``revisit`` of ``earlier`` (its HTTP headers only: the block digest is theirs)."""
         http_headers.compute_headers_buffer(self.header_filter)
-        headers = {**warc_headers, "WARC-Refers-To": earlier.record_id,
-                   "WARC-Block-Digest": _sha1(http_headers.headers_buff)}
-        record = self.create_revisit_record(uri, digest, earlier.url, earlier.date, http_headers=http_headers,
-                                            warc_headers_dict=headers)
-        if profile != REVISIT_IDENTICAL:
-            record.rec_headers.replace_header("WARC-Profile", profile)
-        return record
+        fields = [*warc_headers.items(), ("WARC-Refers-To", earlier.record_id),
+                  ("WARC-Refers-To-Target-URI", earlier.url), ("WARC-Refers-To-Date", earlier.date),
+                  ("WARC-Profile", profile), ("WARC-Payload-Digest", digest),
+                  ("WARC-Block-Digest", _sha1(http_headers.headers_buff))]
+        return self._record(uri, "revisit", b"", fields, http_headers, self.WARC_RECORDS["revisit"])
 
     def member(self, record: ArcWarcRecord, *, compress: bool = True) -> bytes:
         """The record as one gzip member: deflated, or in stored blocks (``compress=False``)."""
@@ -766,7 +774,7 @@ class WarcRecorder:
         page, and a ``metadata`` record with the browser's HTTP status and headers."""
         body = response.body
         content_type = (response.headers.get("Content-Type") or b"text/html").decode("latin-1")
-        warc_headers = {"WARC-Date": date, "Content-Type": content_type, RENDERED_HEADER: RENDERED_BY,
+        warc_headers = {"WARC-Date": date, RENDERED_HEADER: RENDERED_BY,
                         PAGE_HEADER: url, REQUESTED_HEADER: request_url}
         if callback:
             warc_headers[CALLBACK_HEADER] = callback

@@ -440,6 +440,8 @@ def test_every_digest_the_recorder_hands_warcio_is_right(tmp_path):
             h = record.rec_headers
             block = record.raw_stream.read()
             kinds[record.rec_type] += 1
+            names = [name.lower() for name, _ in h.headers]
+            assert len(names) == len(set(names)), names  # no WARC header twice
             assert h.get_header("WARC-Block-Digest") == sha1(block), record.rec_type
             if record.rec_type in ("response", "request", "resource", "metadata"):
                 payload = block
