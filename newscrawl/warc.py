@@ -27,14 +27,18 @@ sent it. It hands them to :class:`WarcRecorder`, which writes per spider and run
   the browser's HTTP status and headers. Files written before held the DOM under the page URL
   itself; they are read as before.
 
-Each record is its own gzip member, written with one ``write()`` and flushed to the kernel
+Each record is built whole here, its digests too (:class:`_RecordWriter`: warcio serialises
+it and computes none), and is its own gzip member (deflated, or stored when its payload does
+not compress: :func:`compresses`), written with one ``write()`` and flushed to the kernel
 before the response goes on, so a killed process (SIGKILL, OOM) leaves every earlier record
 readable; with ``NEWSCRAWL_FSYNC`` it is fsync'ed too. The next run cuts off a torn last
 record (:func:`recover`), indexes what the killed run wrote and writes its CDXJ.
 
 The capture index ``captures.sqlite3`` in the same folder (this module's own database, not
 the state) finds a capture by URL and time and the earlier capture with the same digest; it
-can always be rebuilt from the WARC files (delete it: the next run re-indexes them). Each
+can always be rebuilt from the WARC files (delete it: the next run re-indexes them). It is
+written in batches (:data:`BATCH_CAPTURES`), each capture after its records: a killed run
+leaves records it lacks, never the reverse, and :func:`recover` indexes them. Each
 closed WARC gets a sorted CDXJ file beside it (``<name>.cdxj``, SURT keys as pywb reads them).
 
 What is recorded for the raw bytes: the body exactly as the transport received it (not
