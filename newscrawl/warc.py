@@ -547,7 +547,8 @@ class _RecordWriter(BaseWARCWriter):
             block_digest = payload_digest
         fields = [*warc_headers.items(), ("WARC-Payload-Digest", payload_digest),
                   ("WARC-Block-Digest", block_digest)]
-        return self._record(uri, kind, body, fields, http_headers, content_type or self.WARC_RECORDS[kind])
+        content_type = content_type or self.WARC_RECORDS.get(kind, "application/warc-record")  # as warcio's
+        return self._record(uri, kind, body, fields, http_headers, content_type)
 
     def revisit(self, uri: str, digest: str, earlier: Capture, http_headers: StatusAndHeaders,
                 warc_headers: dict[str, str], profile: str = REVISIT_IDENTICAL) -> ArcWarcRecord:
