@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -387,3 +388,159 @@ def test_a_stream_that_fails_mid_write_leaves_the_old_file_and_no_temporary_one(
         write_atomic_chunks(target, chunks())
     assert target.read_text(encoding="utf-8") == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["x.cdxj"]
+
+
+def test_every_digest_the_recorder_hands_warcio_is_right(tmp_path):
+    """The recorder computes every record's digests itself (warcio computes none): each one
+    is checked here against the bytes of the file, the block digests of revisits too (which
+    warcio's reader leaves unchecked), and by ``warcio check``. The exchanges are what a crawl
+    meets: an article page, a picture, the same page again (a revisit), a 304 with and
+    without an earlier capture, a POST with a body, a header with bytes that are not ASCII
+    (warcio percent-encodes it as it writes it) and a page rendered by the browser."""
+    import base64
+    import hashlib
+
+    folder = tmp_path / "warc"
+    recorder = WarcRecorder(folder, "dw", max_size=10**9)
+    page = (DW_MIRROR / load_manifest()[PLAIN]["file"]).read_bytes()
+    picture = (REPO / "tests" / "mirror" / "pictures" / "base" / "harbour.jpg").read_bytes()
+    url = Request(PLAIN).url
+    headers = {"Content-Type": "text/html; charset=utf-8", "ETag": '"v1"', "Server": "nginx"}
+    hostile = {**headers, "X-Title": "Lüge über 新闻".encode()}
+
+    capture = recorder.capture
+    first = Request(url, headers={"User-Agent": "newscrawl", "Accept-Encoding": "gzip, br"})
+    capture(first, HtmlResponse(url, status=200, body=page, request=first, headers=headers))
+    image = Request("https://static.dw.com/image/67102210_605.jpg")
+    capture(image, Response(image.url, body=picture, request=image, headers={"Content-Type": "image/jpeg"}))
+    again = Request(url)
+    capture(again, HtmlResponse(url, status=200, body=page, request=again, headers=hostile))
+    check = Request(url, headers={"If-None-Match": '"v1"'})
+    capture(check, Response(url, status=304, body=b"", request=check, headers={"ETag": '"v1"'}))
+    other = Request("https://www.dw.com/zh/never-seen/a-1", headers={"If-None-Match": '"x"'})
+    capture(other, Response(other.url, status=304, body=b"", request=other, headers={"ETag": '"x"'}))
+    post = Request("https://www.dw.com/graphql", method="POST", body=b'{"query": "{ article }"}',
+                   headers={"Content-Type": "application/json"})
+    capture(post, Response(post.url, status=200, body=b'{"data": {}}', request=post,
+                           headers={"Content-Type": "application/json"}))
+    shown = Request(RENDERED, meta={"playwright": True})
+    capture(shown, HtmlResponse(RENDERED, body="<html><body>渲染后的页面</body></html>".encode(),
+                                request=shown, headers={"Content-Type": "text/html; charset=utf-8"},
+                                flags=["playwright"]))
+    recorder.close()
+    [path] = sorted(folder.glob("*.warc.gz"))
+
+    def sha1(data: bytes) -> str:
+        return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
+
+    kinds = Counter()
+    payloads = {}
+    with open(path, "rb") as fh:  # the block as stored, not parsed: every record's block digest
+        for record in ArchiveIterator(fh, no_record_parse=True):
+            h = record.rec_headers
+            block = record.raw_stream.read()
+            kinds[record.rec_type] += 1
+            names = [name.lower() for name, _ in h.headers]
+            assert len(names) == len(set(names)), names  # no WARC header twice
+            assert h.get_header("WARC-Block-Digest") == sha1(block), record.rec_type
+            if record.rec_type in ("response", "request", "resource", "metadata"):
+                payload = block
+                if record.rec_type in ("response", "request"):
+                    _, _, payload = block.partition(b"\r\n\r\n")  # after the HTTP head
+                assert h.get_header("WARC-Payload-Digest") == sha1(payload), h.get_header("WARC-Target-URI")
+                payloads[h.get_header("WARC-Record-ID")] = sha1(payload)
+            elif record.rec_type == "revisit":
+                assert block.endswith(b"\r\n\r\n") and b"\r\n\r\n" not in block[:-4]  # headers only
+                assert h.get_header("WARC-Payload-Digest") == payloads[h.get_header("WARC-Refers-To")]
+    assert kinds == {"warcinfo": 1, "response": 4, "request": 6, "revisit": 2, "resource": 1, "metadata": 1}
+    records = read_warc(path)  # warcio's own check of the digests it verifies
+    assert all(r.digest_ok for r in records if r.type != "revisit")
+    assert "X-Title" in dict(next(r for r in records if r.type == "revisit" and r.status == 200).http)
+    checked = subprocess.run([str(Path(sys.executable).parent / "warcio"), "check", "-v", str(path)],
+                             capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout
+    assert checked.stdout.count("digest pass") == 13 and "failed" not in checked.stdout
+
+
+KILLED_MID_BATCH = """
+import os, signal, sys
+from pathlib import Path
+from scrapy import Request
+from scrapy.http import HtmlResponse
+from newscrawl import warc
+warc.BATCH_SECONDS = 1e9  # batches end by their size only: the kill lands in an open one
+folder, page, n = Path(sys.argv[1]), Path(sys.argv[2]).read_bytes(), int(sys.argv[3])
+recorder = warc.WarcRecorder(folder, "dw", max_size=10**9)
+for i in range(n):
+    request = Request(f"https://www.dw.com/zh/a-{68300000 + i}")
+    body = page.replace(b"</body>", f"<p>{i}</p></body>".encode())
+    recorder.capture(request, HtmlResponse(request.url, body=body, request=request,
+                                           headers={"Content-Type": "text/html; charset=utf-8"}))
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_kill_in_the_middle_of_an_index_batch_loses_no_capture(tmp_path):
+    """The capture index is committed a batch at a time: a process killed with a batch open
+    has written records the index lacks, never the reverse; the next opening of the folder
+    indexes them from the WARC, and the index then holds exactly the file's records."""
+    from newscrawl.warc import BATCH_CAPTURES, open_index
+
+    folder = tmp_path / "warc"
+    page = DW_MIRROR / load_manifest()[PLAIN]["file"]
+    n = BATCH_CAPTURES + BATCH_CAPTURES // 2
+    killed = subprocess.run([sys.executable, "-c", KILLED_MID_BATCH, str(folder), str(page), str(n)],
+                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    [path] = sorted(folder.glob("*.warc.gz"))
+    records = read_warc(path)
+    assert len(records) == 1 + 2 * n and all(r.digest_ok for r in records)  # every capture is in the file
+    written = {(r.offset, r.headers["WARC-Record-ID"]) for r in records if r.type == "response"}
+    index = CaptureIndex(folder, readonly=True)  # as the killed process left it
+    rows = [(c.offset, c.length, c.record_id) for c in index.in_file(path.name)]
+    [indexed] = [row[0] for row in index.db.execute("SELECT indexed FROM files WHERE name = ?", (path.name,))]
+    index.close()
+    assert BATCH_CAPTURES // 2 <= len(rows) < n  # the first batch committed, the open one lost
+    assert {(offset, record_id) for offset, _, record_id in rows} <= written
+    assert all(offset + length <= indexed for offset, length, _ in rows) and indexed <= path.stat().st_size
+    index = open_index(folder)  # what a reader or the next crawl does first
+    try:
+        assert {(c.offset, c.record_id) for c in index.in_file(path.name)} == written
+        assert index.indexed(path.name) == (path.stat().st_size, True)
+    finally:
+        index.close()
+    assert len(cdxj(path.with_name(path.name.removesuffix(".warc.gz") + ".cdxj"))) == n
+
+
+def test_a_payload_that_does_not_compress_is_stored_in_its_gzip_member_as_it_is(tmp_path):
+    """A picture's bytes (here pseudo-random, as a photo's are to deflate) go into their
+    record's gzip member in stored blocks, not deflated again; a page is deflated. warcio
+    reads both, digests checked, and the replay reader gives the same bytes back."""
+    import hashlib
+
+    folder = tmp_path / "warc"
+    recorder = WarcRecorder(folder, "dw", max_size=10**9)
+    page = (DW_MIRROR / load_manifest()[PLAIN]["file"]).read_bytes()
+    head = (REPO / "tests" / "mirror" / "pictures" / "base" / "street.jpg").read_bytes()[:2000]
+    photo = head + hashlib.shake_256(b"photo").digest(400_000 - len(head))
+    exchanges = [(Request(PLAIN), page, {"Content-Type": "text/html; charset=utf-8"}),
+                 (Request("https://static.dw.com/image/1_605.jpg"), photo, {"Content-Type": "image/jpeg"}),
+                 (Request("https://static.dw.com/image/2_605.jpg"), b"\xff\xd8" + b"\x00" * 100_000,
+                  {"Content-Type": "image/jpeg"})]  # labelled a picture, compresses all the same
+    for request, body, headers in exchanges:
+        recorder.capture(request, Response(request.url, body=body, request=request, headers=headers))
+    recorder.close()
+    [path] = sorted(folder.glob("*.warc.gz"))
+    records = read_warc(path)
+    responses = [r for r in records if r.type == "response"]
+    assert [r.payload for r in responses] == [body for _, body, _ in exchanges]
+    assert all(r.digest_ok for r in records)
+    data = path.read_bytes()
+    ends = [r.offset for r in records[1:]] + [len(data)]
+    sizes = {r.url: end - r.offset for r, end in zip(records, ends, strict=True) if r.type == "response"}
+    assert sizes[Request(PLAIN).url] < len(page) / 2  # deflated
+    assert len(photo) < sizes["https://static.dw.com/image/1_605.jpg"] < len(photo) + 2000  # as it is
+    assert sizes["https://static.dw.com/image/2_605.jpg"] < 2000  # deflated
+    reader = CaptureReader(folder)
+    assert reader.response(reader.index.latest("https://static.dw.com/image/1_605.jpg")).body == photo
+    reader.close()
