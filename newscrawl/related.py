@@ -34,7 +34,7 @@ hash to a 64-bit integer. The state database (shared by the spiders, see
 key the lookup ``(band, hash)`` → articles, and ``related_articles`` one row per indexed article
 (its signature as ``LeanMinHash`` bytes, so that a new version can take its old bands out; its
 ``cluster`` and ``related``). A new article reads 32 index ranges (at most
-:data:`BUCKET_LIMIT` rows each) and verifies at most :data:`MAX_CANDIDATES` candidates by
+:data:`BUCKET_LIMIT` rows each; in one statement) and verifies at most :data:`MAX_CANDIDATES` candidates by
 exact Jaccard against their archived text (their latest JSON line, one seek into
 ``<output>/<site>/articles.jsonl``): its cost does not grow with the archive, and nothing is
 loaded at start. With 32 bands of 3 rows a pair at Jaccard 0.5 becomes a candidate with
@@ -187,6 +187,11 @@ def signature(grams: Iterable[str]) -> LeanMinHash:
     return lean_class(minhash)
 
 
+#: the rows of every band's bucket (at most BUCKET_LIMIT each) in one statement
+_BUCKETS = " UNION ALL ".join(
+    ["SELECT * FROM (SELECT site, id FROM related_bands WHERE band = ? AND hash = ? LIMIT ?)"] * BANDS)
+
+
 def band_hashes(sig: LeanMinHash) -> list[tuple[int, int]]:
     """``(band, hash)`` of each band of a signature: a signed 64-bit integer, as SQLite keeps it."""
     values = sig.hashvalues
@@ -308,12 +313,10 @@ class RelatedIndex:
         first-indexed related article (its own key when none is)."""
         shared: dict[tuple[str, str], int] = {}
         db = self.store.db
-        for band, value in band_hashes(sig):
-            for site, other_id in db.execute(
-                    "SELECT site, id FROM related_bands WHERE band = ? AND hash = ? LIMIT ?",
-                    (band, value, BUCKET_LIMIT)):
-                if (site, other_id) != (self.site, article_id):
-                    shared[(site, other_id)] = shared.get((site, other_id), 0) + 1
+        args = [arg for band, value in band_hashes(sig) for arg in (band, value, BUCKET_LIMIT)]
+        for site, other_id in db.execute(_BUCKETS, args):
+            if (site, other_id) != (self.site, article_id):
+                shared[(site, other_id)] = shared.get((site, other_id), 0) + 1
         found: list[tuple[float, int, str, str]] = []
         for site, other_id in sorted(shared, key=lambda k: -shared[k])[:MAX_CANDIDATES]:
             other = self._archived_text(site, other_id)
