@@ -17,7 +17,10 @@ Writing one version of an article
 2. **post** — the post is written to a temporary file and renamed into place;
 3. **line** — the JSON line is appended (at the journaled length of the file);
 4. **commit** — in one state transaction: the article's hash, title and version are
-   recorded and the journal entry is deleted.
+   recorded and the journal entry is deleted, with what else its fetch told (out of the
+   frontier, its validators, the titles its sources showed it under: :meth:`Archive.note_fetch`)
+   and its near-duplicate index entry. A re-check that finds it unchanged is one transaction
+   too (:meth:`Archive.checked`, :meth:`Archive.not_modified`).
 
 What a crash (``kill -9``, power cut with ``NEWSCRAWL_FSYNC``) at each point leaves, and
 what the next run does when it opens the archive, before its first request:
@@ -42,11 +45,11 @@ post path is never handed to two articles. A write that *fails* (disk full, read
 folder, permissions) leaves the journal entry too: the article is not recorded as archived,
 the error is logged and counted (``newscrawl/failed/write``), the crawl stops (finish
 reason ``write_failed``, exit status 1) and the next run with room completes the write.
-Any other write of the state failing (the frontier, a listed title, a re-check…, wherever
-the spider or a pipeline makes it) stops the crawl alike: one logged line, counted
-(``newscrawl/failed/state_write``), finish reason ``write_failed``; what it would have
-recorded is found again by the next run (the listing's walk did not end, the article is
-still in the frontier).
+Any other write of the state failing (a listing page's articles put in the frontier, a
+picture, a re-check…, wherever the spider or a pipeline makes it) stops the crawl alike:
+one logged line, counted (``newscrawl/failed/state_write``), finish reason
+``write_failed``; what it would have recorded is found again by the next run (the
+listing's walk did not end, the article is still in the frontier).
 
 Opening checks the state before anything is fetched: a damaged database, one from a newer
 newscrawl, or one that does not know the posts on disk (missing, replaced, restored from an
