@@ -612,11 +612,12 @@ class ArticleStore:
         return [tuple(row) for row in self.db.execute(
             "SELECT id, url, listed_title FROM frontier WHERE site = ? ORDER BY added", (site,))]
 
-    def due(self, site: str, now: str, limit: int) -> list[tuple[str, str, str | None]]:
-        """``(id, url, listed_title)`` of archived articles whose scheduled re-check is due,
-        most overdue first (settled articles, ``next_check`` NULL, never are)."""
-        return [tuple(row) for row in self.db.execute(
-            "SELECT id, url, listed_title FROM articles WHERE site = ? AND content_hash IS NOT NULL"
+    def due(self, site: str, now: str, limit: int) -> list[tuple[str, Known]]:
+        """``(id, what the state knows of it)`` of archived articles whose scheduled re-check
+        is due, most overdue first (settled articles, ``next_check`` NULL, never are): the
+        whole record, which the re-check's request and its answer use (one read for all)."""
+        return [(row[0], Known(*row[1:])) for row in self.db.execute(
+            f"SELECT id, {_KNOWN_COLUMNS} FROM articles WHERE site = ? AND content_hash IS NOT NULL"
             " AND url IS NOT NULL AND next_check IS NOT NULL AND next_check <= ? ORDER BY next_check LIMIT ?",
             (site, now, limit))]
 
@@ -816,7 +817,7 @@ class SiteState:
     def frontier(self) -> list[tuple[str, str, str | None]]:
         return self.store.frontier(self.site)
 
-    def due(self, limit: int) -> list[tuple[str, str, str | None]]:
+    def due(self, limit: int) -> list[tuple[str, Known]]:
         """Archived articles whose scheduled re-check is due (``newscrawl.schedule``)."""
         return self.store.due(self.site, self._when(), limit)
 

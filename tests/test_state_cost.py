@@ -72,8 +72,11 @@ def test_a_304_recheck_is_one_transaction_and_no_read(runs):
     assert hits304 == ARTICLES + 1  # every article, and the topic page
     assert not_modified["_unchanged_article"] == {"statements": 4 * ARTICLES, "transactions": ARTICLES,
                                                   "writes": 2 * ARTICLES}
-    # the due re-checks put in the frontier together
+    # the due re-checks put in the frontier together; read: the four queries of what is due
+    # (the schedule's with each article's whole record, the audit's two, the failed pages'),
+    # then each request's validators
     assert not_modified["sources_done"]["transactions"] == 1
+    assert not_modified["sources_done"]["reads"] == 4 + ARTICLES
 
 
 def test_a_parsed_unchanged_recheck_is_one_transaction(runs):
