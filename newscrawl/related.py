@@ -108,6 +108,8 @@ SEED = 1
 BUCKET_LIMIT = 50
 #: candidates verified per article, those sharing the most bands first
 MAX_CANDIDATES = 20
+#: candidates' folded texts a run keeps (the oldest go first)
+FOLDED_CACHE = 256
 #: the tables (created by the state's schema migration 8, see newscrawl.state)
 SCHEMA = [
     """CREATE TABLE related_articles (
@@ -285,6 +287,8 @@ class RelatedIndex:
         self.output_dir = output_dir
         self.site = site
         self.lock_path = store.path.parent / "locks" / "related.lock"
+        #: (site, id, line offset, content hash) → the folded text of that version
+        self._folded: dict[tuple[str, str, int, str | None], str | None] = {}
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
@@ -319,8 +323,8 @@ class RelatedIndex:
                 shared[(site, other_id)] = shared.get((site, other_id), 0) + 1
         found: list[tuple[float, int, str, str]] = []
         for site, other_id in sorted(shared, key=lambda k: -shared[k])[:MAX_CANDIDATES]:
-            other = self._archived_text(site, other_id)
-            similarity = jaccard(grams, shingles(folded(other))) if other else 0.0
+            other = self._archived_folded(site, other_id)
+            similarity = jaccard(grams, shingles(other)) if other else 0.0
             if similarity >= SAME_TEXT:
                 row = db.execute("SELECT rowid, cluster FROM related_articles WHERE site = ? AND id = ?",
                                  (site, other_id)).fetchone()
@@ -329,14 +333,26 @@ class RelatedIndex:
         cluster = min(found, key=lambda f: f[1])[2] if found else key(self.site, article_id)
         return cluster, [f[3] for f in sorted(found, key=lambda f: (-f[0], f[3]))]
 
-    def _archived_text(self, site: str, article_id: str) -> dict[str, Any] | None:
-        """The latest archived JSON line of an article of any site (one seek)."""
+    def _archived_folded(self, site: str, article_id: str) -> str | None:
+        """:func:`folded` of the latest archived version of an article of any site, kept for
+        the run (at most :data:`FOLDED_CACHE`, ~10 KB each) under where its line is: a story's
+        articles are each other's candidates again and again."""
         known = self.store.get(site, article_id)
         if known is None or known.line_offset is None:
             return None
+        where = (site, article_id, known.line_offset, known.content_hash)
+        if where not in self._folded:
+            value = self._archived_text(site, article_id, known.line_offset)
+            if len(self._folded) >= FOLDED_CACHE:
+                del self._folded[next(iter(self._folded))]
+            self._folded[where] = folded(value) if value else None
+        return self._folded[where]
+
+    def _archived_text(self, site: str, article_id: str, offset: int) -> dict[str, Any] | None:
+        """The archived JSON line of an article of any site at ``offset`` (one seek)."""
         try:
             with open(self.output_dir / site / "articles.jsonl", "rb") as fh:
-                fh.seek(known.line_offset)
+                fh.seek(offset)
                 value = json.loads(fh.readline())
         except (OSError, ValueError):
             return None
