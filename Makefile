@@ -78,7 +78,7 @@ bench-scale: $(BENCH_VENV)/.installed
 ## Ten simulated days of both sites (new articles daily, edits, sidebars that change daily)
 ## against a crawler that fetches only what is new or changed: the ratio, the counts per day,
 ## duplicates/missed/stale and when each edit was caught (~2 minutes; benchmarks/simulation.py).
-## `make bench-sim STEPS=1h,6h,1d,2d,7d,30d` tries another NEWSCRAWL_RECHECK_STEPS.
+## `make bench-sim STEPS=1h,6h,1d,3d,7d,30d` tries another NEWSCRAWL_RECHECK_STEPS.
 bench-sim: install
 	PYTHONPATH=. $(PY) benchmarks/simulation.py $(if $(STEPS),--steps $(STEPS))
 

@@ -53,9 +53,6 @@ EDITS = [
     ("epochtimes", 30, 8.1),  # in the feed
 ]
 SITES = ("dw", "epochtimes")
-#: The schedule docs/operations.md suggests for daily runs: the 3 d step at 2 d, while a
-#: full-text feed or a dated listing still shows the article (and so vouches for it).
-DAILY_STEPS = "1h,6h,1d,2d,7d,30d"
 FEEDS = {DW_FEED_URL, ET_FEED_URL}
 
 

@@ -102,7 +102,7 @@ logging.getLogger(ScrapyRobotsTxtMiddleware.__module__).addFilter(_OneLineRobots
 
 class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
     """Scrapy's robots.txt middleware, with every request that waits for a host's robots.txt
-    getting its rules.
+    getting its rules, and each decision asked once per path.
 
     In Scrapy 2.19 the requests that reach a host while its robots.txt is being fetched all
     await the same Deferred through ``maybe_deferred_to_future``; the first waiter's callback
@@ -111,6 +111,44 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
     A picture host meets this at once: an article's pictures arrive together. Each waiter here
     has a Deferred of its own, relayed from the shared one.
     """
+
+    #: how many decisions are kept; past it the cache starts again (a crawl asks a few per page)
+    DECISIONS_KEPT = 4096
+
+    def __init__(self, crawler: Crawler):
+        super().__init__(crawler)
+        #: robots.txt's answer by host, user agent and path (with its query: rules may match
+        #: it), for a host whose robots.txt is known; see :meth:`process_request`
+        self._decisions: dict[tuple[str, str, str, str, Any], bool] = {}
+
+    # Scrapy's is a coroutine; a plain method here answers at once from the host's parser or
+    # the cache, and hands back a coroutine only while a host's robots.txt is not known yet.
+    def process_request(self, request: Request, spider: Spider | None = None) -> Any:  # type: ignore[override]
+        """Obey the host's robots.txt: the decision for a path already asked is taken from
+        a cache (a picture shown twice, a retry, a redirect back); a host whose robots.txt
+        is being fetched is waited for (Scrapy's path)."""
+        if request.meta.get("dont_obey_robotstxt") or request.url.startswith(("data:", "file:")):
+            return None
+        url = urlparse_cached(request)
+        if url.netloc not in self._parsers or isinstance(parser := self._parsers[url.netloc], Deferred):
+            return self._wait_and_decide(request)  # unknown yet, or being fetched
+        if parser is None:  # no robots.txt (it could not be fetched)
+            return None
+        useragent = self._robotstxt_useragent or request.headers.get(b"User-Agent", self._default_useragent)
+        assert useragent is not None
+        key = (url.netloc, url.path, url.params, url.query, useragent)
+        allowed = self._decisions.get(key)
+        if allowed is None:
+            allowed = parser.allowed(request.url, useragent)
+            if len(self._decisions) >= self.DECISIONS_KEPT:
+                self._decisions.clear()
+            self._decisions[key] = allowed
+        if not allowed:
+            self.process_request_2(parser, request)  # Scrapy's refusal: logged, counted, raised
+        return None
+
+    async def _wait_and_decide(self, request: Request) -> None:
+        self.process_request_2(await self.robot_parser(request), request)
 
     async def robot_parser(self, request: Request) -> Any:
         parser = self._parsers.get(urlparse_cached(request).netloc)

@@ -34,8 +34,10 @@ hash to a 64-bit integer. The state database (shared by the spiders, see
 key the lookup ``(band, hash)`` → articles, and ``related_articles`` one row per indexed article
 (its signature as ``LeanMinHash`` bytes, so that a new version can take its old bands out; its
 ``cluster`` and ``related``). A new article reads 32 index ranges (at most
-:data:`BUCKET_LIMIT` rows each; in one statement) and verifies at most :data:`MAX_CANDIDATES` candidates by
-exact Jaccard against their archived text (their latest JSON line, one seek into
+:data:`BUCKET_LIMIT` rows each, in one statement) and, of at most :data:`MAX_CANDIDATES`
+candidates, verifies those whose signatures estimate a similarity of at least
+:data:`ESTIMATE_FLOOR` by exact Jaccard against their archived text (their latest JSON line,
+one seek into
 ``<output>/<site>/articles.jsonl``): its cost does not grow with the archive, and nothing is
 loaded at start. With 32 bands of 3 rows a pair at Jaccard 0.5 becomes a candidate with
 probability 1 − (1 − 0.5³)³² ≈ 0.986 (0.73: > 0.9999), one at 0.2 with 0.23 (then rejected
@@ -108,6 +110,11 @@ SEED = 1
 BUCKET_LIMIT = 50
 #: candidates verified per article, those sharing the most bands first
 MAX_CANDIDATES = 20
+#: a candidate whose signature estimates the Jaccard similarity below this is not verified
+#: (its archived text is neither read nor folded): with :data:`NUM_PERM` permutations the
+#: estimate's standard deviation is at most 0.051, so a pair at :data:`SAME_TEXT` falls under
+#: it once in ~10⁶; pairs that met by chance in a band (0.2 and under) mostly do.
+ESTIMATE_FLOOR = 0.25
 #: candidates' folded texts a run keeps (the oldest go first)
 FOLDED_CACHE = 256
 #: the tables (created by the state's schema migration 8, see newscrawl.state)
@@ -287,6 +294,9 @@ class RelatedIndex:
         self.output_dir = output_dir
         self.site = site
         self.lock_path = store.path.parent / "locks" / "related.lock"
+        #: candidates verified by exact Jaccard, and left out by their signatures' estimate
+        self.verified = 0
+        self.estimated_out = 0
         #: (site, id, line offset, content hash) → the folded text of that version
         self._folded: dict[tuple[str, str, int, str | None], str | None] = {}
 
@@ -323,13 +333,16 @@ class RelatedIndex:
                 shared[(site, other_id)] = shared.get((site, other_id), 0) + 1
         found: list[tuple[float, int, str, str]] = []
         for site, other_id in sorted(shared, key=lambda k: -shared[k])[:MAX_CANDIDATES]:
+            row = db.execute("SELECT rowid, cluster, signature FROM related_articles"
+                             " WHERE site = ? AND id = ?", (site, other_id)).fetchone()
+            if row is None or sig.jaccard(_unpacked(row[2])) < ESTIMATE_FLOOR:
+                self.estimated_out += 1
+                continue
+            self.verified += 1
             other = self._archived_folded(site, other_id)
             similarity = jaccard(grams, shingles(other)) if other else 0.0
             if similarity >= SAME_TEXT:
-                row = db.execute("SELECT rowid, cluster FROM related_articles WHERE site = ? AND id = ?",
-                                 (site, other_id)).fetchone()
-                if row:
-                    found.append((similarity, row[0], row[1], key(site, other_id)))
+                found.append((similarity, row[0], row[1], key(site, other_id)))
         cluster = min(found, key=lambda f: f[1])[2] if found else key(self.site, article_id)
         return cluster, [f[3] for f in sorted(found, key=lambda f: (-f[0], f[3]))]
 

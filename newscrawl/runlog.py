@@ -18,6 +18,7 @@ import unicodedata
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.utils.log import get_scrapy_root_handler
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,27 @@ def install_readable_log() -> None:
         logging.setLogRecordFactory(ReadableLogRecord)
 
 
+def skip_unshown_records(log_level: str | int | None) -> None:
+    """Records below ``LOG_LEVEL`` are not built at all. Scrapy sets its own loggers to
+    ``DEBUG`` (the ``scrapy`` logger) and the root to ``NOTSET``, and lets its handler drop
+    what is below ``LOG_LEVEL``: every response's and every item's DEBUG line ("Crawled
+    (200)", "Scraped from") was made — a record, the caller's frame looked up — to be thrown
+    away (7 µs each). Both loggers take ``LOG_LEVEL`` when Scrapy's root handler is installed
+    and no handler anywhere would show a record below it (a test's or a user's handler
+    keeps what it asked for)."""
+    level = log_level if isinstance(log_level, int) else logging.getLevelName(str(log_level or "").upper())
+    if not isinstance(level, int) or get_scrapy_root_handler() is None:
+        return
+    named = logging.root.manager.loggerDict.values()
+    loggers = [logging.root, *(each for each in named if isinstance(each, logging.Logger))]
+    if not all(handler.level >= level or isinstance(handler, logging.NullHandler)  # shows nothing
+               for each in loggers for handler in each.handlers):
+        return
+    for logger_ in (logging.root, logging.getLogger("scrapy")):
+        if logger_.level < level:
+            logger_.setLevel(level)
+
+
 class RunLog:
     """The extension: readable URLs in the log, and the stats at DEBUG when the spider closes."""
 
@@ -75,8 +97,14 @@ class RunLog:
     def from_crawler(cls, crawler: Crawler) -> RunLog:
         install_readable_log()
         ext = cls(crawler)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
+
+    def spider_opened(self, spider: Spider) -> None:
+        # not before: Scrapy puts its root handler back (the root at NOTSET) once the
+        # extensions are made
+        skip_unshown_records(self.crawler.settings.get("LOG_LEVEL"))
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if not self.crawler.settings.getbool("STATS_DUMP"):

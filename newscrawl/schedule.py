@@ -2,7 +2,7 @@
 
 News is edited most in its first hours and rarely after weeks. An archived article is
 fetched again when it reaches the next age in ``NEWSCRAWL_RECHECK_STEPS`` (default
-``1h,6h,1d,3d,7d,30d``): a re-check that finds it unchanged moves the next one to the next
+``1h,6h,1d,2d,7d,30d``): a re-check that finds it unchanged moves the next one to the next
 age beyond the article's current age (further out each time). A re-check that finds a new
 version pulls the next one close again (the first step from now), as one edit often brings
 more. Past the last age the article is *settled*: no scheduled re-check (``next_check`` is
@@ -25,7 +25,7 @@ from itertools import pairwise
 
 _STEP = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-DEFAULT_STEPS = "1h,6h,1d,3d,7d,30d"
+DEFAULT_STEPS = "1h,6h,1d,2d,7d,30d"
 
 
 def parse_steps(value: str | Iterable[str]) -> list[timedelta]:

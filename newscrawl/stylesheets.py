@@ -59,8 +59,11 @@ def stylesheet_urls(response: TextResponse, domains: list[str]) -> list[str]:
     URL on the site's own hosts, asked for through the downloader."""
     urls: list[str] = []
     for tag in _LINK.finditer(response.text):
+        text = tag.group()
+        if "&" not in text and "stylesheet" not in text.lower():
+            continue  # no rel can say stylesheet (only a character reference could spell it)
         attributes = {m.group(1).lower(): html.unescape(m.group(2) or m.group(3) or m.group(4) or "")
-                      for m in _ATTRIBUTE.finditer(tag.group())}
+                      for m in _ATTRIBUTE.finditer(text)}
         rel = attributes.get("rel", "").lower().split()
         href = attributes.get("href", "").strip()
         if "stylesheet" not in rel or not href:

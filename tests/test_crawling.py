@@ -192,6 +192,10 @@ def test_a_listing_stops_at_a_page_of_archived_articles_unless_its_last_walk_did
     assert not inc.stop_walking([ID, "a-67123457"])  # one article is new
     assert not inc.stop_walking([])  # a page that links no article says nothing
     assert not policy(clocked, full=True).stop_walking([ID])
+    # newest first: a page that ends on an archived article ends the walk, new ones above it
+    assert inc.stop_walking(["a-67123457", ID], newest_first=True)
+    assert not inc.stop_walking([ID, "a-67123457"], newest_first=True)
+    assert not inc.stop_walking(["a-67123457", ID], resume=True, newest_first=True)
 
 
 def test_an_article_with_pictures_missing_is_fetched_whole(clocked):

@@ -235,3 +235,23 @@ def test_state_handed_to_json_parse_is_read_too():
 
     item = SITE.parse(HtmlResponse(url=load_manifest_url(file), body=wrapped.encode(), encoding="utf-8")).item
     assert item == SITE.parse(response_for(file)).item
+
+
+def test_state_assignments_are_the_regular_expressions_matches():
+    """state_assignments finds by str.find what ``_STATE_ASSIGNMENT.finditer`` finds: on the
+    mirror's pages and on strings built of near-misses (``window.__`` without a name, names
+    run together, a ``window.`` inside another)."""
+    import random
+
+    from newscrawl.sites.dw import _STATE_ASSIGNMENT, state_assignments
+
+    texts = [path.read_text(encoding="utf-8") for path in sorted((DW_MIRROR / "pages").glob("*.html"))]
+    pieces = ["window.__", "window.__A__", "window.__APOLLO_STATE__ = ", "window.__X__=JSON.parse( ",
+              "window.window.__B__ =", "__", "=", " ", "x", "window.__a__ = ", "window.__9__="]
+    rnd = random.Random(23)
+    texts += ["".join(rnd.choice(pieces) for _ in range(30)) for _ in range(2000)]
+    assert any(len(list(_STATE_ASSIGNMENT.finditer(t))) > 1 for t in texts)
+    for text in texts:
+        expected = [(m.span(), m.groupdict()) for m in _STATE_ASSIGNMENT.finditer(text)]
+        assert [(m.span(), m.groupdict()) for m in state_assignments(text)] == expected
+        assert [m.span() for m in state_assignments(text, first=True)] == [span for span, _ in expected[:1]]

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from w3lib.url import safe_url_string
 
 from newscrawl.state import ArticleStore
 from tests.conftest import DW_MIRROR, page_url
@@ -197,9 +198,9 @@ def test_ctrl_c_ends_a_wait_and_jobdir_keeps_the_retry(tmp_path):
 TOPIC_URL = "https://www.dw.com/zh/全球视野/t-68199001"
 
 
-def crawl_a_topic_that_sets_a_cookie(tmp_path: Path, *settings: str) -> dict[str, list[str | None]]:
-    """A crawl of a topic page that sets a cookie: the ``Cookie`` header of every request
-    for the topic and for its articles, by URL."""
+def crawl_a_topic_that_sets_a_cookie(tmp_path: Path, *settings: str) -> tuple[dict, dict]:
+    """A crawl of a topic page that sets a cookie: the ``Cookie`` and the ``Referer`` header
+    of every request for the topic and for its articles, by URL."""
     routes = {TOPIC_URL: {"file": str(DW_MIRROR / "pages/t-68199001.html"), "content_type": HTML,
                           "set_cookie": "visitor=v1; Path=/"}}
     with MirrorServer(overlay(tmp_path, routes)) as server:
@@ -207,21 +208,27 @@ def crawl_a_topic_that_sets_a_cookie(tmp_path: Path, *settings: str) -> dict[str
                        *settings)
     assert result.returncode == 0, result.log[-3000:]
     assert result.stat("item_scraped_count") >= 5
-    sent = {url: cookies for url, cookies in server.cookies.items() if "/a-" in url or "/t-" in url}
-    return sent
+    pages = [url for url in server.cookies if "/a-" in url or "/t-" in url]
+    return ({url: server.cookies[url] for url in pages}, {url: server.referers[url] for url in pages})
 
 
 def test_no_cookie_is_sent_by_default(tmp_path):
     """Every page is fetched as a first-time visitor gets it: the cookie the topic page sets
-    is not sent back (and Scrapy's cookie middleware is not loaded, see test_startup.py)."""
-    sent = crawl_a_topic_that_sets_a_cookie(tmp_path)
+    is not sent back (and Scrapy's cookie middleware is not loaded, see test_startup.py),
+    and no request names the page that linked it (no ``Referer``: REFERER_ENABLED off)."""
+    sent, referers = crawl_a_topic_that_sets_a_cookie(tmp_path)
     assert Mirror.key(TOPIC_URL) in sent
     assert len(sent) >= 6
     assert {url: set(cookies) for url, cookies in sent.items()} == {url: {None} for url in sent}
+    assert {url: set(refs) for url, refs in referers.items()} == {url: {None} for url in referers}
 
 
 def test_cookies_enabled_brings_scrapys_cookie_handling_back(tmp_path):
-    sent = crawl_a_topic_that_sets_a_cookie(tmp_path, "-s", "COOKIES_ENABLED=1")
+    """... and with REFERER_ENABLED on, Scrapy's Referer header is back too."""
+    sent, referers = crawl_a_topic_that_sets_a_cookie(tmp_path, "-s", "COOKIES_ENABLED=1",
+                                                      "-s", "REFERER_ENABLED=1")
     articles = {url: set(cookies) for url, cookies in sent.items() if "/a-" in url}
     assert len(articles) >= 5
     assert articles == {url: {"visitor=v1"} for url in articles}
+    linked = {url: set(refs) for url, refs in referers.items() if "/a-" in url}
+    assert linked == {url: {safe_url_string(TOPIC_URL)} for url in linked}

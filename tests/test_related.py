@@ -188,6 +188,30 @@ def test_the_archive_links_the_same_story_across_sites_and_nothing_else(two_site
     assert db.execute("SELECT count(*) FROM related_bands").fetchone()[0] == 7 * related.BANDS
 
 
+def test_a_candidate_met_by_chance_is_left_out_by_its_signature_without_reading_its_text(two_sites):
+    """A band shared by chance (another story): the signatures' estimate leaves the candidate
+    out before its archived text is read and folded; a real twin is still verified."""
+    dw, et = two_sites
+    dw.write(item("dw", "a-1", WIRE))
+    et.write(item("epochtimes", "n4", OTHER_STORM))
+    db = et.store.db
+    # the other story's first band collides with the wire story's: a candidate by chance
+    grams = shingles(folded(item("epochtimes", "n9", OTHER_STORM)))
+    band, value = related.band_hashes(related.signature(grams))[0]
+    with db:
+        db.execute("INSERT INTO related_bands (band, hash, site, id) VALUES (?, ?, 'dw', 'a-1')",
+                   (band, value))
+    index = et.related
+    read: list[str] = []
+    original = index._archived_text
+    index._archived_text = lambda site, article_id: read.append(article_id) or original(site, article_id)
+    et.write(item("epochtimes", "n9", OTHER_STORM))
+    assert (index.verified, index.estimated_out, read) == (1, 1, ["n4"])  # n4: the same text, verified
+    assert line_of(et, "n9")["related"] == ["epochtimes/n4"]
+    et.write(item("epochtimes", "n2", TWIN, lang="zh-Hant"))
+    assert read[-1] == "a-1" and line_of(et, "n2")["related"] == ["dw/a-1"]
+
+
 def test_the_old_article_shows_what_was_found_later_without_a_new_version(two_sites, tmp_path):
     dw, et = two_sites
     dw.write(item("dw", "a-1", WIRE))

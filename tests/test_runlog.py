@@ -3,7 +3,12 @@ their spider (real crawls on the mirror)."""
 
 from __future__ import annotations
 
-from newscrawl.runlog import readable
+import logging
+
+import pytest
+
+from newscrawl import runlog
+from newscrawl.runlog import readable, skip_unshown_records
 from tests.conftest import DW_MIRROR
 from tests.crawl import REPO, crawl
 from tests.mirror.server import MirrorServer, default_dirs
@@ -16,6 +21,56 @@ def test_readable_decodes_text_only():
     # controls, bidi and invisible characters, separators and broken sequences stay encoded
     for kept in ("%0A", "%E2%80%AE", "%E2%80%8B", "%E3%80%80", "%C2%85", "%E7%8E", "%FF", "%ED%A0%80"):
         assert readable(f"a{kept}b") == f"a{kept}b"
+
+
+@pytest.fixture
+def bare_root(monkeypatch):
+    """The root logger as Scrapy leaves it in a crawl: level NOTSET, its one handler at
+    INFO (pytest's own capturing handlers, added to the root for the test's call, left out)."""
+    scrapys = logging.StreamHandler()
+    scrapys.setLevel(logging.INFO)
+    monkeypatch.setattr(runlog, "get_scrapy_root_handler", lambda: scrapys)
+    monkeypatch.setattr(logging.root.manager, "loggerDict", {})  # no handler elsewhere either
+    levels = {each: each.level for each in (logging.root, logging.getLogger("scrapy"))}
+    logging.root.setLevel(logging.NOTSET)
+    logging.getLogger("scrapy").setLevel(logging.DEBUG)
+
+    def arrange() -> None:
+        monkeypatch.setattr(logging.root, "handlers", [scrapys])
+
+    yield arrange
+    for each, level in levels.items():
+        each.setLevel(level)
+
+
+def test_records_below_the_log_level_are_not_built(bare_root):
+    bare_root()
+    made = []
+    factory = logging.getLogRecordFactory()
+    logging.setLogRecordFactory(lambda *a, **k: made.append(a) or factory(*a, **k))
+    try:
+        logging.getLogger("scrapy.core.engine").debug("Crawled (200) <GET https://www.dw.com/>")
+        assert len(made) == 1  # Scrapy's own arrangement builds it, to be dropped by the handler
+        skip_unshown_records("INFO")
+        logging.getLogger("scrapy.core.engine").debug("Crawled (200) <GET https://www.dw.com/>")
+        logging.getLogger("scrapy.core.engine").info("shown")
+        assert len(made) == 2 and made[-1][4] == "shown"
+    finally:
+        logging.setLogRecordFactory(factory)
+
+
+def test_a_handler_that_shows_debug_records_keeps_them(bare_root):
+    bare_root()
+    logging.getLogger("a_library").addHandler(logging.NullHandler())  # as libraries do: shows nothing
+    another = logging.StreamHandler()  # NOTSET: shows everything
+    logging.getLogger("somewhere").addHandler(another)
+    try:
+        skip_unshown_records("INFO")
+        assert (logging.root.level, logging.getLogger("scrapy").level) == (logging.NOTSET, logging.DEBUG)
+    finally:
+        logging.getLogger("somewhere").removeHandler(another)
+    skip_unshown_records("INFO")
+    assert (logging.root.level, logging.getLogger("scrapy").level) == (logging.INFO, logging.INFO)
 
 
 def test_no_stats_dump_and_readable_urls_in_messages(tmp_path):

@@ -270,12 +270,17 @@ class IncrementalPolicy:
             return True
         return self.archive.schedule.due(parse_datetime(known.next_check)) and bool(self.vouches(known, link))
 
-    def stop_walking(self, article_ids: Iterable[str], resume: bool = False) -> bool:
-        """Whether a listing stops paginating at a page linking these articles: every one of
-        them is archived — unless the last walk of the listing did not end (``resume``: it
-        is walked to its end) or ``full``."""
+    def stop_walking(self, article_ids: Iterable[str], resume: bool = False,
+                     newest_first: bool = False) -> bool:
+        """Whether a listing stops paginating at a page linking these articles (in the
+        page's order): every one of them is archived, or, in a listing that lists the newest
+        first, the last one is (the pages after it list older articles, which the walks
+        before went through) — unless the last walk of the listing did not end (``resume``:
+        it is walked to its end) or ``full``."""
         ids = list(article_ids)
-        return bool(ids) and all(map(self.archived, ids)) and not (self.full or resume)
+        if not ids or self.full or resume:
+            return False
+        return self.archived(ids[-1]) if newest_first else all(map(self.archived, ids))
 
     def due(self) -> Iterator[Due]:
         """Re-checks the schedule says are due (at most ``NEWSCRAWL_RECHECK_LIMIT``, most

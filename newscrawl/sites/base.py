@@ -524,6 +524,9 @@ class Site:
     feeds: ClassVar[tuple[Feed, ...]] = ()
     #: The kinds of listing page a spider can be pointed at.
     listings: ClassVar[tuple[Listing, ...]] = ()
+    #: Whether the listings list the newest articles first, so that a page ending on an
+    #: archived article is followed only by older, archived ones: a walk stops there.
+    listings_newest_first: ClassVar[bool] = False
     #: Where the site announces its sitemaps (none: no ``sitemaps`` argument).
     sitemaps: ClassVar[tuple[Sitemap, ...]] = ()
     #: Hosts whose iframes in a body are kept as links (video players of the site and others).

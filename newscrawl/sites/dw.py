@@ -152,6 +152,8 @@ LEGACY_COMPONENTS = re.compile(
     r"|shareLayer|sharePanel|shareBox|newsletter\w*|linkList|relatedContent|infoBox|teaserBox)\b", re.I)
 LEGACY_GALLERY = re.compile(r"\b(?:gallery|imageGallery|picGallery|slideshow)\b", re.I)
 _STATE_ASSIGNMENT = re.compile(r"window\.(?P<name>__[A-Z][A-Z0-9_]*__)\s*=\s*(?P<parse>JSON\.parse\(\s*)?")
+#: the literal start of every :data:`_STATE_ASSIGNMENT` match
+_STATE_START = "window.__"
 _VISIBLE_DATE = re.compile(r"(?<!\d)(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})(?!\d)"
                            r"|(?P<y2>\d{4})\s*年\s*(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*日")
 
@@ -247,9 +249,24 @@ def picture_identity(url: str) -> str:
     return f"https://static.dw.com/image/{match.group('id')}" if match else url
 
 
-def state_assignments(text: str) -> list[re.Match[str]]:
-    """The ``window.__NAME__ = …`` assignments of a page."""
-    return list(_STATE_ASSIGNMENT.finditer(text))
+def state_assignments(text: str, first: bool = False) -> list[re.Match[str]]:
+    """The ``window.__NAME__ = …`` assignments of a page (only the first with ``first``).
+
+    The same matches as ``_STATE_ASSIGNMENT.finditer``, found by ``str.find`` of the
+    pattern's literal start and a match there: the regular expression's own scan of an
+    80 KB page cost about twice as much (0.06 against 0.03 ms)."""
+    found: list[re.Match[str]] = []
+    at = text.find(_STATE_START)
+    while at != -1:
+        match = _STATE_ASSIGNMENT.match(text, at)
+        if match is None:
+            at = text.find(_STATE_START, at + 1)
+            continue
+        found.append(match)
+        if first:
+            break
+        at = text.find(_STATE_START, match.end())
+    return found
 
 
 def apollo_state(text: str) -> dict[str, Any] | None:
@@ -405,7 +422,7 @@ class ReactPage(DwPage):
     @classmethod
     def matches(cls, response: TextResponse) -> bool:
         text = response.text
-        return ('"Article:' in text and _STATE_ASSIGNMENT.search(text) is not None) or bool(
+        return ('"Article:' in text and bool(state_assignments(text, first=True))) or bool(
             response.css("article h1, article div.rich-text")) or '"NewsArticle"' in text
 
     # ---- the data layers -------------------------------------------------------------

@@ -194,7 +194,8 @@ class NewsSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.throttle = ListingThrottle.from_crawler(crawler)
         crawler.signals.connect(spider.sources_done, signal=signals.spider_idle)
-        crawler.signals.connect(spider.item_archived, signal=signals.item_scraped)
+        if spider.args.get("since"):  # only a backfill counts archived articles
+            crawler.signals.connect(spider.item_archived, signal=signals.item_scraped)
         return spider
 
     # ---- arguments and sources (the hooks a site's spider fills) ---------------------
@@ -691,13 +692,13 @@ class NewsSpider(scrapy.Spider):
         if page == 1 and not any(ids.values()):
             self.source_failed(listing, emptiness(response, [], "article link"))
         articles = {link: article_id for link, article_id in ids.items() if article_id}
-        stop = self.incremental().stop_walking(articles.values(), resume)
+        stop = self.incremental().stop_walking(articles.values(), resume, self.site.listings_newest_first)
         ends = True
         if not next_url:
             pass
         elif stop:
             self.stat("newscrawl/incremental/stopped_early")
-            self.logger.info("Every article on %s is known: not paginating further", response.url)
+            self.logger.info("The articles on %s are known: not paginating further", response.url)
         elif page >= self.settings.getint("NEWSCRAWL_MAX_LISTING_PAGES"):
             self.logger.warning("Stopping %s at the page limit (%d)", response.url, page)
         else:

@@ -9,7 +9,8 @@ a string is sent as it is), then serves the route. ``MirrorServer(delay=0.1)`` (
 holds every response that long, like a real site's latency. A file route may be sent
 ``"content_encoding": "gzip"`` (compressed, with that header) and/or ``"chunked": true``
 (``Transfer-Encoding: chunked``), as real servers do, and ``"set_cookie": "name=value"``
-(a ``Set-Cookie`` header; ``server.cookies`` keeps the ``Cookie`` header of every request).
+(a ``Set-Cookie`` header; ``server.cookies`` keeps the ``Cookie`` header of every request,
+``server.referers`` its ``Referer``).
 A picture route may carry a ``tag`` (appended after the picture's end: bytes of its own for
 each URL from a few base pictures) and ``pad_to`` (bytes appended up to that size: a
 16 MB picture without a 16 MB file in the repository; pseudo-random bytes, which compress no
@@ -208,6 +209,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.hits[key] += 1
         self.server.times[key].append(self.now)
         self.server.cookies[key].append(self.headers.get("Cookie"))
+        self.server.referers[key].append(self.headers.get("Referer"))
         if self.server.delay:  # every response, like a real site's latency
             time.sleep(self.server.delay)
         found = self.server.mirror.lookup(url)
@@ -324,6 +326,7 @@ class MirrorServer(ThreadingHTTPServer):
         self.times: defaultdict[str, list[float]] = defaultdict(list)
         #: real URL → the ``Cookie`` header of each request for it (None: none sent), in order
         self.cookies: defaultdict[str, list[str | None]] = defaultdict(list)
+        self.referers: defaultdict[str, list[str | None]] = defaultdict(list)
         self._thread: threading.Thread | None = None
 
     @property

@@ -306,6 +306,8 @@ class EpochTimes(Site):
                 value_what="a category id (e.g. nsc413) or a category listing URL",
                 written=lambda value: value.removesuffix(".htm")),
     )
+    #: tag and category pages list the newest articles first
+    listings_newest_first = True
     #: Tried in this order: the most specific markers first, the plain fallback last.
     layouts = (OldPage, CurrentPage, ArttopPage, PlainPage)
     body_markers = ('id="artbody"',)
