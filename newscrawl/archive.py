@@ -17,7 +17,10 @@ Writing one version of an article
 2. **post** — the post is written to a temporary file and renamed into place;
 3. **line** — the JSON line is appended (at the journaled length of the file);
 4. **commit** — in one state transaction: the article's hash, title and version are
-   recorded and the journal entry is deleted.
+   recorded and the journal entry is deleted, with what else its fetch told (out of the
+   frontier, its validators, the titles its sources showed it under: :meth:`Archive.note_fetch`)
+   and its near-duplicate index entry. A re-check that finds it unchanged is one transaction
+   too (:meth:`Archive.checked`, :meth:`Archive.not_modified`).
 
 What a crash (``kill -9``, power cut with ``NEWSCRAWL_FSYNC``) at each point leaves, and
 what the next run does when it opens the archive, before its first request:
@@ -42,11 +45,11 @@ post path is never handed to two articles. A write that *fails* (disk full, read
 folder, permissions) leaves the journal entry too: the article is not recorded as archived,
 the error is logged and counted (``newscrawl/failed/write``), the crawl stops (finish
 reason ``write_failed``, exit status 1) and the next run with room completes the write.
-Any other write of the state failing (the frontier, a listed title, a re-check…, wherever
-the spider or a pipeline makes it) stops the crawl alike: one logged line, counted
-(``newscrawl/failed/state_write``), finish reason ``write_failed``; what it would have
-recorded is found again by the next run (the listing's walk did not end, the article is
-still in the frontier).
+Any other write of the state failing (a listing page's articles put in the frontier, a
+picture, a re-check…, wherever the spider or a pipeline makes it) stops the crawl alike:
+one logged line, counted (``newscrawl/failed/state_write``), finish reason
+``write_failed``; what it would have recorded is found again by the next run (the
+listing's walk did not end, the article is still in the frontier).
 
 Opening checks the state before anything is fetched: a damaged database, one from a newer
 newscrawl, or one that does not know the posts on disk (missing, replaced, restored from an
@@ -91,7 +94,15 @@ from newscrawl.pictures import PICTURES_DIR, KeptPicture, store_picture
 from newscrawl.posts import post_name, render_post
 from newscrawl.related import Near, RelatedIndex
 from newscrawl.schedule import DEFAULT_STEPS, Schedule, iso, iso_or_none, parse_steps
-from newscrawl.state import ArticleStore, Known, PendingWrite, SiteState, StateError, StateWriteError
+from newscrawl.state import (
+    ArticleStore,
+    Known,
+    PendingWrite,
+    SiteState,
+    StateError,
+    StateWriteError,
+    shown_titles,
+)
 from newscrawl.text import parse_datetime
 from newscrawl.versions import compare, diff_markdown, exact_hash, history_entry
 
@@ -442,7 +453,7 @@ class Archive(ArchiveFiles):
             "exact_hash": exact_hash(item), "history": history, "last_checked": iso(now),
             "next_check": iso_or_none(self.schedule.next_check(
                 parse_datetime(a["published"]) or self._first_archived(known, now), now, changed=archived)),
-            **self._notes.pop(a["id"], {}),
+            **self._take_notes(a["id"], known),
             "near": near.journal(),
         }
         if known is not None and archived and existed:
@@ -514,13 +525,15 @@ class Archive(ArchiveFiles):
         return value if isinstance(value, dict) else None
 
     # ---- re-checks -----------------------------------------------------------------------
-    def checked(self, item: Any, *, trivial: bool = False) -> None:
+    def checked(self, item: Any, *, trivial: bool = False, known: Known | None = None) -> None:
         """A re-check found no new version: the schedule moves on. A ``trivial`` change
         (whitespace, punctuation width, a tracking parameter, a picture kept now that
         failed before: the same content, another exact hash) refreshes the post in place
-        and the record, and makes no version. A write that fails raises :class:`WriteFailed`."""
+        and the record, and makes no version. ``known``: the state's record of the article
+        as the caller has just read it (else it is read). A write that fails raises
+        :class:`WriteFailed`."""
         a = adapt(item)
-        known = self.store.get(self.site, a["id"])
+        known = known or self.store.get(self.site, a["id"])
         if known is None:
             return
         now = self.schedule.now()
@@ -535,14 +548,16 @@ class Archive(ArchiveFiles):
                 self._state_write_failed(StateWriteError(f"cannot refresh the post of {a['id']}: {exc}"))
         self.state.checked(
             a["id"], last_checked=now, next_check=self._next_check(known, now),
-            exact_hash=exact_hash(item) if trivial else None, **self._notes.pop(a["id"], {}))
+            exact_hash=exact_hash(item) if trivial else None, **self._take_notes(a["id"], known))
 
     def note_fetch(self, article_id: str, *, validators: dict[str, Any] | None = None,
-                   feed_digest: str | None = None, pictures_missing: int | None = None) -> None:
+                   feed_digest: str | None = None, pictures_missing: int | None = None,
+                   listed_title: str | None = None, shown: list[str] | None = None) -> None:
         """What the fetch of an article page told (its response's validators, the digest of
         its text in the feed, how many of its pictures are not kept yet and will be tried
-        again): recorded with the version or re-check it leads to, never before (a
-        remembered ETag must not hide a change that was never archived)."""
+        again, the title the run's sources listed it under and the folded titles they showed
+        it under): recorded with the version or re-check it leads to, in its transaction,
+        never before (a remembered ETag must not hide a change that was never archived)."""
         notes = self._notes.setdefault(article_id, {})
         if pictures_missing is not None:
             notes["pictures_missing"] = pictures_missing
@@ -550,16 +565,29 @@ class Archive(ArchiveFiles):
             notes["validators"] = validators
         if feed_digest:
             notes["feed_digest"] = feed_digest
+        if listed_title:
+            notes["listed_title"] = listed_title
+            notes["shown"] = shown or []
 
-    def not_modified(self, article_id: str) -> None:
-        """A conditional re-check answered 304 (or the same bytes): unchanged."""
-        known = self.store.get(self.site, article_id)
+    def _take_notes(self, article_id: str, known: Known | None) -> dict[str, Any]:
+        """What :meth:`note_fetch` noted of the article, as the state records it (the shown
+        titles added to those it has), and forgotten here."""
+        notes = self._notes.pop(article_id, {})
+        if "shown" in notes:
+            notes["listed_titles"] = shown_titles(known.listed_titles if known else None, notes.pop("shown"))
+        return notes
+
+    def not_modified(self, article_id: str, known: Known | None = None) -> None:
+        """A conditional re-check answered 304 (or the same bytes), or a source vouched for
+        it: unchanged; one transaction. ``known``: the state's record of the article as the
+        caller read it for this fetch (else it is read)."""
+        known = known or self.store.get(self.site, article_id)
         if known is None:
             return
         now = self.schedule.now()
         self.state.checked(
             article_id, last_checked=now, next_check=self._next_check(known, now),
-            **self._notes.pop(article_id, {}))
+            **self._take_notes(article_id, known))
 
     def _next_check(self, known: Known, now: datetime) -> datetime | None:
         """The next scheduled re-check of an article found unchanged now (``None``: settled)."""

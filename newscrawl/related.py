@@ -34,9 +34,10 @@ hash to a 64-bit integer. The state database (shared by the spiders, see
 key the lookup ``(band, hash)`` → articles, and ``related_articles`` one row per indexed article
 (its signature as ``LeanMinHash`` bytes, so that a new version can take its old bands out; its
 ``cluster`` and ``related``). A new article reads 32 index ranges (at most
-:data:`BUCKET_LIMIT` rows each) and, of at most :data:`MAX_CANDIDATES` candidates, verifies
-those whose signatures estimate a similarity of at least :data:`ESTIMATE_FLOOR` by exact
-Jaccard against their archived text (their latest JSON line, one seek into
+:data:`BUCKET_LIMIT` rows each, in one statement) and, of at most :data:`MAX_CANDIDATES`
+candidates, verifies those whose signatures estimate a similarity of at least
+:data:`ESTIMATE_FLOOR` by exact Jaccard against their archived text (their latest JSON line,
+one seek into
 ``<output>/<site>/articles.jsonl``): its cost does not grow with the archive, and nothing is
 loaded at start. With 32 bands of 3 rows a pair at Jaccard 0.5 becomes a candidate with
 probability 1 − (1 − 0.5³)³² ≈ 0.986 (0.73: > 0.9999), one at 0.2 with 0.23 (then rejected
@@ -114,6 +115,8 @@ MAX_CANDIDATES = 20
 #: estimate's standard deviation is at most 0.051, so a pair at :data:`SAME_TEXT` falls under
 #: it once in ~10⁶; pairs that met by chance in a band (0.2 and under) mostly do.
 ESTIMATE_FLOOR = 0.25
+#: candidates' folded texts a run keeps (the oldest go first)
+FOLDED_CACHE = 256
 #: the tables (created by the state's schema migration 8, see newscrawl.state)
 SCHEMA = [
     """CREATE TABLE related_articles (
@@ -191,6 +194,11 @@ def signature(grams: Iterable[str]) -> LeanMinHash:
     minhash = minhash_class(num_perm=NUM_PERM, seed=SEED)
     minhash.update_batch([g.encode("utf-8") for g in grams])
     return lean_class(minhash)
+
+
+#: the rows of every band's bucket (at most BUCKET_LIMIT each) in one statement
+_BUCKETS = " UNION ALL ".join(
+    ["SELECT * FROM (SELECT site, id FROM related_bands WHERE band = ? AND hash = ? LIMIT ?)"] * BANDS)
 
 
 def band_hashes(sig: LeanMinHash) -> list[tuple[int, int]]:
@@ -289,6 +297,8 @@ class RelatedIndex:
         #: candidates verified by exact Jaccard, and left out by their signatures' estimate
         self.verified = 0
         self.estimated_out = 0
+        #: (site, id, line offset, content hash) → the folded text of that version
+        self._folded: dict[tuple[str, str, int, str | None], str | None] = {}
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
@@ -317,12 +327,10 @@ class RelatedIndex:
         first-indexed related article (its own key when none is)."""
         shared: dict[tuple[str, str], int] = {}
         db = self.store.db
-        for band, value in band_hashes(sig):
-            for site, other_id in db.execute(
-                    "SELECT site, id FROM related_bands WHERE band = ? AND hash = ? LIMIT ?",
-                    (band, value, BUCKET_LIMIT)):
-                if (site, other_id) != (self.site, article_id):
-                    shared[(site, other_id)] = shared.get((site, other_id), 0) + 1
+        args = [arg for band, value in band_hashes(sig) for arg in (band, value, BUCKET_LIMIT)]
+        for site, other_id in db.execute(_BUCKETS, args):
+            if (site, other_id) != (self.site, article_id):
+                shared[(site, other_id)] = shared.get((site, other_id), 0) + 1
         found: list[tuple[float, int, str, str]] = []
         for site, other_id in sorted(shared, key=lambda k: -shared[k])[:MAX_CANDIDATES]:
             row = db.execute("SELECT rowid, cluster, signature FROM related_articles"
@@ -331,21 +339,33 @@ class RelatedIndex:
                 self.estimated_out += 1
                 continue
             self.verified += 1
-            other = self._archived_text(site, other_id)
-            similarity = jaccard(grams, shingles(folded(other))) if other else 0.0
+            other = self._archived_folded(site, other_id)
+            similarity = jaccard(grams, shingles(other)) if other else 0.0
             if similarity >= SAME_TEXT:
                 found.append((similarity, row[0], row[1], key(site, other_id)))
         cluster = min(found, key=lambda f: f[1])[2] if found else key(self.site, article_id)
         return cluster, [f[3] for f in sorted(found, key=lambda f: (-f[0], f[3]))]
 
-    def _archived_text(self, site: str, article_id: str) -> dict[str, Any] | None:
-        """The latest archived JSON line of an article of any site (one seek)."""
+    def _archived_folded(self, site: str, article_id: str) -> str | None:
+        """:func:`folded` of the latest archived version of an article of any site, kept for
+        the run (at most :data:`FOLDED_CACHE`, ~10 KB each) under where its line is: a story's
+        articles are each other's candidates again and again."""
         known = self.store.get(site, article_id)
         if known is None or known.line_offset is None:
             return None
+        where = (site, article_id, known.line_offset, known.content_hash)
+        if where not in self._folded:
+            value = self._archived_text(site, article_id, known.line_offset)
+            if len(self._folded) >= FOLDED_CACHE:
+                del self._folded[next(iter(self._folded))]
+            self._folded[where] = folded(value) if value else None
+        return self._folded[where]
+
+    def _archived_text(self, site: str, article_id: str, offset: int) -> dict[str, Any] | None:
+        """The archived JSON line of an article of any site at ``offset`` (one seek)."""
         try:
             with open(self.output_dir / site / "articles.jsonl", "rb") as fh:
-                fh.seek(known.line_offset)
+                fh.seek(offset)
                 value = json.loads(fh.readline())
         except (OSError, ValueError):
             return None

@@ -234,6 +234,18 @@ _PENDING_COLUMNS = ("site, id, version, post_path, post_text, line, jsonl_offset
                     " content_hash, extra")
 
 
+#: how many (folded) titles the state keeps of an article's sources (the newest)
+SHOWN_TITLES = 8
+
+
+def shown_titles(earlier: str | None, folded: Iterable[str] | None) -> str:
+    """The ``listed_titles`` column: the folded titles sources showed an article under before
+    (``earlier``, the column as it is) with ``folded`` (this run's) added, newest last."""
+    new = list(folded or [])
+    titles = [t for t in (json.loads(earlier) if earlier else []) if t not in new] + new
+    return json.dumps(titles[-SHOWN_TITLES:], ensure_ascii=False)
+
+
 def _batches(rows: Iterable[Any], size: int = 1000) -> Iterator[list[Any]]:
     """``rows`` in lists of ``size`` (the last shorter)."""
     it = iter(rows)
@@ -264,6 +276,8 @@ class ArticleStore:
                  readonly: bool = False):
         self.path = Path(path)
         self.quick_checked = False
+        #: how deep in :meth:`transaction` the code is (0: outside any)
+        self._depth = 0
         if readonly:  # ``scrapy verify``: nothing created, migrated or written
             try:
                 self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
@@ -358,14 +372,31 @@ class ArticleStore:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (taken at once, so concurrent writers wait their turn)."""
+        """One write transaction (taken at once, so concurrent writers wait their turn).
+
+        Opened inside another one (:meth:`SiteState.together`), it is part of that one: its
+        writes are committed with the outer transaction's, or rolled back with them. Never
+        held across a yield to the reactor: the spiders of a ``crawlall`` share the thread."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self.db
+            finally:
+                self._depth -= 1
+            return
         self.db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
         try:
             yield self.db
+            self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            # a COMMIT that failed (a full disk) may leave the transaction open: never joined
+            if self.db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
+        finally:
+            self._depth = 0
 
     # ---- reads ---------------------------------------------------------------------
     def get(self, site: str, article_id: str) -> Known | None:
@@ -465,12 +496,13 @@ class ArticleStore:
             db.execute(
                 "UPDATE articles SET url = ?, title = ?, published = ?, content_hash = ?, version = ?,"
                 " post_path = ?, last_changed = ?, exact_hash = ?, line_offset = ?, last_checked = ?,"
-                " next_check = ?, history = ?, feed_digest = coalesce(?, feed_digest), pictures_missing = ?"
+                " next_check = ?, history = ?, feed_digest = coalesce(?, feed_digest), pictures_missing = ?,"
+                " listed_title = coalesce(?, listed_title), listed_titles = coalesce(?, listed_titles)"
                 " WHERE site = ? AND id = ?",
                 (p.url, p.title, p.published, p.content_hash, p.version, p.post_path, utc_now_iso(),
                  x.get("exact_hash"), p.jsonl_offset, x.get("last_checked"), x.get("next_check"),
                  json.dumps(x.get("history") or [], ensure_ascii=False), x.get("feed_digest"),
-                 x.get("pictures_missing"), p.site, p.id))
+                 x.get("pictures_missing"), x.get("listed_title"), x.get("listed_titles"), p.site, p.id))
             if x.get("validators"):
                 self._set_validators(p.site, x["validators"])
             if x.get("near"):
@@ -480,16 +512,19 @@ class ArticleStore:
 
     def checked(self, site: str, article_id: str, *, last_checked: str, next_check: str | None,
                 exact_hash: str | None = None, validators: dict | None = None,
-                feed_digest: str | None = None, pictures_missing: int | None = None) -> None:
+                feed_digest: str | None = None, pictures_missing: int | None = None,
+                listed_title: str | None = None, listed_titles: str | None = None) -> None:
         """A re-check found no new version: the schedule moves on (and a trivial change
-        updates the exact hash, a parsed page the count of pictures not kept); the
-        response's validators are remembered."""
+        updates the exact hash, a parsed page the count of pictures not kept and the titles
+        its sources showed it under); the response's validators are remembered."""
         with self.transaction() as db:
             db.execute(
                 "UPDATE articles SET last_checked = ?, next_check = ?, exact_hash = coalesce(?, exact_hash),"
-                " feed_digest = coalesce(?, feed_digest), pictures_missing = coalesce(?, pictures_missing)"
+                " feed_digest = coalesce(?, feed_digest), pictures_missing = coalesce(?, pictures_missing),"
+                " listed_title = coalesce(?, listed_title), listed_titles = coalesce(?, listed_titles)"
                 " WHERE site = ? AND id = ?",
-                (last_checked, next_check, exact_hash, feed_digest, pictures_missing, site, article_id))
+                (last_checked, next_check, exact_hash, feed_digest, pictures_missing, listed_title,
+                 listed_titles, site, article_id))
             db.execute("DELETE FROM frontier WHERE site = ? AND id = ?", (site, article_id))
             if validators:
                 self._set_validators(site, validators)
@@ -577,11 +612,12 @@ class ArticleStore:
         return [tuple(row) for row in self.db.execute(
             "SELECT id, url, listed_title FROM frontier WHERE site = ? ORDER BY added", (site,))]
 
-    def due(self, site: str, now: str, limit: int) -> list[tuple[str, str, str | None]]:
-        """``(id, url, listed_title)`` of archived articles whose scheduled re-check is due,
-        most overdue first (settled articles, ``next_check`` NULL, never are)."""
-        return [tuple(row) for row in self.db.execute(
-            "SELECT id, url, listed_title FROM articles WHERE site = ? AND content_hash IS NOT NULL"
+    def due(self, site: str, now: str, limit: int) -> list[tuple[str, Known]]:
+        """``(id, what the state knows of it)`` of archived articles whose scheduled re-check
+        is due, most overdue first (settled articles, ``next_check`` NULL, never are): the
+        whole record, which the re-check's request and its answer use (one read for all)."""
+        return [(row[0], Known(*row[1:])) for row in self.db.execute(
+            f"SELECT id, {_KNOWN_COLUMNS} FROM articles WHERE site = ? AND content_hash IS NOT NULL"
             " AND url IS NOT NULL AND next_check IS NOT NULL AND next_check <= ? ORDER BY next_check LIMIT ?",
             (site, now, limit))]
 
@@ -689,13 +725,11 @@ class ArticleStore:
         with self.transaction() as db:
             row = db.execute("SELECT listed_titles FROM articles WHERE site = ? AND id = ?",
                              (site, article_id)).fetchone()
-            titles = json.loads(row[0]) if row and row[0] else []
-            titles = [t for t in titles if t not in (folded or [])] + list(folded or [])
             db.execute(
                 "INSERT INTO articles (site, id, listed_title, listed_titles, first_seen, last_changed)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (site, id) DO UPDATE SET"
                 " listed_title = excluded.listed_title, listed_titles = excluded.listed_titles",
-                (site, article_id, title, json.dumps(titles[-8:], ensure_ascii=False), now, now))
+                (site, article_id, title, shown_titles(row[0] if row else None, folded), now, now))
 
     def replace_site(self, site: str, rows: Iterable[dict]) -> int:
         """Forget everything of a site and store ``rows`` instead (``scrapy rebuild-state``),
@@ -757,6 +791,15 @@ class SiteState:
     def _when(self) -> str:
         return iso(self.now())
 
+    @contextlib.contextmanager
+    def together(self, what: str) -> Iterator[None]:
+        """The writes made inside, in one transaction: all of them or none (a listing page's
+        articles put in the frontier, its validators and the end of its walk; a batch of due
+        re-checks). ``what`` names them in the error a failed commit stops the crawl with.
+        Nothing inside may wait for the reactor (build the requests, then yield them)."""
+        with self._writing(what), self.store.transaction():
+            yield
+
     # ---- reads -------------------------------------------------------------------------
     def known(self, article_id: str) -> Known | None:
         return self.store.get(self.site, article_id)
@@ -774,7 +817,7 @@ class SiteState:
     def frontier(self) -> list[tuple[str, str, str | None]]:
         return self.store.frontier(self.site)
 
-    def due(self, limit: int) -> list[tuple[str, str, str | None]]:
+    def due(self, limit: int) -> list[tuple[str, Known]]:
         """Archived articles whose scheduled re-check is due (``newscrawl.schedule``)."""
         return self.store.due(self.site, self._when(), limit)
 

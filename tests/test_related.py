@@ -204,7 +204,12 @@ def test_a_candidate_met_by_chance_is_left_out_by_its_signature_without_reading_
     index = et.related
     read: list[str] = []
     original = index._archived_text
-    index._archived_text = lambda site, article_id: read.append(article_id) or original(site, article_id)
+
+    def reading(site, article_id, *at):
+        read.append(article_id)
+        return original(site, article_id, *at)
+
+    index._archived_text = reading
     et.write(item("epochtimes", "n9", OTHER_STORM))
     assert (index.verified, index.estimated_out, read) == (1, 1, ["n4"])  # n4: the same text, verified
     assert line_of(et, "n9")["related"] == ["epochtimes/n4"]

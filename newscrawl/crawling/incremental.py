@@ -291,8 +291,10 @@ class IncrementalPolicy:
         if self.full:
             return
         state = self.archive.state
-        for article_id, url, title in state.due(self.recheck_limit):
-            yield Due(article_id, url, title, "schedule")
+        for article_id, known in state.due(self.recheck_limit):
+            self._known.setdefault(article_id, known)  # what the re-check's request asks
+            assert known.url is not None, "due re-checks have a URL"
+            yield Due(article_id, known.url, known.listed_title, "schedule")
         if self.audit_budget and not self.audit_all:
             for article_id, url, title in state.settled_unchecked(self.archive.schedule.audit_before(),
                                                                   self.audit_budget):

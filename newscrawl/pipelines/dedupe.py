@@ -95,7 +95,7 @@ class DedupePipeline:
         if known.content_hash == a["content_hash"] or self._same_as_stored(stored, item):
             trivial = known.exact_hash is not None and known.exact_hash != exact_hash(item)
             try:
-                self.archive.checked(item, trivial=trivial)
+                self.archive.checked(item, trivial=trivial, known=known)
             except WriteFailed as exc:
                 stop_crawl(self.crawler, exc)
             self.stats.inc_value("newscrawl/items/trivial" if trivial else "newscrawl/items/unchanged")

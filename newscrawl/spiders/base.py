@@ -347,47 +347,65 @@ class NewsSpider(scrapy.Spider):
             yield request if resume else self.incremental().conditional(request)
             if where:  # and the backfill goes on where it got to, once the rest is done
                 yield self.backfill_request(where[0], url, where[1])
-        for request in self.article_requests(self.urls, explicit=True, source="urls"):
+        requests = []
+        if self.urls:
+            with self.archive().state.together("the given urls, in the frontier"):
+                requests = list(self.article_requests(self.urls, explicit=True, source="urls"))
+        for request in requests:
             self.stat("newscrawl/urls/requested")  # (a run whose every one fails fails: outcome.py)
             yield request
 
     def frontier_requests(self) -> Iterator[scrapy.Request]:
         """The article pages an earlier run decided to fetch but did not finish (killed,
         stopped): first, so that nothing seen once is lost when its feed has moved on."""
-        for article_id, url, title in self.archive().state.frontier():
-            request = self.article_request(Link(url, title), source="frontier")
-            if request is None:
-                self.archive().state.frontier_done(article_id)
-            else:
-                self.stat("newscrawl/incremental/frontier_resumed")
-                yield request
+        state = self.archive().state
+        requests = []
+        if not (frontier := state.frontier()):
+            return
+        with state.together("the frontier left by an earlier run"):
+            for article_id, url, title in frontier:
+                request = self.article_request(Link(url, title), source="frontier")
+                if request is None:
+                    state.frontier_done(article_id)
+                else:
+                    self.stat("newscrawl/incremental/frontier_resumed")
+                    requests.append(request)
+        yield from requests
 
     def sources_done(self) -> None:
         """``spider_idle``: once every feed and listing is read, the due re-checks (and
         failed pages) no source brought up; in a reparse, the next round of captures."""
         if self.reparsing:
             self._crawl_while_idle(self.reparse.next_round())
-        else:
-            requests = [] if self._due_issued else list(self.due_requests(self.incremental().due()))
-            self._due_issued = True
-            self._crawl_while_idle(requests or self.audit_requests())
+            return
+        requests = [] if self._due_issued else self.due_requests(self.incremental().due())
+        self._due_issued = True
+        self._crawl_while_idle(requests or self.audit_requests())
 
-    def due_requests(self, due: Iterable[Due]) -> Iterator[scrapy.Request]:
+    def due_requests(self, due: Iterable[Due]) -> list[scrapy.Request]:
         """Requests for the re-checks, audits and retries of failed pages the incremental
         policy says are due (each id once a run: not those requested already; one a source
-        linked and the policy did not fetch then — settled, say — is fetched now)."""
-        for one in due:
-            if one.article_id not in self.requested_ids:
+        linked and the policy did not fetch then — settled, say — is fetched now); put in
+        the frontier in one transaction."""
+        due = [one for one in due if one.article_id not in self.requested_ids]
+        if not due:
+            return []
+        with self.archive().state.together("the due re-checks, in the frontier"):
+            requests = []
+            for one in due:
+                if one.article_id in self.requested_ids:  # listed twice
+                    continue
                 self.decided_ids.add(one.article_id)
                 self.stat(f"newscrawl/incremental/{one.why}")
-                yield self._request(one.url, one.article_id, one.title, {"source": one.source})
+                requests.append(self._request(one.url, one.article_id, one.title, {"source": one.source}))
+        return requests
 
     def audit_requests(self) -> list[scrapy.Request]:
         """The next batch of an audit of the whole archive (``-a recheck=all``), as the
         spider idles: one batch at a time, so that an audit of any size waits in the state,
         not in the scheduler."""
         while (batch := self.incremental().audit_batch()) is not None:
-            requests = list(self.due_requests(batch))
+            requests = self.due_requests(batch)
             if requests:
                 self.logger.info("Audit of the whole archive: %d articles asked for, %d left to check",
                                  len(requests), self.incremental().audit_left())
@@ -446,7 +464,7 @@ class NewsSpider(scrapy.Spider):
         verdict = self.incremental().decide(article_id, link, explicit)
         if verdict.vouched:  # the feed's full text or the listing's date stands in for the page
             self.vouched_ids.add(article_id)
-            self.archive().not_modified(article_id)
+            self.archive().not_modified(article_id, self.incremental().known(article_id))
             self.stat(f"newscrawl/incremental/{verdict.vouched}")
         if verdict.why:
             self.stat(f"newscrawl/incremental/{verdict.why}")
@@ -507,8 +525,11 @@ class NewsSpider(scrapy.Spider):
         self.stat("newscrawl/feed/items", len(entries))
         if not any(self.resolve(link.url)[1] for link in entries):
             self.source_failed(source or response.url, emptiness(response, entries, "item"))
-        yield from self.article_requests(entries, source="feed")
-        self.archive().state.set_validators(response_validators(response))
+        state = self.archive().state
+        with state.together(f"the articles {response.url} links to, in the frontier"):
+            requests = list(self.article_requests(entries, source="feed"))
+            state.set_validators(response_validators(response))
+        yield from requests
 
     def feed_failed(self, failure: Failure) -> None:
         request = failed_request(failure)
@@ -586,8 +607,11 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("Sitemap index %s is listed in another index: not followed", response.url)
         elif read.kind == URLSET:
             self.stat("newscrawl/sitemaps/entries", len(read.links))
-            yield from self.article_requests(links, source="sitemap")
-            self.archive().state.set_validators(response_validators(response))
+            state = self.archive().state
+            with state.together(f"the articles {response.url} links to, in the frontier"):
+                requests = list(self.article_requests(links, source="sitemap"))
+                state.set_validators(response_validators(response))
+            yield from requests
         else:
             self.source_failed(source, f"lists {response.url}, which is no sitemap")
 
@@ -636,12 +660,14 @@ class NewsSpider(scrapy.Spider):
             self.source_failed(listing, emptiness(response, [], "article link"))
         verdict = backfill.judge(articles)
         self.stat("newscrawl/backfill/older_left_out", verdict.older)
-        requests = list(self.article_requests(verdict.links, source="listing", backfill=listing))
+        state = self.archive().state
+        with state.together(f"the articles {response.url} links to, in the frontier"):
+            requests = list(self.article_requests(verdict.links, source="listing", backfill=listing))
+            if page == 1:
+                state.set_validators(response_validators(response))
+                state.listing_finished(listing)
+            go_on = backfill.walked(listing, response.url, page, verdict, len(requests), next_url)
         self.stat("newscrawl/backfill/requested", len(requests))
-        if page == 1:
-            self.archive().state.set_validators(response_validators(response))
-            self.archive().state.listing_finished(listing)
-        go_on = backfill.walked(listing, response.url, page, verdict, len(requests), next_url)
         yield from requests
         if go_on and next_url:
             yield self.backfill_request(next_url, listing, page + 1)
@@ -667,19 +693,25 @@ class NewsSpider(scrapy.Spider):
             self.source_failed(listing, emptiness(response, [], "article link"))
         articles = {link: article_id for link, article_id in ids.items() if article_id}
         stop = self.incremental().stop_walking(articles.values(), resume, self.site.listings_newest_first)
-        yield from self.article_requests(articles, source="listing")
-        if page == 1:
-            self.archive().state.set_validators(response_validators(response))
+        ends = True
         if not next_url:
-            self.archive().state.listing_finished(listing)
+            pass
         elif stop:
             self.stat("newscrawl/incremental/stopped_early")
             self.logger.info("The articles on %s are known: not paginating further", response.url)
-            self.archive().state.listing_finished(listing)
         elif page >= self.settings.getint("NEWSCRAWL_MAX_LISTING_PAGES"):
             self.logger.warning("Stopping %s at the page limit (%d)", response.url, page)
-            self.archive().state.listing_finished(listing)
         else:
+            ends = False
+        state = self.archive().state
+        with state.together(f"the articles {response.url} links to, in the frontier"):
+            requests = list(self.article_requests(articles, source="listing"))
+            if page == 1:
+                state.set_validators(response_validators(response))
+            if ends:
+                state.listing_finished(listing)
+        yield from requests
+        if not ends and next_url:
             yield scrapy.Request(next_url, callback=self.parse_listing, errback=self.listing_failed,
                                  cb_kwargs={"page": page + 1, "listing": listing, "resume": resume})
 
@@ -713,8 +745,8 @@ class NewsSpider(scrapy.Spider):
     def _unchanged_article(self, response: Response, article_id: str) -> Iterator[Any]:
         if self.galleries.awaited(article_id):  # the captions are needed: fetch it whole
             yield fetch_again(response, headers={})
-        elif self.incremental().archived(article_id):
-            self.archive().not_modified(article_id)
+        elif self.incremental().archived(article_id):  # read as it was asked for: no read now
+            self.archive().not_modified(article_id, self.incremental().known(article_id))
         else:  # a page that failed to parse, unchanged since: it fails again, unparsed
             failure = self.archive().state.last_failure(article_id)
             yield from self.drop(failure[0] if failure else "unchanged_failed_page", response,
@@ -761,7 +793,8 @@ class NewsSpider(scrapy.Spider):
 
     def _stamped(self, parsed: ParsedPage, response: Response) -> Article:
         """The parsed item with how it was fetched (rendered, the parser, the WARC record it
-        was parsed from); the title the run's sources listed it under goes to the state."""
+        was parsed from); the title the run's sources listed it under goes to the state with
+        the version or re-check it leads to (one transaction)."""
         item = parsed.item
         item.rendered = bool(response.meta.get("playwright"))
         item.parser = parsed.parser
@@ -769,9 +802,9 @@ class NewsSpider(scrapy.Spider):
             item.capture = {"file": capture["file"], "record": capture["record"]}
             item.crawled_at = capture["date"]
         title = response.meta.get("listed_title")
-        if title and item.id:
+        if title and item.id:  # recorded with the version or re-check (Archive.note_fetch)
             shown = {self.site.fold_title(t) for t in self.shown_titles.get(item.id, [title])}
-            self.archive().state.set_listed_title(item.id, title, sorted(shown))
+            self.archive().note_fetch(item.id, listed_title=title, shown=sorted(shown))
         return item
 
     def _await_gallery(self, item: Article, gallery_url: str) -> Iterator[Any]:
