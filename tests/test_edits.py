@@ -31,6 +31,9 @@ NEW_SENTENCE = "（更新：校方周三表示将增加校园招聘场次。）"
 OLD_CAPTION = "北京金融街一带的办公楼。"
 NEW_CAPTION = "北京金融街一带的写字楼与银行总部。"
 
+#: the schedule the days are laid out on (the day-three edit, at four days of age, falls after the
+#: 3-day re-check; with the default's 2-day step it would be caught at 7 days, on day five)
+STEPS = "1h,6h,1d,3d,7d,30d"
 #: day → (clock, mirror directories)
 CLOCKS = {1: "2023-03-16T06:00:00Z", 2: "2023-03-17T06:00:00Z", 3: "2023-03-18T18:00:00Z",
           4: "2023-03-19T18:00:00Z", 5: "2023-03-22T12:00:00Z"}
@@ -65,7 +68,8 @@ def days(tmp_path_factory):
             server.load(mirrors[day])
             server.hits.clear()
             server.not_modified.clear()
-            result = crawl("epochtimes", server.base_url, out, *SOURCES, "-s", f"NEWSCRAWL_CLOCK={clock}")
+            result = crawl("epochtimes", server.base_url, out, *SOURCES, "-s", f"NEWSCRAWL_CLOCK={clock}",
+                           "-s", f"NEWSCRAWL_RECHECK_STEPS={STEPS}")
             assert result.returncode == 0, result.log[-3000:]
             results[day] = (result, Counter(server.hits), Counter(server.not_modified))
     return out, results
