@@ -264,6 +264,7 @@ class Archive(ArchiveFiles):
                              *remove_temporary_files(self.site_dir() / PICTURES_DIR)]:
                     logger.warning("Removed %s, left by a crashed run", left)
             self._recover()
+            self.related.resign()  # once, after the migration to schema 9
             self._check_writable()
         except BaseException as exc:
             self.close()

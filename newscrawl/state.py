@@ -38,7 +38,7 @@ from newscrawl.text import utc_now_iso
 #: 6 adds the audits of the whole archive (``-a recheck=all``) under way.
 #: 7 adds the backfills (``-a since=``) under way.
 #: 8 adds the near-duplicate index (newscrawl.related).
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -159,6 +159,8 @@ MIGRATIONS: dict[int, list[str]] = {
     ],
     # the near-duplicate index: each article's MinHash signature and its bands
     8: related.SCHEMA,
+    # the near-duplicates' signatures from vectorised 5-gram hashes: made again at the next open
+    9: related.RESIGN,
 }
 
 

@@ -88,7 +88,7 @@ def test_a_follow_up_quoting_the_story_is_well_under_the_threshold():
 
 
 def test_short_texts_are_not_compared():
-    assert len(folded(SHORT)) < related.MIN_CHARS and shingles(folded(SHORT)) == set()
+    assert len(folded(SHORT)) < related.MIN_CHARS and shingles(folded(SHORT)).size == 0
     assert similarity(SHORT, SHORT_TWIN) == 0.0
 
 
@@ -105,21 +105,70 @@ def test_the_bands_make_a_pair_at_the_threshold_a_candidate_almost_surely():
 
 def test_signing_loads_datasketchs_minhash_without_scipy_and_signs_as_datasketch_does():
     """The first article signed imports datasketch's MinHash modules, not its whole package
-    (scipy with it: 0.8 s of CPU a run); a later ``import datasketch`` still works whole."""
+    (scipy with it: 0.8 s of CPU a run); a later ``import datasketch`` still works whole; the
+    signature is datasketch's MinHash of the 5-grams' hashes, which stay what they were (the
+    index's bands are only comparable with one hashing)."""
     code = (
         "import sys\n"
-        "from newscrawl.related import NUM_PERM, SEED, signature\n"
-        "sig = signature({'台风海燕七', '风海燕七号'})\n"
+        "from newscrawl.related import NUM_PERM, SEED, shingles, signature\n"
+        "grams = shingles('台风海燕七号周二登陆' * 12)\n"
+        "sig = signature(grams)\n"
         "assert 'scipy' not in sys.modules and 'datasketch' not in sys.modules\n"
         "import datasketch\n"
-        "m = datasketch.MinHash(num_perm=NUM_PERM, seed=SEED)\n"
-        "m.update_batch([g.encode() for g in ('台风海燕七', '风海燕七号')])\n"
+        "m = datasketch.MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=lambda h: h)\n"
+        "m.update_batch([int(h) for h in grams])\n"
         "assert (datasketch.LeanMinHash(m).hashvalues == sig.hashvalues).all()\n"
         "assert isinstance(sig, datasketch.LeanMinHash) and datasketch.MinHashLSH\n"
-        "print('ok')\n")
+        "print(grams.size, ' '.join(map(str, grams[:3])), sig.hashvalues[0])\n")
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
                             timeout=120)
-    assert result.stdout.strip() == "ok", result.stderr[-2000:]
+    assert result.stdout.strip() == GOLDEN_SIGNING, result.stderr[-2000:]
+
+
+#: the 10 distinct 5-grams of the text above, its first three hashes and its first MinHash value
+GOLDEN_SIGNING = "10 93479992 285884078 326441645 322020966"
+
+
+def test_five_grams_hash_each_once_and_compare_as_sets():
+    text = folded(WIRE)
+    grams = shingles(text)
+    assert grams.size == len({text[i:i + related.SHINGLE] for i in range(len(text) - related.SHINGLE + 1)})
+    assert list(grams) == sorted(set(grams.tolist()))
+    assert jaccard(grams, grams) == 1.0 and jaccard(grams, shingles("")) == 0.0
+    half = shingles(text[:len(text) // 2])
+    assert jaccard(grams, half) == pytest.approx(half.size / grams.size)
+
+
+def test_an_index_of_schema_8_is_signed_again_at_the_next_open_keeping_its_relations(tmp_path):
+    """Schema 8's signatures (SHA-1 of each 5-gram) are made again with the 5-grams' hashes by
+    the first archive opened after the migration, every site's; the relations stay, and the
+    index finds the same story again."""
+    out, state = tmp_path / "out", tmp_path / "out" / "state" / "newscrawl.sqlite3"
+    dw = Archive(out, state, "dw")
+    dw.write(item("dw", "a-1", WIRE))
+    dw.close()
+    et = Archive(out, state, "epochtimes")
+    et.write(item("epochtimes", "n1", REWRITE))
+    et.close()
+    want = {row[0]: row[1:] for row in sqlite3.connect(state).execute(
+        "SELECT id, signature, cluster, related FROM related_articles")}
+    bands = set(sqlite3.connect(state).execute("SELECT * FROM related_bands"))
+    db = sqlite3.connect(state)
+    with db:  # as schema 8 left it: other signatures, their bands
+        db.execute("DROP TABLE related_resign")
+        db.execute("UPDATE related_articles SET signature = ?", (want["n1"][0],))
+        db.execute("DELETE FROM related_bands WHERE id = 'a-1'")
+        db.execute("PRAGMA user_version = 8")
+    db.close()
+    et = Archive(out, state, "epochtimes")  # migrates, and signs every site's articles again
+    db = et.store.db
+    assert db.execute("SELECT count(*) FROM related_resign").fetchone()[0] == 0
+    assert {row[0]: row[1:] for row in db.execute(
+        "SELECT id, signature, cluster, related FROM related_articles")} == want
+    assert set(db.execute("SELECT * FROM related_bands")) == bands
+    et.write(item("epochtimes", "n2", TWIN, lang="zh-Hant"))
+    assert line_of(et, "n2")["related"] == ["dw/a-1", "epochtimes/n1"]
+    et.close()
 
 
 # ---- through the archive ----------------------------------------------------------------
