@@ -519,7 +519,7 @@ class Site:
         lead["id"] = 72000000 + i
         if self.real_size:  # a real article's size: 10-15 paragraphs (tests/mirror/dw_real_size.py)
             image = next((dict(b[1], id=71000000 + i) for b in base["body"] if b[0] == "img"), None)
-            body = dw_real_size.real_size_body(i, body[0][1], image)
+            body = dw_real_size.real_size_body(i, image)
         return {
             "id": aid,
             "lang": "zh",
@@ -527,7 +527,8 @@ class Site:
             "bench": True,
             "slug": f"{headline}-{n}",
             "title": f"{headline}（{n}）",
-            "teaser": f"基准测试合成文章第{n}篇。" + base["teaser"],
+            "teaser": f"基准测试合成文章第{n}篇。" + (dw_real_size.sentence(f"{i}/lead") if self.real_size
+                                                 else base["teaser"]),
             "category": base["category"],
             "region": base["region"],
             "authors": people,

@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """DW benchmark articles of a real article's size (``build_dw.build(out, N, real_size=True)``).
 
 Today's synthetic benchmark articles (``Site._synthetic``) reuse the demo articles' bodies:
@@ -17,72 +18,79 @@ from __future__ import annotations
 import hashlib
 import json
 
-#: invented phrases; a paragraph is a few sentences, each subject + action + detail
-SUBJECTS = [
-    "联邦统计局的最新数据", "多名经济学家", "柏林一家研究所", "地方政府官员", "欧盟委员会发言人",
-    "环保组织的代表", "一位长期关注此事的记者", "中小企业协会", "大学的研究团队", "多个州的教育部门",
-    "当地居民", "行业协会负责人", "议会的预算委员会", "一家咨询公司的报告", "交通部的发言人",
-]
-ACTIONS = [
-    "指出", "认为", "在周二公布的报告中提到", "接受本台采访时表示", "在新闻发布会上强调",
-    "在一份声明中写道", "提醒", "估计", "在研讨会上介绍说", "对此回应称",
-]
-DETAILS = [
-    "这一计划需要至少五年时间才能全面落实，其间的资金安排仍有待议会批准",
-    "今年上半年的相关投资比去年同期增长了约百分之十二，但地区之间的差距依然明显",
-    "许多小城镇缺乏足够的技术人员，项目的推进速度因此受到影响",
-    "新的规定将从明年一月起生效，企业有半年的过渡期来调整内部流程",
-    "公众对这一问题的关注度明显上升，相关的网络讨论在过去一个月里增加了一倍",
-    "试点地区的经验表明，只有在地方政府和企业密切合作的情况下才能取得成效",
-    "能源价格的波动给家庭预算带来了压力，低收入家庭受到的影响尤其大",
-    "专家建议先在少数城市开展试验，再根据结果决定是否在全国推广",
-    "由于审批程序繁琐，一些原本计划在今年开工的项目不得不推迟",
-    "这项研究调查了来自十六个联邦州的两千多名受访者，样本覆盖城乡各类人群",
-    "反对者担心新措施会增加行政负担，而支持者则认为长期收益远大于成本",
-    "欧洲其他国家也在讨论类似的方案，各国之间的协调将是下一阶段的重点",
-    "工会表示将密切关注实施情况，并要求在涉及员工利益的问题上拥有发言权",
-    "数字化工具的使用让办理手续的时间平均缩短了三分之一",
-    "气候变化带来的极端天气使得基础设施的维护费用逐年上升",
-    "报告还提到，年轻一代对这一话题的看法与父母一辈存在明显差异",
-    "一些乡镇已经开始利用闲置的公共建筑开设社区服务中心",
-    "国际合作伙伴对德国的做法表示关注，并希望分享各自的经验",
-]
-CLOSERS = [
-    "此事预计将在下个月的议会会议上再次讨论。", "相关部门表示会在年底前公布更详细的评估。",
-    "外界普遍认为，接下来几个月的进展将是关键。", "这一问题短期内恐怕难以得到彻底解决。",
-    "多方表示愿意继续对话，寻找各方都能接受的方案。",
+#: invented words; a sentence fills the slots of :data:`PATTERNS` with them, drawn per
+#: article, so that two articles share no more of their text than two real ones do (the
+#: archive's near-duplicate index compares character 5-grams: a few phrases repeated across
+#: every article would make them all candidates of one another)
+WORDS = {
+    "place": ["柏林", "汉堡", "慕尼黑", "科隆", "莱比锡", "德累斯顿", "斯图加特", "不来梅", "汉诺威", "纽伦堡",
+              "美因茨", "波恩", "基尔", "罗斯托克", "爱尔福特", "马格德堡", "弗莱堡", "亚琛", "明斯特", "卡塞尔",
+              "布鲁塞尔", "维也纳", "苏黎世", "华沙", "布拉格", "哥本哈根", "里斯本", "雅典", "赫尔辛基", "都柏林"],
+    "who": ["市政府", "联邦议院", "州议会", "统计局", "研究所", "工会", "商会", "环保团体", "消费者协会", "医院协会",
+            "教师联合会", "农民协会", "交通部", "卫生部", "财政部", "经济部", "宪法法院", "审计署", "央行", "警方",
+            "学者", "企业主", "护理人员", "工程师", "大学生", "退休人员", "志愿者", "市长", "议员", "律师"],
+    "verb": ["表示", "指出", "估计", "强调", "警告", "承认", "批评", "呼吁", "预计", "透露", "回应", "补充",
+             "解释", "反驳", "证实", "提醒", "宣布", "建议", "否认", "坦言"],
+    "noun": ["电网", "铁路", "住房", "养老金", "学校", "医院", "港口", "风电", "光伏", "供暖", "税收", "预算",
+             "工资", "租金", "物价", "出口", "移民", "教育", "农业", "森林", "河流", "桥梁", "公路", "机场",
+             "宽带", "芯片", "电池", "氢能", "药品", "保险", "补贴", "债务", "投资", "就业", "培训", "数据",
+             "隐私", "选举", "司法", "文化"],
+    "change": ["增长", "下降", "翻倍", "减半", "停滞", "回升", "放缓", "加快", "波动", "超出预期", "小幅上扬",
+               "明显回落", "持续攀升", "大致持平", "跌至低点", "创下新高", "逐月减少", "稳步提高"],
+    "adj": ["新的", "长期的", "地区性的", "跨境的", "临时的", "数字化的", "公共的", "私营的", "额外的", "全国性的",
+            "试点的", "联合的", "紧急的", "分阶段的", "有争议的", "低成本的", "透明的", "灵活的", "强制性的",
+            "自愿的", "区域性的", "长远的", "综合性的", "配套的"],
+    "thing": ["计划", "法案", "报告", "调查", "协议", "项目", "改革", "措施", "规定", "方案", "预算案", "评估",
+              "草案", "框架", "倡议", "路线图", "试验", "基金", "条例", "合同", "章程", "指南"],
+    "unit": ["个百分点", "亿欧元", "万人", "家企业", "个城市", "所学校", "公里", "个月", "吨", "兆瓦", "万欧元",
+             "个乡镇", "家医院", "座桥梁", "套住房", "名教师", "辆公交车", "公顷", "个岗位", "项研究"],
+    "time": ["周一", "周二", "周三", "周四", "周五", "上周末", "本月初", "去年秋天", "今年春天", "过去三年",
+             "月中", "年初", "上个季度", "去年年底", "节前", "暑假期间", "选举前夕", "疫情之后"],
+}
+PATTERNS = [
+    "{place}{who}{time}{verb}，{noun}方面的{adj}{thing}将于{year}年启动，涉及{n}{unit}。",
+    "据{who}的{thing}，{place}的{noun}{change}了{n}{unit}，而{noun2}则{change2}。",
+    "{who}{verb}，{adj}{thing}必须兼顾{noun}和{noun2}，否则{place}将难以承受。",
+    "{time}，{place}有{n}{unit}参与了关于{noun}的{thing}，{who}对结果{verb}满意。",
+    "在{place}，{noun}与{noun2}的矛盾已持续{n}年，{who}{verb}这需要{adj}{thing}。",
+    "{who}和{who2}在{place}会面，讨论{noun}{thing}的细节，预计{year}年前完成。",
 ]
 HEADINGS = ["各方反应不一", "资金从何而来", "地方的经验", "下一步怎么走", "专家的看法"]
 #: the UI strings of the page's translations table (``i18nByLang``), invented
-UI_WORDS = [
+UI_LABELS = [
     "首页", "新闻", "评论", "视频", "音频", "图集", "专题", "搜索", "菜单", "关闭", "分享", "复制链接",
     "打印", "订阅", "下载", "播放", "暂停", "上一页", "下一页", "更多", "收起", "展开", "返回顶部",
     "隐私声明", "法律声明", "联系我们", "无障碍", "Cookie 设置", "相关主题", "推荐阅读", "最新消息",
 ]
 
 
+def _number(seed: str) -> int:
+    return int.from_bytes(hashlib.sha256(seed.encode()).digest()[:4], "big")
+
+
 def _pick(seed: str, options: list[str]) -> str:
-    return options[int.from_bytes(hashlib.sha256(seed.encode()).digest()[:4], "big") % len(options)]
+    return options[_number(seed) % len(options)]
+
+
+def sentence(seed: str) -> str:
+    """One invented sentence: a pattern with its slots filled, drawn from ``seed``."""
+    fill = {slot: _pick(f"{seed}/{slot}", words) for slot, words in WORDS.items()}
+    fill.update(noun2=_pick(f"{seed}/noun2", WORDS["noun"]), who2=_pick(f"{seed}/who2", WORDS["who"]),
+                change2=_pick(f"{seed}/change2", WORDS["change"]), n=2 + _number(f"{seed}/n") % 980,
+                year=2025 + _number(f"{seed}/y") % 12)
+    return _pick(f"{seed}/p", PATTERNS).format(**fill)
 
 
 def paragraph(i: int, k: int) -> str:
-    """The k-th paragraph of benchmark article i: three to six invented sentences."""
-    count = 3 + (i + k) % 4
-    sentences = [
-        f"{_pick(f'{i}/{k}/{s}/s', SUBJECTS)}{_pick(f'{i}/{k}/{s}/a', ACTIONS)}，"
-        f"{_pick(f'{i}/{k}/{s}/d', DETAILS)}。"
-        for s in range(count)
-    ]
-    if (i + k) % 4 == 0:
-        sentences.append(_pick(f"{i}/{k}/c", CLOSERS))
-    return "".join(sentences)
+    """The k-th paragraph of benchmark article i: four to seven invented sentences."""
+    return "".join(sentence(f"{i}/{k}/{s}") for s in range(4 + (i + k) % 4))
 
 
-def real_size_body(i: int, first: str, image: dict | None) -> list[tuple]:
-    """The body blocks of benchmark article i: its first paragraph ``first``, then 9-14 more
-    (10-15 in all), two subheadings, one picture and two in-text ad slots."""
+def real_size_body(i: int, image: dict | None) -> list[tuple]:
+    """The body blocks of benchmark article i: 10-15 paragraphs (the first with DW's dateline),
+    two subheadings, one picture (``image``, if given) and two in-text ad slots."""
     paragraphs = 10 + i % 6
-    blocks: list[tuple] = [("p", first)]
+    blocks: list[tuple] = [("p", "（德国之声中文网）" + paragraph(i, 0))]
     for k in range(1, paragraphs):
         if k in (4, 9):
             blocks.append(("h2", _pick(f"{i}/{k}/h", HEADINGS)))
@@ -110,7 +118,7 @@ def head_extra(art: dict) -> str:
                 f'href="https://static.dw.com/image/{lead["id"]}_{fmt}.webp" fetchpriority="high"/>'
             )
     for n in range(24):
-        word = _pick(f"{art['id']}/slot/{n}", UI_WORDS)
+        word = _pick(f"{art['id']}/slot/{n}", UI_LABELS)
         out.append(f'<meta data-rh="true" name="dw:slot-{n}" content="{word}"/>')
     return "".join(out)
 
@@ -123,7 +131,7 @@ def translations(lang: str) -> str:
     """A real page's translations table: the UI strings of every component, as one JSON
     string (as DW's ``i18nByLang`` holds them)."""
     table = {
-        f"component_{n}": {f"label_{m}": _pick(f"{lang}/{n}/{m}", UI_WORDS) for m in range(8)}
+        f"component_{n}": {f"label_{m}": _pick(f"{lang}/{n}/{m}", UI_LABELS) for m in range(8)}
         for n in range(8)
     }
     return json.dumps(table, ensure_ascii=False, separators=(",", ":"))
@@ -138,7 +146,7 @@ def pad_state(state: dict, lang: str, apollo_lang: str) -> None:
     for n in range(12):
         state[f"NavigationTeaser:{90000000 + n}"] = {
             "__typename": "NavigationTeaser", "id": 90000000 + n,
-            "title": _pick(f"{lang}/nav/{n}", DETAILS)[:18],
+            "title": sentence(f"{lang}/nav/{n}")[:18],
             "namedUrl": f"/{lang}/n-{90000000 + n}", "isExternal": False,
-            "trackingCategory": _pick(f"{lang}/navcat/{n}", UI_WORDS),
+            "trackingCategory": _pick(f"{lang}/navcat/{n}", UI_LABELS),
         }
