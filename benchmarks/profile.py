@@ -17,8 +17,12 @@ a process waiting for a CPU is sampled as busy), and their user + system CPU giv
 milliseconds: a component's ms per article is its share of the marginal samples times the
 measured marginal CPU per article.
 
-How a sample is attributed: its stack is read from the innermost frame outwards, and the
-first frame that matches a rule decides (the first rule of the table that it matches).
+How a sample is attributed: first the ``ANYWHERE`` rules, in table order, each looking at
+every frame of the stack (start-up is whatever runs under an import; a listing's or
+robots.txt's work is whatever runs under its callback, though the site module's link
+extraction or Protego does it); then the stack is read from the innermost frame outwards,
+and the first frame that matches an ``INNERMOST`` rule decides (the first such rule of the
+table that it matches).
 Library helpers that serve everyone (lxml, json, re, hashlib, sqlite3, parsel, w3lib) match
 no rule, so their time goes to their caller: lxml under ``newscrawl/sites/`` is the parse,
 under ``newscrawl/markdown.py`` the markdown; SQLite under ``newscrawl/state.py`` is the
@@ -67,6 +71,9 @@ ANYWHERE, INNERMOST = "anywhere", "innermost"
 #: in this order for each frame; the components of issue 23's table, a few split further
 RULES: list[tuple[str, str, tuple[str, ...]]] = [
     ("start-up: imports", ANYWHERE, ("<frozen importlib._bootstrap",)),
+    ("robots.txt", ANYWHERE, ("robotstxt", "protego")),
+    ("listing callbacks", ANYWHERE, (
+        "parse_listing (", "_listing_page (", "newscrawl/listings.py", "parse_feed (", "_feed (newscrawl/")),
     ("logging", INNERMOST, ("logging/__init__.py", "scrapy/utils/log.py")),
     ("markdown", INNERMOST, ("newscrawl/markdown.py",)),
     ("parse/extract", INNERMOST, (
@@ -81,9 +88,6 @@ RULES: list[tuple[str, str, tuple[str, ...]]] = [
         "yaml/")),
     ("pipelines: normalize, validate, dedupe, pictures", INNERMOST, (
         "newscrawl/pipelines/", "newscrawl/pictures.py")),
-    ("robots.txt", INNERMOST, ("robotstxt", "protego")),
-    ("listing callbacks", INNERMOST, (
-        "parse_listing (", "_listing_page (", "newscrawl/listings.py", "parse_feed (", "_feed (newscrawl/")),
     ("crawl policies (newscrawl/crawling/, schedule)", INNERMOST, (
         "newscrawl/crawling/", "newscrawl/schedule.py")),
     ("spider: requests and wiring", INNERMOST, ("newscrawl/spiders/",)),
