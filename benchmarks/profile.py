@@ -23,8 +23,9 @@ robots.txt's work is whatever runs under its callback, though the site module's 
 extraction or Protego does it); then the stack is read from the innermost frame outwards,
 and the first frame that matches an ``INNERMOST`` rule decides (the first such rule of the
 table that it matches).
-Library helpers that serve everyone (lxml, json, re, hashlib, sqlite3, parsel, w3lib) match
-no rule, so their time goes to their caller: lxml under ``newscrawl/sites/`` is the parse,
+Library helpers that serve everyone (lxml, json, re, hashlib, sqlite3, parsel, w3lib, OpenCC)
+match no rule and the project's own (:data:`HELPERS`) are skipped, so their time goes to their
+caller: lxml under ``newscrawl/sites/`` is the parse,
 under ``newscrawl/markdown.py`` the markdown; SQLite under ``newscrawl/state.py`` is the
 state. Frames of the import machinery anywhere on the stack make a sample start-up
 (``ANYWHERE`` rules), whatever it imports. py-spy sees Python frames only: time in C code
@@ -77,8 +78,7 @@ RULES: list[tuple[str, str, tuple[str, ...]]] = [
     ("logging", INNERMOST, ("logging/__init__.py", "scrapy/utils/log.py")),
     ("markdown", INNERMOST, ("newscrawl/markdown.py",)),
     ("parse/extract", INNERMOST, (
-        "newscrawl/sites/", "newscrawl/html.py", "newscrawl/text.py", "newscrawl/charset.py", "nh3",
-        "parse_article (newscrawl/spiders/", "_parse_page (newscrawl/spiders/",
+        "newscrawl/sites/", "parse_article (newscrawl/spiders/", "_parse_page (newscrawl/spiders/",
         "_stamped (newscrawl/spiders/")),
     ("WARC capture", INNERMOST, ("newscrawl/warc.py", "warcio/", "isal/", "surt/")),
     ("state SQLite", INNERMOST, ("newscrawl/state.py",)),
@@ -102,6 +102,9 @@ RULES: list[tuple[str, str, tuple[str, ...]]] = [
         "twisted/", "asyncio/", "selectors.py", "socket.py", "zope/")),
     ("other newscrawl code", INNERMOST, ("newscrawl/",)),
 ]
+#: the project's helper modules that every component calls: their frames never decide, their
+#: time goes to the caller's component (as a library's does)
+HELPERS = ("newscrawl/text.py", "newscrawl/html.py", "newscrawl/charset.py")
 REST = "the rest"
 STARTUP = RULES[0][0]
 COMPONENTS = [name for name, _, _ in RULES] + [REST]
@@ -113,6 +116,8 @@ def component(stack: list[str]) -> str:
         if where == ANYWHERE and any(n in frame for frame in stack for n in needles):
             return name
     for frame in reversed(stack):
+        if any(h in frame for h in HELPERS):
+            continue
         for name, where, needles in RULES:
             if where == INNERMOST and any(n in frame for n in needles):
                 return name
