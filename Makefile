@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install demo clean-demo site website test test-slow test-all lint bench bench-scale bench-sim bench-site clean-output
+.PHONY: install demo clean-demo site website test test-slow test-all lint bench bench-profile bench-scale bench-sim bench-site clean-output
 OUTPUT ?= output
 
 # $(call venv,FOLDER,EXTRAS): a virtual environment with the project installed (editable)
@@ -67,8 +67,13 @@ $(BENCH_VENV)/.installed: pyproject.toml
 	$(call venv,$(BENCH_VENV),bench)
 
 bench: $(BENCH_VENV)/.installed
-	PYTHONPATH=. $(BENCH_PY) benchmarks/run.py
+	PYTHONPATH=. $(BENCH_PY) benchmarks/run.py $(BENCH_FLAGS)
 	PYTHONPATH=. $(BENCH_PY) benchmarks/warc.py
+
+## Where a crawl's CPU goes: py-spy (the bench extra) over a crawl of 300 real-size DW articles
+## and over the re-crawl with nothing new, samples by component (benchmarks/profile.py; ~2 min).
+bench-profile: $(BENCH_VENV)/.installed
+	PYTHONPATH=. $(BENCH_PY) benchmarks/profile.py
 
 ## What a nothing-new re-crawl and rebuild-state cost at 1,000 and 100,000 articles (clones of
 ## a crawl of the demo mirror; ~1 GB of disk and ~15 minutes, so not part of `make bench`).

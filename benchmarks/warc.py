@@ -51,7 +51,6 @@ def cpu(mirror_dir: Path, work: Path) -> dict:
 
     def capture(folder: Path | None = None) -> None:
         recorder = WarcRecorder(folder or work / f"capture{next(runs)}", "dw", max_size=10**9)
-        recorder.open()
         for request, response in exchanges:
             recorder.capture(request, response)
         recorder.close()

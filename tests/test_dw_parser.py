@@ -255,3 +255,29 @@ def test_state_assignments_are_the_regular_expressions_matches():
         expected = [(m.span(), m.groupdict()) for m in _STATE_ASSIGNMENT.finditer(text)]
         assert [(m.span(), m.groupdict()) for m in state_assignments(text)] == expected
         assert [m.span() for m in state_assignments(text, first=True)] == [span for span, _ in expected[:1]]
+
+
+def test_the_benchmarks_real_size_pages_are_parsed_as_their_articles(tmp_path):
+    """``make bench``'s pages of a real article's size (tests/mirror/dw_real_size.py): each is
+    read as the article its expected.json describes, with its 10-15 paragraphs, and none of
+    the bulk of its head and state (translations, navigation teasers) reaches the body."""
+    from tests.mirror.build_dw import build
+
+    build(tmp_path, extra_articles=12, real_size=True)
+    expected = json.loads((tmp_path / "expected.json").read_text(encoding="utf-8"))
+    files = sorted(f for f in expected if f.startswith("pages/a-7"))
+    assert len(files) == 12
+    for file in files:
+        want = expected[file]
+        page = (tmp_path / file).read_bytes()
+        assert 80_000 < len(page) < 130_000, (file, len(page))
+        item = normalize_article(SITE.parse(response_for(file, want["url"], tmp_path)).item)
+        assert validate_article(item) is None
+        assert (item.id, item.title, item.published, item.updated, item.authors, item.lead, item.tags) == (
+            want["id"], want["title"], want["published"], want["updated"], want["authors"], want["lead"],
+            want["tags"])
+        assert item.images == want["images"]
+        check_body(item.body_markdown, want)
+        text = [p for p in item.body_markdown.split("\n\n") if not p.startswith(("![", "*", "#"))]
+        assert 10 <= len(text) <= 15, (file, len(text))
+        assert "NavigationTeaser" not in item.body_markdown and "component_" not in item.body_markdown

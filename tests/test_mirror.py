@@ -93,3 +93,33 @@ def test_the_server_holds_every_response_for_its_delay():
             with contextlib.suppress(urllib.error.HTTPError):
                 urllib.request.urlopen(mirror_url(server.base_url, url)).read()
             assert time.monotonic() - start >= 0.3
+
+
+def test_the_server_answers_304_to_either_validator(tmp_path):
+    """If-None-Match against the ETag of the bytes, else If-Modified-Since against a route's
+    ``last_modified`` (RFC 9110: If-None-Match, when sent, decides alone); counted in
+    ``server.not_modified``."""
+    import json
+    import shutil
+
+    shutil.copytree(MIRROR_ROOT / "dw", tmp_path / "dw")
+    manifest = json.loads((tmp_path / "dw" / "manifest.json").read_text(encoding="utf-8"))
+    manifest["https://www.dw.com/robots.txt"]["last_modified"] = "Mon, 02 Nov 2026 08:00:00 GMT"
+    (tmp_path / "dw" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with MirrorServer([tmp_path / "dw"], pictures=False) as server:
+        url = mirror_url(server.base_url, "https://www.dw.com/robots.txt")
+
+        def status(**headers: str) -> int:
+            try:
+                return urllib.request.urlopen(urllib.request.Request(url, headers=headers)).status
+            except urllib.error.HTTPError as answer:
+                return answer.code
+
+        etag = urllib.request.urlopen(url).headers["ETag"]
+        assert status(**{"If-None-Match": etag}) == 304
+        assert status(**{"If-None-Match": '"other"'}) == 200
+        assert status(**{"If-Modified-Since": "Mon, 02 Nov 2026 08:00:00 GMT"}) == 304
+        assert status(**{"If-Modified-Since": "Sun, 01 Nov 2026 08:00:00 GMT"}) == 200
+        later = "Tue, 03 Nov 2026 08:00:00 GMT"
+        assert status(**{"If-None-Match": '"other"', "If-Modified-Since": later}) == 200
+        assert server.not_modified["https://www.dw.com/robots.txt"] == 2

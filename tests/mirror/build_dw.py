@@ -9,6 +9,8 @@ Writes ``pages/*.html``, ``rss-chi-all.xml``, ``robots-www.txt``, ``robots-rss.t
 ``tests/mirror/dw/``). The output is deterministic: the same input gives byte-identical
 files. ``build(out, extra_articles=N)`` adds N synthetic current-template articles (ids from
 70000000) listed on the topic page https://www.dw.com/zh/基准测试/t-69999999;
+``build(out, extra_articles=N, real_size=True)`` makes them of a real article's size
+(``dw_real_size``: 10-15 paragraphs, a real head and state blob);
 ``build(out, extra_articles=N, topic_size=K)`` lists them K to a topic page instead, on
 :func:`bench_topic_urls` (t-69999999, t-69999998, …): DW shows only the first page of a topic,
 a few dozen teasers, so a crawl that finds thousands of new articles reads many topics.
@@ -31,6 +33,7 @@ from typing import ClassVar
 from urllib.parse import quote
 
 from tests.mirror import dw_content as C
+from tests.mirror import dw_real_size
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "dw"
 WWW = "https://www.dw.com"
@@ -462,7 +465,8 @@ class Styler:
 
 
 class Site:
-    def __init__(self, extra_articles: int = 0):
+    def __init__(self, extra_articles: int = 0, real_size: bool = False):
+        self.real_size = real_size
         self.articles: dict[int, dict] = {}
         for art in C.ARTICLES:
             self.articles[art["id"]] = art
@@ -513,6 +517,9 @@ class Site:
         ][i % 3]
         lead = dict(base["lead"] or pool[0]["lead"])
         lead["id"] = 72000000 + i
+        if self.real_size:  # a real article's size: 10-15 paragraphs (tests/mirror/dw_real_size.py)
+            image = next((dict(b[1], id=71000000 + i) for b in base["body"] if b[0] == "img"), None)
+            body = dw_real_size.real_size_body(i, image)
         return {
             "id": aid,
             "lang": "zh",
@@ -520,7 +527,8 @@ class Site:
             "bench": True,
             "slug": f"{headline}-{n}",
             "title": f"{headline}（{n}）",
-            "teaser": f"基准测试合成文章第{n}篇。" + base["teaser"],
+            "teaser": f"基准测试合成文章第{n}篇。" + (dw_real_size.sentence(f"{i}/lead") if self.real_size
+                                                 else base["teaser"]),
             "category": base["category"],
             "region": base["region"],
             "authors": people,
@@ -536,6 +544,7 @@ class Site:
             "topics": [t for t in base["topics"] if t != "全球视野"] + ["基准测试"],
             "related": [68200101, 68200102, 68200103],
             "body": body,
+            "real_size": self.real_size,
         }
 
     # -- URLs ------------------------------------------------------------------------
@@ -1704,6 +1713,10 @@ def render_article(site: Site, art: dict) -> tuple[str, Body]:
     extra_meta = ""
     if kind == "dom":
         extra_meta = f'<meta data-rh="true" property="article:modified_time" content="{art["modified"]}"/>'
+    if art.get("real_size"):
+        extra_meta += dw_real_size.head_extra(art)
+        for name in dw_real_size.STYLE_COMPONENTS:
+            st.pair(name)
     doc = [
         head(
             st,
@@ -1745,6 +1758,8 @@ def render_article(site: Site, art: dict) -> tuple[str, Body]:
     year = parse_iso(art["first"]).year
     doc.append(site_footer(st, lang, max(year, 2024)))
     apollo = article_apollo(site, art, body) if kind in ("apollo", "truncated") else None
+    if apollo is not None and art.get("real_size"):
+        dw_real_size.pad_state(apollo, lang, LABELS[lang]["apollo_lang"])
     page = "\n".join(doc[:-1]) + doc[-1] + page_end(apollo)
     page = page.replace("@@STYLE@@", st.style_tag())
     if kind == "truncated":
@@ -2393,13 +2408,14 @@ def _enc_url(url: str) -> str:
     return f"{scheme}://{host}{enc('/' + path)}"
 
 
-def build(out_dir: Path, extra_articles: int = 0, topic_size: int | None = None) -> None:
+def build(out_dir: Path, extra_articles: int = 0, topic_size: int | None = None,
+          real_size: bool = False) -> None:
     out_dir = Path(out_dir)
     pages_dir = out_dir / "pages"
     pages_dir.mkdir(parents=True, exist_ok=True)
     for old in pages_dir.glob("*.html"):
         old.unlink()
-    site = Site(extra_articles)
+    site = Site(extra_articles, real_size)
     manifest: dict[str, dict] = {}
     expected: dict[str, object] = {}
     broken: list[dict] = []
@@ -2532,8 +2548,12 @@ def main(argv: list[str] | None = None) -> None:
         "--topic-size", type=int, default=None,
         help="list the synthetic articles this many to a topic page (default: all on one)",
     )
+    parser.add_argument(
+        "--real-size", action="store_true",
+        help="synthetic articles of a real article's size (tests/mirror/dw_real_size.py)",
+    )
     args = parser.parse_args(argv)
-    build(args.out, extra_articles=args.extra_articles, topic_size=args.topic_size)
+    build(args.out, extra_articles=args.extra_articles, topic_size=args.topic_size, real_size=args.real_size)
     print(f"wrote the DW mirror to {args.out}")
 
 

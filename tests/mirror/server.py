@@ -52,7 +52,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from email.utils import formatdate
+from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -249,7 +249,7 @@ class _Handler(BaseHTTPRequestHandler):
                 headers["ETag"] = etag
                 if route.get("last_modified"):
                     headers["Last-Modified"] = route["last_modified"]
-                if self.headers.get("If-None-Match") == etag:
+                if self._not_modified(etag, route.get("last_modified")):
                     self.server.not_modified[key] += 1
                     return self._send(304, b"", {k: v for k, v in headers.items() if k != "Content-Type"})
             if route.get("content_encoding") == "gzip":
@@ -257,6 +257,19 @@ class _Handler(BaseHTTPRequestHandler):
                 headers["Content-Encoding"] = "gzip"
             return self._send(status, body, headers, chunked=bool(route.get("chunked")))
         return self._send(status, f"<html><body><h1>{status}</h1></body></html>".encode())
+
+    def _not_modified(self, etag: str, last_modified: str | None) -> bool:
+        """Whether the request's validators match (RFC 9110 13.2.2): ``If-None-Match`` when
+        sent (the ETag of the bytes it would get), else ``If-Modified-Since`` against the
+        route's ``last_modified`` (a route without one is never "not modified" by date)."""
+        if_none_match = self.headers.get("If-None-Match")
+        if if_none_match is not None:
+            return if_none_match == etag
+        since = self.headers.get("If-Modified-Since")
+        if since and last_modified:
+            with contextlib.suppress(TypeError, ValueError):
+                return parsedate_to_datetime(last_modified) <= parsedate_to_datetime(since)
+        return False
 
     def _throttled(self, throttle: dict) -> None:
         """429/503 with a Retry-After header (in seconds, or as an HTTP date)."""
