@@ -248,16 +248,6 @@ def _permutations() -> Any:
 _CHUNK = 16
 
 
-def _fmix32(h: NDArray[Any]) -> NDArray[Any]:
-    """MurmurHash3's 32-bit finaliser, as datasketch's affine32 scheme mixes each input hash."""
-    np = _numpy()
-    h = h ^ (h >> np.uint32(16))
-    h = h * np.uint32(0x85EBCA6B)
-    h = h ^ (h >> np.uint32(13))
-    h = h * np.uint32(0xC2B2AE35)
-    return h ^ (h >> np.uint32(16))
-
-
 def signature(grams: NDArray[Any]) -> LeanMinHash:
     """The MinHash signature of a shingle set (:func:`shingles`, already hashed):
     datasketch's ``affine32`` MinHash of these hashes with :data:`NUM_PERM` permutations —
@@ -266,10 +256,11 @@ def signature(grams: NDArray[Any]) -> LeanMinHash:
     ``update_batch`` does in one array 11 times slower (a test checks both give the same)."""
     np = _numpy()
     minhash_class, lean_class = _datasketch()
+    fmix = sys.modules[minhash_class.__module__]._fmix  # the mixing datasketch's update does
     a, b = _permutations()
     values = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
     if grams.size:
-        mixed = _fmix32(grams.astype(np.uint32))[None, :]
+        mixed = fmix(grams.astype(np.uint32), 32)[None, :]
         for i in range(0, NUM_PERM, _CHUNK):
             values[i:i + _CHUNK] = (a[i:i + _CHUNK, None] * mixed + b[i:i + _CHUNK, None]).min(axis=1)
     return lean_class(minhash_class(seed=SEED, hashvalues=values, permutations=(a, b), scheme=SCHEME))
@@ -407,20 +398,25 @@ class RelatedIndex:
             while rows := db.execute(batch, (RESIGN_BATCH,)).fetchall():
                 with self.store.transaction() as tx:
                     for site, article_id in rows:
-                        known = self.store.get(site, article_id)
-                        line = (self._archived_text(site, article_id, known.line_offset)
-                                if known is not None and known.line_offset is not None else None)
-                        grams = shingles(folded(line)) if line else _numpy().empty(0, dtype="uint32")
-                        source = tx.execute("SELECT source FROM related_articles WHERE site = ? AND id = ?",
-                                            (site, article_id)).fetchone()
-                        cluster, found = recorded(tx, site, article_id)
-                        record(tx, site, article_id, Near(
-                            cluster, found, signature=_packed(signature(grams)) if grams.size else None,
-                            source=source[0] if source else None).journal())
-                        tx.execute("DELETE FROM related_resign WHERE site = ? AND id = ?", (site, article_id))
+                        self._sign_again(tx, site, article_id)
                 done += len(rows)
         logger.info("Near-duplicate index: %d articles signed again", done)
         return done
+
+    def _sign_again(self, db: sqlite3.Connection, site: str, article_id: str) -> None:
+        """One article of :meth:`resign`: its last line's signature recorded with the cluster,
+        relations and source the index holds (no signature: a text too short, or lost)."""
+        known = self.store.get(site, article_id)
+        line = (self._archived_text(site, article_id, known.line_offset)
+                if known is not None and known.line_offset is not None else None)
+        grams = shingles(folded(line) if line else "")
+        row = db.execute("SELECT cluster, related, source FROM related_articles WHERE site = ? AND id = ?",
+                         (site, article_id)).fetchone()
+        if row is not None:
+            sig = _packed(signature(grams)) if grams.size else None
+            near = Near(row[0], json.loads(row[1]), signature=sig, source=row[2])
+            record(db, site, article_id, near.journal())
+        db.execute("DELETE FROM related_resign WHERE site = ? AND id = ?", (site, article_id))
 
     def find(self, item: Any) -> Near:
         """The verified related articles of a version about to be archived (itself excluded)."""

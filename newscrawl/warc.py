@@ -142,9 +142,12 @@ def warc_dir(settings: BaseSettings, spider: str) -> Path:
     return Path(settings.get("NEWSCRAWL_OUTPUT_DIR")) / spider / "warc"
 
 
-def sha1_digest(data: bytes) -> str:
-    """A WARC digest as warcio writes it: ``sha1:`` and base32."""
-    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
+def sha1_digest(*parts: bytes) -> str:
+    """A WARC digest as warcio writes it (``sha1:`` and base32) of the parts in turn."""
+    digest = hashlib.sha1()
+    for part in parts:
+        digest.update(part)
+    return "sha1:" + base64.b32encode(digest.digest()).decode("ascii")
 
 
 def warc_date(moment: datetime | None = None) -> str:
@@ -498,18 +501,6 @@ class _Body:
         return body
 
 
-def _sha1(*parts: bytes) -> str:
-    """The WARC digest (``sha1:`` and base32, as warcio writes it) of the parts in turn."""
-    digest = hashlib.sha1()
-    for part in parts:
-        digest.update(part)
-    return "sha1:" + base64.b32encode(digest.digest()).decode("ascii")
-
-
-#: the payload digest of an empty payload (a request without a body)
-EMPTY_DIGEST = _sha1()
-
-
 class _RecordWriter(BaseWARCWriter):
     """warcio's record serialiser, one gzip member per record, in memory, of records built
     here whole: their WARC headers (warcio's ``create_warc_record`` would look each one up
@@ -539,10 +530,10 @@ class _RecordWriter(BaseWARCWriter):
         """A ``response``, ``request``, ``resource`` or ``metadata`` record of ``body`` with its
         digests (``payload_digest``: already computed of ``body``); ``warc_headers`` begin
         with ``WARC-Date``."""
-        payload_digest = payload_digest or (EMPTY_DIGEST if not body else _sha1(body))
+        payload_digest = payload_digest or sha1_digest(body)
         if http_headers is not None:
             http_headers.compute_headers_buffer(self.header_filter)  # what warcio writes
-            block_digest = _sha1(http_headers.headers_buff, body)
+            block_digest = sha1_digest(http_headers.headers_buff, body)
         else:
             block_digest = payload_digest
         fields = [*warc_headers.items(), ("WARC-Payload-Digest", payload_digest),
@@ -557,7 +548,7 @@ class _RecordWriter(BaseWARCWriter):
         fields = [*warc_headers.items(), ("WARC-Refers-To", earlier.record_id),
                   ("WARC-Refers-To-Target-URI", earlier.url), ("WARC-Refers-To-Date", earlier.date),
                   ("WARC-Profile", profile), ("WARC-Payload-Digest", digest),
-                  ("WARC-Block-Digest", _sha1(http_headers.headers_buff))]
+                  ("WARC-Block-Digest", sha1_digest(http_headers.headers_buff))]
         return self._record(uri, "revisit", b"", fields, http_headers, self.WARC_RECORDS["revisit"])
 
     def member(self, record: ArcWarcRecord, *, compress: bool = True) -> bytes:

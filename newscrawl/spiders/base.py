@@ -33,6 +33,7 @@ checked when the spider is made: a wrong one is an :class:`~newscrawl.arguments.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import AbstractContextManager
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -525,11 +526,7 @@ class NewsSpider(scrapy.Spider):
         self.stat("newscrawl/feed/items", len(entries))
         if not any(self.resolve(link.url)[1] for link in entries):
             self.source_failed(source or response.url, emptiness(response, entries, "item"))
-        state = self.archive().state
-        with state.together(f"the articles {response.url} links to, in the frontier"):
-            requests = list(self.article_requests(entries, source="feed"))
-            state.set_validators(response_validators(response))
-        yield from requests
+        yield from self.page_requests(response, entries, source="feed")
 
     def feed_failed(self, failure: Failure) -> None:
         request = failed_request(failure)
@@ -607,11 +604,7 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("Sitemap index %s is listed in another index: not followed", response.url)
         elif read.kind == URLSET:
             self.stat("newscrawl/sitemaps/entries", len(read.links))
-            state = self.archive().state
-            with state.together(f"the articles {response.url} links to, in the frontier"):
-                requests = list(self.article_requests(links, source="sitemap"))
-                state.set_validators(response_validators(response))
-            yield from requests
+            yield from self.page_requests(response, links, source="sitemap")
         else:
             self.source_failed(source, f"lists {response.url}, which is no sitemap")
 
@@ -620,6 +613,25 @@ class NewsSpider(scrapy.Spider):
         source = request.cb_kwargs.get("source") or request.url
         where = "" if request.url == source else f"lists {request.url}, which "
         self.source_failed(source, where + fetch_failure(failure).text)
+
+    def page_writes(self, response: Response) -> AbstractContextManager[None]:
+        """The state's writes for a feed, sitemap or listing page, in one transaction."""
+        return self.archive().state.together(f"the articles {response.url} links to, in the frontier")
+
+    def page_requests(self, response: Response, links: Iterable[Link], *, source: str,
+                      validators: bool = True, finished: str | None = None,
+                      **kwargs: Any) -> list[scrapy.Request]:
+        """The requests for the articles a feed, sitemap or listing page links, put in the
+        frontier with the page's validators (``validators``) and the end of the walk of the
+        listing ``finished`` in one transaction (:meth:`page_writes`, or the caller's)."""
+        state = self.archive().state
+        with self.page_writes(response):
+            requests = list(self.article_requests(links, source=source, **kwargs))
+            if validators:
+                state.set_validators(response_validators(response))
+            if finished:
+                state.listing_finished(finished)
+        return requests
 
     def parse_listing(self, response: Response, page: int = 1, listing: str | None = None,
                       resume: bool = False, backfill: bool = False) -> Iterator[scrapy.Request]:
@@ -660,12 +672,9 @@ class NewsSpider(scrapy.Spider):
             self.source_failed(listing, emptiness(response, [], "article link"))
         verdict = backfill.judge(articles)
         self.stat("newscrawl/backfill/older_left_out", verdict.older)
-        state = self.archive().state
-        with state.together(f"the articles {response.url} links to, in the frontier"):
-            requests = list(self.article_requests(verdict.links, source="listing", backfill=listing))
-            if page == 1:
-                state.set_validators(response_validators(response))
-                state.listing_finished(listing)
+        with self.page_writes(response):
+            requests = self.page_requests(response, verdict.links, source="listing", backfill=listing,
+                                          validators=page == 1, finished=listing if page == 1 else None)
             go_on = backfill.walked(listing, response.url, page, verdict, len(requests), next_url)
         self.stat("newscrawl/backfill/requested", len(requests))
         yield from requests
@@ -693,26 +702,17 @@ class NewsSpider(scrapy.Spider):
             self.source_failed(listing, emptiness(response, [], "article link"))
         articles = {link: article_id for link, article_id in ids.items() if article_id}
         stop = self.incremental().stop_walking(articles.values(), resume, self.site.listings_newest_first)
-        ends = True
-        if not next_url:
-            pass
-        elif stop:
+        last_page = page >= self.settings.getint("NEWSCRAWL_MAX_LISTING_PAGES")
+        if next_url and stop:
             self.stat("newscrawl/incremental/stopped_early")
             self.logger.info("The articles on %s are known: not paginating further", response.url)
-        elif page >= self.settings.getint("NEWSCRAWL_MAX_LISTING_PAGES"):
+        elif next_url and last_page:
             self.logger.warning("Stopping %s at the page limit (%d)", response.url, page)
-        else:
-            ends = False
-        state = self.archive().state
-        with state.together(f"the articles {response.url} links to, in the frontier"):
-            requests = list(self.article_requests(articles, source="listing"))
-            if page == 1:
-                state.set_validators(response_validators(response))
-            if ends:
-                state.listing_finished(listing)
-        yield from requests
-        if not ends and next_url:
-            yield scrapy.Request(next_url, callback=self.parse_listing, errback=self.listing_failed,
+        go_on = next_url if not (stop or last_page) else None
+        yield from self.page_requests(response, articles, source="listing", validators=page == 1,
+                                      finished=None if go_on else listing)
+        if go_on:
+            yield scrapy.Request(go_on, callback=self.parse_listing, errback=self.listing_failed,
                                  cb_kwargs={"page": page + 1, "listing": listing, "resume": resume})
 
     def listing_failed(self, failure: Failure) -> None:
