@@ -3,11 +3,13 @@
 ``python -m newscrawl.website [--output output] [--dest <output>/_site] [--full] [--base-url URL]``
 stages the skeleton (``deploy/jekyll-site/``: layouts, style sheet) and the posts of every
 ``<output>/<spider>/_posts/`` in a folder, adds one permalink rule per spider folder
-(``/<spider>/<year>/<month>/<day>/<file name>/``) and runs ``jekyll build --safe`` (no plugins,
-no symbolic links) on it. Jekyll renders the posts and nothing that lists them: the listing
-pages (:mod:`newscrawl.listings`: front page, archive by month, tags, galleries, one source's
-articles — each page bounded in size) and the Atom feeds (:mod:`newscrawl.atom`) are written
-here in one pass over the posts, so the build grows linearly with the archive.
+(``/<spider>/<year>/<month>/<day>/<file name>/``) and runs Jekyll on it as ``jekyll build --safe``
+does (no plugins, no symbolic links), from ``newscrawl/jekyll_build.rb`` (Jekyll loaded once for
+every run of posts, and one of its quadratic steps made linear). Jekyll renders the posts and
+nothing that lists them: the listing pages (:mod:`newscrawl.listings`: front page, archive by
+month, tags, galleries, one source's articles — each page bounded in size) and the Atom feeds
+(:mod:`newscrawl.atom`) are written here in one pass over the posts, so the build grows
+linearly with the archive.
 
 **Incremental.** The build keeps a manifest beside the destination
 (``<dest>/../.<dest name>.manifest.json``): for each post its file's stat and hash, what the
@@ -27,7 +29,7 @@ neighbours changed is rendered again). Then the posts are indexed for the search
 pagefind). Only the posts, their versions and the pictures they show (``<spider>/assets/img/``,
 served at ``/<spider>/assets/img/``) are published: not the state, the JSON lines, the run
 reports, WARC files or logs. Without jekyll on the PATH it says so and exits 0 (skipped); a
-failed build exits with Jekyll's status, or Pagefind's.
+failed build exits with Jekyll's status (1), or Pagefind's.
 """
 
 from __future__ import annotations
@@ -66,18 +68,16 @@ from newscrawl.website_versions import stage_versions, write_neighbours
 SKELETON = Path("deploy/jekyll-site")
 #: the manifest's format; another one makes a full build
 MANIFEST_FORMAT = 1
-#: posts per Jekyll run: Jekyll's time per post grows with the posts of one run (measured with
-#: the demo's posts: 4 ms a post in runs of 500, 7 ms in a run of 1,000, 42 ms in one of
-#: 10,000), and a post's page depends on the post alone, so a full build renders the posts
-#: in runs of this many, ``--jobs`` at a time
-CHUNK = 500
-#: pages the build adds to the staging folder, read back and removed after Jekyll: the layout
-#: around a listing page, and Jekyll's word on each post it built (path, URL, date)
-SHELL_PAGE, POSTS_PAGE = "newscrawl-shell.html", "newscrawl-posts.txt"
+#: posts per Jekyll run: a post's page depends on the post alone, so a full build renders the
+#: posts in runs of this many (a run of 2,000 holds ~95 MiB), ``--jobs`` Ruby processes at a time
+CHUNK = 2000
+#: runs Jekyll (``--safe``) over the staged runs in one Ruby process, with Jekyll 4.3's
+#: quadratic ``Site#each_site_file`` replaced (see the file), and lists the posts each built
+DRIVER = Path(__file__).with_name("jekyll_build.rb")
+#: the page the build adds to the staging folder, read back and removed after Jekyll: the
+#: layout around a listing page
+SHELL_PAGE = "newscrawl-shell.html"
 _SHELL = f"---\nlayout: default\ntitle: \"{SHELL_TITLE}\"\npermalink: /{SHELL_PAGE}\n---\n{SHELL_MAIN}\n"
-_POSTS = (f"---\nlayout: null\npermalink: /{POSTS_PAGE}\n---\n"
-          "{% for post in site.posts %}{{ post.path }}\t{{ post.url }}\t{{ post.date | date_to_xmlschema }}\n"
-          "{% endfor %}")
 
 
 def spider_folders(output: Path) -> list[Path]:
@@ -164,7 +164,7 @@ def stage(output: Path, skeleton: Path, staging: Path, posts: list[str] | None =
     """Fill ``staging`` for Jekyll: the skeleton, the posts (``posts``: those paths only; all
     by default; hard links where possible), the tag URLs the posts link
     (``_data/newscrawl_tags.json``), the feeds every page links (``sources``: spider folder →
-    source name, their titles), the shell and post-list pages; returns the spider folders."""
+    source name, their titles), the shell page; returns the spider folders."""
     shutil.copytree(skeleton, staging, dirs_exist_ok=True)
     spiders = [folder.name for folder in spider_folders(output)]
     for name in spiders:
@@ -190,7 +190,6 @@ def stage(output: Path, skeleton: Path, staging: Path, posts: list[str] | None =
     (staging / "_data" / "newscrawl_tags.json").write_text(json.dumps(tags or {}, ensure_ascii=False),
                                                            encoding="utf-8")
     (staging / SHELL_PAGE).write_text(_SHELL, encoding="utf-8")
-    (staging / POSTS_PAGE).write_text(_POSTS, encoding="utf-8")
     return spiders
 
 
@@ -227,16 +226,33 @@ def _page_file(root: Path, url: str) -> Path:
     return root / unquote(url).strip("/") / "index.html"
 
 
+def ruby_of(jekyll: str) -> str:
+    """The Ruby that runs ``jekyll`` (its ``#!`` line; else ``ruby`` on the PATH)."""
+    try:
+        with open(jekyll, "rb") as script:
+            first = script.readline(200).decode("utf-8", "replace")
+    except OSError:
+        first = ""
+    if first.startswith("#!") and "ruby" in first:
+        words = first[2:].split()
+        if words and words[0].endswith("/env") and len(words) > 1:
+            return shutil.which(words[1]) or words[1]
+        if words:
+            return words[0]
+    return shutil.which("ruby") or "ruby"
+
+
 def _render_chunks(output: Path, skeleton: Path, jekyll: str, chunks: list[list[str]], tmp: Path,
-                   jobs: int, versions: Path,
+                   jobs: int, versions: Path, around: dict[str, tuple[str, Any]],
                    **staged: Any) -> tuple[int, list[tuple[Path, dict[str, tuple[str, str]]]]]:
-    """Jekyll on each chunk of posts, staged alone (``jobs`` at a time), with the neighbours
-    data file of ``versions`` (every chunk) and its revision pages (the first chunk): the exit
-    status (the first failure's) and per chunk the folder it built and what it said of each
-    post."""
+    """Jekyll on each chunk of posts, staged alone with the data files of ``versions``, the
+    neighbours of its own posts (``around``: post path → its URL and ``{previous, next}``; a run reads
+    those only, so a run's cost does not grow with the archive) and, in the first chunk, the
+    revision pages of ``versions``: ``jobs`` Ruby processes (:data:`DRIVER`), each building its
+    share of the chunks in turn. The exit status (the first failure's) and per chunk the folder
+    it built and what Jekyll said of each post."""
     env = dict(os.environ, LC_ALL="C.UTF-8", LANG="C.UTF-8")  # Chinese file names and text
-    running: list[subprocess.Popen] = []
-    status = 0
+    runs: list[list[str]] = [[] for _ in range(max(1, min(jobs, len(chunks))))]
     sites = []
     for n, chunk in enumerate(chunks):
         staging, site = tmp / f"src-{n}", tmp / f"site-{n}"
@@ -246,17 +262,16 @@ def _render_chunks(output: Path, skeleton: Path, jekyll: str, chunks: list[list[
                 target = staging / path.relative_to(versions)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 _link(path, target)
-        config = f"{staging / '_config.yml'},{staging / '_config.spiders.yml'}"
-        if len(running) >= jobs:
-            status = status or running.pop(0).wait()
-        running.append(subprocess.Popen([jekyll, "build", "--safe", "--quiet", "-s", str(staging),
-                                         "-d", str(site), "--config", config], env=env))
+        write_neighbours(staging, dict(around[path] for path in chunk if path in around))
+        runs[n % len(runs)] += [str(staging), str(site), str(tmp / f"posts-{n}.tsv")]
         sites.append(site)
+    running = [subprocess.Popen([ruby_of(jekyll), str(DRIVER), *run], env=env) for run in runs]
+    status = 0
     for proc in running:
-        status = status or proc.wait()
+        status = proc.wait() or status
     if status != 0:
         return status, []
-    return 0, [(site, _built(site)) for site in sites]
+    return 0, [(site, _built(tmp / f"posts-{n}.tsv")) for n, site in enumerate(sites)]
 
 
 def _merge_tree(source: Path, dest: Path) -> None:
@@ -270,10 +285,10 @@ def _merge_tree(source: Path, dest: Path) -> None:
             os.replace(path, target)
 
 
-def _built(site: Path) -> dict[str, tuple[str, str]]:
-    """Jekyll's list of the posts it built: path → (URL, date)."""
+def _built(listed: Path) -> dict[str, tuple[str, str]]:
+    """Jekyll's list of the posts it built (written by :data:`DRIVER`): path → (URL, date)."""
     built = {}
-    for line in (site / POSTS_PAGE).read_text(encoding="utf-8").splitlines():
+    for line in listed.read_text(encoding="utf-8").splitlines():
         parts = line.split("\t")
         if len(parts) == 3:
             built[parts[0]] = (parts[1], parts[2])
@@ -357,9 +372,9 @@ def build(output: Path, dest: Path, skeleton: Path = SKELETON, jekyll: str | Non
         # the revision pages and the neighbours of every post (newscrawl.website_versions)
         versions = Path(tmp) / "versions"
         versions.mkdir()
-        write_neighbours(versions, {folder.name: stage_versions(folder, versions)["neighbours"]
-                                    for folder in spider_folders(output)})
-        around = json.loads((versions / "_data" / "neighbours.json").read_text(encoding="utf-8"))
+        staged = [stage_versions(folder, versions) for folder in spider_folders(output)]
+        around = {url: a for one in staged for url, a in one["neighbours"].items()}
+        post_urls = {path: url for one in staged for path, url in one["urls"].items()}
         neighbours = {url: _digest(json.dumps(v, sort_keys=True).encode()) for url, v in around.items()}
         known_neighbours: dict[str, str] = manifest.get("neighbours", {})
         # the same story elsewhere, both directions (newscrawl.related; _includes/related.html),
@@ -380,22 +395,23 @@ def build(output: Path, dest: Path, skeleton: Path = SKELETON, jekyll: str | Non
                         or related_digests.get(original(r)) != known_related.get(original(r)))
         render_set = set(render)
         if full or render or not shell:
+            chunks = [render[i:i + CHUNK] for i in range(0, len(render), CHUNK)] or [[]]
+            status, runs = _render_chunks(output, skeleton, jekyll, chunks, Path(tmp), jobs, versions,
+                                          {path: (url, around[url]) for path, url in post_urls.items()
+                                           if url in around},
+                                          tags=tags, base_url=base_url, sources=sources)
+            if status != 0:  # the last site and its manifest stay as they were
+                return status
             if full and dest.exists():  # as jekyll build would: the destination is the site alone
                 shutil.rmtree(dest)
             dest.mkdir(parents=True, exist_ok=True)
-            # the pages of posts gone or to be rebuilt go first (a URL may change hands)
+            # the pages of posts gone or rebuilt go first (a URL may change hands)
             for path, old in known_posts.items():
                 if old.get("url") and (path not in records or path in render_set):
                     _remove_page(dest, _page_file(Path(""), old["url"]).as_posix())
-            chunks = [render[i:i + CHUNK] for i in range(0, len(render), CHUNK)] or [[]]
-            status, runs = _render_chunks(output, skeleton, jekyll, chunks, Path(tmp), jobs, versions,
-                                          tags=tags, base_url=base_url, sources=sources)
-            if status != 0:
-                return status
             for n, (site, built) in enumerate(runs):
                 shell = (site / SHELL_PAGE).read_text(encoding="utf-8")
-                for name in (SHELL_PAGE, POSTS_PAGE):
-                    (site / name).unlink()
+                (site / SHELL_PAGE).unlink()
                 for path in chunks[n]:
                     record = records[path]
                     if path not in built:  # no post Jekyll builds (no front matter, a future date)

@@ -290,6 +290,8 @@ class Post:
     date: str
     url: str
     matter: dict[str, Any]
+    #: its file's name in ``<site>/_posts/``
+    file_name: str = ""
 
 
 #: How much of a post is read first (its front matter is usually a few hundred bytes).
@@ -347,7 +349,7 @@ def read_posts(folder: Path, full: frozenset[str] = frozenset()) -> list[Post]:
             if article_id in full:
                 matter = _front_matter(path.read_text(encoding="utf-8"))[0]
             title = str(matter.get("title") or article_id)
-            posts.append(Post(folder.name, article_id, title, date, url, matter))
+            posts.append(Post(folder.name, article_id, title, date, url, matter, path.name))
     posts.sort(key=lambda p: (parse_datetime(p.date) or datetime.min.replace(tzinfo=UTC)))
     return posts
 
@@ -397,8 +399,9 @@ def _yaml(matter: dict[str, Any]) -> str:
 
 def stage_versions(folder: Path, staging: Path) -> dict[str, Any]:
     """Stage the revision pages of one spider folder (``staging/<spider>/revisions/…``) and
-    return its neighbours (:func:`neighbours`) for ``_data/neighbours.json``; counts in
-    ``"pages"``."""
+    return its neighbours (:func:`neighbours`, ``"neighbours"``) for ``_data/neighbours.json``,
+    each post's URL (``"urls"``: ``<spider>/_posts/<name>`` → URL) and the pages staged
+    (``"pages"``)."""
     site = folder.name
     edited = frozenset(p.name for p in (folder / REVISIONS_DIR).glob("*") if p.is_dir())
     posts = read_posts(folder, edited)
@@ -446,13 +449,13 @@ def stage_versions(folder: Path, staging: Path) -> dict[str, Any]:
             front = _yaml({k: x for k, x in matter.items() if x is not None})
             target.write_text(f"---\n{front}---\n{content}", encoding="utf-8")
             pages += 1
-    return {"neighbours": neighbours(posts), "pages": pages}
+    return {"neighbours": neighbours(posts), "pages": pages,
+            "urls": {f"{site}/_posts/{post.file_name}": post.url for post in posts}}
 
 
-def write_neighbours(staging: Path, per_site: dict[str, dict[str, Any]]) -> None:
-    """``_data/neighbours.json``: ``{post URL: {previous, next}}`` of every spider, for the post
-    layout (``per_site``: each spider's :func:`neighbours`)."""
+def write_neighbours(staging: Path, around: dict[str, dict[str, Any]]) -> None:
+    """``_data/neighbours.json``: ``{post URL: {previous, next}}`` (from :func:`neighbours`), for
+    the post layout."""
     data = staging / "_data"
     data.mkdir(parents=True, exist_ok=True)
-    merged = {url: around for site in per_site.values() for url, around in site.items()}
-    (data / "neighbours.json").write_text(json.dumps(merged, ensure_ascii=False), encoding="utf-8")
+    (data / "neighbours.json").write_text(json.dumps(around, ensure_ascii=False), encoding="utf-8")

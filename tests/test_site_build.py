@@ -377,3 +377,39 @@ def test_a_post_whose_related_articles_changed_is_rendered_again(demo_output, tm
         db.execute("UPDATE related_articles SET related = '[]'")
     assert "update: 2 post pages rendered" in make_site(out, dest, "--no-search")
     assert not any("其他来源的报道" in p.read_text(encoding="utf-8") for p in pages)
+
+
+@needs_jekyll
+def test_a_build_in_many_runs_makes_the_same_site_as_one_run(site, demo_output, tmp_path, monkeypatch):
+    """Jekyll renders the posts in runs (``CHUNK`` a run, ``--jobs`` Ruby processes): runs of 7
+    posts in 3 processes make the site one run makes (58 posts), byte for byte — each post's
+    neighbours reach its run, the revision pages and the skeleton's files are there once."""
+    from newscrawl import website
+
+    monkeypatch.setattr(website, "CHUNK", 7)
+    dest = tmp_path / "_site"
+    assert website.build(demo_output, dest, skeleton=REPO / website.SKELETON, jobs=3, search=False) == 0
+    made, one_run = tree(dest), {p: d for p, d in tree(site).items() if not p.startswith("pagefind/")}
+    assert made.keys() == one_run.keys() and len(post_pages(dest)) == 58
+    for path in made:
+        assert filecmp.cmp(dest / path, site / path, shallow=False), path
+
+
+@needs_jekyll
+def test_a_failed_jekyll_run_fails_the_build_and_keeps_the_last_site(demo_output, tmp_path, capfd):
+    """A layout Jekyll cannot render: ``make site`` exits non-zero saying where, and the site and
+    manifest of the last build stay as they were."""
+    from newscrawl import website
+
+    skeleton = tmp_path / "skeleton"
+    shutil.copytree(REPO / website.SKELETON, skeleton)
+    dest = tmp_path / "_site"
+    assert website.build(demo_output, dest, skeleton=skeleton, search=False) == 0
+    before, manifest = tree(dest), manifest_path(dest).read_bytes()
+    layout = skeleton / "_layouts" / "post.html"
+    layout.write_text(layout.read_text(encoding="utf-8") + "{% if page.title %}never closed\n", encoding="utf-8")
+    capfd.readouterr()
+    assert website.build(demo_output, dest, skeleton=skeleton, search=False) == 1
+    said = capfd.readouterr().err
+    assert "make site: Jekyll failed on" in said and "if" in said
+    assert tree(dest) == before and manifest_path(dest).read_bytes() == manifest
