@@ -460,19 +460,22 @@ def build(output: Path, dest: Path, skeleton: Path = SKELETON, jekyll: str | Non
     for relative in before.keys() - written.keys():
         _remove_page(dest, relative)
     gone = any(path not in records and old.get("url") for path, old in known_posts.items())
-    # the search index of the posts (newscrawl.website_search), made whole again: at 10,000 posts
-    # most of an update's cost; --no-search leaves the last index (a nightly build can make it)
-    if search and (full or rendered or gone):
+    # the search index of the posts (newscrawl.website_search), made whole again when a post page
+    # changed (at 10,000 posts most of an update's cost); --no-search leaves the index as it is,
+    # and the manifest says it is behind, for a later build (a nightly one, say) to make again
+    unindexed = bool(full or rendered or gone or manifest.get("unindexed"))
+    if search and unindexed:
         try:
             report = website_search.index_site(dest)
         except subprocess.CalledProcessError as failed:
             print(f"make site: pagefind failed (exit status {failed.returncode}): no search index",
                   file=sys.stderr)
             return failed.returncode
+        unindexed = report is None  # (no pagefind: the index is behind until one is installed)
         if report is not None:
             print(website_search.report_line(report, dest), file=sys.stderr)
     manifest = {"shape": shape, "shell": shell, "posts": records, "changes": changes, "pages": written,
-                "neighbours": neighbours, "related": related_digests}
+                "neighbours": neighbours, "related": related_digests, "unindexed": unindexed}
     tmp_manifest = mpath.with_name(mpath.name + ".tmp")
     tmp_manifest.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp_manifest, mpath)

@@ -328,6 +328,11 @@ def test_an_update_after_a_crawl_rewrites_only_what_changed(demo_output, tmp_pat
     assert tree(dest).keys() == before.keys()
     for path in before:
         assert filecmp.cmp(snapshot / path, dest / path, shallow=False), path
+    # the next build with search, though nothing changed since, brings the index up to date
+    said = make_site(out, dest)
+    assert "update: 0 post pages rendered" in said and "search index of 58 posts" in said
+    said = make_site(out, dest)  # and then no more
+    assert "update: 0 post pages rendered" in said and "search index" not in said
 
 
 def test_a_feed_carries_the_sites_address_and_strips_what_xml_forbids():
@@ -407,7 +412,8 @@ def test_a_failed_jekyll_run_fails_the_build_and_keeps_the_last_site(demo_output
     assert website.build(demo_output, dest, skeleton=skeleton, search=False) == 0
     before, manifest = tree(dest), manifest_path(dest).read_bytes()
     layout = skeleton / "_layouts" / "post.html"
-    layout.write_text(layout.read_text(encoding="utf-8") + "{% if page.title %}never closed\n", encoding="utf-8")
+    layout.write_text(layout.read_text(encoding="utf-8") + "{% if page.title %}never closed\n",
+                      encoding="utf-8")
     capfd.readouterr()
     assert website.build(demo_output, dest, skeleton=skeleton, search=False) == 1
     said = capfd.readouterr().err
