@@ -38,9 +38,10 @@ met or not), also in ``results.json``; ``--quick`` for iteration (small, one rep
 * **throughput, politeness off** — pages/s of the whole crawl process (start-up included)
   next to ``scrapy bench``'s pages/s (goal ≥ 1.0×);
 * **throughput, the project's default (polite) settings** against the mirror holding every
-  response ``--delay`` seconds: requests/s as the mirror saw them, next to the rate that
-  AutoThrottle's settings allow at that latency for that many requests (goal ≥ 95 % of it,
-  over ``--polite-articles`` 200; see :func:`autothrottle_bound`);
+  response ``--delay`` seconds: the time from the crawl's first request to its last as the
+  mirror saw them (pages and pictures), next to the least time AutoThrottle's settings allow
+  at that latency for those requests to each host (goal: the crawl within 1/0.95 of it, over
+  ``--polite-articles`` 200; see :func:`polite_bound`);
 * **pictures** — every mirror serves the pictures its pages show, each ``--picture-bytes``
   long (a real picture padded: the size assumed for a 1920-px news photo); the CPU crawl is
   repeated with ``NEWSCRAWL_IMAGES=0``, and the difference per article is the pictures' cost
@@ -68,6 +69,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from newscrawl import settings as project
 from tests.mirror.build_dw import bench_topic_urls, build
@@ -262,7 +264,7 @@ def autothrottle_bound(requests: int, latency: float, trials: int = 400, seed: i
     freshly drawn ``delay × U(1 - jitter, 1 + jitter)`` (``RANDOMIZE_DOWNLOAD_DELAY``:
     jitter 0.5), drawing again each time a wait ends — so the mean gap is above the delay.
     With the defaults (start 1 s, minimum 0.25 s, target 2) and 100 ms the delay reaches its
-    0.25 s floor after three responses, and each gap then averages ≈ 0.29 s.
+    0.25 s floor after three responses, and each gap then averages ≈ 0.30 s.
     """
     target = project.AUTOTHROTTLE_TARGET_CONCURRENCY
     low, high = project.DOWNLOAD_DELAY, project.AUTOTHROTTLE_MAX_DELAY
@@ -286,15 +288,55 @@ def autothrottle_bound(requests: int, latency: float, trials: int = 400, seed: i
     return statistics.fmean(totals)
 
 
+#: the site's own host in the polite crawl; every other host it asks serves pictures
+SITE_HOST = "www.dw.com"
+#: the site's requests before the first picture can be known: its robots.txt, the topic page
+#: (the listing that names the articles), the first article (that names the pictures)
+BEFORE_FIRST_PICTURE = 3
+
+
+def polite_bound(requests: dict[str, int], latency: float) -> float:
+    """The least mean time (s) from a polite crawl's first request to its last that the
+    project's settings allow, for ``requests`` per host (:data:`SITE_HOST` and the hosts of
+    its pictures) and a server answering each in ``latency`` seconds, the crawler infinitely
+    fast.
+
+    Each host has its own download slot under the same rules (:func:`autothrottle_bound`:
+    a new slot starts at ``AUTOTHROTTLE_START_DELAY``; robots.txt is its first request). The
+    site's chain starts at the crawl's first request. A picture host's cannot start before
+    the first article is read, :data:`BEFORE_FIRST_PICTURE` requests into the site's chain
+    plus one latency, and needs its own chain from there. The crawl cannot end before the
+    longest of these chains, so the bound is the longest (a maximum of means, below the mean
+    of the maxima: strict). With 200 articles, 100 ms and the bench pages' 1.5 pictures an
+    article (203 requests to the site, 309 to static.dw.com): the site's chain 62.5 s, the
+    pictures' 1.64 + 94.8 = 96.4 s: the pictures bound the crawl, not the site. A crawler
+    with bounded memory cannot keep the site at its own rate then (Scrapy holds back new
+    requests once 5 MB of responses wait in the scraper, here about 60 articles waiting for
+    their pictures), so the site's rate alone is no figure of politeness lost.
+    """
+    chains = [autothrottle_bound(n, latency) if host == SITE_HOST else
+              autothrottle_bound(BEFORE_FIRST_PICTURE, latency) + latency + autothrottle_bound(n, latency)
+              for host, n in requests.items()]
+    return max(chains)
+
+
 def polite_crawl(mirror_dir: Path, out: Path, delay: float, expect: int) -> dict:
+    """The polite crawl, its span (first to last request, every host) against
+    :func:`polite_bound`; and the site's own rate against its own chain, for information."""
     with MirrorServer([mirror_dir], delay=delay) as server:
         result = crawl(server, out, polite=True, expect=expect)
-        times = sorted(t for url, ts in server.times.items() if "://www.dw.com/" in url for t in ts)
-    span = times[-1] - times[0]
-    bound = autothrottle_bound(len(times), delay)
-    result.update(site_requests=len(times), request_span_s=span,
-                  requests_per_s=(len(times) - 1) / span, bound_requests_per_s=(len(times) - 1) / bound)
-    result["of_bound"] = result["requests_per_s"] / result["bound_requests_per_s"]
+        hosts: dict[str, list[float]] = {}
+        for url, ts in server.times.items():
+            hosts.setdefault(urlsplit(url).hostname or "", []).extend(ts)
+    every = sorted(t for ts in hosts.values() for t in ts)
+    site = sorted(hosts[SITE_HOST])
+    span, site_span = every[-1] - every[0], site[-1] - site[0]
+    bound = polite_bound({host: len(ts) for host, ts in hosts.items()}, delay)
+    site_bound = autothrottle_bound(len(site), delay)
+    result.update(requests={host: len(ts) for host, ts in sorted(hosts.items())},
+                  span_s=span, bound_span_s=bound, of_bound=bound / span,
+                  requests_per_s=(len(site) - 1) / site_span,
+                  bound_requests_per_s=(len(site) - 1) / site_bound)
     return result
 
 
@@ -489,7 +531,7 @@ GOALS = (
                          "(on the way to)", "<=", 10.0),
     ("recheck_ms", "304 re-check, CPU per article (ms)", "<=", 1.5),
     ("recrawl_over_list_s", "re-crawl with nothing new - scrapy list (CPU s)", "<=", 0.1),
-    ("polite_of_bound", "polite throughput / AutoThrottle's bound", ">=", 0.95),
+    ("polite_of_bound", "polite crawl: AutoThrottle's least time / the crawl's", ">=", 0.95),
     ("max_peak_mib", "peak RSS of the crawl tree (MiB)", "<=", 120),
     ("large_max_peak_mib", "peak RSS of the crawl tree, memory crawl (MiB)", "<=", 120),
     ("ours_vs_trafilatura", "in-process parse+pipelines+writing / trafilatura", "<=", 1 / 3),
@@ -535,7 +577,8 @@ def main() -> int:
         "marginal_ms", "new_peak_mib", "new_hwm_mib", "new_ru_maxrss_mib", "recrawl_peak_mib",
         "real_new_cpu_s", "real_recrawl_cpu_s", "real_marginal_ms", "real_trafilatura_ms", "real_lxml_ms",
         "real_peak_mib", "recheck_cpu_s", "recheck_ms",
-        "polite_requests_per_s", "polite_bound_per_s", "polite_of_bound", "polite_peak_mib", "ours_ms",
+        "polite_span_s", "polite_bound_span_s", "polite_requests_per_s", "polite_bound_per_s",
+        "polite_of_bound", "polite_peak_mib", "ours_ms",
         "trafilatura_ms", "lxml_ms", "markdown_share", "list_cpu_s", "recrawl_over_list_s",
         "large_peak_mib", "large_hwm_mib", "large_ru_maxrss_mib", "large_pages_per_s", "large_marginal_ms",
         "marginal_with_pictures_ms", "pictures_per_article", "picture_cpu_ms_per_article",
@@ -622,6 +665,8 @@ def main() -> int:
             raw["new_hwm_mib"].append(new["hwm_tree_mib"])
             raw["new_ru_maxrss_mib"].append(new["ru_maxrss_mib"])
             raw["recrawl_peak_mib"].append(again["peak_tree_rss_mib"])
+            raw["polite_span_s"].append(polite["span_s"])
+            raw["polite_bound_span_s"].append(polite["bound_span_s"])
             raw["polite_requests_per_s"].append(polite["requests_per_s"])
             raw["polite_bound_per_s"].append(polite["bound_requests_per_s"])
             raw["polite_of_bound"].append(polite["of_bound"])
@@ -630,7 +675,8 @@ def main() -> int:
             overflows.extend(x["listen_overflows"] for x in (new, again, polite, real_new, recheck)
                              if x["listen_overflows"] is not None)
             loads.append(load_average())
-        polite_requests = polite["site_requests"]
+        polite_requests = ", ".join(f"{n} to {host}" for host, n in sorted(
+            polite["requests"].items(), key=lambda hn: hn[0] != SITE_HOST))
         if args.large_articles:
             print(f"building the memory mirror ({args.large_articles} articles) ...", file=sys.stderr)
             topic_size = args.large_topic_size or None
@@ -686,7 +732,7 @@ def main() -> int:
                             f"DOWNLOAD_DELAY {project.DOWNLOAD_DELAY} s, "
                             f"target concurrency {project.AUTOTHROTTLE_TARGET_CONCURRENCY}), "
                             f"{args.polite_articles} articles, mirror delay {args.delay} s, "
-                            f"{polite_requests} requests to www.dw.com",
+                            f"requests: {polite_requests}",
             "large_articles": args.large_articles, "large_topic_size": args.large_topic_size,
             "picture_bytes": args.picture_bytes},
         "figures": s,
@@ -724,8 +770,10 @@ def main() -> int:
           f"{fmt(s['recheck_cpu_s'], ' s')}: {fmt(s['recheck_ms'], ' ms')} a re-check")
     print(f"  pages/s politeness off {fmt(s['new_pages_per_s'])} (start-up included; in-crawl "
           f"{fmt(s['new_crawl_pages_per_s'])}), scrapy bench {fmt(s['bench_pages_per_s'])}")
-    print(f"  polite crawl: {fmt(s['polite_requests_per_s'])} requests/s at the mirror, AutoThrottle "
-          f"allows {fmt(s['polite_bound_per_s'])} ({polite_requests} requests)")
+    print(f"  polite crawl: {fmt(s['polite_span_s'], ' s')} from first to last request, AutoThrottle "
+          f"allows no less than {fmt(s['polite_bound_span_s'], ' s')} ({polite_requests} requests); "
+          f"{SITE_HOST} alone {fmt(s['polite_requests_per_s'])} requests/s, its own chain "
+          f"{fmt(s['polite_bound_per_s'])}")
     print(f"  pictures: {fmt(s['pictures_per_article'])} an article of {args.picture_bytes / 1e6:g} MB each; "
           f"+{fmt(s['picture_cpu_ms_per_article'], ' ms')} CPU and +{fmt(s['picture_requests_per_article'])} "
           f"requests an article against NEWSCRAWL_IMAGES=0; storage "
