@@ -419,3 +419,24 @@ def test_a_failed_jekyll_run_fails_the_build_and_keeps_the_last_site(demo_output
     said = capfd.readouterr().err
     assert "make site: Jekyll failed on" in said and "if" in said
     assert tree(dest) == before and manifest_path(dest).read_bytes() == manifest
+
+
+def test_jekyll_runs_under_the_ruby_of_its_own_command(tmp_path, monkeypatch):
+    """The build's Ruby (for newscrawl/jekyll_build.rb) is the one the ``jekyll`` command names
+    on its ``#!`` line, through ``env`` too; else the ``ruby`` on the PATH."""
+    from newscrawl.website import ruby_of
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    ruby = bin_dir / "ruby"
+    ruby.write_text("#!/bin/sh\n", encoding="utf-8")
+    ruby.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    direct, via_env, shell = tmp_path / "direct", tmp_path / "env", tmp_path / "shell"
+    direct.write_text("#!/opt/ruby-3.3/bin/ruby -w\nload Gem.bin_path('jekyll', 'jekyll')\n",
+                      encoding="utf-8")
+    via_env.write_text("#!/usr/bin/env ruby\n", encoding="utf-8")
+    shell.write_text("#!/bin/sh\nexec ruby jekyll \"$@\"\n", encoding="utf-8")
+    assert ruby_of(str(direct)) == "/opt/ruby-3.3/bin/ruby"
+    assert ruby_of(str(via_env)) == str(ruby)
+    assert ruby_of(str(shell)) == str(ruby) and ruby_of(str(tmp_path / "missing")) == str(ruby)
