@@ -1,4 +1,5 @@
-"""Run reports, layout-drift alarms, the progress line, the heap trim and the GC tuning.
+"""Run reports, layout-drift alarms, the progress line, the heap trim, the GC tuning and the
+stats collector.
 
 Every crawl leaves ``<NEWSCRAWL_OUTPUT_DIR>/<spider>/runs/<UTC time>.json``: duration,
 requests, responses by status, items new/updated/unchanged, drops by reason, re-checks of
@@ -29,6 +30,7 @@ from itemadapter import ItemAdapter
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.statscollectors import MemoryStatsCollector
 from twisted.internet import task
 
 from newscrawl.crawling.incremental import rechecks
@@ -287,3 +289,18 @@ class GcTuning:
         gc.freeze()
         _, *older = gc.get_threshold()
         gc.set_threshold(self.threshold, *older)
+
+
+class StatsCollector(MemoryStatsCollector):
+    """Scrapy's in-memory stats (``STATS_CLASS``) without its per-access wrapper.
+
+    Scrapy 2.19's collector defines ``__getattribute__`` so that the first use of each stats
+    method wraps it in a check that warns about a deprecated ``spider`` argument: every
+    attribute read then runs Python code, and a read of a plain attribute (``_stats``, on
+    each increment) raises and catches an ``AttributeError``. An increment costs ~6 µs instead
+    of ~0.15 µs, and a crawl makes ~20 for each response (Scrapy's downloader stats and
+    scheduler, the core stats, the WARC recorder's and the spider's counts). The methods are
+    Scrapy's own, unchanged; only the warning for a caller passing ``spider`` goes (the
+    project passes none)."""
+
+    __getattribute__ = object.__getattribute__
