@@ -60,6 +60,7 @@ import http
 import importlib
 import json
 import logging
+import operator
 import os
 import sqlite3
 import struct
@@ -199,6 +200,9 @@ class Capture:
 _FIELDS = ("file", "offset", "length", "url", "request_url", "date", "type", "status", "mime", "digest",
            "record_id", "rendered", "callback", "payload_file", "payload_offset", "payload_status", "seq")
 
+#: a capture's values in the order of :data:`_FIELDS` (a row of the index)
+_row = operator.attrgetter(*_FIELDS)
+
 _INSERT = f"INSERT OR REPLACE INTO captures ({', '.join(_FIELDS)}) VALUES ({', '.join('?' * len(_FIELDS))})"
 
 #: The capture index is written in batches: one SQLite transaction for this many captures at
@@ -273,6 +277,9 @@ class CaptureIndex:
         #: the open batch (:data:`BATCH_CAPTURES`): its captures and when it began
         self._batch = 0
         self._batch_began = 0.0
+        #: ``(end, file)``: the indexed end of the file the open batch last added to, written
+        #: with the batch (:meth:`commit`)
+        self._end: tuple[int, str] | None = None
 
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
@@ -299,10 +306,14 @@ class CaptureIndex:
         self.db.close()
 
     def commit(self) -> None:
-        """Commit the open batch of captures (:meth:`add`), if any."""
+        """Commit the open batch of captures (:meth:`add`), if any, with the indexed end of
+        the file its last capture went to."""
         if self.db.in_transaction:
+            if self._end is not None:
+                self.db.execute("UPDATE files SET indexed = ? WHERE name = ?", self._end)
             self.db.execute("COMMIT")
         self._batch = 0
+        self._end = None
 
     # -- files
     def indexed(self, name: str) -> tuple[int, bool] | None:
@@ -341,13 +352,16 @@ class CaptureIndex:
         a record the file does not) and move the file's indexed end, in the transaction of
         the open batch, which is committed when it is full (:data:`BATCH_CAPTURES`, or older
         than :data:`BATCH_SECONDS`), or by :meth:`commit`. This connection reads what the
-        batch holds; another sees it once committed."""
+        batch holds; another sees it once committed. (The end is written once, as the batch
+        is committed: the batch's captures and the end it reached are committed together.)"""
         if not self.db.in_transaction:
             self.db.execute("BEGIN")
             self._batch, self._batch_began = 0, time.monotonic()
+        if self._end is not None and self._end[1] != file:  # another file: the last one's end first
+            self.db.execute("UPDATE files SET indexed = ? WHERE name = ?", self._end)
         if captures:
-            self.db.executemany(_INSERT, [tuple(getattr(c, f) for f in _FIELDS) for c in captures])
-        self.db.execute("UPDATE files SET indexed = ? WHERE name = ?", (end, file))
+            self.db.executemany(_INSERT, map(_row, captures))
+        self._end = (end, file)
         self._batch += 1
         if self._batch >= BATCH_CAPTURES or time.monotonic() - self._batch_began >= BATCH_SECONDS:
             self.commit()
@@ -552,9 +566,33 @@ class _RecordWriter(BaseWARCWriter):
         return self._record(uri, "revisit", b"", fields, http_headers, self.WARC_RECORDS["revisit"])
 
     def member(self, record: ArcWarcRecord, *, compress: bool = True) -> bytes:
-        """The record as one gzip member: deflated, or in stored blocks (``compress=False``)."""
+        """The record as one gzip member: deflated, or in stored blocks (``compress=False``).
+
+        A record built here (:meth:`_record`: its headers whole, both digests, its length)
+        is serialised directly, as warcio's ``_write_warc_record`` would write it — the WARC
+        headers with ``Content-Length`` last, the HTTP headers, the payload (none in a
+        revisit), two CRLF — without warcio's look-ups of what the record already has (a
+        re-check answered 304 writes two records, and warcio's path was a third of its
+        capture). Any other record (the warcinfo) goes through warcio."""
         out = _Gzip() if compress else _Stored()
-        self._write_warc_record(out, record)
+        body = record.raw_stream
+        if not isinstance(body, _Body):
+            self._write_warc_record(out, record)
+            return out.member()
+        http_block = record.http_headers.headers_buff if record.http_headers else None
+        if http_block is not None:
+            length = len(http_block) + (0 if record.rec_type == "revisit" else record.payload_length)
+        else:
+            length = record.length
+        head = record.rec_headers
+        out.write((f"{head.protocol}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in head.headers)
+                   + f"Content-Length: {length}\r\n\r\n").encode("utf-8") + (http_block or b""))
+        if record.rec_type != "revisit":
+            payload = body.read()
+            if payload:
+                out.write(payload)
+        out.write(b"\r\n\r\n")
+        out.flush()
         return out.member()
 
 
@@ -569,6 +607,7 @@ def _http_headers(response: Response) -> list[tuple[str, str]]:
     return headers
 
 
+@functools.lru_cache(maxsize=64)
 def _reason(status: int) -> str:
     try:
         return http.HTTPStatus(status).phrase
@@ -840,9 +879,9 @@ class WarcRecorder:
         self.size = start + len(data)
         self._count("newscrawl/warc/bytes", len(data))
         self._count("newscrawl/warc/records", len(members))
-        rows = [replace(c, file=self.name, offset=start, length=len(members[0]),
-                        payload_file=c.payload_file or self.name,
-                        payload_offset=c.payload_offset if c.payload_file else start, seq=self.run)
+        rows = [Capture(self.name, start, len(members[0]), c.url, c.request_url, c.date, c.type, c.status,
+                        c.mime, c.digest, c.record_id, c.rendered, c.callback, c.payload_file or self.name,
+                        c.payload_offset if c.payload_file else start, c.payload_status, self.run)
                 for c in captures]
         self.index.add(rows, self.name, self.size)
         if rows:

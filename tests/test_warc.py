@@ -462,6 +462,52 @@ def test_every_digest_the_recorder_hands_warcio_is_right(tmp_path):
     assert checked.stdout.count("digest pass") == 13 and "failed" not in checked.stdout
 
 
+
+def test_the_records_are_the_bytes_warcio_would_write():
+    """The recorder serialises its records itself (newscrawl.warc._RecordWriter.member): each
+    kind it writes is, uncompressed, byte for byte what warcio's own writer makes of it."""
+    import zlib
+
+    from warcio.statusandheaders import StatusAndHeaders
+
+    from newscrawl import warc
+
+    writer = warc._RecordWriter()
+    earlier = warc.Capture("f.warc.gz", 0, 1, PLAIN, PLAIN, "2026-01-01T00:00:00.000000Z", "response",
+                           200, "text/html", "sha1:ABC", "<urn:uuid:1>", False, "parse_article",
+                           "f.warc.gz", 0, 200)
+
+    def http(line: str, **kw):
+        return StatusAndHeaders(line, [("Content-Type", "text/html"), ("X-Title", "Lüge 新闻")],
+                                protocol="HTTP/1.1", **kw)
+
+    makers = [
+        lambda: writer.record(PLAIN, "response", b"<html>page</html>" * 50, {"WARC-Date": "d"},
+                              http_headers=http("200 OK")),
+        lambda: writer.record(PLAIN, "response", b"", {"WARC-Date": "d"},
+                              http_headers=http("304 Not Modified")),
+        lambda: writer.record(PLAIN, "request", b"", {"WARC-Date": "d", "WARC-Concurrent-To": "<urn:uuid:2>"},
+                              http_headers=http("GET /zh/a HTTP/1.1", is_http_request=True)),
+        lambda: writer.revisit(PLAIN, "sha1:ABC", earlier, http("304 Not Modified"), {"WARC-Date": "d"},
+                               REVISIT_NOT_MODIFIED),
+        lambda: writer.revisit(PLAIN, "sha1:ABC", earlier, http("200 OK"), {"WARC-Date": "d"}),
+        lambda: writer.record("urn:newscrawl:rendered:" + PLAIN, "resource", "<p>渲染</p>".encode(),
+                              {"WARC-Date": "d"}, content_type="text/html"),
+        lambda: writer.record(PLAIN, "metadata", b"a: b\r\n", {"WARC-Date": "d"},
+                              content_type="application/warc-fields"),
+    ]
+    for make in makers:
+        ours, theirs = make(), make()
+        theirs.rec_headers.headers[:] = list(ours.rec_headers.headers)  # the same record id
+        theirs.raw_stream = warc._Body(ours.raw_stream.body)
+        stream = warc._Gzip()
+        writer._write_warc_record(stream, theirs)
+        for compress in (True, False):
+            again = make()
+            again.rec_headers.headers[:] = list(ours.rec_headers.headers)
+            assert zlib.decompress(writer.member(again, compress=compress), 47) == \
+                zlib.decompress(stream.member(), 47), ours.rec_type
+
 KILLED_MID_BATCH = """
 import os, signal, sys
 from pathlib import Path
