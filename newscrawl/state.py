@@ -20,6 +20,7 @@ import fcntl
 import itertools
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -239,6 +240,19 @@ _PENDING_COLUMNS = ("site, id, version, post_path, post_text, line, jsonl_offset
 #: how many (folded) titles the state keeps of an article's sources (the newest)
 SHOWN_TITLES = 8
 
+#: Unchanged re-checks (a 304, the same bytes, a source vouching; no trivial change) are
+#: written in batches: one transaction for this many at most, or for those of this many
+#: seconds, and always before any other statement on the state (:attr:`ArticleStore.db`), so
+#: every read sees them and every write comes after them. A killed run loses the open batch:
+#: those articles are still due, as they were before, and the next run re-checks them.
+CHECKS_BATCH = 100
+CHECKS_SECONDS = 2.0
+
+_CHECKED = ("UPDATE articles SET last_checked = ?, next_check = ?, exact_hash = coalesce(?, exact_hash),"
+            " feed_digest = coalesce(?, feed_digest), pictures_missing = coalesce(?, pictures_missing),"
+            " listed_title = coalesce(?, listed_title), listed_titles = coalesce(?, listed_titles)"
+            " WHERE site = ? AND id = ?")
+
 
 def shown_titles(earlier: str | None, folded: Iterable[str] | None) -> str:
     """The ``listed_titles`` column: the folded titles sources showed an article under before
@@ -280,9 +294,13 @@ class ArticleStore:
         self.quick_checked = False
         #: how deep in :meth:`transaction` the code is (0: outside any)
         self._depth = 0
+        #: unchanged re-checks not written yet (:data:`CHECKS_BATCH`): the ``UPDATE``'s
+        #: parameters and the validators of each, and when the first of them came
+        self._checks: list[tuple[tuple, dict | None]] = []
+        self._checks_began = 0.0
         if readonly:  # ``scrapy verify``: nothing created, migrated or written
             try:
-                self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+                self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
                 version = self.db.execute("PRAGMA user_version").fetchone()[0]
                 result = self.db.execute("PRAGMA quick_check").fetchone()[0] if check else "ok"
             except sqlite3.Error as exc:
@@ -296,7 +314,7 @@ class ArticleStore:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with _file_lock(self.path.with_name(self.path.name + ".open-lock")):
-                self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
                 try:
                     self._prepare(check, durable)
                 except BaseException:
@@ -306,6 +324,14 @@ class ArticleStore:
             raise StateError(f"the state database {self.path} is damaged or not a database ({exc})") from exc
         except OSError as exc:
             raise StateError(f"cannot open the state database {self.path}: {exc}") from exc
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The connection, with the unchanged re-checks still pending written first: no
+        statement on the state ever misses one or comes before it."""
+        if self._checks:
+            self.write_checks()
+        return self._db
 
     def _prepare(self, check: bool | str, durable: bool) -> None:
         db = self.db
@@ -518,18 +544,34 @@ class ArticleStore:
                 listed_title: str | None = None, listed_titles: str | None = None) -> None:
         """A re-check found no new version: the schedule moves on (and a trivial change
         updates the exact hash, a parsed page the count of pictures not kept and the titles
-        its sources showed it under); the response's validators are remembered."""
-        with self.transaction() as db:
-            db.execute(
-                "UPDATE articles SET last_checked = ?, next_check = ?, exact_hash = coalesce(?, exact_hash),"
-                " feed_digest = coalesce(?, feed_digest), pictures_missing = coalesce(?, pictures_missing),"
-                " listed_title = coalesce(?, listed_title), listed_titles = coalesce(?, listed_titles)"
-                " WHERE site = ? AND id = ?",
-                (last_checked, next_check, exact_hash, feed_digest, pictures_missing, listed_title,
-                 listed_titles, site, article_id))
-            db.execute("DELETE FROM frontier WHERE site = ? AND id = ?", (site, article_id))
-            if validators:
-                self._set_validators(site, validators)
+        its sources showed it under); the response's validators are remembered; the article
+        leaves the frontier. A trivial change is written at once (its post was refreshed);
+        an unchanged article with the next batch (:data:`CHECKS_BATCH`)."""
+        if not self._checks:
+            self._checks_began = time.monotonic()
+        self._checks.append(((last_checked, next_check, exact_hash, feed_digest, pictures_missing,
+                              listed_title, listed_titles, site, article_id), validators))
+        if (exact_hash is not None or len(self._checks) >= CHECKS_BATCH
+                or time.monotonic() - self._checks_began >= CHECKS_SECONDS):
+            self.write_checks()
+
+    def write_checks(self) -> None:
+        """Write the pending re-checks (:meth:`checked`) in one transaction; those that could
+        not be written stay pending, and the error is raised."""
+        checks, self._checks = self._checks, []
+        if not checks:
+            return
+        try:
+            with self.transaction() as db:
+                db.executemany(_CHECKED, [params for params, _ in checks])
+                db.executemany("DELETE FROM frontier WHERE site = ? AND id = ?",
+                               [params[-2:] for params, _ in checks])
+                for params, validators in checks:
+                    if validators:
+                        self._set_validators(params[-2], validators)
+        except BaseException:
+            self._checks[:0] = checks
+            raise
 
     # ---- validators of conditional requests --------------------------------------------
     def validators(self, site: str, url: str) -> tuple[str | None, str | None, str | None] | None:
@@ -759,6 +801,7 @@ class ArticleStore:
         return stored
 
     def close(self) -> None:
+        """Write the pending re-checks and close."""
         self.db.close()
 
 

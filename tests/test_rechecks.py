@@ -119,6 +119,46 @@ def settled_rows(store: ArticleStore, rows: list[tuple[str, str | None, str | No
             [(i, i, i, checked, next_check) for i, checked, next_check in rows])
 
 
+def test_unchanged_rechecks_are_written_in_batches_before_any_other_statement(tmp_path, monkeypatch):
+    """A 304's re-check waits for the next batch; another process (a kill's survivor) sees
+    the article as it was, still due. Any statement of the crawl's own on the state writes
+    the batch first, a trivial change is written at once, and a full batch by itself."""
+    import sqlite3
+
+    from newscrawl import state
+
+    monkeypatch.setattr(state, "CHECKS_SECONDS", 1e9)  # batches end by their size (a slow machine)
+    path = tmp_path / "state.sqlite3"
+    store = ArticleStore(path)
+    settled_rows(store, [(f"a{k:03d}", "2023-01-01T00:00:00Z", "2023-06-01T00:00:00Z")
+                         for k in range(state.CHECKS_BATCH + 4)])
+    store.frontier_add("s", "a000", "https://x/a000", None)
+    other = sqlite3.connect(path)
+
+    def next_checks() -> dict[str, str | None]:
+        return dict(other.execute("SELECT id, next_check FROM articles WHERE site = 's'").fetchall())
+
+    store.checked("s", "a000", last_checked="2023-06-02T00:00:00Z", next_check="2024-06-02T00:00:00Z",
+                  validators={"urls": ["https://x/a000"], "etag": '"v2"'})
+    store.checked("s", "a001", last_checked="2023-06-02T00:00:00Z", next_check=None)
+    assert next_checks()["a000"] == next_checks()["a001"] == "2023-06-01T00:00:00Z"  # killed now: still due
+    assert other.execute("SELECT count(*) FROM frontier").fetchone()[0] == 1
+    known = store.get("s", "a000")  # the crawl's own read: the batch is written first
+    assert known is not None and known.next_check == "2024-06-02T00:00:00Z"
+    assert next_checks()["a000"] == "2024-06-02T00:00:00Z" and next_checks()["a001"] is None
+    assert other.execute("SELECT count(*) FROM frontier").fetchone()[0] == 0
+    assert other.execute("SELECT etag FROM validators WHERE url = 'https://x/a000'").fetchone()[0] == '"v2"'
+    store.checked("s", "a002", last_checked="2023-06-03T00:00:00Z", next_check=None, exact_hash="e2")
+    assert next_checks()["a002"] is None  # a trivial change (its post refreshed): at once
+    for k in range(3, state.CHECKS_BATCH + 4):
+        assert next_checks()[f"a{k:03d}"] == "2023-06-01T00:00:00Z"  # not one written before its batch
+        store.checked("s", f"a{k:03d}", last_checked="2023-06-03T00:00:00Z", next_check=None)
+    assert next_checks()[f"a{state.CHECKS_BATCH + 2:03d}"] is None  # the batch's last filled it
+    assert next_checks()[f"a{state.CHECKS_BATCH + 3:03d}"] == "2023-06-01T00:00:00Z"
+    store.close()  # and closing writes the rest
+    assert set(next_checks().values()) == {None, "2024-06-02T00:00:00Z"}
+    other.close()
+
 def test_the_audit_takes_settled_articles_oldest_checked_first(tmp_path):
     store = ArticleStore(tmp_path / "state.sqlite3")
     settled_rows(store, [("a", "2023-05-01T00:00:00Z", None), ("b", "2023-04-01T00:00:00Z", None),
