@@ -202,6 +202,9 @@ _FIELDS = ("file", "offset", "length", "url", "request_url", "date", "type", "st
 
 #: a capture's values in the order of :data:`_FIELDS` (a row of the index)
 _row = operator.attrgetter(*_FIELDS)
+#: the columns every query of captures reads, in the order of :class:`Capture`'s fields
+_COLUMNS = ", ".join(_FIELDS)
+_RENDERED = _FIELDS.index("rendered")
 
 _INSERT = f"INSERT OR REPLACE INTO captures ({', '.join(_FIELDS)}) VALUES ({', '.join('?' * len(_FIELDS))})"
 
@@ -372,27 +375,27 @@ class CaptureIndex:
 
     def same_payload(self, url: str, digest: str) -> Capture | None:
         """The latest earlier capture of ``url`` with this payload (never a rendered one)."""
-        return self._one("SELECT * FROM captures WHERE url = ? AND digest = ? AND NOT rendered"
+        return self._one(f"SELECT {_COLUMNS} FROM captures WHERE url = ? AND digest = ? AND NOT rendered"
                          " ORDER BY seq DESC, file DESC, offset DESC LIMIT 1", (url, digest))
 
     def latest_payload(self, url: str) -> Capture | None:
         """The latest capture of ``url`` that a ``304 Not Modified`` can refer to."""
-        return self._one("SELECT * FROM captures WHERE url = ? AND NOT rendered AND status != 304"
+        return self._one(f"SELECT {_COLUMNS} FROM captures WHERE url = ? AND NOT rendered AND status != 304"
                          " AND payload_status BETWEEN 200 AND 299"
                          " ORDER BY seq DESC, file DESC, offset DESC LIMIT 1", (url,))
 
     def by_record_id(self, record_id: str) -> Capture | None:
-        return self._one("SELECT * FROM captures WHERE record_id = ?", (record_id,))
+        return self._one(f"SELECT {_COLUMNS} FROM captures WHERE record_id = ?", (record_id,))
 
     def at(self, file: str, offset: int) -> Capture | None:
         """The capture whose record starts at ``offset`` in ``file``."""
-        return self._one("SELECT * FROM captures WHERE file = ? AND offset = ?", (file, offset))
+        return self._one(f"SELECT {_COLUMNS} FROM captures WHERE file = ? AND offset = ?", (file, offset))
 
     def latest(self, request_url: str, *, rendered: bool | None = None,
                at: str | None = None, run: int | None = None) -> Capture | None:
         """The latest written capture of a requested URL (at or before the WARC date ``at``;
         written by the run ``run`` or an earlier one)."""
-        sql = "SELECT * FROM captures WHERE request_url = ?"
+        sql = f"SELECT {_COLUMNS} FROM captures WHERE request_url = ?"
         args: list[str | int] = [request_url]
         if rendered is not None:
             sql += " AND rendered = ?"
@@ -407,13 +410,14 @@ class CaptureIndex:
 
     def article_captures(self) -> Iterator[Capture]:
         """Every capture of an article page that held one (2xx), in the order written."""
-        rows = self.db.execute("SELECT * FROM captures WHERE callback = 'parse_article'"
+        rows = self.db.execute(f"SELECT {_COLUMNS} FROM captures WHERE callback = 'parse_article'"
                                f" AND payload_status BETWEEN 200 AND 299 ORDER BY {WRITTEN}")
         return (_capture(row) for row in rows)
 
     def in_file(self, name: str) -> Iterator[Capture]:
         """The captures in WARC file ``name``, one at a time (a run's file holds thousands)."""
-        for row in self.db.execute("SELECT * FROM captures WHERE file = ? ORDER BY offset", (name,)):
+        rows = self.db.execute(f"SELECT {_COLUMNS} FROM captures WHERE file = ? ORDER BY offset", (name,))
+        for row in rows:
             yield _capture(row)
 
 
@@ -436,9 +440,8 @@ def open_index(folder: Path) -> CaptureIndex:
 
 
 def _capture(row: sqlite3.Row) -> Capture:
-    values = {f: row[f] for f in _FIELDS}
-    values["rendered"] = bool(values["rendered"])
-    return Capture(**values)
+    """The capture of an index row (its columns: :data:`_COLUMNS`)."""
+    return Capture(*row[:_RENDERED], bool(row[_RENDERED]), *row[_RENDERED + 1:])  # type: ignore[call-arg]
 
 
 # ---- writing ----------------------------------------------------------------------------------
