@@ -603,7 +603,7 @@ class _RecordWriter(BaseWARCWriter):
 
 def _http_headers(response: Response) -> list[tuple[str, str]]:
     headers = []
-    for name, values in response.headers.items():
+    for name, values in dict.items(response.headers):  # as stored (Scrapy's items() normalises each again)
         key = name.decode("latin-1")
         if key.lower() == "transfer-encoding":
             key = "X-Newscrawl-Orig-Transfer-Encoding"
@@ -847,7 +847,7 @@ class WarcRecorder:
         parts = urlsplit(request.url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         headers = [(k.decode("latin-1"), v.decode("latin-1"))
-                   for k, values in request.headers.items() for v in values]
+                   for k, values in dict.items(request.headers) for v in values]
         if not any(k.lower() == "host" for k, _ in headers):
             headers.insert(0, ("Host", parts.netloc))
         req_http = StatusAndHeaders(f"{request.method} {target}", headers, protocol="HTTP/1.1",
