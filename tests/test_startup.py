@@ -136,3 +136,25 @@ print(json.dumps({"key": key, "before": before, "forwarded": extract is tldextra
 def test_surt_gets_a_stand_in_for_tldextract_that_imports_it_at_first_use():
     assert run_fresh(SURT_STAND_IN) == {"key": "com,dw)/zh/%e6%96%87/a-1?a=1&b=2", "before": [],
                                         "forwarded": True, "real": "module"}
+
+
+def test_a_crawl_starts_no_child_process(tmp_path):
+    """A crawl with nothing to render starts no process: each would be forked from the crawl,
+    a copy of it that a process tree's peak memory counts again (Scrapy's start-up log asked
+    ``platform.platform()``, which runs ``uname -p``). Python's audit events see every one."""
+    hook = ("import sys\n"
+            "def audit(event, args):\n"
+            "    if event in ('subprocess.Popen', 'os.fork', 'os.posix_spawn', 'os.exec'):\n"
+            "        print('CHILD', event, args[:2], file=sys.stderr, flush=True)\n"
+            "sys.addaudithook(audit)\n"
+            "from scrapy.cmdline import execute\n"
+            "sys.argv[0] = 'scrapy'\n"
+            "execute()\n")
+    with MirrorServer([DW_MIRROR]) as server:
+        cmd = scrapy_command("crawl", server.base_url, tmp_path, "dw", "-a", "topics=t-68199001",
+                             "-s", "NEWSCRAWL_RENDER_FALLBACK=0")
+        proc = subprocess.run([cmd[0], "-c", hook, *cmd[3:]], cwd=REPO, capture_output=True, text=True,
+                              timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Versions:" in proc.stderr  # Scrapy's start-up line, without the platform
+    assert [line for line in proc.stderr.splitlines() if line.startswith("CHILD")] == []
