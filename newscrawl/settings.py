@@ -59,7 +59,8 @@ NEWSCRAWL_STYLESHEETS  capture the same-site stylesheets an article page links, 
 NEWSCRAWL_REPARSE      set by ``scrapy reparse``: requests are answered from the WARC captures, never
                        sent (replay.py; not meant to be set by hand)
 NEWSCRAWL_HEAP_TRIM_INTERVAL  every this many seconds, the C heap's free pages go back to the
-                       system (glibc's malloc_trim; 0 turns it off; default 0.25; extensions.py)
+                       system (glibc's malloc_trim), and blocks of 128 KB or more are mapped on
+                       their own (0 turns both off; default 0.25; extensions.py)
 NEWSCRAWL_GC_THRESHOLD  once the engine has started, what is alive is frozen out of the cyclic
                        garbage collector and a young collection runs every this many allocations
                        (CPython: 700; 0 leaves the collector alone; default 7000; extensions.py)
