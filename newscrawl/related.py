@@ -77,6 +77,7 @@ import importlib
 import importlib.util
 import json
 import logging
+import random
 import re
 import sqlite3
 import sys
@@ -196,7 +197,12 @@ def shingles(text: str) -> NDArray[Any]:
     h ^= h >> np.uint64(33)
     h *= np.uint64(_MIX[1])
     h ^= h >> np.uint64(33)
-    return np.unique((h >> np.uint64(32)).astype(np.uint32))
+    grams = np.sort((h >> np.uint64(32)).astype(np.uint32))
+    # each once: np.unique would do the same and import numpy.ma with it (1.1 MB resident)
+    first = np.empty(grams.size, dtype=bool)
+    first[0] = True
+    np.not_equal(grams[1:], grams[:-1], out=first[1:])
+    return grams[first]
 
 
 def jaccard(a: NDArray[Any], b: NDArray[Any]) -> float:
@@ -237,10 +243,24 @@ def _datasketch() -> tuple[Any, Any]:
 
 
 @functools.cache
-def _permutations() -> Any:
-    """datasketch's permutations for :data:`NUM_PERM` and :data:`SEED`, drawn once (a
-    ``MinHash`` draws them from a new random state each time it is made)."""
-    return _datasketch()[0](num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+def _permutations() -> NDArray[Any]:
+    """datasketch's permutations for :data:`NUM_PERM`, :data:`SEED` and :data:`SCHEME`, drawn
+    once (a ``MinHash`` draws them from a new random state each time it is made), as it draws
+    them, without numpy.random (2.6 MB resident; nothing else here needs it): datasketch asks
+    numpy's legacy ``RandomState(SEED)`` — the Mersenne Twister, seeded by Knuth's
+    initialisation — for ``a = 2 · randint(0, 2³¹) + 1`` and ``b = randint(0, 2³²)``, one
+    32-bit output each (masked to 31 bits for ``a``), all of ``a`` first. The standard
+    library's ``random`` is the same generator: given that seeded state, its
+    ``getrandbits(32)`` are those outputs (a test checks the result against datasketch's)."""
+    np = _numpy()
+    state = [SEED & 0xFFFFFFFF]
+    for i in range(1, 624):
+        state.append((1812433253 * (state[-1] ^ (state[-1] >> 30)) + i) & 0xFFFFFFFF)
+    twister = random.Random()
+    twister.setstate((3, (*state, 624), None))
+    a = [(twister.getrandbits(32) & 0x7FFFFFFF) * 2 + 1 for _ in range(NUM_PERM)]
+    b = [twister.getrandbits(32) for _ in range(NUM_PERM)]
+    return np.array([a, b], dtype=np.uint32)
 
 
 #: permutations computed together (16 × a 3,000-gram article's hashes stay in the CPU's cache:

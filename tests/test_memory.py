@@ -5,6 +5,8 @@ peak-RSS figures)."""
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 import weakref
 
 import pytest
@@ -76,6 +78,33 @@ def test_heap_trim_runs_on_glibc_and_can_be_turned_off(tmp_path):
     off = project_settings(tmp_path, NEWSCRAWL_HEAP_TRIM_INTERVAL=0)
     with pytest.raises(NotConfigured):
         HeapTrim.from_crawler(get_crawler(settings_dict=off))
+
+
+def test_heap_trim_keeps_large_blocks_out_of_the_heap():
+    """In a crawl process, after a large block is freed, the next body of 300 KB still gets a
+    mapping of its own, given back when freed (glibc's own rule would have raised its
+    threshold to the freed block's size and grown the heap for it). In a fresh process: the
+    test's own heap has free room that a block would be taken from first."""
+    code = (
+        "import ctypes\n"
+        "from scrapy.utils.test import get_crawler\n"
+        "from newscrawl.extensions import HeapTrim\n"
+        "from newscrawl import settings\n"
+        "class Mallinfo2(ctypes.Structure):\n"
+        "    _fields_ = [(n, ctypes.c_size_t) for n in ('arena', 'ordblks', 'smblks', 'hblks', 'hblkhd',"
+        " 'usmblks', 'fsmblks', 'uordblks', 'fordblks', 'keepcost')]\n"
+        "mallinfo2 = ctypes.CDLL(None).mallinfo2\n"
+        "mallinfo2.restype = Mallinfo2\n"
+        "HeapTrim.from_crawler(get_crawler(settings_dict={'NEWSCRAWL_HEAP_TRIM_INTERVAL': 0.25}))\n"
+        "block = bytes(4 * 2**20)\n"
+        "del block\n"
+        "before = mallinfo2().hblkhd\n"
+        "body = bytes(300_000)\n"
+        "held = mallinfo2().hblkhd - before\n"
+        "del body\n"
+        "print(held >= 300_000, mallinfo2().hblkhd - before < 300_000)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.split() == ["True", "True"], result.stderr[-2000:]
 
 
 def test_the_link_cache_is_bounded(spider, monkeypatch):

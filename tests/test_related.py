@@ -105,17 +105,22 @@ def test_the_bands_make_a_pair_at_the_threshold_a_candidate_almost_surely():
 
 def test_signing_loads_datasketchs_minhash_without_scipy_and_signs_as_datasketch_does():
     """The first article signed imports datasketch's MinHash modules, not its whole package
-    (scipy with it: 0.8 s of CPU a run); a later ``import datasketch`` still works whole; the
-    signature is datasketch's MinHash of the 5-grams' hashes, which stay what they were (the
-    index's bands are only comparable with one hashing)."""
+    (scipy with it: 0.8 s of CPU a run), nor numpy.random and numpy.ma (3.7 MB resident: the
+    permutations are drawn by the standard library's twister, the 5-grams made unique without
+    np.unique); a later ``import datasketch`` still works whole; the signature is
+    datasketch's MinHash of the 5-grams' hashes, which stay what they were (the index's bands
+    are only comparable with one hashing), with datasketch's own permutations."""
     code = (
         "import sys\n"
-        "from newscrawl.related import NUM_PERM, SEED, shingles, signature\n"
+        "from newscrawl.related import NUM_PERM, SCHEME, SEED, _permutations, jaccard, shingles, signature\n"
         "grams = shingles('台风海燕七号周二登陆' * 12)\n"
         "sig = signature(grams)\n"
+        "assert jaccard(grams, shingles('台风海燕七号周二登陆' * 11)) == 1.0\n"
         "assert 'scipy' not in sys.modules and 'datasketch' not in sys.modules\n"
+        "assert 'numpy.random' not in sys.modules and 'numpy.ma' not in sys.modules\n"
         "import datasketch\n"
         "m = datasketch.MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=lambda h: h)\n"
+        "assert (m.permutations == _permutations()).all() and SCHEME == m.scheme\n"
         "m.update_batch([int(h) for h in grams])\n"
         "assert (datasketch.LeanMinHash(m).hashvalues == sig.hashvalues).all()\n"
         "assert isinstance(sig, datasketch.LeanMinHash) and datasketch.MinHashLSH\n"

@@ -19,10 +19,12 @@ from tests.mirror.server import MirrorServer
 #: imported only by what needs them: Epoch Times bylines (rjieba), Scrapy's remote control
 #: (aiohttp; the extension is out of EXTENSIONS_BASE), the browser; and tldextract with
 #: requests, which Scrapy's cookie middleware imports (cookies are off, the middleware is
-#: not loaded: middlewares.CookiesAddon) and surt imports (given a stand-in: warc._surt)
+#: not loaded: middlewares.CookiesAddon) and surt imports (given a stand-in: warc._surt);
+#: pyarrow, for ``scrapy export`` only; numpy's random and masked arrays, which signing an
+#: article for the near-duplicate index does not need (newscrawl.related: 3.7 MB resident)
 NOT_IN_A_CRAWL = ("rjieba", "aiohttp", "playwright", "scrapy_playwright",
                   "scrapy.downloadermiddlewares.cookies", "tldextract", "tldextract.tldextract",
-                  "requests", "urllib3")
+                  "requests", "urllib3", "pyarrow", "numpy.random", "numpy.ma")
 #: ... and what only writing a post (PyYAML) or crawlall's config (tomllib) needs
 NOT_WITHOUT_NEWS = (*NOT_IN_A_CRAWL, "yaml", "tomllib")
 #: ... and the CDXJ of a closed WARC file (surt)
@@ -55,6 +57,7 @@ def test_a_crawl_imports_only_what_it_uses(tmp_path, spider, args):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "newscrawl.archive" in modules  # it did crawl
     assert "surt" in modules  # and wrote the CDXJ of its WARC file
+    assert "numpy" in modules  # and signed its articles (numpy, for that only)
     assert sorted(modules & set(NOT_IN_A_CRAWL)) == []
 
 
@@ -133,3 +136,25 @@ print(json.dumps({"key": key, "before": before, "forwarded": extract is tldextra
 def test_surt_gets_a_stand_in_for_tldextract_that_imports_it_at_first_use():
     assert run_fresh(SURT_STAND_IN) == {"key": "com,dw)/zh/%e6%96%87/a-1?a=1&b=2", "before": [],
                                         "forwarded": True, "real": "module"}
+
+
+def test_a_crawl_starts_no_child_process(tmp_path):
+    """A crawl with nothing to render starts no process: each would be forked from the crawl,
+    a copy of it that a process tree's peak memory counts again (Scrapy's start-up log asked
+    ``platform.platform()``, which runs ``uname -p``). Python's audit events see every one."""
+    hook = ("import sys\n"
+            "def audit(event, args):\n"
+            "    if event in ('subprocess.Popen', 'os.fork', 'os.posix_spawn', 'os.exec'):\n"
+            "        print('CHILD', event, args[:2], file=sys.stderr, flush=True)\n"
+            "sys.addaudithook(audit)\n"
+            "from scrapy.cmdline import execute\n"
+            "sys.argv[0] = 'scrapy'\n"
+            "execute()\n")
+    with MirrorServer([DW_MIRROR]) as server:
+        cmd = scrapy_command("crawl", server.base_url, tmp_path, "dw", "-a", "topics=t-68199001",
+                             "-s", "NEWSCRAWL_RENDER_FALLBACK=0")
+        proc = subprocess.run([cmd[0], "-c", hook, *cmd[3:]], cwd=REPO, capture_output=True, text=True,
+                              timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Versions:" in proc.stderr  # Scrapy's start-up line, without the platform
+    assert [line for line in proc.stderr.splitlines() if line.startswith("CHILD")] == []
