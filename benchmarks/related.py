@@ -39,7 +39,7 @@ def text(rng: random.Random, n: int) -> str:
 
 def fill(store: ArticleStore, n: int, rng: random.Random) -> None:
     """``n`` indexed articles of site ``bench`` (random bands and signature bytes)."""
-    size = len(related._packed(signature({"abcde"})))
+    size = len(related._packed(signature(shingles("abcdefgh"))))
     db = store.db
     with store.transaction():
         for start in range(0, n, 5000):
