@@ -312,11 +312,15 @@ class CaptureIndex:
         """Commit the open batch of captures (:meth:`add`), if any, with the indexed end of
         the file its last capture went to."""
         if self.db.in_transaction:
-            if self._end is not None:
-                self.db.execute("UPDATE files SET indexed = ? WHERE name = ?", self._end)
+            self._write_end()
             self.db.execute("COMMIT")
         self._batch = 0
-        self._end = None
+
+    def _write_end(self) -> None:
+        """The indexed end the open batch reached in its last file, into ``files``."""
+        if self._end is not None:
+            self.db.execute("UPDATE files SET indexed = ? WHERE name = ?", self._end)
+            self._end = None
 
     # -- files
     def indexed(self, name: str) -> tuple[int, bool] | None:
@@ -361,7 +365,7 @@ class CaptureIndex:
             self.db.execute("BEGIN")
             self._batch, self._batch_began = 0, time.monotonic()
         if self._end is not None and self._end[1] != file:  # another file: the last one's end first
-            self.db.execute("UPDATE files SET indexed = ? WHERE name = ?", self._end)
+            self._write_end()
         if captures:
             self.db.executemany(_INSERT, map(_row, captures))
         self._end = (end, file)

@@ -243,14 +243,14 @@ def ruby_of(jekyll: str) -> str:
 
 
 def _render_chunks(output: Path, skeleton: Path, jekyll: str, chunks: list[list[str]], tmp: Path,
-                   jobs: int, versions: Path, around: dict[str, tuple[str, Any]],
+                   jobs: int, versions: Path, around: dict[str, Any], post_urls: dict[str, str],
                    **staged: Any) -> tuple[int, list[tuple[Path, dict[str, tuple[str, str]]]]]:
     """Jekyll on each chunk of posts, staged alone with the data files of ``versions``, the
-    neighbours of its own posts (``around``: post path → its URL and ``{previous, next}``; a run reads
-    those only, so a run's cost does not grow with the archive) and, in the first chunk, the
-    revision pages of ``versions``: ``jobs`` Ruby processes (:data:`DRIVER`), each building its
-    share of the chunks in turn. The exit status (the first failure's) and per chunk the folder
-    it built and what Jekyll said of each post."""
+    neighbours of its own posts (``around``: post URL → ``{previous, next}``; ``post_urls``: post
+    path → URL; a run reads those only, so a run's cost does not grow with the archive) and, in
+    the first chunk, the revision pages of ``versions``: ``jobs`` Ruby processes
+    (:data:`DRIVER`), each building its share of the chunks in turn. The exit status (the first
+    failure's) and per chunk the folder it built and what Jekyll said of each post."""
     env = dict(os.environ, LC_ALL="C.UTF-8", LANG="C.UTF-8")  # Chinese file names and text
     runs: list[list[str]] = [[] for _ in range(max(1, min(jobs, len(chunks))))]
     sites = []
@@ -262,7 +262,8 @@ def _render_chunks(output: Path, skeleton: Path, jekyll: str, chunks: list[list[
                 target = staging / path.relative_to(versions)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 _link(path, target)
-        write_neighbours(staging, dict(around[path] for path in chunk if path in around))
+        urls = [post_urls[path] for path in chunk if post_urls.get(path) in around]
+        write_neighbours(staging, {url: around[url] for url in urls})
         runs[n % len(runs)] += [str(staging), str(site), str(tmp / f"posts-{n}.tsv")]
         sites.append(site)
     running = [subprocess.Popen([ruby_of(jekyll), str(DRIVER), *run], env=env) for run in runs]
@@ -397,9 +398,7 @@ def build(output: Path, dest: Path, skeleton: Path = SKELETON, jekyll: str | Non
         if full or render or not shell:
             chunks = [render[i:i + CHUNK] for i in range(0, len(render), CHUNK)] or [[]]
             status, runs = _render_chunks(output, skeleton, jekyll, chunks, Path(tmp), jobs, versions,
-                                          {path: (url, around[url]) for path, url in post_urls.items()
-                                           if url in around},
-                                          tags=tags, base_url=base_url, sources=sources)
+                                          around, post_urls, tags=tags, base_url=base_url, sources=sources)
             if status != 0:  # the last site and its manifest stay as they were
                 return status
             if full and dest.exists():  # as jekyll build would: the destination is the site alone
