@@ -129,6 +129,12 @@ GZIP_LEVEL = 1
 #: 0.07 ms so instead of 1.1 ms at level 1, for the 0–3 % deflate would have saved.
 SAMPLE_BYTES = 16384
 STORED_RATIO = 0.97
+#: A record of at most this many bytes (a request, a revisit, a redirect: headers) is deflated
+#: by zlib with a window and hash table sized to it (:func:`deflate`): ISA-L's level 1 state is
+#: 280 KB, which glibc maps and unmaps for each record (:class:`~newscrawl.extensions.HeapTrim`
+#: keeps blocks of 128 KB or more out of the heap), 40-75 µs of page faults per record in a
+#: crawl, a quarter of a re-check's capture. zlib's state for 8 KB is ~40 KB, from the heap.
+SMALL_RECORD = 8192
 #: media types that are text: always compressed, without a sample
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript",
               "application/rss+xml", "application/atom+xml", "application/xhtml+xml", "application/ld+json")
@@ -498,6 +504,16 @@ class _Stored:
         return b"".join(self.parts)
 
 
+def deflate(data: bytes) -> bytes:
+    """``data`` as one gzip member: ISA-L at :data:`GZIP_LEVEL`, or for a record of at most
+    :data:`SMALL_RECORD` bytes zlib at level 1 with a window of 8 KB and a small hash table,
+    which deflate it as well (the window holds the whole record) without the large state."""
+    if len(data) <= SMALL_RECORD:
+        compressor = zlib.compressobj(1, zlib.DEFLATED, 16 + 13, 4)
+        return compressor.compress(data) + compressor.flush()
+    return isal_zlib.compress(data, GZIP_LEVEL, isal_zlib.MAX_WBITS + 16)
+
+
 def compresses(body: bytes, mime: str | None, encoded: bool = False) -> bool:
     """Whether a payload is worth deflating (see :data:`SAMPLE_BYTES`): a small one and text
     (not ``encoded``, i.e. with no ``Content-Encoding``) always, else when a sample from its
@@ -597,7 +613,7 @@ class _RecordWriter(BaseWARCWriter):
                   + f"Content-Length: {length}\r\n\r\n").encode("utf-8") + (http_block or b""),
                  b"" if record.rec_type == "revisit" else body.read(), b"\r\n\r\n"]
         if compress:
-            return isal_zlib.compress(b"".join(parts), GZIP_LEVEL, isal_zlib.MAX_WBITS + 16)
+            return deflate(b"".join(parts))
         stored = _Stored()
         for part in parts:
             stored.write(part)

@@ -558,6 +558,32 @@ def test_a_kill_in_the_middle_of_an_index_batch_loses_no_capture(tmp_path):
     assert len(cdxj(path.with_name(path.name.removesuffix(".warc.gz") + ".cdxj"))) == n
 
 
+def test_a_small_record_is_deflated_without_a_large_compressor_state():
+    """A record of headers (a request, a 304's revisit) is deflated by a compressor sized to
+    it: no block of 128 KB or more is taken, which glibc would map and unmap for each record
+    under HeapTrim's rule (ISA-L's state is 280 KB); it still shrinks, and a larger record
+    is deflated as before. Both are gzip members any reader reads."""
+    import tracemalloc
+    import zlib
+
+    from newscrawl import warc
+
+    head = ("WARC/1.1\r\nWARC-Type: request\r\n" + "".join(
+        f"X-Header-{i}: value {i} of the request 请求\r\n" for i in range(40))).encode()
+    assert 1000 < len(head) <= warc.SMALL_RECORD
+    page = (DW_MIRROR / load_manifest()[PLAIN]["file"]).read_bytes()
+    tracemalloc.start()
+    try:
+        small = warc.deflate(head)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 128 * 1024
+    assert len(small) < len(head) / 2 and zlib.decompress(small, 31) == head
+    large = warc.deflate(page)
+    assert len(large) < len(page) / 2 and zlib.decompress(large, 31) == page
+
+
 def test_a_payload_that_does_not_compress_is_stored_in_its_gzip_member_as_it_is(tmp_path):
     """A picture's bytes (here pseudo-random, as a photo's are to deflate) go into their
     record's gzip member in stored blocks, not deflated again; a page is deflated. warcio
