@@ -9,7 +9,7 @@ import re
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request, Spider
@@ -323,7 +323,21 @@ def _chain(urls: list[str]) -> str:
 class _RedirectChecks(BaseRedirectMiddleware):
     """Turn a redirect loop and an over-long chain into failures the request's errback sees,
     with the whole chain in the message (Scrapy would drop the looping request silently in
-    its dupefilter, and the over-long chain as a bare ``IgnoreRequest``)."""
+    its dupefilter, and the over-long chain as a bare ``IgnoreRequest``).
+
+    The project sends no ``Referer`` (``REFERER_ENABLED`` off: an archiver fetches each page as
+    a first visit would), so a redirected request carries none either. Scrapy's redirect
+    middlewares look for its RefererMiddleware when the engine starts and log a warning at
+    every crawl's start when there is none: these are built without that look-up."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        middleware = cls(crawler.settings)
+        middleware.crawler = crawler
+        return middleware
+
+    def handle_referer(self, request: Request, response: Response) -> None:
+        request.headers.pop("Referer", None)
 
     def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
         chain = [*request.meta.get("redirect_urls", []), request.url]
