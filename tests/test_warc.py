@@ -558,30 +558,43 @@ def test_a_kill_in_the_middle_of_an_index_batch_loses_no_capture(tmp_path):
     assert len(cdxj(path.with_name(path.name.removesuffix(".warc.gz") + ".cdxj"))) == n
 
 
-def test_a_small_record_is_deflated_without_a_large_compressor_state():
-    """A record of headers (a request, a 304's revisit) is deflated by a compressor sized to
-    it: no block of 128 KB or more is taken, which glibc would map and unmap for each record
-    under HeapTrim's rule (ISA-L's state is 280 KB); it still shrinks, and a larger record
-    is deflated as before. Both are gzip members any reader reads."""
+def test_records_are_gzip_members_of_their_own_from_one_compressor():
+    """The recorder deflates every record with one compressor kept open (warc._Deflater):
+    each record is a gzip member that inflates alone, also when it repeats the record before
+    it (the history is reset between records), and the members read back in turn as one gzip
+    stream. After the first, a record takes no block of 128 KB or more, which glibc would map
+    and unmap for each record under HeapTrim's rule (a compressor made for each: ~290 KB)."""
+    import gzip
     import tracemalloc
     import zlib
+
+    from isal import isal_zlib
 
     from newscrawl import warc
 
     head = ("WARC/1.1\r\nWARC-Type: request\r\n" + "".join(
-        f"X-Header-{i}: value {i} of the request 请求\r\n" for i in range(40))).encode()
-    assert 1000 < len(head) <= warc.SMALL_RECORD
+        f"X-Header-{i}: value {i} of the request 请求\r\n" for i in range(14))).encode()
     page = (DW_MIRROR / load_manifest()[PLAIN]["file"]).read_bytes()
+    deflater = warc._Deflater()
+    records = [head, page, head, b"", page[:5000] + head]
     tracemalloc.start()
     try:
-        small = warc.deflate(head)
+        members = [deflater.member(records[0])]
+        tracemalloc.reset_peak()
+        members += [deflater.member(record) for record in records[1:]]
         _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        isal_zlib.compress(head, 1, 31)
+        _, peak_compressor_each = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < 128 * 1024
-    assert len(small) < len(head) / 2 and zlib.decompress(small, 31) == head
-    large = warc.deflate(page)
-    assert len(large) < len(page) / 2 and zlib.decompress(large, 31) == page
+    assert peak < 128 * 1024 < peak_compressor_each
+    for record, member in zip(records, members, strict=True):
+        inflater = zlib.decompressobj(31)
+        assert inflater.decompress(member) == record and inflater.eof and not inflater.unused_data
+    assert len(members[0]) < len(head) * 0.75 and len(members[1]) < len(page) / 2
+    assert members[2] == members[0]  # the same record, the same member: nothing refers back
+    assert gzip.decompress(b"".join(members)) == b"".join(records)
 
 
 def test_a_payload_that_does_not_compress_is_stored_in_its_gzip_member_as_it_is(tmp_path):
