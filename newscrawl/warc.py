@@ -509,9 +509,9 @@ class _Deflater:
     ~290 KB, which glibc maps and unmaps every time (blocks of 128 KB or more are kept out of
     the heap, :class:`~newscrawl.extensions.HeapTrim`), and zlib's set-up is ~85,000
     instructions. Measured on 1,200 re-checks answered 304 (two records of ~1.1 KB each):
-    8.5 page faults fewer a re-check and 0.1 ms less system CPU (3 runs each), for the same
-    user instructions (5.80 M a re-check, valgrind: ``benchmarks/recheck.py --instructions``)
-    and ~6 bytes more a record."""
+    8.5 page faults fewer a re-check and 0.1 ms less system CPU (3 runs each), for about the
+    same user instructions (5.72 M a re-check before, 5.74 M after, valgrind:
+    ``benchmarks/recheck.py --instructions``) and ~6 bytes more a record."""
 
     HEADER = _Stored.HEADER
     #: an empty block of fixed Huffman codes marked final (BFINAL 1, BTYPE 01, end-of-block)
