@@ -189,17 +189,20 @@ def test_a_second_sigterm_says_the_run_was_stopped_and_what_it_archived(tmp_path
     from tests.test_archive import _slow_overlay
 
     out = tmp_path / "out"
-    with MirrorServer([ET_MIRROR, _slow_overlay(tmp_path, 0.3)]) as server:
-        cmd = scrapy_command("crawl", server.base_url, out, "epochtimes", "-a", "feed=1", *STATIC)
+    # one request at a time, each article page answered after 1 s: when the second article
+    # is archived the third is in flight for ~1 s more, and the graceful close waits for it
+    # (pages asked together finish together, and a close that had nothing left in flight
+    # finished before the second signal: the run ended with "shutdown", twice under load)
+    with MirrorServer([ET_MIRROR, _slow_overlay(tmp_path, 1.0)]) as server:
+        cmd = scrapy_command("crawl", server.base_url, out, "epochtimes", "-a", "feed=1", *STATIC,
+                             "-s", "CONCURRENT_REQUESTS=1")
         proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         jsonl = out / "epochtimes" / "articles.jsonl"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not (jsonl.exists() and jsonl.read_bytes().count(b"\n") >= 2):
             time.sleep(0.05)
         proc.send_signal(signal.SIGTERM)
-        # the second soon after the first: the articles asked together finish together, and a
-        # graceful close that finished first (it happened, 0.2 s after) ends with "shutdown"
-        time.sleep(0.05)
+        time.sleep(0.2)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
     assert "forcing unclean shutdown" in err
