@@ -2,7 +2,8 @@
 
 ``python -m benchmarks.memory [--repeat 3] [--articles 5000] NAME=CHECKOUT ...`` (e.g.
 ``before=../main-copy after=.``): builds ``make bench``'s memory mirror once (``--articles``
-listed :data:`TOPIC_SIZE` to a topic page, every picture ``--picture-bytes`` long), then,
+listed :data:`~benchmarks.run.LARGE_TOPIC_SIZE` to a topic page, every picture
+``--picture-bytes`` long), then,
 ``--repeat`` times and the checkouts in turn, crawls it into an empty output as ``make bench``
 does (:func:`benchmarks.run.crawl`, politeness off) and prints the peak RSS of the crawl's
 process tree (the larger of the polled sum and the sum of high-water marks, as the goal
@@ -22,9 +23,6 @@ from tests.mirror.build_dw import bench_topic_urls, build
 from tests.mirror.build_pictures import add_pictures
 from tests.mirror.server import MirrorServer
 
-#: articles to a topic page, as ``make bench``'s ``--large-topic-size``
-TOPIC_SIZE = 50
-
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -33,13 +31,13 @@ def main() -> int:
     parser.add_argument("--picture-bytes", type=int, default=400_000)
     parser.add_argument("checkouts", nargs="+", metavar="NAME=CHECKOUT")
     args = parser.parse_args()
-    checkouts = {name: Path(path).resolve() for name, _, path in (a.partition("=") for a in args.checkouts)}
+    checkouts = run.checkouts(args.checkouts)
     peaks: dict[str, list[float]] = {name: [] for name in checkouts}
     cpu: dict[str, list[float]] = {name: [] for name in checkouts}
-    topics = bench_topic_urls(args.articles, TOPIC_SIZE)
+    topics = bench_topic_urls(args.articles, run.LARGE_TOPIC_SIZE)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        build(root / "large", extra_articles=args.articles, topic_size=TOPIC_SIZE)
+        build(root / "large", extra_articles=args.articles, topic_size=run.LARGE_TOPIC_SIZE)
         add_pictures(root / "large", "dw", args.picture_bytes)
         for r in range(args.repeat):
             for name, checkout in checkouts.items():

@@ -47,7 +47,6 @@ from collections import Counter
 from pathlib import Path
 
 from benchmarks.run import (
-    BENCH_TOPIC,
     ENV,
     FAST,
     RECHECK_CRAWLED,
@@ -58,8 +57,8 @@ from benchmarks.run import (
     last_report,
     load_average,
 )
+from benchmarks.run import crawl_command as bench_crawl_command
 from tests.mirror.build_dw import build
-from tests.mirror.demo import scrapy_command
 from tests.mirror.server import MirrorServer
 
 PY_SPY = Path(sys.executable).with_name("py-spy")
@@ -136,8 +135,7 @@ def read_raw(path: Path) -> Counter[str]:
 
 def crawl_command(server: MirrorServer, out: Path) -> list[str]:
     """``make bench``'s crawl of the real-size pages (see :func:`benchmarks.run.crawl`)."""
-    return scrapy_command("crawl", server.base_url, out, "dw", "-a", f"topics={BENCH_TOPIC}",
-                          "-s", "LOG_LEVEL=INFO", *clock(RECHECK_CRAWLED)) + FAST
+    return bench_crawl_command(server, out, extra=clock(RECHECK_CRAWLED)) + FAST
 
 
 def profiled(server: MirrorServer, out: Path, raw: Path, rate: int, expect: int) -> Counter[str]:

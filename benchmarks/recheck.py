@@ -30,17 +30,14 @@ from pathlib import Path
 
 from benchmarks import run
 from tests.mirror.build_dw import build
-from tests.mirror.demo import scrapy_command
 from tests.mirror.server import MirrorServer
 
 
 def instructions(server: MirrorServer, out: Path, at: str, log: Path) -> int:
     """User-space instructions (valgrind cachegrind) of one crawl of the real-size page set at
     the simulated time ``at`` (the command :func:`benchmarks.run.crawl` runs)."""
-    cmd = scrapy_command("crawl", server.base_url, out, "dw", "-a", f"topics={run.BENCH_TOPIC}",
-                         "-s", "LOG_LEVEL=INFO", *run.clock(at)) + run.FAST
     cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
-           f"--log-file={log}", *cmd]
+           f"--log-file={log}", *run.crawl_command(server, out, extra=run.clock(at)), *run.FAST]
     proc = subprocess.run(cmd, cwd=run.REPO, env=run.ENV, capture_output=True, text=True)
     refs = re.search(r"I\s+refs:\s+([\d,]+)", log.read_text()) if log.exists() else None
     if proc.returncode != 0 or refs is None:
@@ -56,7 +53,7 @@ def main() -> int:
                         help="count instructions under valgrind instead of timing (see above)")
     parser.add_argument("checkouts", nargs="+", metavar="NAME=CHECKOUT")
     args = parser.parse_args()
-    checkouts = {name: Path(path).resolve() for name, _, path in (a.partition("=") for a in args.checkouts)}
+    checkouts = run.checkouts(args.checkouts)
     results: dict[str, list[float]] = {name: [] for name in checkouts}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -77,7 +74,7 @@ def main() -> int:
                         server.not_modified.clear()
                         again_n = instructions(server, out, run.RECHECK_CRAWLED, root / "again.log")
                         recheck_n = instructions(server, out, run.RECHECK_DUE, root / "recheck.log")
-                        answered = sum(n for url, n in server.not_modified.items() if "/a-7" in url)
+                        answered = run.not_modified_articles(server)
                         if answered != pages:
                             raise RuntimeError(f"{answered} articles answered 304, expected {pages}")
                         value = (recheck_n - again_n) / pages / 1e6

@@ -200,12 +200,19 @@ def last_report(out: Path) -> dict:
     return json.loads(sorted((out / "dw" / "runs").glob("*.json"))[-1].read_text(encoding="utf-8"))
 
 
+def crawl_command(server: MirrorServer, out: Path, topics: list[str] | None = None,
+                  extra: tuple[str, ...] = ()) -> list[str]:
+    """``scrapy crawl dw -a topics=<the benchmark topic(s)>`` against ``server`` into ``out``,
+    with the mirror's "no politeness" overrides (the crawls without ``polite``)."""
+    listed = ",".join(topics or [BENCH_TOPIC])
+    return scrapy_command("crawl", server.base_url, out, "dw", "-a", f"topics={listed}",
+                          "-s", "LOG_LEVEL=INFO", *extra)
+
+
 def crawl(server: MirrorServer, out: Path, *, polite: bool = False, expect: int | None = None,
           topics: list[str] | None = None, extra: tuple[str, ...] = ()) -> dict:
-    """``scrapy crawl dw -a topics=<the benchmark topic(s)>`` against ``server`` into ``out``."""
-    listed = ",".join(topics or [BENCH_TOPIC])
-    cmd = scrapy_command("crawl", server.base_url, out, "dw", "-a", f"topics={listed}",
-                         "-s", "LOG_LEVEL=INFO", *extra)
+    """:func:`crawl_command` run and checked: its CPU, memory and stats."""
+    cmd = crawl_command(server, out, topics, extra)
     if polite:  # the project's own settings: drop the mirror's "no politeness" overrides
         cmd = [a for i, a in enumerate(cmd)
                if not (a == "-s" and cmd[i + 1].startswith(("AUTOTHROTTLE_ENABLED=", "DOWNLOAD_DELAY=")))
@@ -481,6 +488,8 @@ def step(name: str) -> Iterator[None]:
 #: the simulated clocks of the 304 re-check figure: the real-size articles (published in
 #: February-March 2024) are crawled at RECHECK_CRAWLED with RECHECK_STEPS, so each one's next
 #: re-check is ten years after its publication; at RECHECK_DUE every one of them is due
+#: articles per topic page of the memory crawl (``--large-topic-size``)
+LARGE_TOPIC_SIZE = 50
 RECHECK_STEPS = "3650d,7300d"
 RECHECK_CRAWLED = "2025-01-01T00:00:00Z"
 RECHECK_DUE = "2035-01-01T00:00:00Z"
@@ -492,6 +501,16 @@ def clock(at: str) -> tuple[str, ...]:
             "-s", f"NEWSCRAWL_RECHECK_STEPS={RECHECK_STEPS}")
 
 
+def not_modified_articles(server: MirrorServer) -> int:
+    """Article pages the mirror answered 304 (since ``server.not_modified`` was cleared)."""
+    return sum(n for url, n in server.not_modified.items() if "/a-7" in url)
+
+
+def checkouts(specs: list[str]) -> dict[str, Path]:
+    """``NAME=CHECKOUT`` arguments (the A/B tools: benchmarks/recheck.py, memory.py)."""
+    return {name: Path(path).resolve() for name, _, path in (spec.partition("=") for spec in specs)}
+
+
 def recheck_crawl(server: MirrorServer, out: Path, articles: int) -> dict:
     """The re-crawl at :data:`RECHECK_DUE`: every archived article is due and asked again
     with its validators; the mirror must answer each 304 (counted at the mirror and in the
@@ -499,7 +518,7 @@ def recheck_crawl(server: MirrorServer, out: Path, articles: int) -> dict:
     server.not_modified.clear()
     result = crawl(server, out, expect=0, extra=clock(RECHECK_DUE))
     stats = last_report(out)["stats"]
-    answered = sum(n for url, n in server.not_modified.items() if "/a-7" in url)
+    answered = not_modified_articles(server)
     due = stats.get("newscrawl/incremental/recheck_due", 0)
     if answered != articles or due != articles:
         raise RuntimeError(f"304 re-check: {due} articles due, {answered} answered 304 by the mirror; "
@@ -552,8 +571,9 @@ def main() -> int:
     parser.add_argument("--polite-articles", type=int, help="articles of the polite crawl (200)")
     parser.add_argument("--large-articles", type=int, help="articles of the memory crawl (5000; 0 skips it)")
     parser.add_argument("--large-repeat", type=int, default=3, help="repetitions of the memory crawl (3)")
-    parser.add_argument("--large-topic-size", type=int, default=50,
-                        help="articles per topic page of the memory crawl (50; 0: all on one page)")
+    parser.add_argument("--large-topic-size", type=int, default=LARGE_TOPIC_SIZE,
+                        help=f"articles per topic page of the memory crawl ({LARGE_TOPIC_SIZE}; "
+                             "0: all on one page)")
     parser.add_argument("--picture-bytes", type=int, default=400_000,
                         help="size of each picture the mirrors serve (400000)")
     parser.add_argument("--quick", action="store_true",

@@ -449,25 +449,6 @@ def _capture(row: sqlite3.Row) -> Capture:
 
 
 # ---- writing ----------------------------------------------------------------------------------
-class _Gzip:
-    """One gzip member around whatever warcio writes. warcio's own compresses with zlib at
-    level 9, which costs more CPU than parsing the page; ISA-L writes the same format. The
-    compressed pieces are kept as a list and joined once (:meth:`member`)."""
-
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-        self.compressor = isal_zlib.compressobj(GZIP_LEVEL, isal_zlib.DEFLATED, isal_zlib.MAX_WBITS + 16)
-
-    def write(self, data: bytes) -> None:
-        self.parts.append(self.compressor.compress(data))
-
-    def flush(self) -> None:
-        self.parts.append(self.compressor.flush())
-
-    def member(self) -> bytes:
-        return b"".join(self.parts)
-
-
 class _Stored:
     """One gzip member of stored deflate blocks: the bytes uncompressed, in the gzip format
     (RFC 1952; every gzip reader reads it), for a record whose payload does not compress
@@ -610,21 +591,23 @@ class _RecordWriter(BaseWARCWriter):
         revisit), two CRLF — without warcio's look-ups of what the record already has, and
         deflated in one call (a re-check answered 304 writes two small records, and warcio's
         path with a compressor each was a third of its capture). Any other record (the
-        warcinfo) goes through warcio."""
+        warcinfo) is serialised by warcio. Either is deflated by the recorder's one
+        compressor (:class:`_Deflater`)."""
         body = record.raw_stream
-        if not isinstance(body, _Body):
-            out = _Gzip() if compress else _Stored()
-            self._write_warc_record(out, record)
-            return out.member()
-        http_block = record.http_headers.headers_buff if record.http_headers else None
-        if http_block is not None:
-            length = len(http_block) + (0 if record.rec_type == "revisit" else record.payload_length)
+        if isinstance(body, _Body):
+            http_block = record.http_headers.headers_buff if record.http_headers else None
+            if http_block is not None:
+                length = len(http_block) + (0 if record.rec_type == "revisit" else record.payload_length)
+            else:
+                length = record.length
+            head = record.rec_headers
+            parts = [(f"{head.protocol}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in head.headers)
+                      + f"Content-Length: {length}\r\n\r\n").encode("utf-8") + (http_block or b""),
+                     b"" if record.rec_type == "revisit" else body.read(), b"\r\n\r\n"]
         else:
-            length = record.length
-        head = record.rec_headers
-        parts = [(f"{head.protocol}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in head.headers)
-                  + f"Content-Length: {length}\r\n\r\n").encode("utf-8") + (http_block or b""),
-                 b"" if record.rec_type == "revisit" else body.read(), b"\r\n\r\n"]
+            out = BytesIO()
+            self._write_warc_record(out, record)
+            parts = [out.getvalue()]
         if compress:
             return self.deflater.member(b"".join(parts))
         stored = _Stored()

@@ -262,8 +262,7 @@ def _render_chunks(output: Path, skeleton: Path, jekyll: str, chunks: list[list[
                 target = staging / path.relative_to(versions)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 _link(path, target)
-        urls = [post_urls[path] for path in chunk if post_urls.get(path) in around]
-        write_neighbours(staging, {url: around[url] for url in urls})
+        write_neighbours(staging, {url: around[url] for url in map(post_urls.get, chunk) if url in around})
         runs[n % len(runs)] += [str(staging), str(site), str(tmp / f"posts-{n}.tsv")]
         sites.append(site)
     running = [subprocess.Popen([ruby_of(jekyll), str(DRIVER), *run], env=env) for run in runs]

@@ -467,6 +467,7 @@ def test_the_records_are_the_bytes_warcio_would_write():
     """The recorder serialises its records itself (newscrawl.warc._RecordWriter.member): each
     kind it writes is, uncompressed, byte for byte what warcio's own writer makes of it."""
     import zlib
+    from io import BytesIO
 
     from warcio.statusandheaders import StatusAndHeaders
 
@@ -500,13 +501,13 @@ def test_the_records_are_the_bytes_warcio_would_write():
         ours, theirs = make(), make()
         theirs.rec_headers.headers[:] = list(ours.rec_headers.headers)  # the same record id
         theirs.raw_stream = warc._Body(ours.raw_stream.body)
-        stream = warc._Gzip()
+        stream = BytesIO()
         writer._write_warc_record(stream, theirs)
         for compress in (True, False):
             again = make()
             again.rec_headers.headers[:] = list(ours.rec_headers.headers)
             assert zlib.decompress(writer.member(again, compress=compress), 47) == \
-                zlib.decompress(stream.member(), 47), ours.rec_type
+                stream.getvalue(), ours.rec_type
 
 KILLED_MID_BATCH = """
 import os, signal, sys
